@@ -1,0 +1,36 @@
+package dev.cgbpf.engine.backend;
+
+import java.util.Locale;
+
+/** Map types of the scenario format, with their enum bpf_map_type values. */
+public enum MapType {
+    HASH(1),
+    ARRAY(2),
+    LPM_TRIE(11),
+    CGROUP_STORAGE(19),
+    PERCPU_CGROUP_STORAGE(21),
+    RINGBUF(27);
+
+    private final int value;
+
+    MapType(int value) {
+        this.value = value;
+    }
+
+    public int value() {
+        return value;
+    }
+
+    public String scenarioName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    public static MapType fromScenarioName(String name) {
+        for (MapType t : values()) {
+            if (t.scenarioName().equals(name)) {
+                return t;
+            }
+        }
+        throw new IllegalArgumentException("unknown map type '" + name + "'");
+    }
+}
