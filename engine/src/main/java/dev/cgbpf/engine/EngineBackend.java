@@ -1,0 +1,404 @@
+package dev.cgbpf.engine;
+
+import dev.cgbpf.engine.backend.Backend;
+import dev.cgbpf.engine.backend.BpfException;
+import dev.cgbpf.engine.backend.BpfMap;
+import dev.cgbpf.engine.backend.Errno;
+import dev.cgbpf.engine.backend.LoadRequest;
+import dev.cgbpf.engine.backend.LoadedProg;
+import dev.cgbpf.engine.backend.MapSpec;
+import dev.cgbpf.engine.backend.ProgType;
+import dev.cgbpf.engine.backend.TestRun;
+import dev.cgbpf.engine.interp.AddressSpace;
+import dev.cgbpf.engine.interp.BaseHelpers;
+import dev.cgbpf.engine.interp.Fault;
+import dev.cgbpf.engine.interp.Interpreter;
+import dev.cgbpf.engine.interp.Machine;
+import dev.cgbpf.engine.interp.ProgramFault;
+import dev.cgbpf.engine.interp.PseudoResolver;
+import dev.cgbpf.engine.interp.SkBuffContext;
+import dev.cgbpf.engine.isa.Encoding;
+import dev.cgbpf.engine.isa.Insn;
+import dev.cgbpf.engine.isa.MalformedProgramException;
+import dev.cgbpf.engine.isa.Opcodes;
+import dev.cgbpf.engine.isa.Program;
+import dev.cgbpf.engine.maps.EngineMap;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The in-JVM {@link Backend}: programs run on the {@link Interpreter}, maps are
+ * {@link EngineMap}s, and both get small integer fds handed out like a kernel fd table does
+ * (lowest free number, starting at 3 as in a process with stdin/out/err open).
+ *
+ * <p>There is no verifier yet: load checks the encoding and that jumps stay inside the program,
+ * and a program that does at run time what a verifier would have refused stops with a fault
+ * (errno EFAULT, the message naming the instruction).
+ */
+public final class EngineBackend implements Backend {
+    /** BPF_COMPLEXITY_LIMIT_INSNS: the kernel refuses longer programs with E2BIG. */
+    static final int MAX_INSNS = 1_000_000;
+    static final int FIRST_FD = 3;
+    /** Largest test_run packet: PAGE_SIZE - headroom (NET_SKB_PAD) - skb_shared_info tail, as the kernel measures. */
+    static final int MAX_SKB_DATA = 3712;
+    static final int IPV4_HLEN = 20;
+    static final int IPV6_HLEN = 40;
+
+    private final AddressSpace space = new AddressSpace();
+    private final List<Object> fds = new ArrayList<>();
+    private final long insnBudget;
+
+    public EngineBackend() {
+        this(Interpreter.DEFAULT_BUDGET);
+    }
+
+    /** @param insnBudget instructions one program run may execute before it is stopped */
+    public EngineBackend(long insnBudget) {
+        if (insnBudget <= 0) {
+            throw new IllegalArgumentException("instruction budget must be positive, got " + insnBudget);
+        }
+        this.insnBudget = insnBudget;
+    }
+
+    @Override
+    public String name() {
+        return "engine";
+    }
+
+    // ---------------------------------------------------------------- fds
+
+    private synchronized int allocFd(Object o) {
+        for (int i = 0; i < fds.size(); i++) {
+            if (fds.get(i) == null) {
+                fds.set(i, o);
+                return i + FIRST_FD;
+            }
+        }
+        fds.add(o);
+        return fds.size() - 1 + FIRST_FD;
+    }
+
+    private synchronized Object fdObject(int fd) {
+        int i = fd - FIRST_FD;
+        return i >= 0 && i < fds.size() ? fds.get(i) : null;
+    }
+
+    private synchronized void freeFd(int fd, Object o) {
+        int i = fd - FIRST_FD;
+        if (i >= 0 && i < fds.size() && fds.get(i) == o) {
+            fds.set(i, null);
+        }
+    }
+
+    // ---------------------------------------------------------------- programs
+
+    @Override
+    public LoadedProg load(LoadRequest request) throws BpfException {
+        Program p = request.program();
+        if (p == null || p.size() == 0) {
+            throw new BpfException(Errno.EINVAL, "program '" + request.name() + "' has no instructions", "");
+        }
+        if (p.size() > MAX_INSNS) {
+            throw new BpfException(Errno.E2BIG, "program '" + request.name() + "' has " + p.size()
+                    + " instructions, more than " + MAX_INSNS, "");
+        }
+        try {
+            Encoding.check(p);
+        } catch (MalformedProgramException e) {
+            throw new BpfException(Errno.EINVAL, "program '" + request.name() + "': " + e.getMessage(), e.getMessage());
+        }
+        Set<EngineMap> used = usedMaps(request.name(), p);
+        Interpreter interp;
+        try {
+            interp = Interpreter.decode(p, pseudoResolver());
+        } catch (MalformedProgramException e) {
+            // the verifier's log line is the reason alone, e.g. "jump out of range from insn 0 to 10"
+            String reason = e.getMessage().substring(("insn " + e.index() + ": ").length());
+            throw new BpfException(Errno.EINVAL, "program '" + request.name() + "': " + e.getMessage(), reason);
+        }
+        for (EngineMap m : used) {
+            m.retain();
+        }
+        Prog prog = new Prog(request.name(), request.type(), interp, List.copyOf(used));
+        prog.fd = allocFd(prog);
+        return prog;
+    }
+
+    /**
+     * The maps a program refers to by fd, checked as resolve_pseudo_ldimm64 checks them: an fd
+     * that is not open is EBADF, an open fd that is not a map EINVAL, both with the kernel's log line.
+     */
+    private Set<EngineMap> usedMaps(String name, Program p) throws BpfException {
+        Set<EngineMap> used = new LinkedHashSet<>();
+        for (int i = 0; i < p.size(); i++) {
+            Insn insn = p.get(i);
+            if (!insn.isLdImm64()) {
+                continue;
+            }
+            if (insn.src() == Opcodes.PSEUDO_MAP_FD || insn.src() == Opcodes.PSEUDO_MAP_VALUE) {
+                Object o = fdObject(insn.imm());
+                if (!(o instanceof MapHandle h) || h.closed) {
+                    String log = "fd " + insn.imm() + " is not pointing to valid bpf_map";
+                    throw new BpfException(o == null ? Errno.EBADF : Errno.EINVAL,
+                            "program '" + name + "': insn " + i + ": " + log, log);
+                }
+                used.add(h.map);
+            }
+            i++;
+        }
+        return used;
+    }
+
+    /** resolve_pseudo_ldimm64: map fds of this backend become map object / value addresses. */
+    private PseudoResolver pseudoResolver() {
+        return (src, imm, nextImm) -> {
+            if (src != Opcodes.PSEUDO_MAP_FD && src != Opcodes.PSEUDO_MAP_VALUE) {
+                throw new Fault(src > Opcodes.PSEUDO_MAP_IDX_VALUE ? "unrecognized bpf_ld_imm64 insn"
+                        : "ld_imm64 with src " + src + " is not supported by the engine");
+            }
+            EngineMap map = ((MapHandle) fdObject(imm)).map;
+            if (src == Opcodes.PSEUDO_MAP_FD) {
+                return map.objectAddress();
+            }
+            long address = map.directValueAddress(nextImm);
+            if (address < 0) {
+                throw new Fault("invalid access to map value pointer, value_size=" + map.spec().valueSize()
+                        + " off=" + Integer.toUnsignedString(nextImm));
+            }
+            return address;
+        };
+    }
+
+    @Override
+    public TestRun.Result testRun(LoadedProg loaded, TestRun.Request request) throws BpfException {
+        if (!(loaded instanceof Prog prog) || fdObject(prog.fd) != prog) {
+            throw new BpfException(Errno.EBADF, "program is not loaded in this engine");
+        }
+        if (prog.type != ProgType.SOCKET_FILTER) {
+            // the kernel has no test_run for most cgroup types (ENOTSUPP); cgroup_skb it has, the engine not yet
+            throw new BpfException(Errno.ENOTSUPP, "test_run of " + prog.type.scenarioName()
+                    + " programs is not supported" + (prog.type == ProgType.CGROUP_SKB ? " by the engine yet" : ""));
+        }
+        byte[] data = request.dataIn() == null ? new byte[0] : request.dataIn();
+        checkSkbData(data);
+        SkBuffContext ctx = new SkBuffContext(data);
+        Machine machine = new Machine(space, BaseHelpers.TABLE, ctx);
+        int repeat = Math.max(1, request.repeat());
+        long r0 = 0;
+        long start = System.nanoTime();
+        try {
+            for (int i = 0; i < repeat; i++) {
+                r0 = prog.interp.run(machine, insnBudget);
+            }
+        } catch (ProgramFault f) {
+            throw new BpfException(Errno.EFAULT, "program '" + prog.name + "' faulted: " + f.getMessage());
+        }
+        long duration = (System.nanoTime() - start) / repeat;
+        return new TestRun.Result(r0 & 0xffffffffL, ctx.dataOut(), duration);
+    }
+
+    /** The packet checks of bpf_prog_test_run_skb, as the running kernel answers them. */
+    private static void checkSkbData(byte[] data) throws BpfException {
+        if (data.length < SkBuffContext.ETH_HLEN || data.length > MAX_SKB_DATA) {
+            throw new BpfException(Errno.EINVAL, "test_run data of " + data.length + " bytes: need "
+                    + SkBuffContext.ETH_HLEN + ".." + MAX_SKB_DATA);
+        }
+        int etherType = ((data[12] & 0xff) << 8) | (data[13] & 0xff);
+        int payload = data.length - SkBuffContext.ETH_HLEN;
+        if ((etherType == 0x0800 && payload < IPV4_HLEN) || (etherType == 0x86dd && payload < IPV6_HLEN)) {
+            throw new BpfException(Errno.EINVAL, "test_run data: EtherType 0x" + Integer.toHexString(etherType)
+                    + " with a " + payload + "-byte network header is too short");
+        }
+    }
+
+    private final class Prog implements LoadedProg {
+        final String name;
+        final ProgType type;
+        final Interpreter interp;
+        final List<EngineMap> maps;
+        int fd;
+        private boolean closed;
+
+        Prog(String name, ProgType type, Interpreter interp, List<EngineMap> maps) {
+            this.name = name;
+            this.type = type;
+            this.interp = interp;
+            this.maps = maps;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public ProgType type() {
+            return type;
+        }
+
+        @Override
+        public String verifierLog() {
+            return "";
+        }
+
+        @Override
+        public void close() {
+            synchronized (EngineBackend.this) {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+                freeFd(fd, this);
+            }
+            maps.forEach(EngineMap::release);
+        }
+
+        @Override
+        public String toString() {
+            return "engine prog " + name + " (fd " + fd + ")";
+        }
+    }
+
+    // ---------------------------------------------------------------- maps
+
+    @Override
+    public BpfMap createMap(MapSpec spec) throws BpfException {
+        EngineMap map = EngineMap.create(spec, space);
+        MapHandle h = new MapHandle(map);
+        h.fd = allocFd(h);
+        return h;
+    }
+
+    private MapHandle handle(BpfMap map) throws BpfException {
+        if (!(map instanceof MapHandle h) || h.closed || fdObject(h.fd) != h) {
+            throw new BpfException(Errno.EBADF, "map is not open in this engine");
+        }
+        return h;
+    }
+
+    private static void checkKey(EngineMap m, byte[] key) throws BpfException {
+        if (key == null) {
+            throw new BpfException(Errno.EFAULT, "no key");
+        }
+        if (key.length != m.spec().keySize()) {
+            throw new BpfException(Errno.EINVAL, "key of " + key.length + " bytes for map '" + m.spec().name()
+                    + "' with key_size " + m.spec().keySize());
+        }
+    }
+
+    @Override
+    public void update(BpfMap map, byte[] key, byte[] value, long flags) throws BpfException {
+        EngineMap m = handle(map).map;
+        if (!m.syscallCanWrite()) {
+            throw new BpfException(Errno.EPERM, "map '" + m.spec().name() + "' is read-only for user space");
+        }
+        checkKey(m, key);
+        if (value == null) {
+            throw new BpfException(Errno.EFAULT, "no value");
+        }
+        if (value.length != m.spec().valueSize()) {
+            throw new BpfException(Errno.EINVAL, "value of " + value.length + " bytes for map '" + m.spec().name()
+                    + "' with value_size " + m.spec().valueSize());
+        }
+        EngineMap.check(m.updateElem(key, value, flags), "update of map '" + m.spec().name() + "'");
+    }
+
+    @Override
+    public byte[] lookup(BpfMap map, byte[] key) throws BpfException {
+        EngineMap m = handle(map).map;
+        if (!m.syscallCanRead()) {
+            throw new BpfException(Errno.EPERM, "map '" + m.spec().name() + "' is write-only for user space");
+        }
+        checkKey(m, key);
+        synchronized (m) {
+            int i = m.lookupIndex(key);
+            if (i < 0) {
+                throw new BpfException(Errno.ENOENT, "no such key in map '" + m.spec().name() + "'");
+            }
+            return m.valueOf(i);
+        }
+    }
+
+    @Override
+    public void delete(BpfMap map, byte[] key) throws BpfException {
+        EngineMap m = handle(map).map;
+        if (!m.syscallCanWrite()) {
+            throw new BpfException(Errno.EPERM, "map '" + m.spec().name() + "' is read-only for user space");
+        }
+        checkKey(m, key);
+        EngineMap.check(m.deleteElem(key), "delete from map '" + m.spec().name() + "'");
+    }
+
+    @Override
+    public byte[] nextKey(BpfMap map, byte[] key) throws BpfException {
+        EngineMap m = handle(map).map;
+        if (!m.syscallCanRead()) {
+            throw new BpfException(Errno.EPERM, "map '" + m.spec().name() + "' is write-only for user space");
+        }
+        if (key != null) {
+            checkKey(m, key);
+        }
+        byte[] next = m.nextKey(key);
+        if (next == null) {
+            throw new BpfException(Errno.ENOENT, "no next key in map '" + m.spec().name() + "'");
+        }
+        return next;
+    }
+
+    private final class MapHandle implements BpfMap {
+        final EngineMap map;
+        int fd;
+        volatile boolean closed;
+
+        MapHandle(EngineMap map) {
+            this.map = map;
+        }
+
+        @Override
+        public MapSpec spec() {
+            return map.spec();
+        }
+
+        @Override
+        public int fd() {
+            return fd;
+        }
+
+        @Override
+        public void close() {
+            synchronized (EngineBackend.this) {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+                freeFd(fd, this);
+            }
+            map.release();
+        }
+
+        @Override
+        public String toString() {
+            return "engine map " + map.spec().name() + " (fd " + fd + ")";
+        }
+    }
+
+    @Override
+    public void close() {
+        List<Object> open;
+        synchronized (this) {
+            open = new ArrayList<>(fds);
+        }
+        for (Object o : open) {
+            if (o instanceof AutoCloseable c) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    throw new IllegalStateException("closing " + o, e);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,396 @@
+package dev.cgbpf.engine.interp;
+
+import dev.cgbpf.engine.isa.Insn;
+import dev.cgbpf.engine.isa.MalformedProgramException;
+import dev.cgbpf.engine.isa.Opcodes;
+import dev.cgbpf.engine.isa.Program;
+
+/**
+ * The eBPF interpreter: RFC 9669 semantics, checked against the running kernel.
+ *
+ * <p>The program is decoded once into two int arrays (opcode|dst|src|off packed into one int, and
+ * imm) plus the resolved 64-bit constants of LD_IMM64; the run loop is a switch over the opcode
+ * byte that allocates nothing per instruction. One decoded program may run on many threads at
+ * once, each with its own {@link Machine}.
+ *
+ * <p>Semantics worth a note (all as the kernel and RFC 9669 define them): 32-bit ALU results are
+ * zero-extended; shift counts are masked to 31/63; unsigned and signed division by zero yields 0
+ * and modulo by zero leaves dst unchanged (the 32-bit forms still truncate dst to 32 bits);
+ * signed INT_MIN / -1 is INT_MIN and INT_MIN % -1 is 0 (Java's operators do exactly that);
+ * LD_ABS/LD_IND out of the packet ends the program with r0 = 0.
+ */
+public final class Interpreter {
+    public static final long DEFAULT_BUDGET = 1_000_000;
+
+    private final int[] ops;
+    private final int[] imms;
+    private final long[] wide;
+    private final int length;
+
+    private Interpreter(int[] ops, int[] imms, long[] wide, int length) {
+        this.ops = ops;
+        this.imms = imms;
+        this.wide = wide;
+        this.length = length;
+    }
+
+    /**
+     * Decodes a structurally valid program. Refuses what would let the interpreter leave the
+     * program (jumps and calls out of range), which the kernel's verifier refuses as well, with
+     * the verifier's message.
+     *
+     * @throws MalformedProgramException for out-of-range jumps or unresolvable LD_IMM64
+     */
+    public static Interpreter decode(Program program, PseudoResolver resolver) {
+        int n = program.size();
+        // one sentinel slot (opcode 0 is no instruction) catches falling off the end
+        int[] ops = new int[n + 1];
+        int[] imms = new int[n + 1];
+        long[] wide = new long[n + 1];
+        for (int i = 0; i < n; i++) {
+            Insn insn = program.get(i);
+            ops[i] = insn.code() | insn.dst() << 8 | insn.src() << 12 | insn.off() << 16;
+            imms[i] = insn.imm();
+        }
+        for (int i = 0; i < n; i++) {
+            Insn insn = program.get(i);
+            int code = insn.code();
+            int cls = Opcodes.cls(code);
+            if (insn.isLdImm64()) {
+                if (i + 1 >= n) {
+                    throw new MalformedProgramException(i, "ld_imm64 is missing its second slot");
+                }
+                int next = program.get(i + 1).imm();
+                if (insn.src() == 0) {
+                    wide[i] = (insn.imm() & 0xffffffffL) | ((long) next << 32);
+                } else {
+                    try {
+                        wide[i] = resolver.resolve(insn.src(), insn.imm(), next);
+                    } catch (Fault f) {
+                        throw new MalformedProgramException(i, f.getMessage());
+                    }
+                }
+                i++;
+                continue;
+            }
+            if (cls != Opcodes.JMP && cls != Opcodes.JMP32) {
+                continue;
+            }
+            int op = Opcodes.op(code);
+            if (op == Opcodes.EXIT || (op == Opcodes.CALL && insn.src() != Opcodes.PSEUDO_CALL)) {
+                continue;
+            }
+            long target;
+            if (op == Opcodes.CALL) {
+                target = (long) i + 1 + insn.imm();
+                if (target < 0 || target >= n) {
+                    throw new MalformedProgramException(i, "call to invalid destination (insn " + target + ")");
+                }
+            } else {
+                target = (long) i + 1 + (code == (Opcodes.JMP32 | Opcodes.JA) ? insn.imm() : insn.off());
+                if (target < 0 || target >= n) {
+                    throw new MalformedProgramException(i, "jump out of range from insn " + i + " to " + target);
+                }
+            }
+        }
+        return new Interpreter(ops, imms, wide, n);
+    }
+
+    public int length() {
+        return length;
+    }
+
+    /**
+     * Runs the program with r1 = the context address and returns r0 (all 64 bits).
+     *
+     * @param budget instructions to execute at most before the run stops with a fault
+     * @throws ProgramFault on any fault, naming the instruction
+     */
+    public long run(Machine m, long budget) {
+        final int[] ops = this.ops;
+        final int[] imms = this.imms;
+        final long[] r = new long[11];
+        // caller state of bpf-to-bpf calls: return pc, r6-r9 and r10 per frame
+        final int[] retPc = new int[Machine.MAX_FRAMES];
+        final long[] saved = new long[Machine.MAX_FRAMES * 5];
+        int depth = 0;
+        int pc = 0;
+        long left = budget;
+        r[1] = m.ctxAddress();
+        r[10] = m.frameTop(0);
+        try {
+            while (true) {
+                if (--left < 0) {
+                    throw new Fault("instruction budget of " + budget + " exhausted (endless loop?)");
+                }
+                final int op = ops[pc];
+                final int imm = imms[pc];
+                final int d = (op >>> 8) & 0xf;
+                final int s = (op >>> 12) & 0xf;
+                switch (op & 0xff) {
+                    // ---- ALU64, K and X ----
+                    case 0x07 -> r[d] += imm;
+                    case 0x0f -> r[d] += r[s];
+                    case 0x17 -> r[d] -= imm;
+                    case 0x1f -> r[d] -= r[s];
+                    case 0x27 -> r[d] *= imm;
+                    case 0x2f -> r[d] *= r[s];
+                    case 0x37 -> r[d] = (op >> 16) == 0 ? udiv64(r[d], imm) : sdiv64(r[d], imm);
+                    case 0x3f -> r[d] = (op >> 16) == 0 ? udiv64(r[d], r[s]) : sdiv64(r[d], r[s]);
+                    case 0x47 -> r[d] |= imm;
+                    case 0x4f -> r[d] |= r[s];
+                    case 0x57 -> r[d] &= imm;
+                    case 0x5f -> r[d] &= r[s];
+                    case 0x67 -> r[d] <<= (imm & 63);
+                    case 0x6f -> r[d] <<= (r[s] & 63);
+                    case 0x77 -> r[d] >>>= (imm & 63);
+                    case 0x7f -> r[d] >>>= (r[s] & 63);
+                    case 0x87 -> r[d] = -r[d];
+                    case 0x97 -> r[d] = (op >> 16) == 0 ? umod64(r[d], imm) : smod64(r[d], imm);
+                    case 0x9f -> r[d] = (op >> 16) == 0 ? umod64(r[d], r[s]) : smod64(r[d], r[s]);
+                    case 0xa7 -> r[d] ^= imm;
+                    case 0xaf -> r[d] ^= r[s];
+                    case 0xb7 -> r[d] = imm;
+                    case 0xbf -> r[d] = movsx64(r[s], op >> 16);
+                    case 0xc7 -> r[d] >>= (imm & 63);
+                    case 0xcf -> r[d] >>= (r[s] & 63);
+                    case 0xd7 -> r[d] = bswap(r[d], imm);
+                    // ---- ALU (32-bit), results zero-extended ----
+                    case 0x04 -> r[d] = u32((int) r[d] + imm);
+                    case 0x0c -> r[d] = u32((int) r[d] + (int) r[s]);
+                    case 0x14 -> r[d] = u32((int) r[d] - imm);
+                    case 0x1c -> r[d] = u32((int) r[d] - (int) r[s]);
+                    case 0x24 -> r[d] = u32((int) r[d] * imm);
+                    case 0x2c -> r[d] = u32((int) r[d] * (int) r[s]);
+                    case 0x34 -> r[d] = (op >> 16) == 0 ? udiv32((int) r[d], imm) : sdiv32((int) r[d], imm);
+                    case 0x3c -> r[d] = (op >> 16) == 0 ? udiv32((int) r[d], (int) r[s]) : sdiv32((int) r[d], (int) r[s]);
+                    case 0x44 -> r[d] = u32((int) r[d] | imm);
+                    case 0x4c -> r[d] = u32((int) r[d] | (int) r[s]);
+                    case 0x54 -> r[d] = u32((int) r[d] & imm);
+                    case 0x5c -> r[d] = u32((int) r[d] & (int) r[s]);
+                    case 0x64 -> r[d] = u32((int) r[d] << (imm & 31));
+                    case 0x6c -> r[d] = u32((int) r[d] << (r[s] & 31));
+                    case 0x74 -> r[d] = u32((int) r[d] >>> (imm & 31));
+                    case 0x7c -> r[d] = u32((int) r[d] >>> (r[s] & 31));
+                    case 0x84 -> r[d] = u32(-(int) r[d]);
+                    case 0x94 -> r[d] = (op >> 16) == 0 ? umod32((int) r[d], imm) : smod32((int) r[d], imm);
+                    case 0x9c -> r[d] = (op >> 16) == 0 ? umod32((int) r[d], (int) r[s]) : smod32((int) r[d], (int) r[s]);
+                    case 0xa4 -> r[d] = u32((int) r[d] ^ imm);
+                    case 0xac -> r[d] = u32((int) r[d] ^ (int) r[s]);
+                    case 0xb4 -> r[d] = u32(imm);
+                    case 0xbc -> r[d] = u32(movsx32(r[s], op >> 16));
+                    case 0xc4 -> r[d] = u32((int) r[d] >> (imm & 31));
+                    case 0xcc -> r[d] = u32((int) r[d] >> (r[s] & 31));
+                    case 0xd4 -> r[d] = truncate(r[d], imm); // to little endian: the host order
+                    case 0xdc -> r[d] = bswap(r[d], imm); // to big endian
+                    // ---- JMP (64-bit compares) ----
+                    case 0x05 -> pc += op >> 16;
+                    case 0x15 -> pc += r[d] == imm ? op >> 16 : 0;
+                    case 0x1d -> pc += r[d] == r[s] ? op >> 16 : 0;
+                    case 0x25 -> pc += Long.compareUnsigned(r[d], imm) > 0 ? op >> 16 : 0;
+                    case 0x2d -> pc += Long.compareUnsigned(r[d], r[s]) > 0 ? op >> 16 : 0;
+                    case 0x35 -> pc += Long.compareUnsigned(r[d], imm) >= 0 ? op >> 16 : 0;
+                    case 0x3d -> pc += Long.compareUnsigned(r[d], r[s]) >= 0 ? op >> 16 : 0;
+                    case 0x45 -> pc += (r[d] & imm) != 0 ? op >> 16 : 0;
+                    case 0x4d -> pc += (r[d] & r[s]) != 0 ? op >> 16 : 0;
+                    case 0x55 -> pc += r[d] != imm ? op >> 16 : 0;
+                    case 0x5d -> pc += r[d] != r[s] ? op >> 16 : 0;
+                    case 0x65 -> pc += r[d] > imm ? op >> 16 : 0;
+                    case 0x6d -> pc += r[d] > r[s] ? op >> 16 : 0;
+                    case 0x75 -> pc += r[d] >= imm ? op >> 16 : 0;
+                    case 0x7d -> pc += r[d] >= r[s] ? op >> 16 : 0;
+                    case 0xa5 -> pc += Long.compareUnsigned(r[d], imm) < 0 ? op >> 16 : 0;
+                    case 0xad -> pc += Long.compareUnsigned(r[d], r[s]) < 0 ? op >> 16 : 0;
+                    case 0xb5 -> pc += Long.compareUnsigned(r[d], imm) <= 0 ? op >> 16 : 0;
+                    case 0xbd -> pc += Long.compareUnsigned(r[d], r[s]) <= 0 ? op >> 16 : 0;
+                    case 0xc5 -> pc += r[d] < imm ? op >> 16 : 0;
+                    case 0xcd -> pc += r[d] < r[s] ? op >> 16 : 0;
+                    case 0xd5 -> pc += r[d] <= imm ? op >> 16 : 0;
+                    case 0xdd -> pc += r[d] <= r[s] ? op >> 16 : 0;
+                    // ---- JMP32 (32-bit compares); 0x06 is gotol with its offset in imm ----
+                    case 0x06 -> pc += imm;
+                    case 0x16 -> pc += (int) r[d] == imm ? op >> 16 : 0;
+                    case 0x1e -> pc += (int) r[d] == (int) r[s] ? op >> 16 : 0;
+                    case 0x26 -> pc += Integer.compareUnsigned((int) r[d], imm) > 0 ? op >> 16 : 0;
+                    case 0x2e -> pc += Integer.compareUnsigned((int) r[d], (int) r[s]) > 0 ? op >> 16 : 0;
+                    case 0x36 -> pc += Integer.compareUnsigned((int) r[d], imm) >= 0 ? op >> 16 : 0;
+                    case 0x3e -> pc += Integer.compareUnsigned((int) r[d], (int) r[s]) >= 0 ? op >> 16 : 0;
+                    case 0x46 -> pc += ((int) r[d] & imm) != 0 ? op >> 16 : 0;
+                    case 0x4e -> pc += ((int) r[d] & (int) r[s]) != 0 ? op >> 16 : 0;
+                    case 0x56 -> pc += (int) r[d] != imm ? op >> 16 : 0;
+                    case 0x5e -> pc += (int) r[d] != (int) r[s] ? op >> 16 : 0;
+                    case 0x66 -> pc += (int) r[d] > imm ? op >> 16 : 0;
+                    case 0x6e -> pc += (int) r[d] > (int) r[s] ? op >> 16 : 0;
+                    case 0x76 -> pc += (int) r[d] >= imm ? op >> 16 : 0;
+                    case 0x7e -> pc += (int) r[d] >= (int) r[s] ? op >> 16 : 0;
+                    case 0xa6 -> pc += Integer.compareUnsigned((int) r[d], imm) < 0 ? op >> 16 : 0;
+                    case 0xae -> pc += Integer.compareUnsigned((int) r[d], (int) r[s]) < 0 ? op >> 16 : 0;
+                    case 0xb6 -> pc += Integer.compareUnsigned((int) r[d], imm) <= 0 ? op >> 16 : 0;
+                    case 0xbe -> pc += Integer.compareUnsigned((int) r[d], (int) r[s]) <= 0 ? op >> 16 : 0;
+                    case 0xc6 -> pc += (int) r[d] < imm ? op >> 16 : 0;
+                    case 0xce -> pc += (int) r[d] < (int) r[s] ? op >> 16 : 0;
+                    case 0xd6 -> pc += (int) r[d] <= imm ? op >> 16 : 0;
+                    case 0xde -> pc += (int) r[d] <= (int) r[s] ? op >> 16 : 0;
+                    // ---- call and exit ----
+                    case 0x85 -> {
+                        if (s == 0) {
+                            r[0] = m.helpers().get(imm).call(m, r[1], r[2], r[3], r[4], r[5]);
+                        } else if (s == Opcodes.PSEUDO_CALL) {
+                            if (depth + 1 >= Machine.MAX_FRAMES) {
+                                throw new Fault("the call stack of " + Machine.MAX_FRAMES + " frames is too deep");
+                            }
+                            retPc[depth] = pc;
+                            int at = depth * 5;
+                            saved[at] = r[6];
+                            saved[at + 1] = r[7];
+                            saved[at + 2] = r[8];
+                            saved[at + 3] = r[9];
+                            saved[at + 4] = r[10];
+                            depth++;
+                            r[10] = m.frameTop(depth);
+                            pc += imm;
+                        } else {
+                            throw new Fault("kfunc calls are not supported by the engine");
+                        }
+                    }
+                    case 0x95 -> {
+                        if (depth == 0) {
+                            return r[0];
+                        }
+                        depth--;
+                        int at = depth * 5;
+                        r[6] = saved[at];
+                        r[7] = saved[at + 1];
+                        r[8] = saved[at + 2];
+                        r[9] = saved[at + 3];
+                        r[10] = saved[at + 4];
+                        pc = retPc[depth];
+                    }
+                    // ---- loads and stores ----
+                    case 0x18 -> {
+                        r[d] = wide[pc];
+                        pc++;
+                    }
+                    case 0x61 -> r[d] = m.load(r[s] + (op >> 16), 4);
+                    case 0x69 -> r[d] = m.load(r[s] + (op >> 16), 2);
+                    case 0x71 -> r[d] = m.load(r[s] + (op >> 16), 1);
+                    case 0x79 -> r[d] = m.load(r[s] + (op >> 16), 8);
+                    case 0x81 -> r[d] = (int) m.load(r[s] + (op >> 16), 4);
+                    case 0x89 -> r[d] = (short) m.load(r[s] + (op >> 16), 2);
+                    case 0x91 -> r[d] = (byte) m.load(r[s] + (op >> 16), 1);
+                    case 0x62 -> m.store(r[d] + (op >> 16), 4, imm);
+                    case 0x6a -> m.store(r[d] + (op >> 16), 2, imm);
+                    case 0x72 -> m.store(r[d] + (op >> 16), 1, imm);
+                    case 0x7a -> m.store(r[d] + (op >> 16), 8, imm);
+                    case 0x63 -> m.store(r[d] + (op >> 16), 4, r[s]);
+                    case 0x6b -> m.store(r[d] + (op >> 16), 2, r[s]);
+                    case 0x73 -> m.store(r[d] + (op >> 16), 1, r[s]);
+                    case 0x7b -> m.store(r[d] + (op >> 16), 8, r[s]);
+                    case 0xc3 -> atomic(m, r, d, s, op >> 16, imm, 4);
+                    case 0xdb -> atomic(m, r, d, s, op >> 16, imm, 8);
+                    // ---- legacy packet loads: r0 = big-endian bytes, or the program ends with 0 ----
+                    case 0x20, 0x28, 0x30, 0x40, 0x48, 0x50 -> {
+                        int size = (op & 0x18) == Opcodes.W ? 4 : (op & 0x18) == Opcodes.H ? 2 : 1;
+                        int offset = (op & 0xe0) == Opcodes.ABS ? imm : (int) r[s] + imm;
+                        long v = m.loadAbs(offset, size);
+                        if (v < 0) {
+                            return 0;
+                        }
+                        r[0] = v;
+                    }
+                    default -> throw new Fault(pc == length
+                            ? "fell off the end of the program"
+                            : "invalid opcode 0x" + Integer.toHexString(op & 0xff));
+                }
+                pc++;
+            }
+        } catch (Fault f) {
+            throw new ProgramFault(pc, f.getMessage());
+        }
+    }
+
+    private static void atomic(Machine m, long[] r, int d, int s, int off, int imm, int size) {
+        long address = r[d] + off;
+        if (imm == Opcodes.CMPXCHG) {
+            r[0] = m.atomicCmpxchg(address, size, r[0], r[s]);
+            return;
+        }
+        long old = m.atomicRmw(imm & ~Opcodes.FETCH, address, size, r[s]);
+        if ((imm & Opcodes.FETCH) != 0) {
+            r[s] = old;
+        }
+    }
+
+    static long u32(int v) {
+        return v & 0xffffffffL;
+    }
+
+    static long udiv64(long a, long b) {
+        return b == 0 ? 0 : Long.divideUnsigned(a, b);
+    }
+
+    static long sdiv64(long a, long b) {
+        return b == 0 ? 0 : a / b;
+    }
+
+    static long umod64(long a, long b) {
+        return b == 0 ? a : Long.remainderUnsigned(a, b);
+    }
+
+    static long smod64(long a, long b) {
+        return b == 0 ? a : a % b;
+    }
+
+    static long udiv32(int a, int b) {
+        return b == 0 ? 0 : u32(Integer.divideUnsigned(a, b));
+    }
+
+    static long sdiv32(int a, int b) {
+        return b == 0 ? 0 : u32(a / b);
+    }
+
+    static long umod32(int a, int b) {
+        return b == 0 ? u32(a) : u32(Integer.remainderUnsigned(a, b));
+    }
+
+    static long smod32(int a, int b) {
+        return b == 0 ? u32(a) : u32(a % b);
+    }
+
+    /** BPF_MOV64 with off 0 (plain move) or 8/16/32 (movsx: sign-extend that many low bits). */
+    static long movsx64(long v, int off) {
+        return switch (off) {
+            case 8 -> (byte) v;
+            case 16 -> (short) v;
+            case 32 -> (int) v;
+            default -> v;
+        };
+    }
+
+    /** BPF_MOV32 with off 0 or 8/16 (sign-extend into 32 bits, then zero-extend). */
+    static int movsx32(long v, int off) {
+        return switch (off) {
+            case 8 -> (byte) v;
+            case 16 -> (short) v;
+            default -> (int) v;
+        };
+    }
+
+    /** Byte swap of the low {@code bits} bits, zero-extended (be16/32/64, bswap16/32/64). */
+    static long bswap(long v, int bits) {
+        return switch (bits) {
+            case 16 -> Short.reverseBytes((short) v) & 0xffffL;
+            case 32 -> Integer.reverseBytes((int) v) & 0xffffffffL;
+            default -> Long.reverseBytes(v);
+        };
+    }
+
+    /** le16/32/64 on a little-endian machine: only the truncation remains. */
+    static long truncate(long v, int bits) {
+        return switch (bits) {
+            case 16 -> v & 0xffffL;
+            case 32 -> v & 0xffffffffL;
+            default -> v;
+        };
+    }
+}
