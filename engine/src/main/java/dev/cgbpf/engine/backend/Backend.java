@@ -4,7 +4,6 @@ package dev.cgbpf.engine.backend;
  * A cgroup-bpf implementation: the in-JVM engine or the host kernel. Both give the same answers,
  * errno for errno; the scenario runner drives either through this interface.
  *
- * <p>Grows with the project: attach/detach/query and the hook probes come with the cgroup issues.
  */
 public interface Backend extends AutoCloseable {
 
@@ -31,6 +30,82 @@ public interface Backend extends AutoCloseable {
 
     /** BPF_MAP_GET_NEXT_KEY; key null asks for the first key; ENOENT after the last. */
     byte[] nextKey(BpfMap map, byte[] key) throws BpfException;
+
+    // ---- cgroups: paths are relative to the backend's cgroup root ("" is the root itself) ----
+
+    /** mkdir(2) of a cgroup directory. */
+    default void mkdir(String path) throws BpfException {
+        throw unsupported("mkdir");
+    }
+
+    /** rmdir(2) of a cgroup directory. */
+    default void rmdir(String path) throws BpfException {
+        throw unsupported("rmdir");
+    }
+
+    /** BPF_PROG_ATTACH; {@code replace} is the program to replace with {@link AttachFlag#REPLACE}, or null. */
+    default void attach(String cgroup, LoadedProg prog, AttachType type, java.util.Set<AttachFlag> flags,
+                        LoadedProg replace) throws BpfException {
+        throw unsupported("attach");
+    }
+
+    /** BPF_PROG_DETACH; {@code prog} may be null. */
+    default void detach(String cgroup, AttachType type, LoadedProg prog) throws BpfException {
+        throw unsupported("detach");
+    }
+
+    /**
+     * BPF_PROG_QUERY, attached or effective; {@code max} is the size of the id buffer, or -1 for one large
+     * enough. ENOSPC is an answer ({@link QueryResult#errno()}), other errors throw.
+     */
+    default QueryResult query(String cgroup, AttachType type, boolean effective, int max) throws BpfException {
+        throw unsupported("query");
+    }
+
+    /** The cgroup storage of {@code map} that the program attached to (cgroup, type) sees. */
+    default byte[] storage(String cgroup, AttachType type, BpfMap map) throws BpfException {
+        throw unsupported("storage");
+    }
+
+    // ---- probes: what a task in the cgroup experiences ----
+
+    /** True when the access is allowed; a failure other than EPERM (no such driver) counts as allowed. */
+    default boolean device(String cgroup, Probe.DeviceAccess access) throws BpfException {
+        throw unsupported("device");
+    }
+
+    /** socket(2); the cgroup_inet_sock_create programs may refuse (EPERM) or set fields. */
+    default Probe.SocketInfo socket(String cgroup, Probe.Family family, Probe.SockType type, int protocol)
+            throws BpfException {
+        throw unsupported("socket");
+    }
+
+    /** A helper endpoint outside every scenario cgroup, on a loopback address. */
+    default void listen(java.net.InetAddress addr, int port, Probe.Proto proto) throws BpfException {
+        throw unsupported("listen");
+    }
+
+    /** socket(2) + bind(2) from the cgroup. */
+    default Probe.Bound bind(String cgroup, Probe.Family family, Probe.Proto proto, java.net.InetAddress addr,
+                             int port) throws BpfException {
+        throw unsupported("bind");
+    }
+
+    /** socket(2) + connect(2) from the cgroup (TCP: to a listener; UDP: a connected datagram socket). */
+    default Probe.Connected connect(String cgroup, Probe.Family family, Probe.Proto proto,
+                                    java.net.InetAddress addr, int port) throws BpfException {
+        throw unsupported("connect");
+    }
+
+    /** An unconnected UDP sendmsg(2) from the cgroup, optionally with a source address (IP_PKTINFO). */
+    default Probe.Delivered sendmsg(String cgroup, Probe.Family family, java.net.InetAddress addr, int port,
+                                    java.net.InetAddress src) throws BpfException {
+        throw unsupported("sendmsg");
+    }
+
+    private BpfException unsupported(String what) {
+        return new BpfException(Errno.EOPNOTSUPP, name() + " backend does not implement " + what + " yet");
+    }
 
     /** Releases everything this backend made. */
     @Override

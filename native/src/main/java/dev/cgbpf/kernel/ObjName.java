@@ -1,0 +1,37 @@
+package dev.cgbpf.kernel;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * prog_name / map_name: BPF_OBJ_NAME_LEN (16) bytes including the terminating NUL. Longer names
+ * are cut to 15 bytes, as libbpf does. The kernel accepts only [A-Za-z0-9_.] here (EINVAL
+ * otherwise); this class passes what it is given, so the kernel's answer stays the kernel's.
+ */
+final class ObjName {
+    static final int BPF_OBJ_NAME_LEN = 16;
+
+    private ObjName() {
+    }
+
+    static byte[] truncated(String name) {
+        if (name == null) {
+            return new byte[0];
+        }
+        byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
+        return utf8.length < BPF_OBJ_NAME_LEN ? utf8 : Arrays.copyOf(utf8, BPF_OBJ_NAME_LEN - 1);
+    }
+
+    /** True when the kernel's bpf_obj_name_cpy accepts every character. */
+    static boolean kernelAccepts(String name) {
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || c == '_' || c == '.';
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
