@@ -1,0 +1,76 @@
+package dev.cgbpf.hook.cli;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+
+/**
+ * The arguments after the subcommand, consumed left to right: options first ({@code --name},
+ * {@code --name VALUE} or {@code --name=VALUE}), then operands. {@code --} ends the options and
+ * a lone {@code -} is an operand (stdin).
+ */
+final class Args {
+    private final String command;
+    private final Deque<String> rest;
+    private String pendingValue;
+
+    Args(String command, List<String> args) {
+        this.command = command;
+        this.rest = new ArrayDeque<>(args);
+    }
+
+    /** The next option name (without its {@code =value}), or null when the options are over. */
+    String nextOption() {
+        String a = rest.peekFirst();
+        if (a == null || !a.startsWith("-") || a.equals("-")) {
+            return null;
+        }
+        rest.removeFirst();
+        if (a.equals("--")) {
+            return null;
+        }
+        int eq = a.indexOf('=');
+        if (a.startsWith("--") && eq > 0) {
+            pendingValue = a.substring(eq + 1);
+            return a.substring(0, eq);
+        }
+        pendingValue = null;
+        return a;
+    }
+
+    /** The value of the option just returned by {@link #nextOption()}. */
+    String value(String option) throws CliException {
+        if (pendingValue != null) {
+            String v = pendingValue;
+            pendingValue = null;
+            return v;
+        }
+        String v = rest.pollFirst();
+        if (v == null) {
+            throw CliException.usage(command + ": option " + option + " needs a value");
+        }
+        return v;
+    }
+
+    /** Rejects a value given with {@code --flag=value} to an option that takes none. */
+    void noValue(String option) throws CliException {
+        if (pendingValue != null) {
+            throw CliException.usage(command + ": option " + option + " takes no value");
+        }
+    }
+
+    CliException unknownOption(String option) {
+        return CliException.usage(command + ": unknown option " + option + " (see 'cgbpf help " + command + "')");
+    }
+
+    /** The remaining operands; at most {@code max} of them. */
+    List<String> operands(int max) throws CliException {
+        List<String> out = new ArrayList<>(rest);
+        rest.clear();
+        if (out.size() > max) {
+            throw CliException.usage(command + ": unexpected argument '" + out.get(max) + "'");
+        }
+        return out;
+    }
+}

@@ -1,0 +1,124 @@
+package dev.cgbpf.hook.cli;
+
+import dev.cgbpf.engine.backend.Backend;
+import dev.cgbpf.engine.backend.BpfException;
+import dev.cgbpf.hook.bench.BenchProgram;
+import dev.cgbpf.hook.bench.BenchPrograms;
+import dev.cgbpf.hook.bench.InterpBench;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/** {@code cgbpf bench interp}: the engine interpreter's speed next to the kernel's. */
+final class BenchCommand implements Command {
+
+    @Override
+    public String name() {
+        return "bench";
+    }
+
+    @Override
+    public String synopsis() {
+        return "interp [--quick]";
+    }
+
+    @Override
+    public String summary() {
+        return "interp: ns per program run, engine interpreter vs kernel, side by side";
+    }
+
+    @Override
+    public String help() {
+        return """
+                Runs the same socket_filter programs (10 to 1000 instructions: ALU chains,
+                branches, stack loads/stores, a loop of map lookups) on the engine and on the
+                kernel through BPF_PROG_TEST_RUN with a large repeat, and prints ns per run and
+                the ratio. The kernel column needs root; without it only the engine is measured.
+                Takes about a minute.
+
+                  --quick   short warm-up and few samples (a smoke test; figures are rough)
+                """;
+    }
+
+    @Override
+    public int run(Args args, Console console) throws CliException {
+        InterpBench.Settings settings = InterpBench.Settings.FULL;
+        for (String o; (o = args.nextOption()) != null; ) {
+            if (o.equals("--quick")) {
+                args.noValue(o);
+                settings = InterpBench.Settings.QUICK;
+            } else {
+                throw args.unknownOption(o);
+            }
+        }
+        List<String> operands = args.operands(1);
+        if (operands.isEmpty() || !operands.get(0).equals("interp")) {
+            throw CliException.usage("bench: which benchmark? the one there is: cgbpf bench interp");
+        }
+        PrintStream out = console.out();
+        Optional<String> kernelMissing = BackendChoice.KERNEL.unavailableReason();
+        printMethod(out, settings, kernelMissing);
+        InterpBench bench = new InterpBench(settings);
+        out.printf("%-11s %-30s %5s %12s %12s %12s %9s%n", "program", "mix", "insns",
+                "engine ns", "kernel ns", "kernel wall", "eng/kern");
+        try (Backend engine = BackendChoice.ENGINE.open();
+             Backend kernel = kernelMissing.isEmpty() ? BackendChoice.KERNEL.open() : null) {
+            for (BenchProgram p : BenchPrograms.suite()) {
+                int insns = p.build().apply(0).size();
+                InterpBench.Measurement e = bench.measure(engine, p);
+                if (kernel == null) {
+                    out.printf("%-11s %-30s %5d %12.1f %12s %12s %9s%n", p.name(), p.mix(), insns, e.wallNs(), "-", "-", "-");
+                    continue;
+                }
+                InterpBench.Measurement k = bench.measure(kernel, p);
+                if (k.retval() != e.retval()) {
+                    throw CliException.badInput("bench: " + p.name() + " returned " + e.retval() + " on the engine but "
+                            + k.retval() + " on the kernel: the figures would compare different work");
+                }
+                out.printf("%-11s %-30s %5d %12.1f %12.0f %12.1f %8.1fx%n", p.name(), p.mix(), insns,
+                        e.wallNs(), k.reportedNs(), k.wallNs(), e.wallNs() / Math.max(k.reportedNs(), 1));
+            }
+        } catch (BpfException e) {
+            throw CliException.badInput("bench: " + e.getMessage());
+        }
+        return 0;
+    }
+
+    private static void printMethod(PrintStream out, InterpBench.Settings s, Optional<String> kernelMissing) {
+        out.println("cgbpf bench interp: ns per program run (median of " + s.samples() + " calls of BPF_PROG_TEST_RUN,"
+                + " each with a repeat calibrated to ~" + s.batchNanos() / 1_000_000 + " ms, after "
+                + s.warmupNanos() / 1_000_000 + " ms of warm-up calls per program)");
+        out.println("  engine ns   = wall time of the engine's test run / repeat (JVM: "
+                + System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + ")");
+        out.println("  kernel ns   = the kernel's own duration per run (whole ns); kernel wall = wall time / repeat,"
+                + " incl. syscall");
+        out.println("  eng/kern    = engine ns / kernel ns");
+        out.println("  host: " + cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cpus, Linux "
+                + System.getProperty("os.version") + ", bpf_jit_enable=" + sysctl("/proc/sys/net/core/bpf_jit_enable"));
+        kernelMissing.ifPresent(why -> out.println("  kernel: unavailable (" + why + "): engine only"));
+        out.println();
+    }
+
+    private static String cpuModel() {
+        try {
+            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+                    .filter(l -> l.toLowerCase(Locale.ROOT).startsWith("model name"))
+                    .map(l -> l.substring(l.indexOf(':') + 1).strip())
+                    .findFirst().orElse("unknown cpu");
+        } catch (IOException e) {
+            return "unknown cpu";
+        }
+    }
+
+    private static String sysctl(String path) {
+        try {
+            return Files.readString(Path.of(path)).strip();
+        } catch (IOException e) {
+            return "?";
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package dev.cgbpf.hook.script;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cgbpf.engine.backend.BpfException;
+import dev.cgbpf.engine.backend.BpfMap;
+import dev.cgbpf.engine.backend.MapSpec;
+import dev.cgbpf.engine.backend.MapType;
+import java.util.HexFormat;
+
+/** The ops {@code map}, {@code update} and {@code lookup}. */
+final class MapOps {
+    private MapOps() {
+    }
+
+    /** Update flag BPF_ANY: create or overwrite, the format's only update mode. */
+    private static final long BPF_ANY = 0;
+
+    static ObjectNode map(OpLine line, Scenario s) throws MalformedLineException, BpfException {
+        String name = line.string("name");
+        s.checkNewMapName(name);
+        MapType type;
+        try {
+            type = MapType.fromScenarioName(line.string("type"));
+        } catch (IllegalArgumentException e) {
+            throw new MalformedLineException(e.getMessage());
+        }
+        MapSpec spec = new MapSpec(name, type, line.uint("key_size"), line.uint("value_size"),
+                line.uint("max_entries"), line.optUint("flags").orElse(0));
+        BpfMap map = s.backend().createMap(spec);
+        s.addMap(name, map);
+        return Results.ok(line.op());
+    }
+
+    static ObjectNode update(OpLine line, Scenario s) throws MalformedLineException, BpfException {
+        BpfMap map = s.map(line.string("map"));
+        byte[] key = sized(line, "key", map, map.spec().keySize());
+        byte[] value = line.bytes("value");
+        if (map.spec().type() != MapType.PERCPU_CGROUP_STORAGE) {
+            value = sized(line, "value", map, map.spec().valueSize());
+        }
+        s.backend().update(map, key, value, BPF_ANY);
+        return Results.ok(line.op());
+    }
+
+    static ObjectNode lookup(OpLine line, Scenario s) throws MalformedLineException, BpfException {
+        BpfMap map = s.map(line.string("map"));
+        byte[] value = s.backend().lookup(map, sized(line, "key", map, map.spec().keySize()));
+        ObjectNode o = Results.ok(line.op());
+        o.put("value", HexFormat.of().formatHex(value));
+        return o;
+    }
+
+    /**
+     * bpf(2) takes no key or value length: the kernel reads exactly the map's size from the
+     * pointer. A scenario giving another length is a mistake in the scenario, not an errno.
+     */
+    private static byte[] sized(OpLine line, String field, BpfMap map, int size) throws MalformedLineException {
+        byte[] b = line.bytes(field);
+        if (b.length != size) {
+            throw new MalformedLineException(field + " is " + b.length + " bytes; map '" + line.string("map")
+                    + "' has " + field + "_size " + size);
+        }
+        return b;
+    }
+}

@@ -1,0 +1,96 @@
+package dev.cgbpf.hook.script;
+
+import dev.cgbpf.engine.backend.Backend;
+import dev.cgbpf.engine.backend.BpfMap;
+import dev.cgbpf.engine.backend.LoadedProg;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a running scenario has made so far, under the names the scenario gave it. Progs and maps
+ * have separate name spaces, as in a scenario file they are referenced by different fields.
+ * Closing releases everything, programs before the maps they may reference.
+ */
+final class Scenario implements AutoCloseable {
+    private final Backend backend;
+    private final Map<String, LoadedProg> progs = new LinkedHashMap<>();
+    private final Map<String, BpfMap> maps = new LinkedHashMap<>();
+
+    Scenario(Backend backend) {
+        this.backend = backend;
+    }
+
+    Backend backend() {
+        return backend;
+    }
+
+    LoadedProg prog(String name) throws MalformedLineException {
+        LoadedProg p = progs.get(name);
+        if (p == null) {
+            throw new MalformedLineException("no prog named '" + name + "' was loaded before this line");
+        }
+        return p;
+    }
+
+    BpfMap map(String name) throws MalformedLineException {
+        BpfMap m = maps.get(name);
+        if (m == null) {
+            throw new MalformedLineException("no map named '" + name + "' was created before this line");
+        }
+        return m;
+    }
+
+    /** The fd of a map by name, for {@code rN = map[NAME]} in assembly; null when unknown. */
+    Integer mapFd(String name) {
+        BpfMap m = maps.get(name);
+        return m == null ? null : m.fd();
+    }
+
+    void checkNewProgName(String name) throws MalformedLineException {
+        if (progs.containsKey(name)) {
+            throw new MalformedLineException("a prog named '" + name + "' already exists");
+        }
+    }
+
+    void checkNewMapName(String name) throws MalformedLineException {
+        if (maps.containsKey(name)) {
+            throw new MalformedLineException("a map named '" + name + "' already exists");
+        }
+    }
+
+    void addProg(String name, LoadedProg prog) {
+        progs.put(name, prog);
+    }
+
+    void addMap(String name, BpfMap map) {
+        maps.put(name, map);
+    }
+
+    @Override
+    public void close() {
+        List<AutoCloseable> all = new ArrayList<>(progs.values());
+        Collections.reverse(all);
+        List<AutoCloseable> ms = new ArrayList<>(maps.values());
+        Collections.reverse(ms);
+        all.addAll(ms);
+        progs.clear();
+        maps.clear();
+        RuntimeException first = null;
+        for (AutoCloseable c : all) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                // keep closing the rest; report the first failure after
+                if (first == null) {
+                    first = e instanceof RuntimeException r ? r : new IllegalStateException(e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+}

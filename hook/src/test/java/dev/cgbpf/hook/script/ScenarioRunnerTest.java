@@ -1,0 +1,313 @@
+package dev.cgbpf.hook.script;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cgbpf.engine.EngineBackend;
+import dev.cgbpf.engine.backend.Backend;
+import dev.cgbpf.engine.backend.BpfException;
+import dev.cgbpf.engine.backend.BpfMap;
+import dev.cgbpf.engine.backend.LoadRequest;
+import dev.cgbpf.engine.backend.LoadedProg;
+import dev.cgbpf.engine.backend.MapSpec;
+import dev.cgbpf.engine.backend.TestRun;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The runner's contract (docs/SCENARIOS.md) on the engine: results, line errors, exit status. */
+class ScenarioRunnerTest {
+    static final String PKT = "ffffffffffff0200000000010800450000200001000040117cc87f0000017f000001d4310035000c0000deadbeef";
+    static final String LOAD_42 = "{\"op\":\"load\",\"name\":\"p\",\"type\":\"socket_filter\",\"insns\":[\"r0 = 42\",\"exit\"]}";
+
+    record Outcome(int exit, List<String> lines) {
+    }
+
+    static Outcome run(Backend backend, String... lines) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        int exit = new ScenarioRunner(backend).run(List.of(lines), out);
+        return new Outcome(exit, bytes.toString(StandardCharsets.UTF_8).lines().toList());
+    }
+
+    static Outcome run(String... lines) {
+        try (Backend engine = new EngineBackend()) {
+            return run(engine, lines);
+        }
+    }
+
+    @Test
+    void resultsInOrderWithKeysInTheFormatsOrder() {
+        Outcome o = run(
+                "# comment",
+                "",
+                "// another comment",
+                "{\"op\":\"map\",\"name\":\"m\",\"type\":\"array\",\"key_size\":4,\"value_size\":4,\"max_entries\":2}",
+                "{\"op\":\"update\",\"map\":\"m\",\"key\":\"01000000\",\"value\":\"0A0b0C0d\"}",
+                "{\"key\":\"01000000\",\"map\":\"m\",\"op\":\"lookup\"}",
+                "{\"op\":\"lookup\",\"map\":\"m\",\"key\":\"05000000\"}",
+                LOAD_42,
+                "{\"op\":\"run\",\"prog\":\"p\",\"ctx\":{\"data\":\"" + PKT + "\"}}");
+        assertEquals(List.of(
+                "{\"op\":\"map\",\"ok\":true}",
+                "{\"op\":\"update\",\"ok\":true}",
+                "{\"op\":\"lookup\",\"ok\":true,\"value\":\"0a0b0c0d\"}",
+                "{\"op\":\"lookup\",\"errno\":\"ENOENT\"}",
+                "{\"op\":\"load\",\"ok\":true}",
+                "{\"op\":\"run\",\"ok\":true,\"retval\":42}"), o.lines());
+        assertEquals(ScenarioRunner.EXIT_OK, o.exit(), "an errno is a result, not a malformed line");
+    }
+
+    @Test
+    void blankAndCommentLinesCountForLineNumbers() {
+        Outcome o = run("", "  # indented comment", "// c", "{\"op\":\"nope\"}");
+        assertEquals(List.of("{\"line\":4,\"error\":\"unknown op 'nope'\"}"), o.lines());
+        assertEquals(ScenarioRunner.EXIT_MALFORMED, o.exit());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
+            "not json                 | {op:               | invalid JSON: ",
+            "not an object            | [1,2]              | a scenario line must be a JSON object",
+            "trailing garbage         | {\"op\":\"mkdir\",\"path\":\"a\"} x | invalid JSON: ",
+            "duplicate key            | {\"op\":\"mkdir\",\"op\":\"rmdir\",\"path\":\"a\"} | invalid JSON: Duplicate field 'op'",
+            "no op                    | {\"path\":\"a\"}     | missing field 'op'",
+            "op not a string          | {\"op\":5}           | field 'op' must be a string",
+            "unknown op               | {\"op\":\"frobnicate\"} | unknown op 'frobnicate'",
+            "known op, not yet        | {\"op\":\"mkdir\",\"path\":\"a\"} | op 'mkdir' is not supported yet by this version of cgbpf",
+            "unknown field            | {\"op\":\"mkdir\",\"path\":\"a\",\"mode\":1} | op 'mkdir' has no field 'mode'",
+            "missing field            | {\"op\":\"attach\",\"cgroup\":\"a\",\"prog\":\"p\"} | op 'attach' needs field 'attach'",
+            "absolute path            | {\"op\":\"mkdir\",\"path\":\"/sys\"} | path '/sys' is absolute; paths are relative to the scenario root",
+            "dot-dot path             | {\"op\":\"mkdir\",\"path\":\"a/../../b\"} | path 'a/../../b' uses '..'; it may not leave the scenario root",
+            "non-loopback address     | {\"op\":\"listen\",\"addr\":\"10.0.0.1\",\"port\":80,\"proto\":\"tcp\"} | address 10.0.0.1 is not a loopback address (127.0.0.0/8, ::1)",
+            "host name                | {\"op\":\"listen\",\"addr\":\"localhost\",\"port\":80,\"proto\":\"tcp\"} | 'localhost' is not an IPv4 or IPv6 address literal",
+            "negative size            | {\"op\":\"map\",\"name\":\"m\",\"type\":\"array\",\"key_size\":-4,\"value_size\":4,\"max_entries\":1} | field 'key_size' must be an integer from 0 to 2147483647",
+            "fractional size          | {\"op\":\"map\",\"name\":\"m\",\"type\":\"array\",\"key_size\":4.5,\"value_size\":4,\"max_entries\":1} | field 'key_size' must be an integer from 0 to 2147483647",
+            "empty name               | {\"op\":\"map\",\"name\":\"\",\"type\":\"array\",\"key_size\":4,\"value_size\":4,\"max_entries\":1} | field 'name' must not be empty",
+            "unknown map type         | {\"op\":\"map\",\"name\":\"m\",\"type\":\"tree\",\"key_size\":4,\"value_size\":4,\"max_entries\":1} | unknown map type 'tree'",
+            "unknown prog type        | {\"op\":\"load\",\"name\":\"p\",\"type\":\"xdp\",\"insns\":[\"exit\"]} | unknown program type 'xdp'",
+            "unknown attach type      | {\"op\":\"load\",\"name\":\"p\",\"type\":\"cgroup_sock\",\"expected_attach\":\"nope\",\"insns\":[\"exit\"]} | unknown attach type 'nope'",
+            "insns and hex            | {\"op\":\"load\",\"name\":\"p\",\"type\":\"socket_filter\",\"insns\":[\"exit\"],\"hex\":\"9500000000000000\"} | load needs exactly one of 'insns' (assembly) and 'hex' (raw bytes)",
+            "neither insns nor hex    | {\"op\":\"load\",\"name\":\"p\",\"type\":\"socket_filter\"} | load needs exactly one of 'insns' (assembly) and 'hex' (raw bytes)",
+            "insns not strings        | {\"op\":\"load\",\"name\":\"p\",\"type\":\"socket_filter\",\"insns\":[1]} | field 'insns' must be an array of strings",
+            "bad hex digits           | {\"op\":\"load\",\"name\":\"p\",\"type\":\"socket_filter\",\"hex\":\"95zz\"} | field 'hex' is not hex bytes: '95zz'",
+            "odd hex                  | {\"op\":\"load\",\"name\":\"p\",\"type\":\"socket_filter\",\"hex\":\"950\"} | field 'hex' is not hex bytes: '950'",
+            "hex not whole slots      | {\"op\":\"load\",\"name\":\"p\",\"type\":\"socket_filter\",\"hex\":\"9500000000\"} | hex must be a multiple of 8 bytes (one instruction slot); got 5",
+            "unknown prog             | {\"op\":\"run\",\"prog\":\"ghost\",\"ctx\":{\"data\":\"00\"}} | no prog named 'ghost' was loaded before this line",
+            "unknown map              | {\"op\":\"lookup\",\"map\":\"ghost\",\"key\":\"00\"} | no map named 'ghost' was created before this line",
+    })
+    void malformedLines(String what, String line, String error) {
+        Outcome o = run(line.strip());
+        assertEquals(1, o.lines().size(), o.lines().toString());
+        String out = o.lines().get(0);
+        assertTrue(out.startsWith("{\"line\":1,\"error\":\"" + error.strip().replace("\"", "\\\"")), what + ": " + out);
+        assertTrue(out.endsWith("\"}"), out);
+        assertEquals(ScenarioRunner.EXIT_MALFORMED, o.exit(), what);
+    }
+
+    @Test
+    void assemblyErrorsNameTheInsnLineAndColumn() {
+        Outcome o = run("{\"op\":\"load\",\"name\":\"p\",\"type\":\"socket_filter\",\"insns\":[\"r0 = 1\",\"r0 +== 2\",\"exit\"]}");
+        assertTrue(o.lines().get(0).startsWith("{\"line\":1,\"error\":\"insns line 2 col "), o.lines().get(0));
+    }
+
+    @Test
+    void mapNamesInAssemblyMustBeDeclaredEarlier() {
+        Outcome o = run("{\"op\":\"load\",\"name\":\"p\",\"type\":\"socket_filter\",\"insns\":[\"r1 = map[later]\",\"r0 = 0\",\"exit\"]}",
+                "{\"op\":\"map\",\"name\":\"later\",\"type\":\"array\",\"key_size\":4,\"value_size\":4,\"max_entries\":1}");
+        assertTrue(o.lines().get(0).startsWith("{\"line\":1,\"error\":\"insns line 1 col "), o.lines().get(0));
+        assertEquals("{\"op\":\"map\",\"ok\":true}", o.lines().get(1));
+    }
+
+    @Test
+    void duplicateNamesAreMalformedButProgsAndMapsHaveSeparateNames() {
+        Outcome o = run(LOAD_42, LOAD_42,
+                "{\"op\":\"map\",\"name\":\"p\",\"type\":\"hash\",\"key_size\":4,\"value_size\":4,\"max_entries\":1}",
+                "{\"op\":\"map\",\"name\":\"p\",\"type\":\"hash\",\"key_size\":4,\"value_size\":4,\"max_entries\":1}");
+        assertEquals(List.of(
+                "{\"op\":\"load\",\"ok\":true}",
+                "{\"line\":2,\"error\":\"a prog named 'p' already exists\"}",
+                "{\"op\":\"map\",\"ok\":true}",
+                "{\"line\":4,\"error\":\"a map named 'p' already exists\"}"), o.lines());
+    }
+
+    @Test
+    void aFailedCreateLeavesTheNameFree() {
+        Outcome o = run(
+                "{\"op\":\"map\",\"name\":\"m\",\"type\":\"array\",\"key_size\":8,\"value_size\":4,\"max_entries\":1}",
+                "{\"op\":\"map\",\"name\":\"m\",\"type\":\"array\",\"key_size\":4,\"value_size\":4,\"max_entries\":1}",
+                "{\"op\":\"lookup\",\"map\":\"m\",\"key\":\"00000000\"}");
+        assertEquals(List.of(
+                "{\"op\":\"map\",\"errno\":\"EINVAL\"}",
+                "{\"op\":\"map\",\"ok\":true}",
+                "{\"op\":\"lookup\",\"ok\":true,\"value\":\"00000000\"}"), o.lines());
+        assertEquals(ScenarioRunner.EXIT_OK, o.exit());
+    }
+
+    @Test
+    void keysAndValuesMustHaveTheMapsSizes() {
+        Outcome o = run(
+                "{\"op\":\"map\",\"name\":\"m\",\"type\":\"hash\",\"key_size\":4,\"value_size\":2,\"max_entries\":1}",
+                "{\"op\":\"update\",\"map\":\"m\",\"key\":\"0000\",\"value\":\"0000\"}",
+                "{\"op\":\"update\",\"map\":\"m\",\"key\":\"00000000\",\"value\":\"000000\"}",
+                "{\"op\":\"lookup\",\"map\":\"m\",\"key\":\"0000000000\"}");
+        assertEquals(List.of(
+                "{\"op\":\"map\",\"ok\":true}",
+                "{\"line\":2,\"error\":\"key is 2 bytes; map 'm' has key_size 4\"}",
+                "{\"line\":3,\"error\":\"value is 3 bytes; map 'm' has value_size 2\"}",
+                "{\"line\":4,\"error\":\"key is 5 bytes; map 'm' has key_size 4\"}"), o.lines());
+    }
+
+    @Test
+    void runTakesThePacketOnlyForSocketFilters() {
+        Outcome o = run(LOAD_42,
+                "{\"op\":\"run\",\"prog\":\"p\",\"ctx\":{}}",
+                "{\"op\":\"run\",\"prog\":\"p\",\"ctx\":{\"data\":\"" + PKT + "\",\"mark\":1}}",
+                "{\"op\":\"run\",\"prog\":\"p\",\"ctx\":{\"data\":\"abc\"}}",
+                "{\"op\":\"load\",\"name\":\"dev\",\"type\":\"cgroup_device\",\"insns\":[\"r0 = 1\",\"exit\"]}",
+                "{\"op\":\"run\",\"prog\":\"dev\",\"ctx\":{}}");
+        assertEquals(List.of(
+                "{\"op\":\"load\",\"ok\":true}",
+                "{\"line\":2,\"error\":\"the ctx of a socket_filter run needs 'data' (packet bytes as hex)\"}",
+                "{\"line\":3,\"error\":\"the ctx of a socket_filter run has no field 'mark' (only 'data')\"}",
+                "{\"line\":4,\"error\":\"field 'ctx.data' is not hex bytes: 'abc'\"}",
+                "{\"op\":\"load\",\"ok\":true}",
+                "{\"line\":6,\"error\":\"run of a cgroup_device program is not supported yet by this version (socket_filter only)\"}"),
+                o.lines());
+    }
+
+    @Test
+    void loopbackAddressesPassTheCheck() throws MalformedLineException {
+        assertEquals("127.0.0.1", LoopbackAddress.parse("127.0.0.1").toString());
+        assertEquals("127.255.3.4", LoopbackAddress.parse("127.255.3.4").toString());
+        assertEquals("0:0:0:0:0:0:0:1", LoopbackAddress.parse("::1").toString());
+        for (String bad : List.of("128.0.0.1", "127.0.0.256", "::2", "::ffff:127.0.0.1", "0.0.0.0", "::", "127.1")) {
+            try {
+                LoopbackAddress.parse(bad);
+                throw new AssertionError(bad + " accepted");
+            } catch (MalformedLineException expected) {
+                // refused, as it must be
+            }
+        }
+    }
+
+    @Test
+    void pathsStayInsideTheRoot() throws MalformedLineException {
+        assertTrue(ScenarioPath.parse("").isRoot());
+        assertTrue(ScenarioPath.parse(".").isRoot());
+        assertEquals(List.of("a", "b"), ScenarioPath.parse("a//./b/").components());
+    }
+
+    /** Counts what the scenario opened and closed, around the real engine. */
+    static final class CountingBackend implements Backend {
+        final EngineBackend engine = new EngineBackend();
+        final AtomicInteger open = new AtomicInteger();
+
+        @Override
+        public String name() {
+            return "engine";
+        }
+
+        @Override
+        public LoadedProg load(LoadRequest request) throws BpfException {
+            LoadedProg p = engine.load(request);
+            open.incrementAndGet();
+            return new LoadedProg() {
+                @Override
+                public String name() {
+                    return p.name();
+                }
+
+                @Override
+                public dev.cgbpf.engine.backend.ProgType type() {
+                    return p.type();
+                }
+
+                @Override
+                public String verifierLog() {
+                    return p.verifierLog();
+                }
+
+                @Override
+                public void close() {
+                    open.decrementAndGet();
+                    p.close();
+                }
+            };
+        }
+
+        @Override
+        public TestRun.Result testRun(LoadedProg prog, TestRun.Request request) {
+            throw new UnsupportedOperationException("not needed here");
+        }
+
+        @Override
+        public BpfMap createMap(MapSpec spec) throws BpfException {
+            BpfMap m = engine.createMap(spec);
+            open.incrementAndGet();
+            return new BpfMap() {
+                @Override
+                public MapSpec spec() {
+                    return m.spec();
+                }
+
+                @Override
+                public int fd() {
+                    return m.fd();
+                }
+
+                @Override
+                public void close() {
+                    open.decrementAndGet();
+                    m.close();
+                }
+            };
+        }
+
+        @Override
+        public void update(BpfMap map, byte[] key, byte[] value, long flags) {
+            throw new UnsupportedOperationException("not needed here");
+        }
+
+        @Override
+        public byte[] lookup(BpfMap map, byte[] key) {
+            throw new UnsupportedOperationException("not needed here");
+        }
+
+        @Override
+        public void delete(BpfMap map, byte[] key) {
+            throw new UnsupportedOperationException("not needed here");
+        }
+
+        @Override
+        public byte[] nextKey(BpfMap map, byte[] key) {
+            throw new UnsupportedOperationException("not needed here");
+        }
+
+        @Override
+        public void close() {
+            engine.close();
+        }
+    }
+
+    @Test
+    void everythingIsClosedAtTheEndAlsoAfterErrors() {
+        try (CountingBackend b = new CountingBackend()) {
+            Outcome o = run(b,
+                    "{\"op\":\"map\",\"name\":\"m\",\"type\":\"array\",\"key_size\":4,\"value_size\":4,\"max_entries\":1}",
+                    LOAD_42,
+                    "{\"op\":\"load\",\"name\":\"q\",\"type\":\"socket_filter\",\"insns\":[\"r1 = map[m]\",\"r0 = 0\",\"exit\"]}",
+                    "garbage",
+                    // the backend fails this one with an unchecked exception: reported on its line
+                    "{\"op\":\"lookup\",\"map\":\"m\",\"key\":\"00000000\"}");
+            assertEquals(ScenarioRunner.EXIT_MALFORMED, o.exit());
+            assertEquals("{\"line\":5,\"error\":\"engine: not needed here\"}", o.lines().get(4));
+            assertEquals(0, b.open.get(), "progs and maps left open");
+        }
+    }
+}
