@@ -6,13 +6,15 @@ import java.util.Deque;
 import java.util.List;
 
 /**
- * The arguments after the subcommand, consumed left to right: options first ({@code --name},
- * {@code --name VALUE} or {@code --name=VALUE}), then operands. {@code --} ends the options and
- * a lone {@code -} is an operand (stdin).
+ * The arguments after the subcommand, consumed left to right. Options ({@code --name},
+ * {@code --name VALUE} or {@code --name=VALUE}) may stand before, between or after the operands,
+ * as users of GNU tools expect ({@code cgbpf bench interp --quick}); {@code --} ends the options
+ * and a lone {@code -} is an operand (stdin).
  */
 final class Args {
     private final String command;
     private final Deque<String> rest;
+    private final List<String> operands = new ArrayList<>();
     private String pendingValue;
 
     Args(String command, List<String> args) {
@@ -22,12 +24,16 @@ final class Args {
 
     /** The next option name (without its {@code =value}), or null when the options are over. */
     String nextOption() {
-        String a = rest.peekFirst();
-        if (a == null || !a.startsWith("-") || a.equals("-")) {
+        String a;
+        while ((a = rest.pollFirst()) != null && (!a.startsWith("-") || a.equals("-"))) {
+            operands.add(a);
+        }
+        if (a == null) {
             return null;
         }
-        rest.removeFirst();
         if (a.equals("--")) {
+            operands.addAll(rest);
+            rest.clear();
             return null;
         }
         int eq = a.indexOf('=');
@@ -66,7 +72,9 @@ final class Args {
 
     /** The remaining operands; at most {@code max} of them. */
     List<String> operands(int max) throws CliException {
-        List<String> out = new ArrayList<>(rest);
+        List<String> out = new ArrayList<>(operands);
+        out.addAll(rest);
+        operands.clear();
         rest.clear();
         if (out.size() > max) {
             throw CliException.usage(command + ": unexpected argument '" + out.get(max) + "'");

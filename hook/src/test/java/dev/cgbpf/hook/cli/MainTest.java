@@ -44,6 +44,18 @@ class MainTest {
     }
 
     @Test
+    void optionsMayFollowOperands(@TempDir Path dir) throws IOException {
+        Path prog = dir.resolve("p.s");
+        Files.writeString(prog, PROG);
+        CliRun r = CliRun.of("", "asm", prog.toString(), "--map", "counters=7");
+        assertEquals(0, r.status(), r.err());
+        assertEquals(HEX + "\n", r.out());
+        assertEquals("4: (95) exit", CliRun.of("", "disasm", "--hex", HEX).out().lines().toList().get(4));
+        // "--" ends the options: what follows is an operand even when it starts with a dash
+        assertOneLineError(CliRun.of("", "asm", "--", "--map"), 2, "--map: no such file");
+    }
+
+    @Test
     void asmErrorsNameLineAndColumn() {
         CliRun r = CliRun.of("r0 = 1\nr0 ++ 1\nexit\n", "asm");
         assertEquals(1, r.status());
