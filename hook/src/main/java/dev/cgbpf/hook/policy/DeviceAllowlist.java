@@ -1,0 +1,47 @@
+package dev.cgbpf.hook.policy;
+
+import java.util.List;
+
+/**
+ * The merged device policy, in the shape of the cgroup v1 devices controller that runc's rules
+ * emulate: a default (allow all or deny all) and exceptions to it.
+ *
+ * <p>Decisions, as security/device_cgroup.c takes them: in a deny-by-default list an access is
+ * allowed when one exception matches the device and covers every requested access bit
+ * (match_exception); in an allow-by-default list an access is denied when one exception matches
+ * the device and shares any requested bit (match_exception_partial). The second is stricter
+ * than runc's own eBPF program, which asks for the full subset there as well and so lets an
+ * O_RDWR open through a "deny w" exception; cgbpf keeps the kernel's v1 meaning.
+ */
+public record DeviceAllowlist(boolean defaultAllow, List<DeviceException> exceptions) {
+    public DeviceAllowlist {
+        exceptions = List.copyOf(exceptions);
+    }
+
+    /** Whether {@code access} (BPF_DEVCG_ACC_* bits) on the device is allowed. */
+    public boolean allows(DeviceType type, long major, long minor, int access) {
+        for (DeviceException e : exceptions) {
+            if (!e.matches(type, major, minor)) {
+                continue;
+            }
+            if (!defaultAllow && (access & ~e.access()) == 0) {
+                return true;
+            }
+            if (defaultAllow && (access & e.access()) != 0) {
+                return false;
+            }
+        }
+        return defaultAllow;
+    }
+
+    public String describe() {
+        StringBuilder b = new StringBuilder(defaultAllow ? "allow all devices except:\n" : "deny all devices except:\n");
+        for (DeviceException e : exceptions) {
+            b.append("  ").append(e.text()).append('\n');
+        }
+        if (exceptions.isEmpty()) {
+            b.append("  (none)\n");
+        }
+        return b.toString();
+    }
+}

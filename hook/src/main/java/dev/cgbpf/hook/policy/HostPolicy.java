@@ -1,0 +1,164 @@
+package dev.cgbpf.hook.policy;
+
+import dev.cgbpf.hook.spec.Json;
+import dev.cgbpf.hook.spec.Printable;
+import dev.cgbpf.hook.spec.SpecException;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The host policy file ({@code /etc/cgbpf/policy.json}; the shipped default is config/policy.json
+ * and equals {@link #DEFAULTS}). Every key is optional; config/README.md documents them.
+ *
+ * @param failurePolicy what to do when the policy cannot be enforced
+ * @param appliesTo which containers get a policy at all
+ * @param runtimeDefaults whether runc's implicit device rules are part of the list ({@code runc}) or not ({@code none})
+ * @param devices device rules applied after the container's own rules and before its annotations
+ * @param bindMode default bind mode for containers with bind addresses
+ * @param bindPorts default allowed bind ports (empty: any)
+ * @param denySockets socket kinds refused in every container the policy applies to
+ */
+public record HostPolicy(FailurePolicy failurePolicy, AppliesTo appliesTo, boolean runtimeDefaults,
+                         List<DeviceRule> devices, BindMode bindMode, List<PortRange> bindPorts,
+                         Set<SocketRule> denySockets) {
+    public static final Path DEFAULT_PATH = Path.of("/etc/cgbpf/policy.json");
+    public static final String WHAT = "policy.json";
+
+    public static final HostPolicy DEFAULTS = new HostPolicy(FailurePolicy.CLOSED, AppliesTo.ANNOTATED, true,
+            List.of(), BindMode.REWRITE, List.of(), Set.of());
+
+    public HostPolicy {
+        devices = List.copyOf(devices);
+        bindPorts = List.copyOf(bindPorts);
+        denySockets = Set.copyOf(denySockets);
+    }
+
+    /** The file's JSON shape. */
+    record File(Integer version, String failurePolicy, String appliesTo, String runtimeDefaults,
+                List<DeviceEntry> devices, Network network) {
+    }
+
+    /** A number rule (type, major, minor) or a path rule (path), each with allow and access. */
+    record DeviceEntry(Boolean allow, String type, Long major, Long minor, String path, String access) {
+    }
+
+    record Network(String bindMode, String bindPorts, List<String> denySockets) {
+    }
+
+    /**
+     * Loads the file; a missing file at the default path means {@link #DEFAULTS} (a host without a
+     * policy file still runs annotated containers), a missing file named explicitly is an error.
+     */
+    public static HostPolicy load(Path path, HostDevices hostDevices, int ruleLimit) throws PolicyException {
+        if (path == null || (path.equals(DEFAULT_PATH) && !Files.exists(path))) {
+            return DEFAULTS;
+        }
+        File f;
+        try {
+            f = Json.read(path, File.class, WHAT);
+        } catch (SpecException e) {
+            throw new PolicyException(e.getMessage());
+        }
+        return from(f, hostDevices, ruleLimit);
+    }
+
+    static HostPolicy from(File f, HostDevices hostDevices, int ruleLimit) throws PolicyException {
+        if (f.version() != null && f.version() != 1) {
+            throw new PolicyException(WHAT + ": field 'version': " + f.version() + " is not supported (only 1)");
+        }
+        FailurePolicy failure = switch (f.failurePolicy() == null ? "closed" : f.failurePolicy()) {
+            case "closed" -> FailurePolicy.CLOSED;
+            case "open" -> FailurePolicy.OPEN;
+            default -> throw new PolicyException(WHAT + ": field 'failurePolicy': "
+                    + Printable.quote(f.failurePolicy()) + " is not open or closed");
+        };
+        AppliesTo applies = switch (f.appliesTo() == null ? "annotated" : f.appliesTo()) {
+            case "annotated" -> AppliesTo.ANNOTATED;
+            case "all" -> AppliesTo.ALL;
+            default -> throw new PolicyException(WHAT + ": field 'appliesTo': "
+                    + Printable.quote(f.appliesTo()) + " is not all or annotated");
+        };
+        boolean defaults = switch (f.runtimeDefaults() == null ? "runc" : f.runtimeDefaults()) {
+            case "runc" -> true;
+            case "none" -> false;
+            default -> throw new PolicyException(WHAT + ": field 'runtimeDefaults': "
+                    + Printable.quote(f.runtimeDefaults()) + " is not runc or none");
+        };
+        List<DeviceRule> rules = new ArrayList<>();
+        DeviceRuleParser parser = new DeviceRuleParser(hostDevices);
+        List<DeviceEntry> entries = f.devices() == null ? List.of() : f.devices();
+        for (int i = 0; i < entries.size(); i++) {
+            deviceEntry(entries.get(i), "devices[" + i + "]", parser, rules);
+            if (rules.size() > ruleLimit) {
+                throw new PolicyException("too many device rules: " + WHAT + " has more than " + ruleLimit);
+            }
+        }
+        BindMode mode = BindMode.REWRITE;
+        List<PortRange> ports = List.of();
+        Set<SocketRule> sockets = EnumSet.noneOf(SocketRule.class);
+        if (f.network() != null) {
+            Network n = f.network();
+            if (n.bindMode() != null) {
+                mode = BindMode.parse(n.bindMode(), WHAT + ": field 'network.bindMode'");
+            }
+            if (n.bindPorts() != null) {
+                ports = PortRange.parseList(n.bindPorts(), WHAT + ": field 'network.bindPorts'");
+            }
+            if (n.denySockets() != null) {
+                for (int i = 0; i < n.denySockets().size(); i++) {
+                    String w = n.denySockets().get(i);
+                    sockets.add(SocketRule.parse(w == null ? "null" : w, WHAT + ": field 'network.denySockets[" + i + "]'"));
+                }
+            }
+        }
+        return new HostPolicy(failure, applies, defaults, rules, mode, ports, sockets);
+    }
+
+    private static void deviceEntry(DeviceEntry e, String field, DeviceRuleParser parser, List<DeviceRule> out)
+            throws PolicyException {
+        String where = WHAT + " " + field;
+        if (e == null) {
+            throw new PolicyException(WHAT + ": field '" + field + "': null");
+        }
+        if (e.allow() == null) {
+            throw new PolicyException(WHAT + ": field '" + field + ".allow': missing (required)");
+        }
+        int access = Access.parse(e.access());
+        if (access < 0) {
+            throw new PolicyException(WHAT + ": field '" + field + ".access': " + Printable.quote(e.access())
+                    + " is not a non-empty combination of r, w and m");
+        }
+        if (e.path() != null) {
+            if (e.type() != null || e.major() != null || e.minor() != null) {
+                throw new PolicyException(WHAT + ": field '" + field + "': give either path or type/major/minor, not both");
+            }
+            if (e.path().indexOf('\0') >= 0) {
+                throw new PolicyException(WHAT + ": field '" + field + ".path': contains a NUL byte");
+            }
+            parser.pathRules(e.allow(), e.path(), access, where, out);
+            return;
+        }
+        DeviceType type = e.type() == null ? DeviceType.ALL : DeviceType.of(e.type());
+        if (type == null) {
+            throw new PolicyException(WHAT + ": field '" + field + ".type': " + Printable.quote(e.type())
+                    + " is not a, b or c");
+        }
+        out.add(new DeviceRule(e.allow(), type, number(e.major(), field + ".major"), number(e.minor(), field + ".minor"),
+                access, where));
+    }
+
+    private static long number(Long n, String field) throws PolicyException {
+        if (n == null || n == -1) {
+            return DeviceRule.ANY;
+        }
+        if (n < 0 || n > 0xffffffffL) {
+            throw new PolicyException(WHAT + ": field '" + field + "': " + n + " is out of range 0..4294967295");
+        }
+        return n;
+    }
+}

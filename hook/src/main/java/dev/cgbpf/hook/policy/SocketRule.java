@@ -1,0 +1,55 @@
+package dev.cgbpf.hook.policy;
+
+import dev.cgbpf.hook.spec.Printable;
+
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * Kinds of sockets a container may be refused at socket(2), enforced by a
+ * cgroup_inet_sock_create program. That hook runs for AF_INET and AF_INET6 sockets only (inet_create,
+ * inet6_create), so other families (AF_PACKET, AF_NETLINK, AF_UNIX) cannot be named here.
+ */
+public enum SocketRule {
+    /** SOCK_RAW sockets of either inet family. */
+    RAW("raw"),
+    /** every AF_INET socket. */
+    INET("inet"),
+    /** every AF_INET6 socket. */
+    INET6("inet6"),
+    /** TCP sockets (protocol IPPROTO_TCP) of either family. */
+    TCP("tcp"),
+    /** UDP sockets (protocol IPPROTO_UDP) of either family. */
+    UDP("udp");
+
+    private final String word;
+
+    SocketRule(String word) {
+        this.word = word;
+    }
+
+    public String word() {
+        return word;
+    }
+
+    /** Comma-separated words; empty means none. */
+    public static Set<SocketRule> parseList(String text, String where) throws PolicyException {
+        Set<SocketRule> out = EnumSet.noneOf(SocketRule.class);
+        if (text.isBlank()) {
+            return out;
+        }
+        for (String part : text.split(",", -1)) {
+            out.add(parse(part.strip(), where));
+        }
+        return out;
+    }
+
+    public static SocketRule parse(String w, String where) throws PolicyException {
+        for (SocketRule r : values()) {
+            if (r.word.equals(w)) {
+                return r;
+            }
+        }
+        throw new PolicyException(where + ": " + Printable.quote(w) + " is not a socket kind (raw, inet, inet6, tcp, udp)");
+    }
+}

@@ -1,0 +1,184 @@
+package dev.cgbpf.hook.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cgbpf.hook.spec.Config;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class PolicyTest {
+    static final int R = Access.READ;
+    static final int W = Access.WRITE;
+    static final int M = Access.MKNOD;
+    /** Addresses the tests treat as local, independent of the machine's interfaces. */
+    static final LocalAddresses LOCAL = a -> a.isLoopbackAddress() || a.getHostAddress().equals("192.0.2.2");
+
+    @TempDir
+    Path bundle;
+
+    Config config(String json) throws Exception {
+        Files.writeString(bundle.resolve("config.json"), json.replace('\'', '"'));
+        return Config.read(bundle);
+    }
+
+    Policy merge(Config c, Map<String, String> ann) throws PolicyException {
+        return Policy.merge(c, HostPolicy.DEFAULTS, ann, new HostDevices(), LOCAL);
+    }
+
+    static final String RUNC_SPEC = "{'ociVersion':'1.0.2','linux':{'resources':{'devices':[{'allow':false,'access':'rwm'}]}}}";
+
+    @Test
+    void runcDefaultsFollowTheConfigAndAnnotationsComeLast() throws Exception {
+        Policy p = merge(config(RUNC_SPEC), Map.of(Policy.DEVICES, "deny c 1:5 w; allow /dev/full r;"));
+        DeviceAllowlist d = p.devices();
+        assertFalse(d.defaultAllow());
+        assertTrue(d.allows(DeviceType.CHAR, 1, 5, R));
+        assertFalse(d.allows(DeviceType.CHAR, 1, 5, W));
+        assertFalse(d.allows(DeviceType.CHAR, 1, 5, R | W));
+        assertTrue(d.allows(DeviceType.CHAR, 1, 3, R | W));
+        assertTrue(d.allows(DeviceType.CHAR, 136, 7, R | W));
+        assertTrue(d.allows(DeviceType.BLOCK, 8, 0, M));
+        assertFalse(d.allows(DeviceType.BLOCK, 8, 0, R));
+        assertEquals("config.json linux.resources.devices[0]", p.deviceRules().get(0).origin());
+        assertEquals("annotation dev.cgbpf.devices rule 1", p.deviceRules().get(p.deviceRules().size() - 2).origin());
+        assertTrue(p.deviceRules().get(p.deviceRules().size() - 1).origin().endsWith("rule 2 /dev/full"));
+    }
+
+    /** runc creates linux.devices nodes but allows none of them; one that shadows a default drops its rule. */
+    @Test
+    void linuxDevicesAreNotImplicitlyAllowed() throws Exception {
+        Policy p = merge(config("{'ociVersion':'1.0.2','linux':{'resources':{'devices':[{'allow':false,'access':'rwm'}]},"
+                + "'devices':[{'path':'/dev/null','type':'c','major':1,'minor':3},{'path':'/dev/fuse','type':'c','major':10,'minor':229}]}}"),
+                Map.of(Policy.BIND_MODE, "rewrite"));
+        assertFalse(p.devices().allows(DeviceType.CHAR, 1, 3, R));
+        assertFalse(p.devices().allows(DeviceType.CHAR, 10, 229, R));
+        assertTrue(p.devices().allows(DeviceType.CHAR, 1, 5, R));
+    }
+
+    @Test
+    void unannotatedContainersAreLeftAloneByDefault() throws Exception {
+        Policy p = merge(config(RUNC_SPEC), Map.of("other.key", "x"));
+        assertFalse(p.applies());
+        assertNull(p.devices());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "dev.cgbpf.devices    | grant c 1:5 r              | annotation dev.cgbpf.devices rule 1: 'grant' is not allow or deny",
+        "dev.cgbpf.devices    | allow x 1:5 r              | annotation dev.cgbpf.devices rule 1: device type 'x' is not a, b or c",
+        "dev.cgbpf.devices    | allow c 1:5 rx             | annotation dev.cgbpf.devices rule 1: access 'rx' is not a non-empty combination of r, w and m",
+        "dev.cgbpf.devices    | allow c 1:99999999999 r    | annotation dev.cgbpf.devices rule 1: minor '99999999999' is not a number or *",
+        "dev.cgbpf.devices    | allow c 1 r                | annotation dev.cgbpf.devices rule 1: '1' is not MAJOR:MINOR",
+        "dev.cgbpf.devices    | allow c *:* rwm; deny c 1:5 w | device rule 'deny c 1:5 w' (annotation dev.cgbpf.devices rule 2) cannot punch a hole in the wildcard rule 'allow c *:* rwm' (runc refuses this too); state it the other way round",
+        "dev.cgbpf.devices    | allow /dev/../etc/passwd r | annotation dev.cgbpf.devices rule 1: device path '/dev/../etc/passwd' has an empty, '.' or '..' segment",
+        "dev.cgbpf.devices    | allow /etc/passwd r        | annotation dev.cgbpf.devices rule 1: device path '/etc/passwd' is not below /dev/",
+        "dev.cgbpf.devices    | allow /dev/stdin r         | annotation dev.cgbpf.devices rule 1: device path '/dev/stdin' leads out of /dev",
+        "dev.cgbpf.devices    | allow /dev/shm r           | annotation dev.cgbpf.devices rule 1: device path '/dev/shm' is not a device node",
+        "dev.cgbpf.devices    | allow /dev/no-such-node r  | annotation dev.cgbpf.devices rule 1: device path '/dev/no-such-node' does not exist on this host",
+        "dev.cgbpf.bind-ip    | 8.8.8.8                    | annotation dev.cgbpf.bind-ip: 8.8.8.8 is not an address of this machine (loopback or on an interface)",
+        "dev.cgbpf.bind-ip    | 0.0.0.0                    | annotation dev.cgbpf.bind-ip: 0.0.0.0 is not a unicast address a container can own",
+        "dev.cgbpf.bind-ip    | localhost                  | annotation dev.cgbpf.bind-ip: 'localhost' is not an IPv4 or IPv6 address literal",
+        "dev.cgbpf.bind-ip    | 127.0.0.256                | annotation dev.cgbpf.bind-ip: '127.0.0.256' is not an IPv4 address",
+        "dev.cgbpf.bind-ip    | ::ffff:127.0.0.1           | annotation dev.cgbpf.bind-ip: ::ffff:127.0.0.1 is an IPv4-mapped address; give the IPv4 form 127.0.0.1 (IPv6 sockets get the mapped form automatically)",
+        "dev.cgbpf.bind-ip    | 127.0.0.5,,::1             | annotation dev.cgbpf.bind-ip: empty address in '127.0.0.5,,::1'",
+        "dev.cgbpf.bind-mode  | drop                       | annotation dev.cgbpf.bind-mode: 'drop' is not rewrite or deny",
+        "dev.cgbpf.bind-ports | 80-70                      | annotation dev.cgbpf.bind-ports: port range 80-70 runs backwards",
+        "dev.cgbpf.deny-sockets | raw,packet               | annotation dev.cgbpf.deny-sockets: 'packet' is not a socket kind (raw, inet, inet6, tcp, udp)",
+        "dev.cgbpf.device     | allow c 1:5 r              | annotation 'dev.cgbpf.device' is not a cgbpf annotation (known: dev.cgbpf.bind-ip, dev.cgbpf.bind-mode, dev.cgbpf.bind-ports, dev.cgbpf.deny-sockets, dev.cgbpf.devices)",
+    })
+    void badAnnotationsAreOneLineErrors(String key, String value, String message) throws Exception {
+        Config c = config(RUNC_SPEC);
+        PolicyException e = assertThrows(PolicyException.class, () -> merge(c, Map.of(key.strip(), value.strip())));
+        assertTrue(e.getMessage().startsWith(message.strip()), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"));
+    }
+
+    @Test
+    void globsResolveHostNodesAndSkipLinksOutOfDev() throws Exception {
+        Policy p = merge(config(RUNC_SPEC), Map.of(Policy.DEVICES, "allow /dev/nul* rw; allow /dev/std* r; allow /dev/nothing-here* r"));
+        long fromGlobs = p.deviceRules().stream().filter(r -> r.origin().startsWith("annotation")).count();
+        assertEquals(1, fromGlobs, p.deviceRules().toString());
+        DeviceRule nul = p.deviceRules().get(p.deviceRules().size() - 1);
+        assertEquals("allow c 1:3 rw", nul.text());
+    }
+
+    @Test
+    void hundredThousandRulesGiveAResultOrAClearLimit() throws Exception {
+        Config c = config(RUNC_SPEC);
+        String same = "allow c 7:1 r;".repeat(100_000) + "deny c 7:1 r";
+        long t0 = System.nanoTime();
+        Policy p = merge(c, Map.of(Policy.DEVICES, same));
+        System.out.printf("100,000 repeated rules merged in %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+        assertEquals(100_001 + 1 + 11, p.deviceRules().size());
+        assertFalse(p.devices().allows(DeviceType.CHAR, 7, 1, R));
+        StringBuilder distinct = new StringBuilder();
+        for (int i = 0; i < 100_000; i++) {
+            distinct.append("allow c 7:").append(i).append(" r;");
+        }
+        PolicyException e = assertThrows(PolicyException.class, () -> merge(c, Map.of(Policy.DEVICES, distinct.toString())));
+        assertEquals("too many device rules: more than 40000 distinct device patterns after merging (limit from the kernel "
+                + "verifier's budget; use wildcards)", e.getMessage());
+        String tooMany = "allow c 7:1 r;".repeat(Policy.MAX_DEVICE_RULES + 1);
+        e = assertThrows(PolicyException.class, () -> merge(c, Map.of(Policy.DEVICES, tooMany)));
+        assertTrue(e.getMessage().startsWith("too many device rules: annotation dev.cgbpf.devices has more than"), e.getMessage());
+    }
+
+    @Test
+    void networkAnnotationsOverrideHostDefaults() throws Exception {
+        Policy p = merge(config(RUNC_SPEC), Map.of(Policy.BIND_IP, "127.0.0.5, ::1,192.0.2.2", Policy.BIND_MODE, "deny",
+                Policy.BIND_PORTS, "8000-8099,443", Policy.DENY_SOCKETS, "raw"));
+        NetworkPolicy n = p.network();
+        assertEquals(java.util.List.of(InetAddress.getByName("127.0.0.5"), InetAddress.getByName("192.0.2.2")), n.bind().v4());
+        assertEquals(1, n.bind().v6().size());
+        assertEquals(BindMode.DENY, n.bindMode());
+        assertEquals("[8000-8099, 443]", n.bindPorts().toString());
+        assertEquals(java.util.Set.of(SocketRule.RAW), n.denySockets());
+    }
+
+    @Test
+    void shippedHostPolicyIsTheBuiltInDefault() throws Exception {
+        Path shipped = Path.of("..", "config", "policy.json");
+        assertEquals(HostPolicy.DEFAULTS, HostPolicy.load(shipped, new HostDevices(), Policy.MAX_DEVICE_RULES));
+    }
+
+    @Test
+    void hostPolicyFileErrorsNameTheField(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("policy.json");
+        Files.writeString(f, "{\"failurePolicy\":\"maybe\"}", StandardCharsets.UTF_8);
+        PolicyException e = assertThrows(PolicyException.class, () -> HostPolicy.load(f, new HostDevices(), 10));
+        assertEquals("policy.json: field 'failurePolicy': 'maybe' is not open or closed", e.getMessage());
+        Files.writeString(f, "{\"devices\":[{\"allow\":true,\"path\":\"/dev/null\",\"type\":\"c\",\"access\":\"r\"}]}");
+        e = assertThrows(PolicyException.class, () -> HostPolicy.load(f, new HostDevices(), 10));
+        assertEquals("policy.json: field 'devices[0]': give either path or type/major/minor, not both", e.getMessage());
+        Files.writeString(f, "{\"failurePolicy\":\"open\",\"appliesTo\":\"all\",\"devices\":[{\"allow\":false,\"path\":\"/dev/zero\",\"access\":\"w\"}],"
+                + "\"network\":{\"denySockets\":[\"raw\",\"inet6\"]}}");
+        HostPolicy h = HostPolicy.load(f, new HostDevices(), 10);
+        assertEquals(FailurePolicy.OPEN, h.failurePolicy());
+        assertEquals("deny c 1:5 w", h.devices().get(0).text());
+        Policy p = Policy.merge(config(RUNC_SPEC), h, Map.of(), new HostDevices(), LOCAL);
+        assertTrue(p.applies());
+        assertFalse(p.devices().allows(DeviceType.CHAR, 1, 5, W));
+        assertEquals(2, p.network().denySockets().size());
+        PolicyException missing = assertThrows(PolicyException.class,
+                () -> HostPolicy.load(dir.resolve("nope.json"), new HostDevices(), 10));
+        assertTrue(missing.getMessage().startsWith("policy.json: ") && missing.getMessage().endsWith("is missing"));
+    }
+
+    @Test
+    void devNumbersDecodeLikeGlibc() {
+        long dev = (259L & 0xfff) << 8 | (259L & ~0xfffL) << 32 | (70000L & 0xff) | (70000L & ~0xffL) << 12;
+        assertEquals(259, HostDevices.major(dev));
+        assertEquals(70000, HostDevices.minor(dev));
+    }
+}
