@@ -1,5 +1,7 @@
 package dev.cgbpf.engine;
 
+import dev.cgbpf.engine.backend.AttachFlag;
+import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.Backend;
 import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.engine.backend.BpfMap;
@@ -7,8 +9,24 @@ import dev.cgbpf.engine.backend.Errno;
 import dev.cgbpf.engine.backend.LoadRequest;
 import dev.cgbpf.engine.backend.LoadedProg;
 import dev.cgbpf.engine.backend.MapSpec;
+import dev.cgbpf.engine.backend.Probe;
 import dev.cgbpf.engine.backend.ProgType;
+import dev.cgbpf.engine.backend.QueryResult;
 import dev.cgbpf.engine.backend.TestRun;
+import dev.cgbpf.engine.cgroup.AttachFlags;
+import dev.cgbpf.engine.cgroup.Cgroup;
+import dev.cgbpf.engine.cgroup.CgroupProg;
+import dev.cgbpf.engine.cgroup.CgroupTree;
+import dev.cgbpf.engine.hooks.CgroupHelpers;
+import dev.cgbpf.engine.hooks.DeviceCgroup;
+import dev.cgbpf.engine.hooks.HookFault;
+import dev.cgbpf.engine.hooks.HookRunner;
+import dev.cgbpf.engine.hooks.LircDevice;
+import dev.cgbpf.engine.hooks.ProgExecutor;
+import dev.cgbpf.engine.hooks.SkbHooks;
+import dev.cgbpf.engine.hooks.SocketLayer;
+import dev.cgbpf.engine.hooks.SockOpsHook;
+import dev.cgbpf.engine.interp.ProgContext;
 import dev.cgbpf.engine.interp.AddressSpace;
 import dev.cgbpf.engine.interp.BaseHelpers;
 import dev.cgbpf.engine.interp.Fault;
@@ -22,12 +40,15 @@ import dev.cgbpf.engine.isa.Insn;
 import dev.cgbpf.engine.isa.MalformedProgramException;
 import dev.cgbpf.engine.isa.Opcodes;
 import dev.cgbpf.engine.isa.Program;
+import dev.cgbpf.engine.maps.CgroupStorageMap;
 import dev.cgbpf.engine.maps.EngineMap;
 
+import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The in-JVM {@link Backend}: programs run on the {@link Interpreter}, maps are
@@ -37,6 +58,12 @@ import java.util.Set;
  * <p>There is no verifier yet: load checks the encoding and that jumps stay inside the program,
  * and a program that does at run time what a verifier would have refused stops with a fault
  * (errno EFAULT, the message naming the instruction).
+ *
+ * <p>Cgroups: an in-memory {@link CgroupTree}; the backend's cgroup root (path "") is a fresh child
+ * of the tree's root, so that rmdir "" behaves as on the kernel. The probes run the effective
+ * arrays of that tree through the hooks package ({@link DeviceCgroup}, {@link SocketLayer}); loaded
+ * programs are the tree's {@link CgroupProg}s (one object per load). Cgroup storage is allocated
+ * when a program using it is attached and freed with its cgroup, as the running kernel does.
  */
 public final class EngineBackend implements Backend {
     /** BPF_COMPLEXITY_LIMIT_INSNS: the kernel refuses longer programs with E2BIG. */
@@ -47,9 +74,19 @@ public final class EngineBackend implements Backend {
     static final int IPV4_HLEN = 20;
     static final int IPV6_HLEN = 40;
 
+    /** The name of the backend's cgroup root under the tree's root. */
+    static final String SCENARIO_ROOT = "scenario";
+
     private final AddressSpace space = new AddressSpace();
     private final List<Object> fds = new ArrayList<>();
     private final long insnBudget;
+    private final CgroupTree tree = new CgroupTree();
+    private final Cgroup scenarioRoot;
+    private final HookRunner hooks;
+    private final DeviceCgroup devices;
+    private final SocketLayer sockets;
+    /** Every storage map made here, so an rmdir can free its cgroup's storages even in maps whose fd is closed. */
+    private final List<CgroupStorageMap> storageMaps = new CopyOnWriteArrayList<>();
 
     public EngineBackend() {
         this(Interpreter.DEFAULT_BUDGET);
@@ -61,6 +98,14 @@ public final class EngineBackend implements Backend {
             throw new IllegalArgumentException("instruction budget must be positive, got " + insnBudget);
         }
         this.insnBudget = insnBudget;
+        try {
+            this.scenarioRoot = tree.mkdir(SCENARIO_ROOT);
+        } catch (BpfException e) {
+            throw new IllegalStateException("a fresh cgroup tree has no room for its root", e);
+        }
+        this.hooks = new HookRunner(tree, executor());
+        this.devices = new DeviceCgroup(hooks);
+        this.sockets = new SocketLayer(hooks);
     }
 
     @Override
@@ -119,10 +164,11 @@ public final class EngineBackend implements Backend {
             String reason = e.getMessage().substring(("insn " + e.index() + ": ").length());
             throw new BpfException(Errno.EINVAL, "program '" + request.name() + "': " + e.getMessage(), reason);
         }
+        checkOneStorageOfEachType(request.name(), used);
         for (EngineMap m : used) {
             m.retain();
         }
-        Prog prog = new Prog(request.name(), request.type(), interp, List.copyOf(used));
+        Prog prog = new Prog(request.name(), request.type(), request.expectedAttach(), interp, List.copyOf(used));
         prog.fd = allocFd(prog);
         return prog;
     }
@@ -150,6 +196,29 @@ public final class EngineBackend implements Backend {
             i++;
         }
         return used;
+    }
+
+    /**
+     * The verifier's rule for cgroup storage: a program uses at most one shared and one per-CPU
+     * storage map ("only one cgroup storage of each type is allowed", EBUSY).
+     */
+    private static void checkOneStorageOfEachType(String name, Set<EngineMap> used) throws BpfException {
+        CgroupStorageMap shared = null;
+        CgroupStorageMap percpu = null;
+        for (EngineMap m : used) {
+            if (m instanceof CgroupStorageMap s) {
+                CgroupStorageMap seen = s.percpu() ? percpu : shared;
+                if (seen != null && seen != s) {
+                    String log = "only one cgroup storage of each type is allowed";
+                    throw new BpfException(Errno.EBUSY, "program '" + name + "': " + log, log);
+                }
+                if (s.percpu()) {
+                    percpu = s;
+                } else {
+                    shared = s;
+                }
+            }
+        }
     }
 
     /** resolve_pseudo_ldimm64: map fds of this backend become map object / value addresses. */
@@ -214,19 +283,29 @@ public final class EngineBackend implements Backend {
         }
     }
 
-    private final class Prog implements LoadedProg {
+    /** A loaded program: the backend's LoadedProg and, the same object, the cgroup tree's CgroupProg. */
+    private final class Prog implements LoadedProg, CgroupProg {
         final String name;
         final ProgType type;
+        final AttachType expectedAttach;
         final Interpreter interp;
         final List<EngineMap> maps;
+        final dev.cgbpf.engine.interp.HelperTable helpers;
         int fd;
         private boolean closed;
 
-        Prog(String name, ProgType type, Interpreter interp, List<EngineMap> maps) {
+        Prog(String name, ProgType type, AttachType expectedAttach, Interpreter interp, List<EngineMap> maps) {
             this.name = name;
             this.type = type;
+            this.expectedAttach = expectedAttach;
             this.interp = interp;
             this.maps = maps;
+            this.helpers = CgroupHelpers.tableFor(type, expectedAttach);
+        }
+
+        @Override
+        public AttachType expectedAttach() {
+            return expectedAttach;
         }
 
         @Override
@@ -267,6 +346,9 @@ public final class EngineBackend implements Backend {
     @Override
     public BpfMap createMap(MapSpec spec) throws BpfException {
         EngineMap map = EngineMap.create(spec, space);
+        if (map instanceof CgroupStorageMap s) {
+            storageMaps.add(s);
+        }
         MapHandle h = new MapHandle(map);
         h.fd = allocFd(h);
         return h;
@@ -299,9 +381,10 @@ public final class EngineBackend implements Backend {
         if (value == null) {
             throw new BpfException(Errno.EFAULT, "no value");
         }
-        if (value.length != m.spec().valueSize()) {
+        if (value.length != m.syscallValueSize()) {
             throw new BpfException(Errno.EINVAL, "value of " + value.length + " bytes for map '" + m.spec().name()
-                    + "' with value_size " + m.spec().valueSize());
+                    + "' with value_size " + m.spec().valueSize()
+                    + (m.syscallValueSize() != m.spec().valueSize() ? " (" + m.syscallValueSize() + " for all CPUs)" : ""));
         }
         EngineMap.check(m.updateElem(key, value, flags), "update of map '" + m.spec().name() + "'");
     }
@@ -385,8 +468,236 @@ public final class EngineBackend implements Backend {
         }
     }
 
+    // ---------------------------------------------------------------- cgroups
+
+    /** The cgroup at a path relative to the backend's root; "" and "." are the root itself. */
+    private Cgroup cgroup(String path) throws BpfException {
+        return tree.lookup(treePath(path));
+    }
+
+    private static String treePath(String path) {
+        if (path == null) {
+            throw new IllegalArgumentException("cgroup path missing");
+        }
+        if (path.startsWith("/") || List.of(path.split("/", -1)).contains("..")) {
+            throw new IllegalArgumentException("cgroup path '" + path + "' escapes the backend's root");
+        }
+        return path.isEmpty() || path.equals(".") ? SCENARIO_ROOT : SCENARIO_ROOT + "/" + path;
+    }
+
+    private Prog prog(LoadedProg loaded) throws BpfException {
+        if (!(loaded instanceof Prog p) || fdObject(p.fd) != p) {
+            throw new BpfException(Errno.EBADF, "program is not loaded in this engine");
+        }
+        return p;
+    }
+
+    @Override
+    public void mkdir(String path) throws BpfException {
+        tree.mkdir(treePath(path));
+    }
+
+    /** rmdir, and cgroup_bpf_release: the cgroup's storages go with it. */
+    @Override
+    public void rmdir(String path) throws BpfException {
+        String p = treePath(path);
+        Cgroup c = tree.lookup(p);
+        tree.rmdir(p);
+        for (CgroupStorageMap m : storageMaps) {
+            m.freeCgroup(c.id());
+        }
+    }
+
+    /** BPF_PROG_ATTACH, then bpf_cgroup_storages_alloc for the maps the program uses (kept if they exist). */
+    @Override
+    public void attach(String path, LoadedProg loaded, AttachType type, Set<AttachFlag> flags, LoadedProg replace)
+            throws BpfException {
+        Prog p = prog(loaded);
+        Prog r = replace == null ? null : prog(replace);
+        Cgroup c = cgroup(path);
+        tree.attach(c, p, type, new AttachFlags(AttachFlag.bits(flags)), r);
+        for (EngineMap m : p.maps) {
+            if (m instanceof CgroupStorageMap s) {
+                s.allocate(c.id(), type);
+            }
+        }
+    }
+
+    @Override
+    public void detach(String path, AttachType type, LoadedProg loaded) throws BpfException {
+        Prog p = loaded == null ? null : prog(loaded);
+        tree.detach(cgroup(path), type, p);
+    }
+
+    @Override
+    public QueryResult query(String path, AttachType type, boolean effective, int max) throws BpfException {
+        if (max < -1) {
+            throw new IllegalArgumentException("query buffer size must be >= 0 (or -1 for any), got " + max);
+        }
+        dev.cgbpf.engine.cgroup.QueryResult q = tree.query(cgroup(path), type, effective, max < 0 ? Integer.MAX_VALUE : max);
+        List<String> names = new ArrayList<>();
+        for (CgroupProg cp : q.progs()) {
+            names.add(cp.name());
+        }
+        return new QueryResult(AttachFlag.of(q.flags().bits()), names, q.count(), q.noSpace() ? "ENOSPC" : null);
+    }
+
+    /**
+     * The storage a program attached to (cgroup, type) sees: the map's element keyed by the cgroup's
+     * id and the attach type (or the id alone for an 8-byte key); ENOENT when none was allocated.
+     */
+    @Override
+    public byte[] storage(String path, AttachType type, BpfMap map) throws BpfException {
+        EngineMap m = handle(map).map;
+        if (!(m instanceof CgroupStorageMap s)) {
+            throw new BpfException(Errno.EINVAL, "map '" + m.spec().name() + "' is not a cgroup storage map");
+        }
+        Cgroup c = cgroup(path);
+        synchronized (s) {
+            int i = s.lookupIndex(s.key(c.id(), type));
+            if (i < 0) {
+                throw new BpfException(Errno.ENOENT, "no storage of map '" + m.spec().name() + "' for cgroup '"
+                        + path + "' and " + type.scenarioName());
+            }
+            return s.valueOf(i);
+        }
+    }
+
+    // ---------------------------------------------------------------- probes
+
+    /** Runs one program for a hook; a run-time fault becomes a {@link HookFault}. */
+    private ProgExecutor executor() {
+        return (cgroupProg, ctx, env) -> {
+            Prog p = (Prog) cgroupProg;
+            Machine m = new Machine(space, p.helpers, ctx, env);
+            try {
+                return p.interp.run(m, insnBudget) & 0xffffffffL;
+            } catch (ProgramFault f) {
+                throw new HookFault(p.name, f.getMessage());
+            }
+        };
+    }
+
+    /** A probe's run: program faults are EFAULT naming the program. */
+    private interface ProbeCall<T> {
+        T call() throws BpfException;
+    }
+
+    private static <T> T probe(ProbeCall<T> call) throws BpfException {
+        try {
+            return call.call();
+        } catch (HookFault f) {
+            throw new BpfException(Errno.EFAULT, f.getMessage());
+        }
+    }
+
+    @Override
+    public boolean device(String path, Probe.DeviceAccess access) throws BpfException {
+        Cgroup c = cgroup(path);
+        return probe(() -> devices.check(c, access));
+    }
+
+    @Override
+    public Probe.SocketInfo socket(String path, Probe.Family family, Probe.SockType type, int protocol)
+            throws BpfException {
+        Cgroup c = cgroup(path);
+        return probe(() -> sockets.socket(c, family, type, protocol));
+    }
+
+    @Override
+    public void listen(InetAddress addr, int port, Probe.Proto proto) throws BpfException {
+        sockets.listen(addr, port, proto);
+    }
+
+    @Override
+    public Probe.Bound bind(String path, Probe.Family family, Probe.Proto proto, InetAddress addr, int port)
+            throws BpfException {
+        Cgroup c = cgroup(path);
+        return probe(() -> sockets.bind(c, family, proto, addr, port));
+    }
+
+    @Override
+    public Probe.Connected connect(String path, Probe.Family family, Probe.Proto proto, InetAddress addr, int port)
+            throws BpfException {
+        Cgroup c = cgroup(path);
+        return probe(() -> sockets.connect(c, family, proto, addr, port));
+    }
+
+    @Override
+    public Probe.Delivered sendmsg(String path, Probe.Family family, InetAddress addr, int port, InetAddress src)
+            throws BpfException {
+        Cgroup c = cgroup(path);
+        return probe(() -> sockets.sendmsg(c, family, addr, port, src));
+    }
+
+    /** The cgroup_skb hooks of this backend's tree (library level: the scenario format has no skb probe). */
+    public SkbHooks skbHooks() {
+        return new SkbHooks(hooks);
+    }
+
+    /** The sock_ops hook of this backend's tree (library level). */
+    public SockOpsHook sockOpsHook() {
+        return new SockOpsHook(hooks);
+    }
+
+    /** The cgroup of a backend path, for the library-level hooks. */
+    public Cgroup cgroupAt(String path) throws BpfException {
+        return cgroup(path);
+    }
+
+    /** A new remote-control receiver to attach lirc_mode2 programs of this backend to. */
+    public LircDevice newLircDevice() {
+        return new LircDevice(executor());
+    }
+
+    /** A program of this backend as the cgroup and lirc layers take it. */
+    public CgroupProg cgroupProg(LoadedProg loaded) throws BpfException {
+        return prog(loaded);
+    }
+
+    /**
+     * Detaches everything attached under the backend's root, removes its cgroups bottom-up, closes
+     * the helper endpoints, then every fd.
+     */
     @Override
     public void close() {
+        teardown(scenarioRoot);
+        sockets.close();
+        closeFds();
+    }
+
+    private void teardown(Cgroup c) {
+        for (Cgroup child : List.copyOf(c.children())) {
+            teardown(child);
+        }
+        if (!c.isOnline()) {
+            return;
+        }
+        for (AttachType t : AttachType.values()) {
+            if (t == AttachType.LIRC_MODE2) {
+                continue;
+            }
+            for (CgroupProg p : tree.attached(c, t)) {
+                try {
+                    tree.detach(c, t, p);
+                } catch (BpfException e) {
+                    // already gone: nothing to undo
+                }
+            }
+        }
+        if (c != scenarioRoot) {
+            try {
+                tree.rmdir(c.path());
+            } catch (BpfException e) {
+                // a child could not go; the tree is dropped with the backend anyway
+            }
+            for (CgroupStorageMap m : storageMaps) {
+                m.freeCgroup(c.id());
+            }
+        }
+    }
+
+    private void closeFds() {
         List<Object> open;
         synchronized (this) {
             open = new ArrayList<>(fds);

@@ -11,11 +11,13 @@ import java.util.Deque;
  * stacks.
  */
 public final class AddressSpace {
-    /** Per-run slots: 0 the context, 1 the packet, 2.. the stack frames. */
+    /** Per-run slots: 0 the context, 1 the packet, 2..9 the stack frames, 10 a socket. */
     public static final int RUN_SLOTS = 16;
     public static final int CTX_SLOT = 0;
     public static final int PACKET_SLOT = 1;
     public static final int FIRST_STACK_SLOT = 2;
+    /** After the stack frames ({@link Machine#MAX_FRAMES} of them): a socket a context points to (bpf_sock). */
+    public static final int SOCK_SLOT = FIRST_STACK_SLOT + Machine.MAX_FRAMES;
 
     private volatile Region[] table = new Region[64];
     private final Deque<Integer> freeSlots = new ArrayDeque<>();

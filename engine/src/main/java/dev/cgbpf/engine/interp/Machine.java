@@ -17,17 +17,43 @@ public final class Machine {
     private final Region[] local = new Region[AddressSpace.RUN_SLOTS];
     private final HelperTable helpers;
     private final ProgContext ctx;
+    private final Object env;
 
     public Machine(AddressSpace space, HelperTable helpers, ProgContext ctx) {
+        this(space, helpers, ctx, null);
+    }
+
+    /**
+     * @param env what the helpers of a hook need besides the context (the kernel reaches it through
+     *            current and the run context: the task's cgroup, the slot being run, the socket); may be null
+     */
+    public Machine(AddressSpace space, HelperTable helpers, ProgContext ctx, Object env) {
         this.space = space;
         this.helpers = helpers;
         this.ctx = ctx;
+        this.env = env;
         if (ctx != null) {
             local[AddressSpace.CTX_SLOT] = Region.ctx(AddressSpace.CTX_SLOT, ctx);
             if (ctx.packet() != null) {
                 local[AddressSpace.PACKET_SLOT] = ctx.packet().region();
             }
+            for (Region r : ctx.regions()) {
+                if (r.slot < 0 || r.slot >= AddressSpace.RUN_SLOTS || r.slot == AddressSpace.CTX_SLOT
+                        || (r.slot >= AddressSpace.FIRST_STACK_SLOT && r.slot < AddressSpace.SOCK_SLOT)) {
+                    throw new IllegalArgumentException("context region " + r.name + " in slot " + r.slot
+                            + " is not a free run-local slot");
+                }
+                local[r.slot] = r;
+            }
         }
+    }
+
+    /** The hook's environment as the helper expects it; a helper called where it has none faults. */
+    public <T> T env(Class<T> type) {
+        if (!type.isInstance(env)) {
+            throw new Fault("helper needs a " + type.getSimpleName() + " run environment, which this run has not");
+        }
+        return type.cast(env);
     }
 
     public ProgContext ctx() {

@@ -18,4 +18,12 @@ public interface ProgContext {
 
     /** The packet LD_ABS/LD_IND read, or null for contexts without one (the instructions fault). */
     Packet packet();
+
+    /**
+     * Further run-local regions the context's pointer fields lead to (a packet for direct access, a
+     * bpf_sock), each in its own slot below {@link AddressSpace#RUN_SLOTS}; the machine maps them.
+     */
+    default java.util.List<Region> regions() {
+        return java.util.List.of();
+    }
 }

@@ -19,7 +19,7 @@ import dev.cgbpf.engine.interp.Region;
  * <p>Lifetime: like a kernel map, a map lives while anyone holds a reference (its fd, each program
  * that uses it); the last {@link #release} unmaps its regions.
  */
-public abstract sealed class EngineMap permits ArrayMap, HashTab {
+public abstract sealed class EngineMap permits ArrayMap, HashTab, CgroupStorageMap {
     /** enum bpf_map_update flags and friends from include/uapi/linux/bpf.h. */
     public static final long BPF_ANY = 0;
     public static final long BPF_NOEXIST = 1;
@@ -44,7 +44,7 @@ public abstract sealed class EngineMap permits ArrayMap, HashTab {
     static final int E2BIG = -Errno.E2BIG.number();
 
     protected final MapSpec spec;
-    private final AddressSpace space;
+    protected final AddressSpace space;
     protected final Region values;
     private final Region object;
     private int refs = 1;
@@ -70,6 +70,7 @@ public abstract sealed class EngineMap permits ArrayMap, HashTab {
         return switch (spec.type()) {
             case ARRAY -> ArrayMap.createArray(spec, space);
             case HASH -> HashTab.createHash(spec, space);
+            case CGROUP_STORAGE, PERCPU_CGROUP_STORAGE -> CgroupStorageMap.createStorage(spec, space);
             default -> throw new BpfException(Errno.EINVAL,
                     "map type " + spec.type().scenarioName() + " is not implemented by the engine yet");
         };
@@ -108,7 +109,22 @@ public abstract sealed class EngineMap permits ArrayMap, HashTab {
         if (refs > 0 && --refs == 0) {
             space.release(values);
             space.release(object);
+            freed();
         }
+    }
+
+    /** Called once when the last reference goes: subclasses unmap further regions. */
+    protected void freed() {
+    }
+
+    /** Whether programs may pass the map to the map element helpers (not cgroup storage: the verifier refuses). */
+    public boolean helperAccessible() {
+        return true;
+    }
+
+    /** The value size BPF_MAP_LOOKUP/UPDATE_ELEM use on the syscall side (per-CPU maps: one value per CPU). */
+    public int syscallValueSize() {
+        return spec.valueSize();
     }
 
     // ---- element operations: 0 or -errno, as the kernel's map ops ----

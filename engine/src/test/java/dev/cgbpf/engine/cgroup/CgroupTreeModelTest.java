@@ -25,6 +25,12 @@ import org.junit.jupiter.api.Test;
  * prefixes. Every result must agree, and every few steps the whole state (attached lists, modes,
  * effective arrays of every cgroup and type) is compared.
  *
+ * <p>Probes are part of the sequences: at every state comparison each cgroup is probed for a device
+ * access through {@link CgroupTree#runEffective}, every program behaving as its name says
+ * ({@link #deviceVerdict}); the reference decides from its own effective list, and the number of
+ * programs run must be the whole array (no short cut after a refusal). Probe randomness comes from
+ * a second stream, so the operation sequences are the same as without probes.
+ *
  * <p>Each sequence has its own seed (SplittableRandom: consecutive seeds give unrelated streams,
  * unlike java.util.Random). Rerun one failing sequence with {@code -Dcgbpf.seed=N -Dcgbpf.sequences=1}.
  */
@@ -279,7 +285,8 @@ class CgroupTreeModelTest {
             // the generator must reach every rule, or agreeing proves little
             for (String outcome : List.of("attach OK", "attach EINVAL", "attach EPERM", "attach E2BIG", "attach ENOENT",
                     "detach OK", "detach EINVAL", "detach ENOENT", "query OK", "query ENOSPC", "query ENOENT",
-                    "query EINVAL", "mkdir OK", "mkdir EEXIST", "mkdir ENOENT", "rmdir OK", "rmdir EBUSY", "rmdir ENOENT")) {
+                    "query EINVAL", "mkdir OK", "mkdir EEXIST", "mkdir ENOENT", "rmdir OK", "rmdir EBUSY", "rmdir ENOENT",
+                    "probe allow", "probe deny")) {
                 if (!seen.containsKey(outcome)) {
                     fail("no random step ended in " + outcome + "; outcomes seen: " + seen);
                 }
@@ -309,6 +316,7 @@ class CgroupTreeModelTest {
         }
         CgroupTree tree = new CgroupTree();
         Reference ref = new Reference();
+        SplittableRandom probeRnd = new SplittableRandom(seed ^ 0x9E3779B97F4A7C15L);
         List<Handle> stale = new ArrayList<>();
         Deque<String> log = new ArrayDeque<>();
         int nextInTurn = 0;
@@ -393,6 +401,7 @@ class CgroupTreeModelTest {
             }
             if (step % (heavy ? 7 : 3) == 0 || step == steps - 1) {
                 compareState(seed, step, tree, ref, heavy, log);
+                probeAll(seed, step, probeRnd, tree, ref, log, seen);
             }
         }
         return steps;
@@ -416,6 +425,36 @@ class CgroupTreeModelTest {
                             + "\n last steps:\n  " + String.join("\n  ", log));
                 }
             }
+        }
+    }
+
+    /** The known behaviour of the test's device programs: dN refuses major N % 4, everything else it allows. */
+    static boolean deviceVerdict(CgroupProg prog, int major) {
+        int n = Integer.parseInt(prog.name().substring(1));
+        return major != n % 4;
+    }
+
+    /** Probes every cgroup for a random major through the tree and checks it against the reference. */
+    static void probeAll(long seed, int step, SplittableRandom rnd, CgroupTree tree, Reference ref, Deque<String> log,
+                         Map<String, Integer> seen) {
+        for (String path : new TreeMap<>(ref.generation).keySet()) {
+            int major = rnd.nextInt(6);
+            Cgroup cg = lookupOrNull(tree, path);
+            int[] runs = {0};
+            BpfProgArray.RunResult r = tree.runEffective(cg, AttachType.CGROUP_DEVICE, (prog, ctx) -> {
+                runs[0]++;
+                return deviceVerdict(prog, major) ? 1 : 0;
+            }, false);
+            List<TestProg> eff = ref.effective(path, AttachType.CGROUP_DEVICE);
+            boolean want = eff.stream().allMatch(p -> deviceVerdict(p, major));
+            String got = (r.allowed() ? "allow" : "deny " + r.retval()) + " runs=" + runs[0];
+            String expected = (want ? "allow" : "deny -1") + " runs=" + eff.size();
+            if (!got.equals(expected)) {
+                fail("seed " + seed + " step " + step + ": device probe of '" + path + "' major " + major
+                        + "\n engine:    " + got + "\n reference: " + expected + " (effective " + eff + ")"
+                        + "\n last steps:\n  " + String.join("\n  ", log));
+            }
+            seen.merge("probe " + (want ? "allow" : "deny"), 1, Integer::sum);
         }
     }
 

@@ -1,0 +1,156 @@
+package dev.cgbpf.engine.hooks;
+
+import dev.cgbpf.engine.backend.AttachType;
+
+/**
+ * {@code struct bpf_sock}: the context of cgroup_sock programs (sock_create, post_bind4/6), and
+ * the read-only view a {@code sk} pointer of another context leads to.
+ *
+ * <pre>
+ *   0 bound_dev_if  4 family  8 type  12 protocol  16 mark  20 priority  24 src_ip4  28 src_ip6[4]
+ *  44 src_port (host order)  48 dst_port (__be16, then 2 bytes of padding)  52 dst_ip4  56 dst_ip6[4]
+ *  72 state  76 rx_queue_mapping          (80 bytes)
+ * </pre>
+ *
+ * <p>Access: bpf_sock_is_valid_access, then per use: as a cgroup_sock context
+ * (__sock_filter_check_attach_type) bound_dev_if, mark and priority exist only for sock_create,
+ * where they are also writable (4 bytes); src_ip4 only for post_bind4, src_ip6 only for
+ * post_bind6, src_port for both, read-only; the rest read-only. Through a PTR_TO_SOCKET every
+ * field is readable and nothing writable; through a PTR_TO_SOCK_COMMON (__sk_buff.sk)
+ * type..priority are not there (bpf_sock_common_is_valid_access).
+ */
+final class BpfSockCtx extends UapiCtx {
+    static final int SIZE = 80;
+    static final int BOUND_DEV_IF = 0;
+    static final int FAMILY = 4;
+    static final int TYPE = 8;
+    static final int PROTOCOL = 12;
+    static final int MARK = 16;
+    static final int PRIORITY = 20;
+    static final int SRC_IP4 = 24;
+    static final int SRC_IP6 = 28;
+    static final int SRC_PORT = 44;
+    static final int DST_PORT = 48;
+    static final int DST_IP4 = 52;
+    static final int DST_IP6 = 56;
+    static final int STATE = 72;
+    static final int RX_QUEUE_MAPPING = 76;
+
+    /** How the struct is reached, which decides the access rule. */
+    enum View { PROGRAM_CTX, SOCKET, SOCK_COMMON }
+
+    private final View view;
+    /** The attach type of the program whose context this is (PROGRAM_CTX only). */
+    private final AttachType attachType;
+    private final InetSock sock;
+
+    private BpfSockCtx(InetSock sock, View view, AttachType attachType) {
+        super(SIZE);
+        this.sock = sock;
+        this.view = view;
+        this.attachType = attachType;
+        fill();
+    }
+
+    /** The context of a cgroup_sock program run at {@code type} on {@code sock}; writes go back to the socket. */
+    static BpfSockCtx programCtx(InetSock sock, AttachType type) {
+        return new BpfSockCtx(sock, View.PROGRAM_CTX, type);
+    }
+
+    /** What a {@code sk} field of another context points to. */
+    static BpfSockCtx pointerView(InetSock sock, View view) {
+        if (view == View.PROGRAM_CTX) {
+            throw new IllegalArgumentException("a pointer view is SOCKET or SOCK_COMMON");
+        }
+        return new BpfSockCtx(sock, view, null);
+    }
+
+    /** The socket's state as the kernel's convert_ctx_access reads it. */
+    private void fill() {
+        put(BOUND_DEV_IF, 4, sock.boundDevIf);
+        put(FAMILY, 4, sock.family());
+        put(TYPE, 4, sock.type());
+        put(PROTOCOL, 4, sock.protocol());
+        put(MARK, 4, sock.mark);
+        put(PRIORITY, 4, sock.priority);
+        if (sock.rcvSaddr != null) {
+            byte[] v4 = sock.rcvSaddr.v4();
+            if (!sock.v6()) {
+                putBytes(SRC_IP4, v4);
+            } else {
+                putBytes(SRC_IP6, sock.rcvSaddr.ip());
+            }
+        }
+        put(SRC_PORT, 4, sock.num);
+        if (sock.peer != null) {
+            put(DST_PORT, 2, Short.reverseBytes((short) sock.dport) & 0xffff);
+            if (!sock.v6()) {
+                putBytes(DST_IP4, sock.peer.ip());
+            } else {
+                putBytes(DST_IP6, sock.peer.ip());
+            }
+        }
+        put(STATE, 4, sock.state);
+        put(RX_QUEUE_MAPPING, 4, -1);
+    }
+
+    @Override
+    protected boolean allowed(int off, int size, boolean write) {
+        if (!bpfSockIsValidAccess(off, size)) {
+            return false;
+        }
+        return switch (view) {
+            case SOCKET -> !write;
+            case SOCK_COMMON -> !write && !within(off, 1, TYPE, PRIORITY + 4);
+            case PROGRAM_CTX -> checkAttachType(off, write);
+        };
+    }
+
+    /** bpf_sock_is_valid_access (alignment and bounds already checked). */
+    static boolean bpfSockIsValidAccess(int off, int size) {
+        if (off == STATE || off == FAMILY || off == TYPE || off == PROTOCOL || off == SRC_PORT
+                || off == RX_QUEUE_MAPPING || within(off, 1, SRC_IP4, SRC_IP4 + 4) || within(off, 1, SRC_IP6, SRC_IP6 + 16)
+                || within(off, 1, DST_IP4, DST_IP4 + 4) || within(off, 1, DST_IP6, DST_IP6 + 16)) {
+            return narrow(size);
+        }
+        if (within(off, 1, DST_PORT, DST_PORT + 2)) {
+            // a 4-byte read takes the port and the padding; narrower reads stay inside the __be16
+            return size == 4 ? off == DST_PORT : size <= 2;
+        }
+        if (within(off, 1, DST_PORT + 2, DST_IP4)) {
+            return false; // the padding after dst_port
+        }
+        return size == 4;
+    }
+
+    /** __sock_filter_check_attach_type. */
+    private boolean checkAttachType(int off, boolean write) {
+        if (off == BOUND_DEV_IF || off == MARK || off == PRIORITY) {
+            return attachType == AttachType.CGROUP_INET_SOCK_CREATE;
+        }
+        if (within(off, 1, SRC_IP4, SRC_IP4 + 4)) {
+            return attachType == AttachType.CGROUP_INET4_POST_BIND && !write;
+        }
+        if (within(off, 1, SRC_IP6, SRC_IP6 + 16)) {
+            return attachType == AttachType.CGROUP_INET6_POST_BIND && !write;
+        }
+        if (off == SRC_PORT) {
+            return (attachType == AttachType.CGROUP_INET4_POST_BIND
+                    || attachType == AttachType.CGROUP_INET6_POST_BIND) && !write;
+        }
+        return !write;
+    }
+
+    /** Only bound_dev_if, mark and priority are writable, and they are the socket's own fields. */
+    @Override
+    protected void write(int off, int size, long value) {
+        put(off, size, value);
+        int v = (int) value;
+        switch (off) {
+            case BOUND_DEV_IF -> sock.boundDevIf = v;
+            case MARK -> sock.mark = v;
+            case PRIORITY -> sock.priority = v;
+            default -> throw new IllegalStateException("field at " + off + " is not writable");
+        }
+    }
+}

@@ -1,0 +1,101 @@
+package dev.cgbpf.engine.hooks;
+
+import dev.cgbpf.engine.interp.AddressSpace;
+import dev.cgbpf.engine.interp.Region;
+
+import java.util.List;
+
+/**
+ * {@code struct bpf_sock_ops} (224 bytes): the context of sock_ops programs, called by TCP with
+ * an {@code op} (BPF_SOCK_OPS_*) and up to four args, answering through {@code reply}.
+ *
+ * <p>Access (sock_ops_is_valid_access): writes only to reply (offset 4) and sk_txhash, 4 bytes;
+ * reads of 4 bytes, except bytes_received, bytes_acked, sk, skb_data, skb_data_end and
+ * skb_hwtstamp (8 bytes) and skb_tcp_flags (narrow). sk points to the full socket; without a
+ * packet skb_data and skb_data_end read 0.
+ */
+final class BpfSockOpsCtx extends UapiCtx {
+    static final int SIZE = 224;
+    static final int OP = 0;
+    static final int ARGS = 4;
+    static final int REPLY = 4;
+    static final int FAMILY = 20;
+    static final int REMOTE_IP4 = 24;
+    static final int LOCAL_IP4 = 28;
+    static final int REMOTE_IP6 = 32;
+    static final int LOCAL_IP6 = 48;
+    static final int REMOTE_PORT = 64;
+    static final int LOCAL_PORT = 68;
+    static final int IS_FULLSOCK = 72;
+    static final int STATE = 88;
+    static final int SK_TXHASH = 164;
+    static final int BYTES_RECEIVED = 168;
+    static final int BYTES_ACKED = 176;
+    static final int SK = 184;
+    static final int SKB_DATA = 192;
+    static final int SKB_DATA_END = 200;
+    static final int SKB_TCP_FLAGS = 212;
+    static final int SKB_HWTSTAMP = 216;
+
+    private final Region sockRegion;
+
+    BpfSockOpsCtx(int op, int[] args, InetSock sock) {
+        super(SIZE);
+        if (args.length > 4) {
+            throw new IllegalArgumentException("sock_ops takes at most 4 args, got " + args.length);
+        }
+        this.sockRegion = Region.ctx(AddressSpace.SOCK_SLOT, BpfSockCtx.pointerView(sock, BpfSockCtx.View.SOCKET));
+        put(OP, 4, op);
+        for (int i = 0; i < args.length; i++) {
+            put(ARGS + 4 * i, 4, args[i]);
+        }
+        put(FAMILY, 4, sock.family());
+        if (sock.rcvSaddr != null) {
+            putBytes(sock.v6() ? LOCAL_IP6 : LOCAL_IP4, sock.rcvSaddr.ip());
+        }
+        if (sock.peer != null) {
+            putBytes(sock.v6() ? REMOTE_IP6 : REMOTE_IP4, sock.peer.ip());
+            put(REMOTE_PORT, 2, Short.reverseBytes((short) sock.dport) & 0xffff);
+        }
+        put(LOCAL_PORT, 4, sock.num);
+        put(IS_FULLSOCK, 4, 1);
+        put(STATE, 4, sock.state);
+    }
+
+    @Override
+    protected boolean allowed(int off, int size, boolean write) {
+        if (write) {
+            return (off == REPLY || off == SK_TXHASH) && size == 4;
+        }
+        return switch (off) {
+            case BYTES_RECEIVED, BYTES_ACKED, SK, SKB_DATA, SKB_DATA_END, SKB_HWTSTAMP -> size == 8;
+            default -> {
+                if (within(off, 1, SKB_TCP_FLAGS, SKB_TCP_FLAGS + 4)) {
+                    yield narrow(size);
+                }
+                if (within(off, 1, BYTES_RECEIVED, SKB_DATA_END + 8) || within(off, 1, SKB_HWTSTAMP, SIZE)) {
+                    yield false; // the upper halves of the 8-byte fields
+                }
+                yield size == 4;
+            }
+        };
+    }
+
+    @Override
+    protected long read(int off, int size) {
+        return switch (off) {
+            case SK -> sockRegion.base();
+            case SKB_DATA, SKB_DATA_END -> 0;
+            default -> get(off, size);
+        };
+    }
+
+    @Override
+    public List<Region> regions() {
+        return List.of(sockRegion);
+    }
+
+    int reply() {
+        return (int) get(REPLY, 4);
+    }
+}

@@ -1,0 +1,128 @@
+package dev.cgbpf.engine.hooks;
+
+import dev.cgbpf.engine.interp.AddressSpace;
+import dev.cgbpf.engine.interp.Region;
+
+import java.util.List;
+
+/**
+ * {@code struct __sk_buff} as a cgroup_skb program sees it on ingress or egress: the packet
+ * starts at the network header, data/data_end give direct (read-only) access to it, and sk
+ * points to the socket (a PTR_TO_SOCK_COMMON: type..priority are not there).
+ *
+ * <p>Access: cg_skb_is_valid_access on top of bpf_skb_is_valid_access: tc_classid, data_meta,
+ * wire_len, flow_keys, tstamp_type and the padding after it are refused; writable are mark,
+ * priority, cb[0..4] (any aligned size inside cb) and tstamp (8 bytes); data, data_end and the
+ * four address fields are 4-byte reads; sk an 8-byte read; tstamp and hwtstamp 8-byte; the rest
+ * narrow reads of 1, 2 or 4 bytes and 4-byte writes where writable. LD_ABS/LD_IND are not for
+ * this program type (no {@link #packet()}).
+ */
+final class CgroupSkbCtx extends UapiCtx {
+    static final int SIZE = 192;
+    static final int LEN = 0;
+    static final int PKT_TYPE = 4;
+    static final int MARK = 8;
+    static final int PROTOCOL = 16;
+    static final int PRIORITY = 32;
+    static final int INGRESS_IFINDEX = 36;
+    static final int IFINDEX = 40;
+    static final int CB = 48;
+    static final int CB_END = 68;
+    static final int TC_CLASSID = 72;
+    static final int DATA = 76;
+    static final int DATA_END = 80;
+    static final int FAMILY = 88;
+    static final int REMOTE_IP4 = 92;
+    static final int LOCAL_IP4 = 96;
+    static final int REMOTE_IP6 = 100;
+    static final int LOCAL_IP6 = 116;
+    static final int REMOTE_PORT = 132;
+    static final int LOCAL_PORT = 136;
+    static final int DATA_META = 140;
+    static final int FLOW_KEYS = 144;
+    static final int TSTAMP = 152;
+    static final int WIRE_LEN = 160;
+    static final int SK = 168;
+    static final int TSTAMP_TYPE = 180;
+    static final int HWTSTAMP = 184;
+    static final int LOOPBACK_IFINDEX = 1;
+
+    private final Region packet;
+    private final Region sockRegion;
+
+    CgroupSkbCtx(byte[] ipPacket, InetSock sock, boolean ingress) {
+        super(SIZE);
+        this.packet = Region.packet(AddressSpace.PACKET_SLOT, ipPacket.clone(), false);
+        this.sockRegion = Region.ctx(AddressSpace.SOCK_SLOT, BpfSockCtx.pointerView(sock, BpfSockCtx.View.SOCK_COMMON));
+        boolean v6 = ipPacket.length > 0 && (ipPacket[0] & 0xf0) == 0x60;
+        put(LEN, 4, ipPacket.length);
+        put(PROTOCOL, 4, Short.reverseBytes((short) (v6 ? 0x86dd : 0x0800)) & 0xffff);
+        if (!ingress) {
+            put(MARK, 4, sock.mark);
+            put(PRIORITY, 4, sock.priority);
+        } else {
+            put(INGRESS_IFINDEX, 4, LOOPBACK_IFINDEX);
+        }
+        put(IFINDEX, 4, LOOPBACK_IFINDEX);
+        put(FAMILY, 4, sock.family());
+        if (sock.rcvSaddr != null) {
+            putBytes(sock.v6() ? LOCAL_IP6 : LOCAL_IP4, sock.rcvSaddr.ip());
+        }
+        if (sock.peer != null) {
+            putBytes(sock.v6() ? REMOTE_IP6 : REMOTE_IP4, sock.peer.ip());
+            put(REMOTE_PORT, 2, Short.reverseBytes((short) sock.dport) & 0xffff);
+        }
+        put(LOCAL_PORT, 4, sock.num);
+    }
+
+    @Override
+    protected boolean allowed(int off, int size, boolean write) {
+        if (within(off, 1, TC_CLASSID, TC_CLASSID + 4) || within(off, 1, DATA_META, DATA_META + 4)
+                || within(off, 1, WIRE_LEN, WIRE_LEN + 4) || within(off, 1, FLOW_KEYS, FLOW_KEYS + 8)
+                || within(off, 1, TSTAMP_TYPE, HWTSTAMP)) {
+            return false;
+        }
+        if (write && !(within(off, 1, MARK, MARK + 4) || within(off, 1, PRIORITY, PRIORITY + 4)
+                || within(off, 1, CB, CB_END) || within(off, 1, TSTAMP, TSTAMP + 8))) {
+            return false;
+        }
+        if (within(off, 1, CB, CB_END)) {
+            return off + size <= CB_END;
+        }
+        if (within(off, 1, DATA, DATA + 4) || within(off, 1, DATA_END, DATA_END + 4)) {
+            return size == 4;
+        }
+        if (within(off, 1, REMOTE_IP6, LOCAL_IP6 + 16) || within(off, 1, REMOTE_IP4, LOCAL_IP4 + 4)) {
+            return size == 4;
+        }
+        if (within(off, 1, TSTAMP, TSTAMP + 8) || within(off, 1, HWTSTAMP, HWTSTAMP + 8)) {
+            return size == 8 && !(write && off == HWTSTAMP);
+        }
+        if (off == SK) {
+            return !write && size == 8;
+        }
+        if (within(off, 1, SK, SK + 8)) {
+            return false;
+        }
+        return write ? size == 4 : narrow(size);
+    }
+
+    @Override
+    protected long read(int off, int size) {
+        return switch (off) {
+            case DATA -> packet.base();
+            case DATA_END -> packet.base() + packet.length();
+            case SK -> sockRegion.base();
+            default -> get(off, size);
+        };
+    }
+
+    @Override
+    public List<Region> regions() {
+        return List.of(packet, sockRegion);
+    }
+
+    long mark() {
+        return get(MARK, 4);
+    }
+}

@@ -1,0 +1,52 @@
+package dev.cgbpf.engine.hooks;
+
+import dev.cgbpf.engine.backend.AttachType;
+import dev.cgbpf.engine.cgroup.CgRunCtx;
+import dev.cgbpf.engine.cgroup.Cgroup;
+
+/**
+ * What the helpers of a cgroup hook reach besides the context: the kernel finds these through
+ * {@code current} (the task's cgroup), the run context of bpf_prog_run_array_cg (the slot being
+ * run, its retval) and the context's socket.
+ */
+public final class HookEnv {
+    private final Cgroup taskCgroup;
+    private final AttachType attachType;
+    private final InetSock sock;
+    private final SocketLayer net;
+    private CgRunCtx runCtx;
+
+    HookEnv(Cgroup taskCgroup, AttachType attachType, InetSock sock, SocketLayer net) {
+        this.taskCgroup = taskCgroup;
+        this.attachType = attachType;
+        this.sock = sock;
+        this.net = net;
+    }
+
+    /** The cgroup of the task that triggered the hook (bpf_get_current_cgroup_id). */
+    public Cgroup taskCgroup() {
+        return taskCgroup;
+    }
+
+    /** The hook being run, which with the slot's cgroup keys the cgroup storage. */
+    public AttachType attachType() {
+        return attachType;
+    }
+
+    /** The run context of the program being run now. */
+    public CgRunCtx runCtx() {
+        return runCtx;
+    }
+
+    void enter(CgRunCtx ctx) {
+        this.runCtx = ctx;
+    }
+
+    InetSock sock() {
+        return sock;
+    }
+
+    SocketLayer net() {
+        return net;
+    }
+}

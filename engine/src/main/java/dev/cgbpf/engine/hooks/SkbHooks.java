@@ -1,0 +1,95 @@
+package dev.cgbpf.engine.hooks;
+
+import dev.cgbpf.engine.backend.AttachType;
+import dev.cgbpf.engine.cgroup.BpfProgArray;
+import dev.cgbpf.engine.cgroup.Cgroup;
+
+import java.util.Arrays;
+
+/**
+ * The cgroup_skb hooks (__cgroup_bpf_run_filter_skb) at library level: an IP packet that a
+ * socket of the cgroup sends (egress) or receives (ingress) runs the effective array. The socket
+ * is made up from the packet's addresses and ports (TCP or UDP), local side first as the socket
+ * sees it.
+ *
+ * <p>Verdicts as the kernel computes them: ingress passes when the array's retval is 0. Egress
+ * takes R0 bit 0 as the verdict and bit 1 as congestion notification (BPF_RET_SET_CN): passed
+ * with CN is NET_XMIT_CN, refused with CN NET_XMIT_DROP; a positive retval (bpf_set_retval) is
+ * turned into -EFAULT.
+ */
+public final class SkbHooks {
+    /** What a packet's trip through the hook came to. */
+    public record Verdict(boolean pass, boolean congestion, int retval) {
+    }
+
+    private final HookRunner runner;
+
+    public SkbHooks(HookRunner runner) {
+        this.runner = runner;
+    }
+
+    public Verdict ingress(Cgroup cgroup, byte[] ipPacket) {
+        InetSock sk = socketOf(ipPacket, true);
+        AttachType at = AttachType.CGROUP_INET_INGRESS;
+        BpfProgArray.RunResult r = runner.run(cgroup, at, new CgroupSkbCtx(ipPacket, sk, true),
+                new HookEnv(cgroup, at, sk, null), false);
+        int ret = fixup(r.retval());
+        return new Verdict(ret == 0, false, ret);
+    }
+
+    public Verdict egress(Cgroup cgroup, byte[] ipPacket) {
+        InetSock sk = socketOf(ipPacket, false);
+        AttachType at = AttachType.CGROUP_INET_EGRESS;
+        BpfProgArray.RunResult r = runner.run(cgroup, at, new CgroupSkbCtx(ipPacket, sk, false),
+                new HookEnv(cgroup, at, sk, null), true);
+        int ret = fixup(r.retval());
+        return new Verdict(ret == 0, (r.retFlags() & 1) != 0, ret);
+    }
+
+    private static int fixup(int ret) {
+        return ret > 0 || ret < -4095 ? -14 /* EFAULT */ : ret;
+    }
+
+    /** The connected socket a packet belongs to; the packet must carry an IPv4 or IPv6 header. */
+    static InetSock socketOf(byte[] p, boolean ingress) {
+        if (p.length < 20) {
+            throw new IllegalArgumentException("an IP packet has at least 20 bytes, got " + p.length);
+        }
+        int version = (p[0] & 0xf0) >>> 4;
+        boolean v6 = version == 6;
+        if (!v6 && version != 4) {
+            throw new IllegalArgumentException("not an IPv4 or IPv6 packet (version " + version + ")");
+        }
+        int proto;
+        int l4;
+        byte[] src;
+        byte[] dst;
+        if (v6) {
+            if (p.length < 40) {
+                throw new IllegalArgumentException("an IPv6 packet has at least 40 bytes, got " + p.length);
+            }
+            proto = p[6] & 0xff;
+            l4 = 40;
+            src = Arrays.copyOfRange(p, 8, 24);
+            dst = Arrays.copyOfRange(p, 24, 40);
+        } else {
+            proto = p[9] & 0xff;
+            l4 = (p[0] & 0x0f) * 4;
+            src = Arrays.copyOfRange(p, 12, 16);
+            dst = Arrays.copyOfRange(p, 16, 20);
+        }
+        InetSock sk = new InetSock(v6, proto == InetSock.IPPROTO_TCP ? InetSock.SOCK_STREAM : InetSock.SOCK_DGRAM, proto);
+        int sport = 0;
+        int dport = 0;
+        if ((proto == InetSock.IPPROTO_TCP || proto == InetSock.IPPROTO_UDP) && p.length >= l4 + 4) {
+            sport = ((p[l4] & 0xff) << 8) | (p[l4 + 1] & 0xff);
+            dport = ((p[l4 + 2] & 0xff) << 8) | (p[l4 + 3] & 0xff);
+        }
+        sk.rcvSaddr = new SockAddr(ingress ? dst : src);
+        sk.num = ingress ? dport : sport;
+        sk.peer = new SockAddr(ingress ? src : dst);
+        sk.dport = ingress ? sport : dport;
+        sk.state = proto == InetSock.IPPROTO_TCP ? InetSock.TCP_ESTABLISHED : InetSock.TCP_CLOSE;
+        return sk;
+    }
+}

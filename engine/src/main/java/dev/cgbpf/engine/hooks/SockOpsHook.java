@@ -1,0 +1,45 @@
+package dev.cgbpf.engine.hooks;
+
+import dev.cgbpf.engine.backend.AttachType;
+import dev.cgbpf.engine.backend.Probe;
+import dev.cgbpf.engine.cgroup.BpfProgArray;
+import dev.cgbpf.engine.cgroup.Cgroup;
+
+import java.net.InetAddress;
+
+/**
+ * The sock_ops hook (__cgroup_bpf_run_filter_sock_ops) at library level: TCP calls the cgroup's
+ * programs with an op and args and reads the reply; tcp_call_bpf's answer is the reply when the
+ * array's retval is 0, else -1.
+ */
+public final class SockOpsHook {
+    /** @param retval the array's retval (0 or -errno); {@code reply} what the programs left in reply */
+    public record Result(int retval, int reply) {
+        /** tcp_call_bpf: the reply, or -1 when a program refused. */
+        public int tcpCallBpf() {
+            return retval == 0 ? reply : -1;
+        }
+    }
+
+    private final HookRunner runner;
+
+    public SockOpsHook(HookRunner runner) {
+        this.runner = runner;
+    }
+
+    /** One callback for a TCP socket of the cgroup connected from {@code local} to {@code remote}. */
+    public Result call(Cgroup cgroup, int op, int[] args, Probe.Family family, InetAddress local, int localPort,
+                       InetAddress remote, int remotePort) {
+        boolean v6 = family == Probe.Family.INET6;
+        InetSock sk = new InetSock(v6, InetSock.SOCK_STREAM, InetSock.IPPROTO_TCP);
+        sk.rcvSaddr = SockAddr.of(local, v6);
+        sk.num = localPort;
+        sk.peer = SockAddr.of(remote, v6);
+        sk.dport = remotePort;
+        sk.state = InetSock.TCP_ESTABLISHED;
+        BpfSockOpsCtx ctx = new BpfSockOpsCtx(op, args, sk);
+        AttachType at = AttachType.CGROUP_SOCK_OPS;
+        BpfProgArray.RunResult r = runner.run(cgroup, at, ctx, new HookEnv(cgroup, at, sk, null), false);
+        return new Result(r.retval(), ctx.reply());
+    }
+}

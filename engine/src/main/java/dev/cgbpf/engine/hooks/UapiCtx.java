@@ -1,0 +1,100 @@
+package dev.cgbpf.engine.hooks;
+
+import dev.cgbpf.engine.interp.Fault;
+import dev.cgbpf.engine.interp.Packet;
+import dev.cgbpf.engine.interp.ProgContext;
+
+/**
+ * A hook context kept as a little-endian image of its uapi struct, with the access rule of the
+ * kernel's {@code is_valid_access} for it written out per context ({@link #allowed}). The kernel's
+ * verifier checks the rule at load; the engine checks it again on every access, and a refused
+ * access faults with the verifier's words, {@code invalid bpf_context access off=N size=M}.
+ */
+abstract class UapiCtx implements ProgContext {
+    protected final byte[] image;
+
+    protected UapiCtx(int size) {
+        this.image = new byte[size];
+    }
+
+    @Override
+    public int size() {
+        return image.length;
+    }
+
+    /** The is_valid_access rule, before any field-specific handling. */
+    protected abstract boolean allowed(int off, int size, boolean write);
+
+    @Override
+    public long load(int off, int size) {
+        check(off, size, false);
+        return read(off, size);
+    }
+
+    @Override
+    public void store(int off, int size, long value) {
+        check(off, size, true);
+        write(off, size, value);
+    }
+
+    /** A checked read; contexts with pointer fields override it for those. */
+    protected long read(int off, int size) {
+        return get(off, size);
+    }
+
+    /** A checked write; contexts whose fields are narrower than the access override it. */
+    protected void write(int off, int size, long value) {
+        put(off, size, value);
+    }
+
+    private void check(int off, int size, boolean write) {
+        if (off < 0 || off >= image.length || off % size != 0 || !allowed(off, size, write)) {
+            throw new Fault("invalid bpf_context access off=" + off + " size=" + size);
+        }
+    }
+
+    @Override
+    public Packet packet() {
+        return null;
+    }
+
+    protected final void put(int off, int size, long value) {
+        for (int i = 0; i < size; i++) {
+            image[off + i] = (byte) (value >>> (8 * i));
+        }
+    }
+
+    protected final long get(int off, int size) {
+        long v = 0;
+        for (int i = size - 1; i >= 0; i--) {
+            v = (v << 8) | (image[off + i] & 0xff);
+        }
+        return v;
+    }
+
+    /** Bytes kept in memory order (addresses and ports in network order). */
+    protected final void putBytes(int off, byte[] bytes) {
+        System.arraycopy(bytes, 0, image, off, bytes.length);
+    }
+
+    protected final byte[] getBytes(int off, int len) {
+        byte[] out = new byte[len];
+        System.arraycopy(image, off, out, 0, len);
+        return out;
+    }
+
+    /** Whether [off, off+size) lies inside [from, to). */
+    static boolean within(int off, int size, int from, int to) {
+        return off >= from && off + size <= to;
+    }
+
+    /** bpf_ctx_narrow_access_ok against a 4-byte field: 1, 2 or 4 bytes (alignment already checked). */
+    static boolean narrow(int size) {
+        return size <= 4;
+    }
+
+    /** bpf_ctx_wide_access_ok: an 8-byte, 8-aligned access inside the array field [from, to). */
+    static boolean wide(int off, int size, int from, int to) {
+        return size == 8 && off >= from && off + 8 <= to && off % 8 == 0;
+    }
+}
