@@ -3,9 +3,6 @@ package dev.cgbpf.kernel;
 import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.engine.backend.Errno;
 import dev.cgbpf.engine.backend.ProgType;
-import dev.cgbpf.engine.isa.Insn;
-import dev.cgbpf.engine.isa.Opcodes;
-import dev.cgbpf.engine.isa.Program;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Files;
@@ -57,16 +54,47 @@ public record BpfAvailability(boolean usable, String reason) {
             Throwable why = e.getCause() != null ? e.getCause() : e;
             return no("JNA cannot call into libc: " + why);
         }
-        byte[] trivial = Program.of(
-                new Insn(Opcodes.ALU64 | Opcodes.MOV | Opcodes.K, 0, 0, 0, 1),
-                new Insn(Opcodes.JMP | Opcodes.EXIT, 0, 0, 0, 0)).encode();
+        byte[] trivial = TrivialProgram.returning(1);
         try {
             ProgLoad.Loaded loaded = ProgLoad.progLoad(ProgType.CGROUP_DEVICE.value(), trivial, "GPL",
                     "cgbpf_probe", 0, 0);
             loaded.fd().close();
-            return new BpfAvailability(true, null);
         } catch (BpfException e) {
+            if (e.errno().equals(Errno.EINVAL.name()) && loads(ProgType.SOCKET_FILTER, trivial)) {
+                return no(NO_CGROUP_BPF + " (cgroup_device programs are an unknown type)");
+            }
             return no(explain(e.errno()));
+        }
+        return cgroupV2();
+    }
+
+    static final String NO_CGROUP_BPF = "the kernel is built without CONFIG_CGROUP_BPF";
+
+    /** The second half: a unified hierarchy to attach to, and a kernel that attaches programs to cgroups. */
+    private static BpfAvailability cgroupV2() {
+        var mount = CgroupV2Mount.discover();
+        if (mount.isEmpty()) {
+            return no("no cgroup v2 mount: cgroup-bpf needs the unified hierarchy (cgroup2), and this host mounts"
+                    + " only cgroup v1 (mount -t cgroup2 none /sys/fs/cgroup/unified, or boot with"
+                    + " systemd.unified_cgroup_hierarchy=1)");
+        }
+        try (Fd root = CgroupDir.open(mount.get().mountPoint())) {
+            ProgQuery.progQuery(root, dev.cgbpf.engine.backend.AttachType.CGROUP_DEVICE.value(), 0, 0, false);
+        } catch (BpfException e) {
+            if (e.errno().equals(Errno.EINVAL.name())) {
+                return no(NO_CGROUP_BPF + " (BPF_PROG_QUERY on " + mount.get().mountPoint() + " says EINVAL)");
+            }
+            return no("cannot query the cgroup v2 root " + mount.get().mountPoint() + ": " + e.errno());
+        }
+        return new BpfAvailability(true, null);
+    }
+
+    private static boolean loads(ProgType type, byte[] insns) {
+        try {
+            ProgLoad.progLoad(type.value(), insns, "GPL", "cgbpf_probe", 0, 0).fd().close();
+            return true;
+        } catch (BpfException e) {
+            return false;
         }
     }
 
@@ -118,7 +146,7 @@ public record BpfAvailability(boolean usable, String reason) {
 
     private static String readTrimmed(String path) {
         try {
-            return Files.readString(Path.of(path)).strip();
+            return ProcFile.read(Path.of(path)).strip();
         } catch (IOException e) {
             return null;
         }

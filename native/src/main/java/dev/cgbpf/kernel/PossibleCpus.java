@@ -19,7 +19,7 @@ final class PossibleCpus {
         int n = count;
         if (n == 0) {
             try {
-                n = parse(Files.readString(Path.of("/sys/devices/system/cpu/possible")));
+                n = parse(ProcFile.read(Path.of("/sys/devices/system/cpu/possible")));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read /sys/devices/system/cpu/possible", e);
             }

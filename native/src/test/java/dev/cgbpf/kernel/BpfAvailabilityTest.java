@@ -71,7 +71,7 @@ class BpfAvailabilityTest {
         assertEquals("false", skip.get("usable"));
         assertEquals("bpf(2) refused with EPERM: running as uid 0 but without the capabilities (dropped, e.g. by"
                 + " a container runtime); cgbpf needs CAP_SYS_ADMIN, or CAP_BPF and CAP_NET_ADMIN;"
-                + " kernel.unprivileged_bpf_disabled=" + Files.readString(Path.of(
+                + " kernel.unprivileged_bpf_disabled=" + ProcFile.read(Path.of(
                         "/proc/sys/kernel/unprivileged_bpf_disabled")).strip(), skip.get("reason"));
         assertTrue(skip.get("gate").startsWith("skip bpf(2) unusable, kernel test skipped: bpf(2) refused"),
                 skip.get("gate"));
