@@ -76,3 +76,76 @@ if ((failed)); then
     exit 1
 fi
 echo "cgbpf is installed: try 'cgbpf help'"
+
+# ==== BEGIN cgbpf OCI hook (task J2; docs/hook.md) ==========================================
+# 1. the default host policy, only if the host has none (an edited policy is never replaced)
+# 2. the oci-hooks(5) files for podman / CRI-O, with a when-condition that follows the policy's
+#    appliesTo (annotated containers only, unless the policy applies to all)
+# 3. a JVM class-data-sharing archive, dumped at the exit of one representative hook run (a real
+#    createRuntime + poststop on a scratch cgroup), and a launcher that maps it: a hook is one
+#    short JVM per container start, and most of its time is class loading
+echo "== installing the OCI hook"
+if [[ ! -e /etc/cgbpf/policy.json ]]; then
+    install -D -m 0644 config/policy.json /etc/cgbpf/policy.json
+    echo "installed /etc/cgbpf/policy.json"
+fi
+hooks_dir=/usr/share/containers/oci/hooks.d
+install -d -m 0755 "$hooks_dir"
+/usr/local/bin/cgbpf hook oci-config --stage createRuntime --path /usr/local/bin/cgbpf >"$hooks_dir/cgbpf-hooks.json"
+/usr/local/bin/cgbpf hook oci-config --stage poststop --path /usr/local/bin/cgbpf >"$hooks_dir/cgbpf-hooks-poststop.json"
+chmod 0644 "$hooks_dir/cgbpf-hooks.json" "$hooks_dir/cgbpf-hooks-poststop.json"
+echo "wrote $hooks_dir/cgbpf-hooks.json and cgbpf-hooks-poststop.json"
+
+jsa=/usr/local/lib/cgbpf/cgbpf.jsa
+rm -f "$jsa"
+cds_tmp=$(mktemp -d)
+cds_id="cgbpf-cds-$$"
+v2=$(findmnt -n -t cgroup2 -o TARGET | head -n1)
+cds_cleanup() {
+    if [[ -n ${cds_pid:-} ]]; then
+        kill "$cds_pid" 2>/dev/null || true
+        wait "$cds_pid" 2>/dev/null || true
+    fi
+    if [[ -n $v2 && -d $v2/$cds_id ]]; then
+        rmdir "$v2/$cds_id" 2>/dev/null || true
+    fi
+    rm -rf "$cds_tmp"
+}
+if [[ -n $v2 ]] && mkdir "$v2/$cds_id"; then
+    sleep 300 &
+    cds_pid=$!
+    echo "$cds_pid" >"$v2/$cds_id/cgroup.procs"
+    mkdir -p "$cds_tmp/bundle"
+    cat >"$cds_tmp/bundle/config.json" <<CONFIG
+{"ociVersion": "1.0.2",
+ "annotations": {"dev.cgbpf.devices": "deny c 1:5 w", "dev.cgbpf.bind-ip": "127.0.0.1"},
+ "linux": {"cgroupsPath": "/$cds_id", "resources": {"devices": [{"allow": false, "access": "rwm"}]}}}
+CONFIG
+    state() { printf '{"ociVersion":"1.0.2","id":"%s","status":"%s",%s"bundle":"%s"}' \
+        "$cds_id" "$1" "$2" "$cds_tmp/bundle"; }
+    export CGBPF_RUN_DIR="$cds_tmp/run" CGBPF_PIN_DIR="/sys/fs/bpf/$cds_id" CGBPF_LOG_FILE=- \
+        CGBPF_POLICY=/etc/cgbpf/policy.json
+    if state creating "\"pid\":$cds_pid," |
+        "$java_bin" -XX:ArchiveClassesAtExit="$jsa" -Xlog:cds=off -Xlog:cds+dynamic=off -jar /usr/local/lib/cgbpf/cgbpf.jar hook createRuntime \
+        && state stopped "" | "$java_bin" -jar /usr/local/lib/cgbpf/cgbpf.jar hook poststop; then
+        echo "wrote the class-data-sharing archive $jsa"
+    else
+        echo "install.sh: the representative hook run failed; no CDS archive (the hook works, starts slower)" >&2
+        rm -f "$jsa"
+    fi
+    unset CGBPF_RUN_DIR CGBPF_PIN_DIR CGBPF_LOG_FILE CGBPF_POLICY
+    rmdir "/sys/fs/bpf/$cds_id" 2>/dev/null || true
+fi
+cds_cleanup
+if [[ -s $jsa ]]; then
+    launcher=$(mktemp)
+    cat >"$launcher" <<LAUNCHER
+#!/bin/sh
+# cgbpf launcher, written by install.sh (with the class-data-sharing archive of the OCI hook)
+exec "$java_bin" -XX:SharedArchiveFile=$jsa -Xshare:auto \${CGBPF_JAVA_OPTS:-} -jar /usr/local/lib/cgbpf/cgbpf.jar "\$@"
+LAUNCHER
+    install -m 0755 "$launcher" /usr/local/bin/cgbpf
+    rm -f "$launcher"
+fi
+echo "the OCI hook is installed: 'cgbpf hook install --bundle DIR' for runc/crun bundles; docs/hook.md"
+# ==== END cgbpf OCI hook =====================================================================

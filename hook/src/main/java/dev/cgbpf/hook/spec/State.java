@@ -11,7 +11,7 @@ import java.util.Set;
  * @param id the container id (required; validated as runc does, because it becomes a path)
  * @param status creating, created, running or stopped (required)
  * @param pid the container process on the host; absent after the process is gone (runc's
- *            poststop state has none)
+ *            poststop state has none, crun's says 0: both read as absent)
  * @param bundle absolute path of the bundle directory (required)
  * @param annotations the container's annotations, may be absent
  */
@@ -22,6 +22,10 @@ public record State(String ociVersion, String id, String status, Integer pid, St
     public static final Set<String> STATUSES = Set.of("creating", "created", "running", "stopped");
 
     public State {
+        // crun's poststop state says "pid": 0 for "no process any more"; runc leaves the field out
+        if (pid != null && pid == 0) {
+            pid = null;
+        }
         annotations = annotations == null ? Map.of() : Map.copyOf(annotations);
     }
 

@@ -1,0 +1,167 @@
+package dev.cgbpf.hook.cli;
+
+import dev.cgbpf.hook.oci.BundleHooks;
+import dev.cgbpf.hook.oci.HookException;
+import dev.cgbpf.hook.oci.HookLog;
+import dev.cgbpf.hook.oci.HookSettings;
+import dev.cgbpf.hook.oci.HookStage;
+import dev.cgbpf.hook.oci.OciHook;
+import dev.cgbpf.hook.oci.OciHooksFile;
+import dev.cgbpf.hook.policy.HostDevices;
+import dev.cgbpf.hook.policy.HostPolicy;
+import dev.cgbpf.hook.policy.Policy;
+import dev.cgbpf.hook.policy.PolicyException;
+import dev.cgbpf.hook.spec.Json;
+import dev.cgbpf.hook.spec.SpecException;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code cgbpf hook STAGE} (the OCI hook the runtime runs, state JSON on stdin), plus
+ * {@code cgbpf hook install --bundle DIR} and {@code cgbpf hook oci-config}.
+ */
+final class HookCommand implements Command {
+    static final String DEFAULT_LAUNCHER = "/usr/local/bin/cgbpf";
+
+    @Override
+    public String name() {
+        return "hook";
+    }
+
+    @Override
+    public String synopsis() {
+        return "STAGE < state.json | install --bundle DIR [options] | oci-config [options]";
+    }
+
+    @Override
+    public String summary() {
+        return "the OCI hook: attach a container's programs, or clean them up";
+    }
+
+    @Override
+    public String help() {
+        return """
+                cgbpf hook STAGE
+                  The hook a runtime runs, the container's state JSON on stdin. STAGE is
+                  createRuntime or prestart (attach the container's programs) or poststop
+                  (remove them). Exit 0 on success; on failure one line on stderr and exit 1,
+                  so that the runtime does not start the container ("failurePolicy": "open"
+                  in the host policy warns and exits 0 instead). docs/hook.md has the details;
+                  environment: CGBPF_POLICY, CGBPF_RUN_DIR, CGBPF_PIN_DIR, CGBPF_LOG_FILE,
+                  CGBPF_BACKEND (auto, kernel, dry-run), CGBPF_ATTACH (link, attach).
+
+                cgbpf hook install --bundle DIR
+                  Adds the hook to DIR/config.json (for plain runc or crun): the attach stage
+                  and poststop. Other content of the file is kept as it is; running it again
+                  replaces the earlier entries.
+                    --path FILE     the launcher the runtime runs (default %s)
+                    --stage STAGE   createRuntime (default) or prestart
+                    --policy FILE   host policy file for this bundle (sets CGBPF_POLICY)
+                    --env KEY=VALUE environment of the hook (repeatable)
+                    --timeout SEC   hook timeout
+
+                cgbpf hook oci-config [--stage STAGE] [--path FILE] [--policy FILE]
+                  Prints the oci-hooks(5) file for podman / CRI-O hooks directories; its
+                  when-condition follows the host policy's appliesTo.
+                """.formatted(DEFAULT_LAUNCHER);
+    }
+
+    @Override
+    public int run(Args args, Console console) throws CliException {
+        String bundle = null;
+        String path = DEFAULT_LAUNCHER;
+        String stage = null;
+        String policy = null;
+        Integer timeout = null;
+        List<String> env = new ArrayList<>();
+        for (String o; (o = args.nextOption()) != null; ) {
+            switch (o) {
+                case "--bundle" -> bundle = args.value(o);
+                case "--path" -> path = args.value(o);
+                case "--stage" -> stage = args.value(o);
+                case "--policy" -> policy = args.value(o);
+                case "--env" -> env.add(args.value(o));
+                case "--timeout" -> timeout = intValue(args.value(o), o);
+                default -> throw args.unknownOption(o);
+            }
+        }
+        List<String> operands = args.operands(1);
+        if (operands.isEmpty()) {
+            throw CliException.usage("hook: which stage? (createRuntime, prestart, poststop; or install, oci-config)");
+        }
+        try {
+            switch (operands.get(0)) {
+                case "install" -> {
+                    if (bundle == null) {
+                        throw CliException.usage("hook install: --bundle DIR is required");
+                    }
+                    if (policy != null) {
+                        env.add("CGBPF_POLICY=" + Path.of(policy).toAbsolutePath().normalize());
+                    }
+                    HookStage st = stage == null ? HookStage.CREATE_RUNTIME : HookStage.parse(stage);
+                    if (st.action() != HookStage.Action.ATTACH) {
+                        throw CliException.usage("hook install: --stage must be createRuntime or prestart");
+                    }
+                    new BundleHooks(path, st, env, timeout).install(Path.of(bundle));
+                    console.out().println("added the cgbpf hook (" + st.specName() + ", poststop) to "
+                            + Path.of(bundle).resolve("config.json"));
+                    return 0;
+                }
+                case "oci-config" -> {
+                    HookStage st = stage == null ? HookStage.CREATE_RUNTIME : HookStage.parse(stage);
+                    Path p = policy == null ? HostPolicy.DEFAULT_PATH : Path.of(policy);
+                    HostPolicy host = HostPolicy.load(p, new HostDevices(), Policy.MAX_DEVICE_RULES);
+                    console.out().print(OciHooksFile.render(path, st, host.appliesTo()));
+                    return 0;
+                }
+                default -> {
+                    if (bundle != null || stage != null || policy != null || timeout != null || !env.isEmpty()) {
+                        throw CliException.usage("hook " + operands.get(0) + ": takes no options (settings come from"
+                                + " the environment)");
+                    }
+                    return stage(HookStage.parse(operands.get(0)), console);
+                }
+            }
+        } catch (HookException e) {
+            throw CliException.badInput("hook: " + e.getMessage());
+        } catch (PolicyException e) {
+            throw CliException.badInput("hook: " + e.getMessage());
+        }
+    }
+
+    private static int stage(HookStage stage, Console console) throws CliException, HookException {
+        // stderr is what the runtime shows its user when the hook fails: keep it to warnings
+        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        }
+        HookSettings settings = HookSettings.fromEnvironment(System.getenv());
+        HookLog log = new HookLog(settings.logFile());
+        byte[] state;
+        try {
+            state = Json.readLimited(console.in(), "state");
+        } catch (SpecException e) {
+            throw new HookException(e.getMessage());
+        }
+        try {
+            OciHook.Outcome out = new OciHook(settings, log).run(stage, state);
+            if (out.warning() != null) {
+                console.err().println("cgbpf: warning: " + out.warning());
+            }
+            return out.status();
+        } catch (RuntimeException e) {
+            // a bug, not bad input: still one line, and the runtime refuses the container
+            log.failure("internal error: " + e);
+            throw new CliException("hook " + stage.specName() + ": internal error: " + e, CliException.BAD_INPUT);
+        }
+    }
+
+    static int intValue(String v, String option) throws CliException {
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw CliException.usage(option + ": '" + v + "' is not a number");
+        }
+    }
+}

@@ -1,0 +1,111 @@
+package dev.cgbpf.hook.oci;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.cgbpf.hook.spec.ContainerId;
+import dev.cgbpf.hook.spec.Json;
+import dev.cgbpf.hook.spec.SpecException;
+
+import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+
+/**
+ * What the attach stage made for a container, kept in {@code /run/cgbpf/<id>/state.json} (0600)
+ * so that poststop, {@code cgbpf status} and a repeated attach stage find it by id.
+ *
+ * <p>The record is written twice: with status {@code attaching} before the first kernel object
+ * exists (it names the cgroup, which is all a cleanup needs besides the pins), and with status
+ * {@code attached} and the program ids when everything is in place. A hook killed in between
+ * (runtime timeout) thus leaves a record that poststop or the next attach can undo.
+ *
+ * @param backend {@code kernel} or {@code dry-run} (nothing attached, only recorded)
+ * @param mode {@code link} or {@code attach}
+ * @param cgroup the cgroup v2 directory the programs are attached to
+ * @param cgroupPath the cgroup's path in the hierarchy
+ * @param programs what is (or, dry-run: would be) attached, in attach order
+ */
+public record AttachRecord(int version, String id, String status, String backend, String mode, String stage,
+                           String bundle, String cgroup, String cgroupPath, String pinDir, String time,
+                           List<Program> programs) {
+    public static final String ATTACHING = "attaching";
+    public static final String ATTACHED = "attached";
+    public static final String KERNEL = "kernel";
+    public static final String DRY_RUN = "dry-run";
+
+    /**
+     * One program.
+     *
+     * @param attachType the scenario-format name of the attach type (cgroup_device, cgroup_inet4_bind...)
+     * @param progId the kernel's program id (0 in a dry run)
+     * @param insns instruction slots
+     */
+    public record Program(String name, String attachType, int progId, int insns) {
+    }
+
+    private static final ObjectMapper WRITER = JsonMapper.builder()
+            .enable(SerializationFeature.INDENT_OUTPUT).build();
+
+    public AttachRecord {
+        programs = programs == null ? List.of() : List.copyOf(programs);
+    }
+
+    public AttachRecord with(String newStatus, List<Program> newPrograms) {
+        return new AttachRecord(version, id, newStatus, backend, mode, stage, bundle, cgroup, cgroupPath, pinDir, time,
+                newPrograms);
+    }
+
+    /** Reads a record; a missing one is null, a damaged one a one-line error. */
+    public static AttachRecord read(ContainerFiles files) throws HookException {
+        Path f = files.record();
+        if (!Files.exists(f, LinkOption.NOFOLLOW_LINKS)) {
+            return null;
+        }
+        try {
+            AttachRecord r = Json.read(f, AttachRecord.class, f.toString());
+            if (r.version() != 1 || r.id() == null || !r.id().equals(files.id()) || r.status() == null
+                    || r.backend() == null) {
+                throw new HookException(f + ": not a cgbpf record of container " + files.id());
+            }
+            ContainerId.validate(r.id(), f.toString());
+            return r;
+        } catch (SpecException e) {
+            throw new HookException(e.getMessage());
+        }
+    }
+
+    /** Writes the record atomically (temporary file, then rename), the directory 0700 and the file 0600. */
+    public void write(ContainerFiles files) throws HookException {
+        try {
+            Secure.mkdirs(files.recordDir());
+            Path tmp = files.recordDir().resolve(ContainerFiles.RECORD + ".tmp");
+            Files.deleteIfExists(tmp);
+            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.write(tmp, WRITER.writeValueAsBytes(this));
+            try {
+                Files.move(tmp, files.record(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, files.record(), StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            throw new HookException("cannot write " + files.record() + ": " + e.getMessage());
+        }
+    }
+
+    /** Removes the record and its directory; absent is fine. */
+    public static void remove(ContainerFiles files) throws HookException {
+        try {
+            Files.deleteIfExists(files.recordDir().resolve(ContainerFiles.RECORD + ".tmp"));
+            Files.deleteIfExists(files.record());
+            Files.deleteIfExists(files.recordDir());
+        } catch (IOException e) {
+            throw new HookException("cannot remove " + files.recordDir() + ": " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,160 @@
+package dev.cgbpf.hook.oci;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cgbpf.hook.spec.Config;
+import dev.cgbpf.hook.spec.Json;
+import dev.cgbpf.hook.spec.SpecException;
+
+import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * {@code cgbpf hook install --bundle DIR}: adds the hook to a bundle's config.json for plain
+ * runc/crun (podman and CRI-O use the oci-hooks(5) file instead). The document is edited as a raw
+ * JSON tree, so that every field cgbpf does not model survives unchanged, in its order; numbers
+ * keep their exact text. Idempotent: entries of an earlier install (same launcher path) are
+ * replaced, not duplicated.
+ *
+ * @param launcher absolute path of the cgbpf launcher the runtime executes
+ * @param stage the attach stage: createRuntime (default) or prestart
+ * @param env environment of the hook process, {@code KEY=VALUE} (runtimes give hooks only this)
+ * @param timeout seconds, or null for none
+ */
+public record BundleHooks(String launcher, HookStage stage, List<String> env, Integer timeout) {
+    private static final ObjectMapper TREE = JsonMapper.builder()
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
+            .build();
+
+    public BundleHooks {
+        env = List.copyOf(env);
+        if (stage.action() != HookStage.Action.ATTACH) {
+            throw new IllegalArgumentException("the attach stage must be createRuntime or prestart");
+        }
+    }
+
+    /** Edits {@code bundle/config.json} in place (atomically, keeping its mode). */
+    public void install(Path bundle) throws HookException {
+        Path file = bundle.resolve(Config.FILE);
+        byte[] bytes;
+        try {
+            bytes = Json.readBytes(file, Config.FILE);
+            Config.parse(bytes);
+        } catch (SpecException e) {
+            throw new HookException(e.getMessage());
+        }
+        check();
+        byte[] out = edit(bytes);
+        try {
+            Set<PosixFilePermission> mode = Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS);
+            Path tmp = Files.createTempFile(bundle, ".config.json.", ".tmp");
+            try {
+                Files.write(tmp, out);
+                Files.setPosixFilePermissions(tmp, mode);
+                try {
+                    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } catch (AtomicMoveNotSupportedException e) {
+                    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+                }
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        } catch (IOException e) {
+            throw new HookException("cannot write " + file + ": " + e.getMessage());
+        }
+    }
+
+    private void check() throws HookException {
+        if (!launcher.startsWith("/") || launcher.indexOf('\0') >= 0) {
+            throw new HookException("hook path '" + launcher + "' is not absolute (runtimes require an absolute path)");
+        }
+        for (String e : env) {
+            if (e.indexOf('=') <= 0 || e.indexOf('\0') >= 0) {
+                throw new HookException("hook environment entry '" + e + "' is not KEY=VALUE");
+            }
+        }
+        if (timeout != null && timeout <= 0) {
+            throw new HookException("hook timeout " + timeout + " is not greater than zero");
+        }
+    }
+
+    /** The edited document: the raw tree with our entries replaced or added. */
+    byte[] edit(byte[] configJson) throws HookException {
+        JsonNode root;
+        try {
+            root = TREE.readTree(configJson);
+        } catch (IOException e) {
+            throw new HookException(Config.FILE + ": malformed JSON: " + e.getMessage());
+        }
+        if (!(root instanceof ObjectNode doc)) {
+            throw new HookException(Config.FILE + ": the document is not an object");
+        }
+        JsonNode h = doc.get("hooks");
+        if (h != null && !h.isObject() && !h.isNull()) {
+            throw new HookException(Config.FILE + ": field 'hooks' is not an object");
+        }
+        ObjectNode hooks = h instanceof ObjectNode o ? o : doc.putObject("hooks");
+        for (HookStage s : HookStage.values()) {
+            removeOurs(hooks, s.specName());
+        }
+        ours(hooks, stage.specName());
+        ours(hooks, HookStage.POSTSTOP.specName());
+        try {
+            return (TREE.writeValueAsString(doc) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        } catch (JsonProcessingException e) {
+            throw new HookException("cannot write " + Config.FILE + ": " + e.getMessage());
+        }
+    }
+
+    private void removeOurs(ObjectNode hooks, String stageName) {
+        JsonNode list = hooks.get(stageName);
+        if (!(list instanceof ArrayNode a)) {
+            return;
+        }
+        for (Iterator<JsonNode> it = a.elements(); it.hasNext(); ) {
+            JsonNode e = it.next();
+            if (e.isObject() && launcher.equals(e.path("path").asText(null))
+                    && "hook".equals(e.path("args").path(1).asText(null))) {
+                it.remove();
+            }
+        }
+        if (a.isEmpty()) {
+            hooks.remove(stageName);
+        }
+    }
+
+    private void ours(ObjectNode hooks, String stageName) throws HookException {
+        JsonNode existing = hooks.get(stageName);
+        if (existing != null && !existing.isArray() && !existing.isNull()) {
+            throw new HookException(Config.FILE + ": field 'hooks." + stageName + "' is not an array");
+        }
+        ArrayNode list = existing instanceof ArrayNode a ? a : hooks.putArray(stageName);
+        ObjectNode e = list.addObject();
+        e.put("path", launcher);
+        e.putArray("args").add("cgbpf").add("hook").add(stageName);
+        if (!env.isEmpty()) {
+            ArrayNode en = e.putArray("env");
+            env.forEach(en::add);
+        }
+        if (timeout != null) {
+            e.put("timeout", timeout);
+        }
+    }
+}

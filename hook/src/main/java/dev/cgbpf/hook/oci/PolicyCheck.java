@@ -1,0 +1,60 @@
+package dev.cgbpf.hook.oci;
+
+import dev.cgbpf.engine.EngineBackend;
+import dev.cgbpf.engine.backend.AttachFlag;
+import dev.cgbpf.engine.backend.BpfException;
+import dev.cgbpf.engine.backend.BpfMap;
+import dev.cgbpf.engine.backend.LoadedProg;
+import dev.cgbpf.engine.backend.Probe;
+import dev.cgbpf.hook.compile.CompiledProgram;
+import dev.cgbpf.hook.compile.DenialCounters;
+import dev.cgbpf.hook.compile.PolicyCompiler;
+import dev.cgbpf.hook.policy.Policy;
+
+import java.net.InetAddress;
+import java.util.EnumSet;
+
+/**
+ * {@code cgbpf check}: what a container's programs would decide, answered by the engine without
+ * root: the container's programs are loaded into a fresh engine backend and attached to a cgroup
+ * there, and the probe runs through the engine's cgroup hooks exactly as a task in that cgroup
+ * would trigger them on the kernel. Only cgbpf's programs are asked: the runtime's own device
+ * rules (which cgbpf mirrors, see config/README.md) and the host's firewall are not.
+ */
+public final class PolicyCheck implements AutoCloseable {
+    static final String CGROUP = "container";
+    private final EngineBackend engine = new EngineBackend();
+
+    public PolicyCheck(Policy policy) throws HookException {
+        try {
+            engine.mkdir(CGROUP);
+            BpfMap counters = engine.createMap(DenialCounters.SPEC);
+            for (CompiledProgram p : PolicyCompiler.compile(policy, new DenialCounters(counters.fd()))) {
+                LoadedProg lp = engine.load(p.loadRequest(0));
+                engine.attach(CGROUP, lp, p.attachType(), EnumSet.of(AttachFlag.ALLOW_MULTI), null);
+            }
+        } catch (BpfException e) {
+            engine.close();
+            throw new HookException("the engine refused the container's programs: " + KernelAttach.describe(e));
+        }
+    }
+
+    /** Whether the container may make this device access. */
+    public boolean device(char type, int major, int minor, String access) throws HookException {
+        try {
+            return engine.device(CGROUP, new Probe.DeviceAccess(type, major, minor, access));
+        } catch (BpfException e) {
+            throw new HookException("device check: " + KernelAttach.describe(e));
+        }
+    }
+
+    /** Where a bind from the container ends up; an {@link BpfException} is the errno the container would see. */
+    public Probe.Bound bind(Probe.Family family, Probe.Proto proto, InetAddress addr, int port) throws BpfException {
+        return engine.bind(CGROUP, family, proto, addr, port);
+    }
+
+    @Override
+    public void close() {
+        engine.close();
+    }
+}

@@ -1,0 +1,25 @@
+package dev.cgbpf.hook.oci;
+
+import dev.cgbpf.engine.backend.AttachType;
+
+import java.util.Map;
+
+/**
+ * The attach type of each program name the compilers give (config/README.md lists them). A
+ * cleanup that finds a pinned program but no complete record (a hook killed while attaching)
+ * still knows from the name where the program was attached.
+ */
+final class ProgramNames {
+    static final Map<String, AttachType> ATTACH_TYPES = Map.of(
+            "cgbpf_dev", AttachType.CGROUP_DEVICE,
+            "cgbpf_sock", AttachType.CGROUP_INET_SOCK_CREATE,
+            "cgbpf_bind4", AttachType.CGROUP_INET4_BIND,
+            "cgbpf_bind6", AttachType.CGROUP_INET6_BIND,
+            "cgbpf_conn4", AttachType.CGROUP_INET4_CONNECT,
+            "cgbpf_conn6", AttachType.CGROUP_INET6_CONNECT,
+            "cgbpf_send4", AttachType.CGROUP_UDP4_SENDMSG,
+            "cgbpf_send6", AttachType.CGROUP_UDP6_SENDMSG);
+
+    private ProgramNames() {
+    }
+}

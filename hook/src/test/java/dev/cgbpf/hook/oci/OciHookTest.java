@@ -1,0 +1,306 @@
+package dev.cgbpf.hook.oci;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cgbpf.engine.backend.AttachType;
+import dev.cgbpf.engine.backend.ProgType;
+import dev.cgbpf.engine.isa.Asm;
+import dev.cgbpf.engine.isa.Reg;
+import dev.cgbpf.kernel.BpfAvailability;
+import dev.cgbpf.kernel.CgroupDir;
+import dev.cgbpf.kernel.Fd;
+import dev.cgbpf.kernel.ProgAttach;
+import dev.cgbpf.kernel.ProgLoad;
+import dev.cgbpf.kernel.ProgQuery;
+import dev.cgbpf.kernel.CgroupMode;
+import dev.cgbpf.kernel.CgroupV2Mount;
+import dev.cgbpf.kernel.KernelRequired;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The hook's stages on bad input, without a runtime: every failure is one line naming what was
+ * wrong, and nothing is left behind (no record, no pins). The stages run against a fake /proc
+ * (the state's pid is made up) and a fake cgroup v2 mount in a temporary directory; the kernel
+ * is never reached because every case here fails before the attach, or, for the dry run, never
+ * needs it.
+ */
+class OciHookTest {
+    static final int PID = 4242;
+    @TempDir
+    Path tmp;
+    Path bundle;
+    Path proc;
+    Path mount;
+    HookSettings settings;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        bundle = Files.createDirectories(tmp.resolve("bundle"));
+        proc = Files.createDirectories(tmp.resolve("proc").resolve(Integer.toString(PID)));
+        mount = Files.createDirectories(tmp.resolve("cgroup2"));
+        Files.createDirectories(mount.resolve("ctr1"));
+        Files.writeString(proc.resolve("cgroup"), "5:devices:/ctr1\n0::/ctr1\n");
+        Files.writeString(tmp.resolve("policy.json"), "{\"appliesTo\": \"annotated\"}");
+        settings = new HookSettings(tmp.resolve("policy.json"), tmp.resolve("run"), tmp.resolve("pins"),
+                tmp.resolve("hook.log"), HookSettings.BackendMode.DRY_RUN, HookSettings.AttachMode.LINK,
+                tmp.resolve("proc"));
+        config("\"annotations\": {\"dev.cgbpf.devices\": \"deny c 1:5 w\"}, \"linux\": {\"cgroupsPath\": \"/ctr1\"}");
+    }
+
+    @AfterEach
+    void nothingLeft() {
+        assertFalse(Files.exists(tmp.resolve("pins").resolve("ctr1"), LinkOption.NOFOLLOW_LINKS));
+    }
+
+    void config(String body) throws IOException {
+        Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\": \"1.0.2\", " + body + "}");
+    }
+
+    OciHook hook(boolean bpfUsable) {
+        return new OciHook(settings, new HookLog(settings.logFile()),
+                () -> new BpfAvailability(bpfUsable, bpfUsable ? null : "test: no bpf"),
+                () -> Optional.of(new CgroupV2Mount(mount, "/", CgroupMode.HYBRID)));
+    }
+
+    byte[] state(String id, Integer pid, String annotations) {
+        return ("{\"ociVersion\": \"1.0.2\", \"id\": \"" + id + "\", \"status\": \"creating\", "
+                + (pid == null ? "" : "\"pid\": " + pid + ", ") + "\"bundle\": \"" + bundle + "\""
+                + (annotations == null ? "" : ", \"annotations\": {" + annotations + "}") + "}")
+                .getBytes(StandardCharsets.UTF_8);
+    }
+
+    String fail(HookStage stage, byte[] state) {
+        HookException e = assertThrows(HookException.class, () -> hook(true).run(stage, state));
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        assertFalse(Files.exists(settings.files("ctr1").record()), "record left after: " + e.getMessage());
+        return e.getMessage();
+    }
+
+    @Test
+    void unknownAndUnsuitableStagesAreOneLineErrors() {
+        assertEquals("unknown hook stage 'postStop' (cgbpf runs at createRuntime, prestart and poststop)",
+                assertThrows(HookException.class, () -> HookStage.parse("postStop")).getMessage());
+        assertTrue(assertThrows(HookException.class, () -> HookStage.parse("poststart")).getMessage()
+                .startsWith("hook stage poststart runs after the user process has started"));
+        assertTrue(assertThrows(HookException.class, () -> HookStage.parse("createContainer")).getMessage()
+                .contains("mount namespace"));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "{not json                                                    | state: malformed JSON: ",
+        "{\"ociVersion\":\"1\",\"id\":\"../x\",\"status\":\"creating\",\"bundle\":\"/b\"} | state: field 'id': '../x' is not a valid container id",
+        "{\"ociVersion\":\"1\",\"id\":\"a\",\"status\":\"running\",\"pid\":-1,\"bundle\":\"/b\"} | state: field 'pid': -1 is not a process id",
+    })
+    void malformedStateFailsClosed(String json, String expected) {
+        assertTrue(fail(HookStage.CREATE_RUNTIME, json.getBytes(StandardCharsets.UTF_8)).startsWith(expected));
+    }
+
+    @Test
+    void malformedConfigJson() throws IOException {
+        Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\": \"1\", \"linux\": {\"cgroupsPath\": 7}}");
+        assertTrue(fail(HookStage.CREATE_RUNTIME, state("ctr1", PID, null))
+                .startsWith("config.json: field 'linux.cgroupsPath': "));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "\"dev.cgbpf.devices\": \"deny x 1:5 w\"      | annotation dev.cgbpf.devices",
+        "\"dev.cgbpf.bind-ip\": \"8.8.8.8\"           | annotation dev.cgbpf.bind-ip: 8.8.8.8 is not an address of this machine",
+        "\"dev.cgbpf.bind-ip\": \"127.0.0.300\"       | annotation dev.cgbpf.bind-ip: '127.0.0.300' is not an IPv4 address",
+        "\"dev.cgbpf.bind-ip\": \"localhost\"         | annotation dev.cgbpf.bind-ip: 'localhost' is not an IPv4 or IPv6 address literal",
+        "\"dev.cgbpf.devcies\": \"deny c 1:5 w\"      | annotation 'dev.cgbpf.devcies' is not a cgbpf annotation",
+        "\"dev.cgbpf.devices\": \"allow /etc/passwd r\" | annotation dev.cgbpf.devices",
+        "\"dev.cgbpf.devices\": \"deny c 1:5 w\\u0000\" | state: field 'annotations.dev.cgbpf.devices': contains a NUL byte",
+    })
+    void hostileAnnotationsAreOneLineErrors(String annotation, String expected) {
+        String m = fail(HookStage.CREATE_RUNTIME, state("ctr1", PID, annotation));
+        assertTrue(m.startsWith(expected), m);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "../../etc                  | config.json: field 'linux.cgroupsPath': '../../etc' has a '..' component",
+        "/ctr1/../..                | config.json: field 'linux.cgroupsPath': '/ctr1/../..' has a '..' component",
+        "/                          | config.json: field 'linux.cgroupsPath': '/' names the root cgroup",
+        "/other                     | state: process 4242 is in cgroup '/ctr1', which is not the container's per config.json linux.cgroupsPath '/other'",
+        "machine.slice:cgbpf:ctr1   | state: process 4242 is in cgroup '/ctr1', which is not the container's",
+    })
+    void cgroupPathsThatDoNotNameTheContainersCgroupAreRefused(String cgroupsPath, String expected) throws IOException {
+        config("\"annotations\": {\"dev.cgbpf.devices\": \"deny c 1:5 w\"}, \"linux\": {\"cgroupsPath\": \""
+                + cgroupsPath + "\"}");
+        String m = fail(HookStage.CREATE_RUNTIME, state("ctr1", PID, null));
+        assertTrue(m.startsWith(expected), m);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "0::/../../escape               | cgroup '/../../escape' lies outside this cgroup namespace",
+        "0::/                           | state: process 4242 is in the root cgroup",
+        "0::/ctr1 (deleted)             | process 4242: its cgroup '/ctr1 (deleted)' was removed",
+        "1:cpu:/ctr1                    | process 4242 is in no cgroup v2 hierarchy",
+    })
+    void procCgroupLinesThatEscapeOrAreGoneAreRefused(String line, String expected) throws IOException {
+        config("\"annotations\": {\"dev.cgbpf.devices\": \"deny c 1:5 w\"}");
+        Files.writeString(proc.resolve("cgroup"), line + "\n");
+        String m = fail(HookStage.CREATE_RUNTIME, state("ctr1", PID, null));
+        assertTrue(m.startsWith(expected), m);
+    }
+
+    @Test
+    void aSymlinkedCgroupDirectoryIsRefused() throws IOException {
+        Files.delete(mount.resolve("ctr1"));
+        Files.createDirectories(tmp.resolve("elsewhere"));
+        Files.createSymbolicLink(mount.resolve("ctr1"), tmp.resolve("elsewhere"));
+        String m = fail(HookStage.CREATE_RUNTIME, state("ctr1", PID, null));
+        assertTrue(m.contains("is not a directory of the cgroup v2 hierarchy"), m);
+    }
+
+    @Test
+    void theAttachStageNeedsAPid() {
+        assertTrue(fail(HookStage.CREATE_RUNTIME, state("ctr1", null, null))
+                .startsWith("state: field 'pid': missing; the createRuntime stage needs the container's process"));
+    }
+
+    @Test
+    void aPolicyDenyingDevNullIsRefusedWithItsOwnMessage() {
+        String m = fail(HookStage.CREATE_RUNTIME, state("ctr1", PID, "\"dev.cgbpf.devices\": \"deny c 1:3 rw\""));
+        assertTrue(m.startsWith("the device policy denies read-write access to /dev/null (c 1:3)"), m);
+    }
+
+    @Test
+    void aHundredThousandDistinctRulesAreTooManyAndADuplicatedRuleIsFine() throws Exception {
+        StringBuilder distinct = new StringBuilder();
+        StringBuilder same = new StringBuilder();
+        for (int i = 0; i < 100_000; i++) {
+            distinct.append(i == 0 ? "" : ";").append("allow c 7:").append(i).append(" r");
+            same.append(i == 0 ? "" : ";").append("deny c 1:5 w");
+        }
+        String m = fail(HookStage.CREATE_RUNTIME, state("ctr1", PID, "\"dev.cgbpf.devices\": \"" + distinct + "\""));
+        assertTrue(m.startsWith("too many device rules: more than 40000 distinct device patterns"), m);
+        OciHook.Outcome o = hook(false).run(HookStage.CREATE_RUNTIME,
+                state("ctr1", PID, "\"dev.cgbpf.devices\": \"" + same + "\""));
+        assertTrue(o.warning().startsWith("DRY RUN, NOTHING IS ENFORCED for container ctr1"), o.warning());
+        AttachRecord r = AttachRecord.read(settings.files("ctr1"));
+        assertEquals(List.of("cgbpf_dev"), r.programs().stream().map(AttachRecord.Program::name).toList());
+        hook(false).run(HookStage.POSTSTOP, state("ctr1", null, null));
+        assertFalse(Files.exists(settings.files("ctr1").recordDir()));
+    }
+
+    @Test
+    void dryRunRecordsWhatWouldBeAttachedAndPoststopRemovesIt() throws Exception {
+        // (no bind-ip here: the engine verifier does not model bpf_bind, which the connect programs call, yet)
+        OciHook.Outcome o = hook(false).run(HookStage.CREATE_RUNTIME,
+                state("ctr1", PID, "\"dev.cgbpf.deny-sockets\": \"raw\""));
+        assertEquals(0, o.status());
+        AttachRecord r = AttachRecord.read(settings.files("ctr1"));
+        assertEquals(AttachRecord.DRY_RUN, r.backend());
+        assertEquals(mount.resolve("ctr1").toString(), r.cgroup());
+        assertEquals(List.of("cgbpf_dev", "cgbpf_sock"), r.programs().stream().map(AttachRecord.Program::name).toList());
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(settings.files("ctr1").record())));
+        // a second attach stage (prestart after createRuntime) finds the record and does nothing
+        assertEquals(0, hook(false).run(HookStage.PRESTART, state("ctr1", PID, null)).status());
+        assertTrue(Files.readString(settings.logFile()).contains("already attached to " + mount.resolve("ctr1")));
+        // crun's poststop state says pid 0
+        hook(false).run(HookStage.POSTSTOP, ("{\"ociVersion\": \"1.0.2\", \"id\": \"ctr1\", \"status\": \"stopped\","
+                + " \"pid\": 0, \"bundle\": \"" + bundle + "\"}").getBytes(StandardCharsets.UTF_8));
+        assertFalse(Files.exists(settings.files("ctr1").recordDir()));
+        // and again: idempotent
+        assertEquals(0, hook(false).run(HookStage.POSTSTOP, state("ctr1", null, null)).status());
+    }
+
+    @Test
+    void failurePolicyOpenWarnsAndLetsTheContainerStart() throws Exception {
+        Files.writeString(settings.policy(), "{\"failurePolicy\": \"open\"}");
+        OciHook.Outcome o = hook(true).run(HookStage.CREATE_RUNTIME,
+                state("ctr1", PID, "\"dev.cgbpf.bind-ip\": \"8.8.8.8\""));
+        assertEquals(0, o.status());
+        assertTrue(o.warning().startsWith("failurePolicy open: container ctr1 starts WITHOUT its cgbpf policy: "
+                + "annotation dev.cgbpf.bind-ip: 8.8.8.8"), o.warning());
+        assertFalse(Files.exists(settings.files("ctr1").recordDir()));
+    }
+
+    @Test
+    void containersWithoutAnnotationsAreLeftAlone() throws Exception {
+        config("\"linux\": {\"cgroupsPath\": \"/ctr1\"}");
+        assertEquals(new OciHook.Outcome(0, null), hook(true).run(HookStage.CREATE_RUNTIME, state("ctr1", PID, null)));
+        assertFalse(Files.exists(settings.files("ctr1").recordDir()));
+    }
+
+    /** The kernel path of a failing attach: a program the kernel refuses leaves nothing behind. */
+    @Test
+    void aKernelRefusalMidwayRollsBackEverything() throws Exception {
+        KernelRequired.check();
+        // a real cgroup the hook can attach to, and a fake /proc naming it
+        CgroupV2Mount v2 = CgroupV2Mount.discover().orElseThrow();
+        Path cg = v2.mountPoint().resolve("cgbpf-hooktest-" + ProcessHandle.current().pid());
+        Files.createDirectory(cg);
+        Path pins = Path.of("/sys/fs/bpf/cgbpf-unit-" + ProcessHandle.current().pid());
+        try {
+            Files.writeString(proc.resolve("cgroup"), "0::/" + cg.getFileName() + "\n");
+            config("\"linux\": {\"cgroupsPath\": \"/" + cg.getFileName() + "\"}");
+            settings = new HookSettings(settings.policy(), settings.runDir(), pins, settings.logFile(),
+                    HookSettings.BackendMode.KERNEL, HookSettings.AttachMode.LINK, settings.procRoot());
+            OciHook real = new OciHook(settings, new HookLog(settings.logFile()), BpfAvailability::probe,
+                    CgroupV2Mount::discover);
+            String id = "ctr1";
+            // attach, then attach again (idempotent), then poststop
+            String ann = "\"dev.cgbpf.devices\": \"deny c 1:5 w\", \"dev.cgbpf.bind-ip\": \"127.0.0.9\"";
+            real.run(HookStage.CREATE_RUNTIME, state(id, PID, ann));
+            AttachRecord r = AttachRecord.read(settings.files(id));
+            assertEquals(AttachRecord.ATTACHED, r.status());
+            assertEquals(6, r.programs().size());
+            try (Stream<Path> s = Files.list(pins.resolve(id))) {
+                assertEquals(13, s.count(), "6 program pins, 6 link pins, the counter map");
+            }
+            real.run(HookStage.PRESTART, state(id, PID, ann));
+            assertEquals(r, AttachRecord.read(settings.files(id)));
+            real.run(HookStage.POSTSTOP, state(id, null, null));
+            assertFalse(Files.exists(pins.resolve(id)));
+            assertFalse(Files.exists(settings.files(id).recordDir()));
+            // midway refusal: an exclusive (non-multi) connect4 program already on the cgroup makes the
+            // kernel refuse the 4th program (EPERM) after three are attached: all must go again
+            try (Fd cgfd = CgroupDir.open(cg);
+                 Fd blocker = ProgLoad.progLoad(ProgType.CGROUP_SOCK_ADDR.value(),
+                         new Asm().movImm(Reg.R0, 1).exit().build().encode(), "GPL", "blocker",
+                         AttachType.CGROUP_INET4_CONNECT.value(), 0).fd()) {
+                ProgAttach.progAttach(cgfd, blocker, AttachType.CGROUP_INET4_CONNECT.value(), 0, null);
+                HookException e = assertThrows(HookException.class, () -> real.run(HookStage.CREATE_RUNTIME,
+                        state(id, PID, ann)));
+                assertTrue(e.getMessage().startsWith("EPERM: BPF_LINK_CREATE (attach type 10) failed"), e.getMessage());
+                assertFalse(Files.exists(pins.resolve(id)));
+                assertFalse(Files.exists(settings.files(id).recordDir()));
+                for (AttachType t : List.of(AttachType.CGROUP_DEVICE, AttachType.CGROUP_INET4_BIND,
+                        AttachType.CGROUP_INET6_BIND)) {
+                    assertEquals(0, ProgQuery.progQuery(cgfd, t.value(), 0, 8, false).count(), t + " after rollback");
+                }
+                ProgAttach.progDetach(cgfd, blocker, AttachType.CGROUP_INET4_CONNECT.value());
+            }
+        } finally {
+            Files.deleteIfExists(cg);
+            if (Files.isDirectory(pins)) {
+                try (Stream<Path> s = Files.walk(pins)) {
+                    s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,324 @@
+package dev.cgbpf.hook.oci;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cgbpf.engine.backend.BpfException;
+import dev.cgbpf.hook.cli.Console;
+import dev.cgbpf.hook.cli.Main;
+import dev.cgbpf.kernel.CgroupV2Mount;
+import dev.cgbpf.kernel.CgroupMode;
+import dev.cgbpf.kernel.KernelRequired;
+import dev.cgbpf.kernel.ObjGetNextId;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The hook under real runc and crun: containers from a busybox-static rootfs built here, with
+ * the hook registered by {@code cgbpf hook install} exactly as a user would, running the cgbpf
+ * command line in a JVM of its own (the launcher below). Each test checks what the container saw,
+ * what the hook printed, and that after the container is gone nothing of it remains: no pins, no
+ * record, no cgbpf program in the kernel that was not there before.
+ */
+class RuntimeEndToEndTest {
+    private static Path work;
+    private static Path launcher;
+    private static Path policy;
+    private static Path runDir;
+    private static Path pinDir;
+    private static Path hookLog;
+    private static TestBundles bundles;
+    private static HybridControllers detour;
+    private static final AtomicInteger SEQ = new AtomicInteger();
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        KernelRequired.check();
+        work = Files.createTempDirectory("cgbpf-e2e-");
+        bundles = new TestBundles(work);
+        policy = work.resolve("policy.json");
+        Files.writeString(policy, "{\"failurePolicy\": \"closed\", \"appliesTo\": \"annotated\"}\n");
+        runDir = work.resolve("run");
+        pinDir = Path.of("/sys/fs/bpf/cgbpf-e2e-" + ProcessHandle.current().pid());
+        hookLog = work.resolve("hook.log");
+        launcher = work.resolve("cgbpf");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Files.writeString(launcher, "#!/bin/sh\nexec " + java + " -XX:TieredStopAtLevel=1 -cp '"
+                + System.getProperty("java.class.path") + "' dev.cgbpf.hook.cli.Main \"$@\"\n");
+        launcher.toFile().setExecutable(true);
+        CgroupV2Mount v2 = CgroupV2Mount.discover().orElseThrow();
+        if (v2.mode() == CgroupMode.HYBRID) {
+            detour = HybridControllers.detour(v2.mountPoint(), work);
+        }
+    }
+
+    @AfterAll
+    static void tearDown() throws IOException {
+        if (detour != null) {
+            detour.close();
+        }
+        if (pinDir != null) {
+            Files.deleteIfExists(pinDir);
+        }
+        if (work != null) {
+            try (Stream<Path> s = Files.walk(work)) {
+                s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    private static String newId(String runtime) {
+        return "cgbpf-e2e-" + runtime + "-" + ProcessHandle.current().pid() + "-" + SEQ.incrementAndGet();
+    }
+
+    /** A bundle with the hook installed through the command line. */
+    private static Path bundle(String id, List<String> args, Map<String, String> annotations, boolean hostNet)
+            throws IOException {
+        Path b = bundles.bundle(work.resolve("bundles").resolve(id), args, annotations, hostNet);
+        String[] argv = {"hook", "install", "--bundle", b.toString(), "--path", launcher.toString(),
+                "--policy", policy.toString(), "--env", "CGBPF_RUN_DIR=" + runDir, "--env", "CGBPF_PIN_DIR=" + pinDir,
+                "--env", "CGBPF_LOG_FILE=" + hookLog};
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int rc = Main.run(argv, new Console(new ByteArrayInputStream(new byte[0]), new PrintStream(out),
+                new PrintStream(out)));
+        assertEquals(0, rc, out.toString(StandardCharsets.UTF_8));
+        return b;
+    }
+
+    /** The ids of every cgbpf program in the kernel now. */
+    private static Set<Integer> cgbpfProgs() throws BpfException {
+        Set<Integer> out = new TreeSet<>();
+        for (int id : ObjGetNextId.progIds()) {
+            try {
+                if (ObjGetNextId.progName(id).startsWith("cgbpf_")) {
+                    out.add(id);
+                }
+            } catch (BpfException e) {
+                // gone meanwhile
+            }
+        }
+        return out;
+    }
+
+    private static void assertNothingLeft(String id, Set<Integer> progsBefore) throws BpfException {
+        assertFalse(Files.exists(pinDir.resolve(id), LinkOption.NOFOLLOW_LINKS), "pins left in " + pinDir.resolve(id));
+        assertFalse(Files.exists(runDir.resolve(id), LinkOption.NOFOLLOW_LINKS), "record left in " + runDir.resolve(id));
+        assertEquals(progsBefore, cgbpfProgs(), "cgbpf programs in the kernel before and after the container");
+    }
+
+    /**
+     * The hook's one line: runc shows the hook's stderr in its own error; crun drops a hook's
+     * output unless the annotation run.oci.hooks.stderr names a file, so there the hook log shows it.
+     */
+    private static void assertHookError(String runtime, OciRuntime.Run r, String id, String text) throws IOException {
+        if (runtime.equals("runc")) {
+            assertTrue(r.stderr().contains("stderr: cgbpf: hook: " + text), r.stderr());
+        }
+        List<String> errors = Files.readAllLines(hookLog).stream()
+                .filter(l -> l.contains(" ERROR " + id + " createRuntime: ")).toList();
+        assertEquals(1, errors.size(), "hook log lines for " + id + ": " + errors);
+        assertTrue(errors.get(0).contains(text), errors.get(0));
+    }
+
+    private static OciRuntime runtime(String name) {
+        return OciRuntime.find(name, work);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"runc", "crun"})
+    void aDeviceRuleDeniesWritesToDevZeroWhileReadsAndOtherDevicesWork(String name) throws Exception {
+        OciRuntime rt = runtime(name);
+        String id = newId(name);
+        String script = String.join("; ",
+                "echo x > /dev/zero && echo zero-write-allowed || echo zero-write-denied",
+                "echo zero-read $(head -c 4 /dev/zero | wc -c)",
+                "echo x > /dev/null && echo null-write-ok",
+                "echo urandom-read $(head -c 4 /dev/urandom | wc -c)");
+        Path b = bundle(id, List.of("sh", "-c", script), Map.of("dev.cgbpf.devices", "deny c 1:5 w"), false);
+        Set<Integer> before = cgbpfProgs();
+        try {
+            OciRuntime.Run r = rt.run(b, id);
+            System.out.println(name + " device run: exit " + r.exit() + "\n" + r.stdout() + r.stderr());
+            assertEquals(0, r.exit(), r.stderr());
+            assertTrue(r.stdout().contains("zero-write-denied"), r.stdout());
+            assertTrue(r.stdout().contains("zero-read 4"), r.stdout());
+            assertTrue(r.stdout().contains("null-write-ok"), r.stdout());
+            assertTrue(r.stdout().contains("urandom-read 4"), r.stdout());
+            assertTrue(r.stderr().contains("Operation not permitted"), r.stderr());
+        } finally {
+            rt.forceDelete(id);
+        }
+        assertNothingLeft(id, before);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"runc", "crun"})
+    void aHostNetworkContainerBindsConnectsAndSendsFromItsOwnAddress(String name) throws Exception {
+        OciRuntime rt = runtime(name);
+        String id = newId(name);
+        String own = name.equals("runc") ? "127.0.0.21" : "127.0.0.22";
+        int bindPort = freePort();
+        try (ServerSocket tcp = new ServerSocket(0, 5, InetAddress.getByName("127.0.0.1"));
+             DatagramSocket udp = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0))) {
+            tcp.setSoTimeout(60_000);
+            udp.setSoTimeout(60_000);
+            String py = String.join("\n",
+                    "import socket",
+                    "s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
+                    "s.bind(('0.0.0.0', " + bindPort + ")); s.listen(1)",
+                    "print('bind4', s.getsockname()[0], s.getsockname()[1])",
+                    "s6 = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)",
+                    "s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)",
+                    "s6.bind(('::', 0)); s6.listen(1)",
+                    "print('bind6', s6.getsockname()[0])",
+                    "c = socket.create_connection(('127.0.0.1', " + tcp.getLocalPort() + "))",
+                    "print('connect-from', c.getsockname()[0]); c.close()",
+                    "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)",
+                    "u.sendto(b'cgbpf', ('127.0.0.1', " + udp.getLocalPort() + "))",
+                    "print('sent')");
+            Path b = bundle(id, List.of("/usr/bin/python3", "-c", py), Map.of("dev.cgbpf.bind-ip", own), true);
+            Set<Integer> before = cgbpfProgs();
+            List<String> peers = new ArrayList<>();
+            Thread acceptor = new Thread(() -> {
+                try (Socket s = tcp.accept()) {
+                    peers.add(s.getInetAddress().getHostAddress());
+                } catch (IOException e) {
+                    peers.add("accept failed: " + e.getMessage());
+                }
+            });
+            acceptor.start();
+            try {
+                OciRuntime.Run r = rt.run(b, id);
+                System.out.println(name + " network run: exit " + r.exit() + "\n" + r.stdout() + r.stderr());
+                assertEquals(0, r.exit(), r.stderr());
+                assertTrue(r.stdout().contains("bind4 " + own + " " + bindPort), r.stdout());
+                assertTrue(r.stdout().contains("bind6 ::ffff:" + own), r.stdout());
+                assertTrue(r.stdout().contains("connect-from " + own), r.stdout());
+                DatagramPacket d = new DatagramPacket(new byte[16], 16);
+                udp.receive(d);
+                assertEquals(own, d.getAddress().getHostAddress(), "source of the container's UDP datagram");
+                acceptor.join(60_000);
+                assertEquals(List.of(own), peers, "peer of the container's TCP connect");
+            } finally {
+                rt.forceDelete(id);
+            }
+            assertNothingLeft(id, before);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"runc", "crun"})
+    void aContainerWhoseHookFailsDoesNotStart(String name) throws Exception {
+        OciRuntime rt = runtime(name);
+        String id = newId(name);
+        Path b = bundle(id, List.of("sh", "-c", "echo CONTAINER-STARTED"),
+                Map.of("dev.cgbpf.bind-ip", "10.254.254.254"), true);
+        Set<Integer> before = cgbpfProgs();
+        try {
+            OciRuntime.Run r = rt.run(b, id);
+            System.out.println(name + " failing hook: exit " + r.exit() + "\n" + r.stdout() + r.stderr());
+            assertNotEquals(0, r.exit());
+            assertFalse(r.stdout().contains("CONTAINER-STARTED"), r.stdout());
+            assertHookError(name, r, id, "annotation dev.cgbpf.bind-ip: 10.254.254.254 is not an address of this machine");
+        } finally {
+            rt.forceDelete(id);
+        }
+        assertNothingLeft(id, before);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"runc", "crun"})
+    void aContainerDeniedDevNullGetsAClearError(String name) throws Exception {
+        OciRuntime rt = runtime(name);
+        String id = newId(name);
+        Path b = bundle(id, List.of("sh", "-c", "echo CONTAINER-STARTED"),
+                Map.of("dev.cgbpf.devices", "deny c 1:3 w"), false);
+        Set<Integer> before = cgbpfProgs();
+        try {
+            OciRuntime.Run r = rt.run(b, id);
+            System.out.println(name + " /dev/null denied: exit " + r.exit() + "\n" + r.stdout() + r.stderr());
+            assertNotEquals(0, r.exit());
+            assertFalse(r.stdout().contains("CONTAINER-STARTED"), r.stdout());
+            assertHookError(name, r, id, "the device policy denies read-write access to /dev/null (c 1:3)");
+        } finally {
+            rt.forceDelete(id);
+        }
+        assertNothingLeft(id, before);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"runc", "crun"})
+    void statusShowsTheAttachedProgramsAndCountsDenials(String name) throws Exception {
+        OciRuntime rt = runtime(name);
+        String id = newId(name);
+        Path b = bundle(id, List.of("sh", "-c", "echo > /dev/zero; echo > /dev/zero; echo > /dev/zero; sleep 60"),
+                Map.of("dev.cgbpf.devices", "deny c 1:5 w"), false);
+        Set<Integer> before = cgbpfProgs();
+        try {
+            OciRuntime.Run r = rt.exec(List.of("run", "--detach", "--bundle", b.toString(), id), 120);
+            assertEquals(0, r.exit(), r.stderr());
+            HookSettings settings = new HookSettings(policy, runDir, pinDir, null, HookSettings.BackendMode.AUTO,
+                    HookSettings.AttachMode.LINK, Path.of("/proc"));
+            ContainerStatus s = null;
+            for (int i = 0; i < 100; i++) {
+                s = ContainerStatus.of(settings, id);
+                if (s.denials().getOrDefault("device", 0L) >= 3) {
+                    break;
+                }
+                Thread.sleep(100);
+            }
+            System.out.println(s.text());
+            assertEquals(3L, s.denials().get("device"), s.text());
+            assertEquals(0L, s.denials().get("socket"), s.text());
+            assertTrue(s.cgroupExists());
+            assertEquals(Map.of("cgbpf_dev", true), s.attached(), s.text());
+            assertTrue(s.text().contains("cgbpf_dev    cgroup_device"), s.text());
+            r = rt.exec(List.of("kill", id, "KILL"), 30);
+            assertEquals(0, r.exit(), r.stderr());
+            for (int i = 0; i < 100; i++) {
+                OciRuntime.Run st = rt.exec(List.of("state", id), 30);
+                if (st.stdout().contains("\"stopped\"")) {
+                    break;
+                }
+                Thread.sleep(100);
+            }
+            r = rt.exec(List.of("delete", id), 60);
+            assertEquals(0, r.exit(), r.stderr());
+        } finally {
+            rt.forceDelete(id);
+        }
+        assertNothingLeft(id, before);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            return s.getLocalPort();
+        }
+    }
+}
