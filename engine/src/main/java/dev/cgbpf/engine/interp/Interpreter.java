@@ -10,8 +10,9 @@ import dev.cgbpf.engine.isa.Program;
  *
  * <p>The program is decoded once into two int arrays (opcode|dst|src|off packed into one int, and
  * imm) plus the resolved 64-bit constants of LD_IMM64; the run loop is a switch over the opcode
- * byte that allocates nothing per instruction. One decoded program may run on many threads at
- * once, each with its own {@link Machine}.
+ * byte that allocates nothing per instruction (a run allocates its registers, and call frames at
+ * its first bpf-to-bpf call). One decoded program may run on many threads at once, each with its
+ * own {@link Machine}.
  *
  * <p>Semantics worth a note (all as the kernel and RFC 9669 define them): 32-bit ALU results are
  * zero-extended; shift counts are masked to 31/63; unsigned and signed division by zero yields 0
@@ -21,6 +22,8 @@ import dev.cgbpf.engine.isa.Program;
  */
 public final class Interpreter {
     public static final long DEFAULT_BUDGET = 1_000_000;
+    /** r10, the frame pointer, is the last register. */
+    private static final int MAX_REG = 10;
 
     private final int[] ops;
     private final int[] imms;
@@ -56,6 +59,11 @@ public final class Interpreter {
             Insn insn = program.get(i);
             int code = insn.code();
             int cls = Opcodes.cls(code);
+            if (insn.dst() > MAX_REG || insn.src() > MAX_REG) {
+                // the run loop's register file has 16 slots and indexes it unchecked: r11-r15 must not run
+                throw new MalformedProgramException(i, "register r" + Math.max(insn.dst(), insn.src())
+                        + " does not exist (r0..r10)");
+            }
             if (insn.isLdImm64()) {
                 if (i + 1 >= n) {
                     throw new MalformedProgramException(i, "ld_imm64 is missing its second slot");
@@ -103,57 +111,72 @@ public final class Interpreter {
     /**
      * Runs the program with r1 = the context address and returns r0 (all 64 bits).
      *
+     * <p>Shape, for the JIT: one loop with a dense switch over the opcode byte; every case is a
+     * line or two and whatever is long or rare (division, byte swaps, calls, atomics, faults, memory
+     * outside the running frame) is a call out of the loop, so C2 compiles and inlines the whole hot
+     * path. The instruction count is an int that is topped up from the long budget: a long counter
+     * as the loop's exit test made C2 transform the loop into a nested long-counted loop whose
+     * hoisted predicates kept failing, deoptimising the method every second or so.
+     *
      * @param budget instructions to execute at most before the run stops with a fault
      * @throws ProgramFault on any fault, naming the instruction
      */
     public long run(Machine m, long budget) {
         final int[] ops = this.ops;
         final int[] imms = this.imms;
-        final long[] r = new long[11];
-        // caller state of bpf-to-bpf calls: return pc, r6-r9 and r10 per frame
-        final int[] retPc = new int[Machine.MAX_FRAMES];
-        final long[] saved = new long[Machine.MAX_FRAMES * 5];
-        int depth = 0;
+        // 16 registers, not 11: indexes masked to 4 bits then need no bounds check (decode refused r11-r15)
+        final long[] r = new long[16];
+        CallFrames calls = null;
+        // the running function's stack frame, for the fast path of stack loads and stores
+        Region frame = m.frame(0);
+        byte[] stack = frame.bytes;
+        long stackBase = frame.base;
         int pc = 0;
-        long left = budget;
+        int left = (int) Math.min(budget, Integer.MAX_VALUE);
+        long spare = budget - left;
         r[1] = m.ctxAddress();
-        r[10] = m.frameTop(0);
+        r[10] = stackBase + Machine.STACK_SIZE;
         try {
             while (true) {
                 if (--left < 0) {
-                    throw new Fault("instruction budget of " + budget + " exhausted (endless loop?)");
+                    if (spare <= 0) {
+                        throw new Fault("instruction budget of " + budget + " exhausted (endless loop?)");
+                    }
+                    left = (int) Math.min(spare, Integer.MAX_VALUE) - 1;
+                    spare -= left + 1;
                 }
                 final int op = ops[pc];
                 final int imm = imms[pc];
                 final int d = (op >>> 8) & 0xf;
                 final int s = (op >>> 12) & 0xf;
+                final int off = op >> 16;
                 switch (op & 0xff) {
-                    // ---- ALU64, K and X ----
+                    // ---- ALU64, K and X; off selects signed division and movsx ----
                     case 0x07 -> r[d] += imm;
                     case 0x0f -> r[d] += r[s];
                     case 0x17 -> r[d] -= imm;
                     case 0x1f -> r[d] -= r[s];
                     case 0x27 -> r[d] *= imm;
                     case 0x2f -> r[d] *= r[s];
-                    case 0x37 -> r[d] = (op >> 16) == 0 ? udiv64(r[d], imm) : sdiv64(r[d], imm);
-                    case 0x3f -> r[d] = (op >> 16) == 0 ? udiv64(r[d], r[s]) : sdiv64(r[d], r[s]);
+                    case 0x37 -> r[d] = div64(r[d], imm, off);
+                    case 0x3f -> r[d] = div64(r[d], r[s], off);
                     case 0x47 -> r[d] |= imm;
                     case 0x4f -> r[d] |= r[s];
                     case 0x57 -> r[d] &= imm;
                     case 0x5f -> r[d] &= r[s];
-                    case 0x67 -> r[d] <<= (imm & 63);
-                    case 0x6f -> r[d] <<= (r[s] & 63);
-                    case 0x77 -> r[d] >>>= (imm & 63);
-                    case 0x7f -> r[d] >>>= (r[s] & 63);
+                    case 0x67 -> r[d] <<= imm;
+                    case 0x6f -> r[d] <<= r[s];
+                    case 0x77 -> r[d] >>>= imm;
+                    case 0x7f -> r[d] >>>= r[s];
                     case 0x87 -> r[d] = -r[d];
-                    case 0x97 -> r[d] = (op >> 16) == 0 ? umod64(r[d], imm) : smod64(r[d], imm);
-                    case 0x9f -> r[d] = (op >> 16) == 0 ? umod64(r[d], r[s]) : smod64(r[d], r[s]);
+                    case 0x97 -> r[d] = mod64(r[d], imm, off);
+                    case 0x9f -> r[d] = mod64(r[d], r[s], off);
                     case 0xa7 -> r[d] ^= imm;
                     case 0xaf -> r[d] ^= r[s];
                     case 0xb7 -> r[d] = imm;
-                    case 0xbf -> r[d] = movsx64(r[s], op >> 16);
-                    case 0xc7 -> r[d] >>= (imm & 63);
-                    case 0xcf -> r[d] >>= (r[s] & 63);
+                    case 0xbf -> r[d] = off == 0 ? r[s] : movsx64(r[s], off);
+                    case 0xc7 -> r[d] >>= imm;
+                    case 0xcf -> r[d] >>= r[s];
                     case 0xd7 -> r[d] = bswap(r[d], imm);
                     // ---- ALU (32-bit), results zero-extended ----
                     case 0x04 -> r[d] = u32((int) r[d] + imm);
@@ -162,137 +185,135 @@ public final class Interpreter {
                     case 0x1c -> r[d] = u32((int) r[d] - (int) r[s]);
                     case 0x24 -> r[d] = u32((int) r[d] * imm);
                     case 0x2c -> r[d] = u32((int) r[d] * (int) r[s]);
-                    case 0x34 -> r[d] = (op >> 16) == 0 ? udiv32((int) r[d], imm) : sdiv32((int) r[d], imm);
-                    case 0x3c -> r[d] = (op >> 16) == 0 ? udiv32((int) r[d], (int) r[s]) : sdiv32((int) r[d], (int) r[s]);
+                    case 0x34 -> r[d] = div32((int) r[d], imm, off);
+                    case 0x3c -> r[d] = div32((int) r[d], (int) r[s], off);
                     case 0x44 -> r[d] = u32((int) r[d] | imm);
                     case 0x4c -> r[d] = u32((int) r[d] | (int) r[s]);
                     case 0x54 -> r[d] = u32((int) r[d] & imm);
                     case 0x5c -> r[d] = u32((int) r[d] & (int) r[s]);
-                    case 0x64 -> r[d] = u32((int) r[d] << (imm & 31));
-                    case 0x6c -> r[d] = u32((int) r[d] << (r[s] & 31));
-                    case 0x74 -> r[d] = u32((int) r[d] >>> (imm & 31));
-                    case 0x7c -> r[d] = u32((int) r[d] >>> (r[s] & 31));
+                    case 0x64 -> r[d] = u32((int) r[d] << imm);
+                    case 0x6c -> r[d] = u32((int) r[d] << r[s]);
+                    case 0x74 -> r[d] = u32((int) r[d] >>> imm);
+                    case 0x7c -> r[d] = u32((int) r[d] >>> r[s]);
                     case 0x84 -> r[d] = u32(-(int) r[d]);
-                    case 0x94 -> r[d] = (op >> 16) == 0 ? umod32((int) r[d], imm) : smod32((int) r[d], imm);
-                    case 0x9c -> r[d] = (op >> 16) == 0 ? umod32((int) r[d], (int) r[s]) : smod32((int) r[d], (int) r[s]);
+                    case 0x94 -> r[d] = mod32((int) r[d], imm, off);
+                    case 0x9c -> r[d] = mod32((int) r[d], (int) r[s], off);
                     case 0xa4 -> r[d] = u32((int) r[d] ^ imm);
                     case 0xac -> r[d] = u32((int) r[d] ^ (int) r[s]);
                     case 0xb4 -> r[d] = u32(imm);
-                    case 0xbc -> r[d] = u32(movsx32(r[s], op >> 16));
-                    case 0xc4 -> r[d] = u32((int) r[d] >> (imm & 31));
-                    case 0xcc -> r[d] = u32((int) r[d] >> (r[s] & 31));
+                    case 0xbc -> r[d] = u32(off == 0 ? (int) r[s] : movsx32(r[s], off));
+                    case 0xc4 -> r[d] = u32((int) r[d] >> imm);
+                    case 0xcc -> r[d] = u32((int) r[d] >> r[s]);
                     case 0xd4 -> r[d] = truncate(r[d], imm); // to little endian: the host order
                     case 0xdc -> r[d] = bswap(r[d], imm); // to big endian
                     // ---- JMP (64-bit compares) ----
-                    case 0x05 -> pc += op >> 16;
-                    case 0x15 -> pc += r[d] == imm ? op >> 16 : 0;
-                    case 0x1d -> pc += r[d] == r[s] ? op >> 16 : 0;
-                    case 0x25 -> pc += Long.compareUnsigned(r[d], imm) > 0 ? op >> 16 : 0;
-                    case 0x2d -> pc += Long.compareUnsigned(r[d], r[s]) > 0 ? op >> 16 : 0;
-                    case 0x35 -> pc += Long.compareUnsigned(r[d], imm) >= 0 ? op >> 16 : 0;
-                    case 0x3d -> pc += Long.compareUnsigned(r[d], r[s]) >= 0 ? op >> 16 : 0;
-                    case 0x45 -> pc += (r[d] & imm) != 0 ? op >> 16 : 0;
-                    case 0x4d -> pc += (r[d] & r[s]) != 0 ? op >> 16 : 0;
-                    case 0x55 -> pc += r[d] != imm ? op >> 16 : 0;
-                    case 0x5d -> pc += r[d] != r[s] ? op >> 16 : 0;
-                    case 0x65 -> pc += r[d] > imm ? op >> 16 : 0;
-                    case 0x6d -> pc += r[d] > r[s] ? op >> 16 : 0;
-                    case 0x75 -> pc += r[d] >= imm ? op >> 16 : 0;
-                    case 0x7d -> pc += r[d] >= r[s] ? op >> 16 : 0;
-                    case 0xa5 -> pc += Long.compareUnsigned(r[d], imm) < 0 ? op >> 16 : 0;
-                    case 0xad -> pc += Long.compareUnsigned(r[d], r[s]) < 0 ? op >> 16 : 0;
-                    case 0xb5 -> pc += Long.compareUnsigned(r[d], imm) <= 0 ? op >> 16 : 0;
-                    case 0xbd -> pc += Long.compareUnsigned(r[d], r[s]) <= 0 ? op >> 16 : 0;
-                    case 0xc5 -> pc += r[d] < imm ? op >> 16 : 0;
-                    case 0xcd -> pc += r[d] < r[s] ? op >> 16 : 0;
-                    case 0xd5 -> pc += r[d] <= imm ? op >> 16 : 0;
-                    case 0xdd -> pc += r[d] <= r[s] ? op >> 16 : 0;
+                    case 0x05 -> pc += off;
+                    case 0x15 -> pc += r[d] == imm ? off : 0;
+                    case 0x1d -> pc += r[d] == r[s] ? off : 0;
+                    case 0x25 -> pc += ult(imm, r[d]) ? off : 0;
+                    case 0x2d -> pc += ult(r[s], r[d]) ? off : 0;
+                    case 0x35 -> pc += !ult(r[d], imm) ? off : 0;
+                    case 0x3d -> pc += !ult(r[d], r[s]) ? off : 0;
+                    case 0x45 -> pc += (r[d] & imm) != 0 ? off : 0;
+                    case 0x4d -> pc += (r[d] & r[s]) != 0 ? off : 0;
+                    case 0x55 -> pc += r[d] != imm ? off : 0;
+                    case 0x5d -> pc += r[d] != r[s] ? off : 0;
+                    case 0x65 -> pc += r[d] > imm ? off : 0;
+                    case 0x6d -> pc += r[d] > r[s] ? off : 0;
+                    case 0x75 -> pc += r[d] >= imm ? off : 0;
+                    case 0x7d -> pc += r[d] >= r[s] ? off : 0;
+                    case 0xa5 -> pc += ult(r[d], imm) ? off : 0;
+                    case 0xad -> pc += ult(r[d], r[s]) ? off : 0;
+                    case 0xb5 -> pc += !ult(imm, r[d]) ? off : 0;
+                    case 0xbd -> pc += !ult(r[s], r[d]) ? off : 0;
+                    case 0xc5 -> pc += r[d] < imm ? off : 0;
+                    case 0xcd -> pc += r[d] < r[s] ? off : 0;
+                    case 0xd5 -> pc += r[d] <= imm ? off : 0;
+                    case 0xdd -> pc += r[d] <= r[s] ? off : 0;
                     // ---- JMP32 (32-bit compares); 0x06 is gotol with its offset in imm ----
                     case 0x06 -> pc += imm;
-                    case 0x16 -> pc += (int) r[d] == imm ? op >> 16 : 0;
-                    case 0x1e -> pc += (int) r[d] == (int) r[s] ? op >> 16 : 0;
-                    case 0x26 -> pc += Integer.compareUnsigned((int) r[d], imm) > 0 ? op >> 16 : 0;
-                    case 0x2e -> pc += Integer.compareUnsigned((int) r[d], (int) r[s]) > 0 ? op >> 16 : 0;
-                    case 0x36 -> pc += Integer.compareUnsigned((int) r[d], imm) >= 0 ? op >> 16 : 0;
-                    case 0x3e -> pc += Integer.compareUnsigned((int) r[d], (int) r[s]) >= 0 ? op >> 16 : 0;
-                    case 0x46 -> pc += ((int) r[d] & imm) != 0 ? op >> 16 : 0;
-                    case 0x4e -> pc += ((int) r[d] & (int) r[s]) != 0 ? op >> 16 : 0;
-                    case 0x56 -> pc += (int) r[d] != imm ? op >> 16 : 0;
-                    case 0x5e -> pc += (int) r[d] != (int) r[s] ? op >> 16 : 0;
-                    case 0x66 -> pc += (int) r[d] > imm ? op >> 16 : 0;
-                    case 0x6e -> pc += (int) r[d] > (int) r[s] ? op >> 16 : 0;
-                    case 0x76 -> pc += (int) r[d] >= imm ? op >> 16 : 0;
-                    case 0x7e -> pc += (int) r[d] >= (int) r[s] ? op >> 16 : 0;
-                    case 0xa6 -> pc += Integer.compareUnsigned((int) r[d], imm) < 0 ? op >> 16 : 0;
-                    case 0xae -> pc += Integer.compareUnsigned((int) r[d], (int) r[s]) < 0 ? op >> 16 : 0;
-                    case 0xb6 -> pc += Integer.compareUnsigned((int) r[d], imm) <= 0 ? op >> 16 : 0;
-                    case 0xbe -> pc += Integer.compareUnsigned((int) r[d], (int) r[s]) <= 0 ? op >> 16 : 0;
-                    case 0xc6 -> pc += (int) r[d] < imm ? op >> 16 : 0;
-                    case 0xce -> pc += (int) r[d] < (int) r[s] ? op >> 16 : 0;
-                    case 0xd6 -> pc += (int) r[d] <= imm ? op >> 16 : 0;
-                    case 0xde -> pc += (int) r[d] <= (int) r[s] ? op >> 16 : 0;
+                    case 0x16 -> pc += (int) r[d] == imm ? off : 0;
+                    case 0x1e -> pc += (int) r[d] == (int) r[s] ? off : 0;
+                    case 0x26 -> pc += ult32(imm, (int) r[d]) ? off : 0;
+                    case 0x2e -> pc += ult32((int) r[s], (int) r[d]) ? off : 0;
+                    case 0x36 -> pc += !ult32((int) r[d], imm) ? off : 0;
+                    case 0x3e -> pc += !ult32((int) r[d], (int) r[s]) ? off : 0;
+                    case 0x46 -> pc += ((int) r[d] & imm) != 0 ? off : 0;
+                    case 0x4e -> pc += ((int) r[d] & (int) r[s]) != 0 ? off : 0;
+                    case 0x56 -> pc += (int) r[d] != imm ? off : 0;
+                    case 0x5e -> pc += (int) r[d] != (int) r[s] ? off : 0;
+                    case 0x66 -> pc += (int) r[d] > imm ? off : 0;
+                    case 0x6e -> pc += (int) r[d] > (int) r[s] ? off : 0;
+                    case 0x76 -> pc += (int) r[d] >= imm ? off : 0;
+                    case 0x7e -> pc += (int) r[d] >= (int) r[s] ? off : 0;
+                    case 0xa6 -> pc += ult32((int) r[d], imm) ? off : 0;
+                    case 0xae -> pc += ult32((int) r[d], (int) r[s]) ? off : 0;
+                    case 0xb6 -> pc += !ult32(imm, (int) r[d]) ? off : 0;
+                    case 0xbe -> pc += !ult32((int) r[s], (int) r[d]) ? off : 0;
+                    case 0xc6 -> pc += (int) r[d] < imm ? off : 0;
+                    case 0xce -> pc += (int) r[d] < (int) r[s] ? off : 0;
+                    case 0xd6 -> pc += (int) r[d] <= imm ? off : 0;
+                    case 0xde -> pc += (int) r[d] <= (int) r[s] ? off : 0;
                     // ---- call and exit ----
                     case 0x85 -> {
                         if (s == 0) {
                             r[0] = m.helpers().get(imm).call(m, r[1], r[2], r[3], r[4], r[5]);
                         } else if (s == Opcodes.PSEUDO_CALL) {
-                            if (depth + 1 >= Machine.MAX_FRAMES) {
-                                throw new Fault("the call stack of " + Machine.MAX_FRAMES + " frames is too deep");
+                            if (calls == null) {
+                                calls = new CallFrames();
                             }
-                            retPc[depth] = pc;
-                            int at = depth * 5;
-                            saved[at] = r[6];
-                            saved[at + 1] = r[7];
-                            saved[at + 2] = r[8];
-                            saved[at + 3] = r[9];
-                            saved[at + 4] = r[10];
-                            depth++;
-                            r[10] = m.frameTop(depth);
-                            pc += imm;
+                            pc = calls.call(r, pc, imm, m);
+                            frame = m.frame(calls.depth());
+                            stack = frame.bytes;
+                            stackBase = frame.base;
                         } else {
                             throw new Fault("kfunc calls are not supported by the engine");
                         }
                     }
                     case 0x95 -> {
-                        if (depth == 0) {
+                        if (calls == null || calls.depth() == 0) {
                             return r[0];
                         }
-                        depth--;
-                        int at = depth * 5;
-                        r[6] = saved[at];
-                        r[7] = saved[at + 1];
-                        r[8] = saved[at + 2];
-                        r[9] = saved[at + 3];
-                        r[10] = saved[at + 4];
-                        pc = retPc[depth];
+                        pc = calls.exit(r);
+                        frame = m.frame(calls.depth());
+                        stack = frame.bytes;
+                        stackBase = frame.base;
                     }
-                    // ---- loads and stores ----
-                    case 0x18 -> {
-                        r[d] = wide[pc];
-                        pc++;
+                    // ---- loads and stores: the running frame directly, anything else through the machine ----
+                    case 0x18 -> r[d] = wide[pc++];
+                    case 0x61 -> {
+                        long o = r[s] + off - stackBase;
+                        r[d] = inFrame(o, 4) ? (int) Region.INTS.get(stack, (int) o) & 0xffffffffL : m.load(r[s] + off, 4);
                     }
-                    case 0x61 -> r[d] = m.load(r[s] + (op >> 16), 4);
-                    case 0x69 -> r[d] = m.load(r[s] + (op >> 16), 2);
-                    case 0x71 -> r[d] = m.load(r[s] + (op >> 16), 1);
-                    case 0x79 -> r[d] = m.load(r[s] + (op >> 16), 8);
-                    case 0x81 -> r[d] = (int) m.load(r[s] + (op >> 16), 4);
-                    case 0x89 -> r[d] = (short) m.load(r[s] + (op >> 16), 2);
-                    case 0x91 -> r[d] = (byte) m.load(r[s] + (op >> 16), 1);
-                    case 0x62 -> m.store(r[d] + (op >> 16), 4, imm);
-                    case 0x6a -> m.store(r[d] + (op >> 16), 2, imm);
-                    case 0x72 -> m.store(r[d] + (op >> 16), 1, imm);
-                    case 0x7a -> m.store(r[d] + (op >> 16), 8, imm);
-                    case 0x63 -> m.store(r[d] + (op >> 16), 4, r[s]);
-                    case 0x6b -> m.store(r[d] + (op >> 16), 2, r[s]);
-                    case 0x73 -> m.store(r[d] + (op >> 16), 1, r[s]);
-                    case 0x7b -> m.store(r[d] + (op >> 16), 8, r[s]);
-                    case 0xc3 -> atomic(m, r, d, s, op >> 16, imm, 4);
-                    case 0xdb -> atomic(m, r, d, s, op >> 16, imm, 8);
+                    case 0x69 -> {
+                        long o = r[s] + off - stackBase;
+                        r[d] = inFrame(o, 2) ? (short) Region.SHORTS.get(stack, (int) o) & 0xffffL : m.load(r[s] + off, 2);
+                    }
+                    case 0x71 -> {
+                        long o = r[s] + off - stackBase;
+                        r[d] = inFrame(o, 1) ? stack[(int) o] & 0xffL : m.load(r[s] + off, 1);
+                    }
+                    case 0x79 -> {
+                        long o = r[s] + off - stackBase;
+                        r[d] = inFrame(o, 8) ? (long) Region.LONGS.get(stack, (int) o) : m.load(r[s] + off, 8);
+                    }
+                    // sign-extending loads (ldsx) are rare: the machine path
+                    case 0x81 -> r[d] = (int) m.load(r[s] + off, 4);
+                    case 0x89 -> r[d] = (short) m.load(r[s] + off, 2);
+                    case 0x91 -> r[d] = (byte) m.load(r[s] + off, 1);
+                    case 0x62 -> store(m, stack, r[d] + off - stackBase, r[d] + off, 4, imm);
+                    case 0x6a -> store(m, stack, r[d] + off - stackBase, r[d] + off, 2, imm);
+                    case 0x72 -> store(m, stack, r[d] + off - stackBase, r[d] + off, 1, imm);
+                    case 0x7a -> store(m, stack, r[d] + off - stackBase, r[d] + off, 8, imm);
+                    case 0x63 -> store(m, stack, r[d] + off - stackBase, r[d] + off, 4, r[s]);
+                    case 0x6b -> store(m, stack, r[d] + off - stackBase, r[d] + off, 2, r[s]);
+                    case 0x73 -> store(m, stack, r[d] + off - stackBase, r[d] + off, 1, r[s]);
+                    case 0x7b -> store(m, stack, r[d] + off - stackBase, r[d] + off, 8, r[s]);
+                    case 0xc3 -> atomic(m, r, d, s, off, imm, 4);
+                    case 0xdb -> atomic(m, r, d, s, off, imm, 8);
                     // ---- legacy packet loads: r0 = big-endian bytes, or the program ends with 0 ----
                     case 0x20, 0x28, 0x30, 0x40, 0x48, 0x50 -> {
-                        int size = (op & 0x18) == Opcodes.W ? 4 : (op & 0x18) == Opcodes.H ? 2 : 1;
-                        int offset = (op & 0xe0) == Opcodes.ABS ? imm : (int) r[s] + imm;
-                        long v = m.loadAbs(offset, size);
+                        long v = ldAbs(m, op, (op & 0xe0) == Opcodes.ABS ? imm : (int) r[s] + imm);
                         if (v < 0) {
                             return 0;
                         }
@@ -309,6 +330,31 @@ public final class Interpreter {
         }
     }
 
+    /** Whether {@code size} bytes at offset {@code o} from the running frame's bottom lie inside it. */
+    private static boolean inFrame(long o, int size) {
+        return o >= 0 && o <= Machine.STACK_SIZE - size;
+    }
+
+    /** A store: straight into the running frame when it is in it ({@code o} as for {@link #inFrame}), else checked. */
+    private static void store(Machine m, byte[] stack, long o, long address, int size, long value) {
+        if (!inFrame(o, size)) {
+            m.store(address, size, value);
+            return;
+        }
+        int i = (int) o;
+        switch (size) {
+            case 1 -> stack[i] = (byte) value;
+            case 2 -> Region.SHORTS.set(stack, i, (short) value);
+            case 4 -> Region.INTS.set(stack, i, (int) value);
+            default -> Region.LONGS.set(stack, i, value);
+        }
+    }
+
+    private static long ldAbs(Machine m, int op, int offset) {
+        int size = (op & 0x18) == Opcodes.W ? 4 : (op & 0x18) == Opcodes.H ? 2 : 1;
+        return m.loadAbs(offset, size);
+    }
+
     private static void atomic(Machine m, long[] r, int d, int s, int off, int imm, int size) {
         long address = r[d] + off;
         if (imm == Opcodes.CMPXCHG) {
@@ -319,6 +365,33 @@ public final class Interpreter {
         if ((imm & Opcodes.FETCH) != 0) {
             r[s] = old;
         }
+    }
+
+    /** Unsigned a < b: flipping the sign bits maps unsigned order onto signed order. */
+    private static boolean ult(long a, long b) {
+        return a + Long.MIN_VALUE < b + Long.MIN_VALUE;
+    }
+
+    private static boolean ult32(int a, int b) {
+        return a + Integer.MIN_VALUE < b + Integer.MIN_VALUE;
+    }
+
+    /** BPF_DIV, 64-bit: off 0 unsigned, off 1 signed (sdiv). */
+    static long div64(long a, long b, int off) {
+        return off == 0 ? udiv64(a, b) : sdiv64(a, b);
+    }
+
+    /** BPF_MOD, 64-bit: off 0 unsigned, off 1 signed (smod). */
+    static long mod64(long a, long b, int off) {
+        return off == 0 ? umod64(a, b) : smod64(a, b);
+    }
+
+    static long div32(int a, int b, int off) {
+        return off == 0 ? udiv32(a, b) : sdiv32(a, b);
+    }
+
+    static long mod32(int a, int b, int off) {
+        return off == 0 ? umod32(a, b) : smod32(a, b);
     }
 
     static long u32(int v) {

@@ -71,13 +71,18 @@ public final class Machine {
 
     /** The frame pointer (r10) of call depth {@code depth}: one past the top of its own 512 bytes. */
     long frameTop(int depth) {
+        return frame(depth).base + STACK_SIZE;
+    }
+
+    /** The stack frame of call depth {@code depth}, made at its first use and kept for later runs. */
+    Region frame(int depth) {
         int slot = AddressSpace.FIRST_STACK_SLOT + depth;
         Region r = local[slot];
         if (r == null) {
             r = Region.stack(slot, depth, new byte[STACK_SIZE]);
             local[slot] = r;
         }
-        return r.base + STACK_SIZE;
+        return r;
     }
 
     /** The region an address falls into, or a fault naming the raw address. */

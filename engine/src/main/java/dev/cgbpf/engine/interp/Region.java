@@ -159,7 +159,8 @@ public final class Region {
             throw new Fault(access(write, size) + " at " + describe(offset) + " (" + name + " is " + length
                     + " bytes)");
         }
-        if (stride != 0 && (offset % stride) + size > elemSize) {
+        // offset is in [0, length) here, so an int remainder (cheaper than a long one) is exact
+        if (stride != 0 && (int) offset % stride + size > elemSize) {
             throw new Fault(access(write, size) + " at " + describe(offset) + " (value_size is " + elemSize + ")");
         }
         if (write && !writable) {
