@@ -42,10 +42,14 @@ final class ScriptCommand implements Command {
                   --backend engine   the in-JVM eBPF engine (no privileges needed)
                   --backend kernel   the host kernel through bpf(2) (root: CAP_BPF + CAP_SYS_ADMIN)
 
+                The kernel backend works in a fresh cgroup under the cgroup v2 mount and removes
+                it, with everything it attached, when the scenario ends; probes run in a helper
+                process moved into the scenario's cgroups. Networking is loopback only.
+
                 Exit status: 0 every line ran (an errno is a result, not a failure); 1 some line
-                was malformed or used an op this version does not run yet (that line prints
-                {"line":N,"error":"..."}); 2 nothing ran: bad arguments, unreadable file, or the
-                backend is unavailable (reason on stderr, nothing on stdout).
+                was malformed (that line prints {"line":N,"error":"..."}); 2 nothing ran: bad
+                arguments, unreadable file, or the backend is unavailable (reason on stderr,
+                nothing on stdout).
                 """;
     }
 

@@ -16,8 +16,12 @@ enum FieldKind {
     HEX,
     /** A cgroup path relative to the scenario root. */
     PATH,
-    /** A literal loopback address: 127.0.0.0/8 or ::1. */
+    /** A port number, 0 to 65535. */
+    PORT,
+    /** A literal loopback address: 127.0.0.0/8, ::1 or ::ffff:127.x.y.z. */
     LOOPBACK_ADDR,
+    /** A loopback address or a wildcard (0.0.0.0, ::), as bind(2) takes. */
+    BIND_ADDR,
     /** An array of strings. */
     STRING_ARRAY,
     /** A JSON object. */

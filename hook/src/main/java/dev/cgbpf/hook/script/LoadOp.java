@@ -29,7 +29,7 @@ final class LoadOp {
         s.checkNewProgName(name);
         ProgType type = progType(line.string("type"));
         AttachType expected = line.optString("expected_attach").isPresent()
-                ? attachType(line.string("expected_attach")) : null;
+                ? CgroupOps.attachType(line.string("expected_attach")) : null;
         Program program = program(line, s);
         String license = line.optString("license").orElse("GPL");
         try {
@@ -88,11 +88,4 @@ final class LoadOp {
         }
     }
 
-    private static AttachType attachType(String name) throws MalformedLineException {
-        try {
-            return AttachType.fromScenarioName(name);
-        } catch (IllegalArgumentException e) {
-            throw new MalformedLineException(e.getMessage());
-        }
-    }
 }

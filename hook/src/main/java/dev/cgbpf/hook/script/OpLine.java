@@ -73,8 +73,17 @@ final class OpLine {
             case PATH -> {
                 return ScenarioPath.parse(text(name, v));
             }
+            case PORT -> {
+                if (!v.isIntegralNumber() || !v.canConvertToInt() || v.intValue() < 0 || v.intValue() > 65535) {
+                    throw new MalformedLineException("field '" + name + "' must be a port number from 0 to 65535");
+                }
+                return v.intValue();
+            }
             case LOOPBACK_ADDR -> {
                 return LoopbackAddress.parse(text(name, v));
+            }
+            case BIND_ADDR -> {
+                return LoopbackAddress.parseBindable(text(name, v));
             }
             case STRING_ARRAY -> {
                 if (!v.isArray()) {
@@ -148,6 +157,22 @@ final class OpLine {
 
     byte[] bytes(String field) {
         return ((byte[]) values.get(field)).clone();
+    }
+
+    ScenarioPath path(String field) {
+        return (ScenarioPath) values.get(field);
+    }
+
+    LoopbackAddress address(String field) {
+        return (LoopbackAddress) values.get(field);
+    }
+
+    Optional<LoopbackAddress> optAddress(String field) {
+        return Optional.ofNullable((LoopbackAddress) values.get(field));
+    }
+
+    Optional<Boolean> optBool(String field) {
+        return Optional.ofNullable((Boolean) values.get(field));
     }
 
     @SuppressWarnings("unchecked")

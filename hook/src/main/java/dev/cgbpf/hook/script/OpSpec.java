@@ -3,11 +3,8 @@ package dev.cgbpf.hook.script;
 import java.util.List;
 import java.util.Optional;
 
-/**
- * An op of the scenario format: its fields, and the handler that runs it (empty while this
- * version does not implement the op yet).
- */
-record OpSpec(String name, List<FieldSpec> fields, Optional<OpHandler> handler) {
+/** An op of the scenario format: its fields, and the handler that runs it. */
+record OpSpec(String name, List<FieldSpec> fields, OpHandler handler) {
 
     OpSpec {
         fields = List.copyOf(fields);

@@ -20,9 +20,13 @@ final class Results {
     }
 
     static ObjectNode errno(String op, BpfException e) {
+        return errno(op, e.errno());
+    }
+
+    static ObjectNode errno(String op, String errno) {
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.put("op", op);
-        o.put("errno", e.errno());
+        o.put("errno", errno);
         return o;
     }
 

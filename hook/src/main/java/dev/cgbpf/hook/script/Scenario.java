@@ -3,11 +3,15 @@ package dev.cgbpf.hook.script;
 import dev.cgbpf.engine.backend.Backend;
 import dev.cgbpf.engine.backend.BpfMap;
 import dev.cgbpf.engine.backend.LoadedProg;
+import dev.cgbpf.engine.backend.Probe;
+import java.net.InetAddress;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * What a running scenario has made so far, under the names the scenario gave it. Progs and maps
@@ -18,6 +22,7 @@ final class Scenario implements AutoCloseable {
     private final Backend backend;
     private final Map<String, LoadedProg> progs = new LinkedHashMap<>();
     private final Map<String, BpfMap> maps = new LinkedHashMap<>();
+    private final List<Listener> listeners = new ArrayList<>();
 
     Scenario(Backend backend) {
         this.backend = backend;
@@ -67,6 +72,21 @@ final class Scenario implements AutoCloseable {
 
     void addMap(String name, BpfMap map) {
         maps.put(name, map);
+    }
+
+    void addListener(Listener l) {
+        listeners.add(l);
+    }
+
+    /**
+     * The listener at an address a backend reported. Java may hand an inet6 socket's v4-mapped
+     * address back as IPv4, so addresses compare in their v4-mapped form.
+     */
+    Optional<Listener> listener(InetAddress addr, int port, Probe.Proto proto) {
+        byte[] want = LoopbackAddress.v4Mapped(addr.getAddress());
+        return listeners.stream()
+                .filter(l -> l.port() == port && l.proto() == proto && Arrays.equals(LoopbackAddress.v4Mapped(l.addr().bytes()), want))
+                .findFirst();
     }
 
     @Override

@@ -36,6 +36,11 @@ public record ScenarioPath(List<String> components) {
         return components.isEmpty();
     }
 
+    /** The path as a backend takes it: components joined by '/', "" for the root. */
+    public String relative() {
+        return String.join("/", components);
+    }
+
     @Override
     public String toString() {
         return isRoot() ? "." : String.join("/", components);
