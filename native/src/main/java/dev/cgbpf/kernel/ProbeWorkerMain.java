@@ -15,8 +15,9 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>Line protocol on stdin/stdout, one request and one answer per line: the answer is
  * {@code ok [values...]} or {@code err ERRNO-NUMBER}. Paths travel as hex of their UTF-8 bytes,
- * addresses as hex of their raw bytes. The worker prints {@code ready PID} once JNA is loaded (so
- * that nothing is loaded lazily while it sits in a cgroup whose programs might deny it) and
+ * addresses as hex of their raw bytes. The worker prints {@code ready PID} once JNA and the JDK's
+ * address classes are initialised (so that nothing is loaded lazily, and no socket is opened,
+ * while it sits in a cgroup whose programs might deny or count it) and
  * exits at {@code exit} or at end of input, i.e. when the runner goes away.
  */
 public final class ProbeWorkerMain {
@@ -29,6 +30,10 @@ public final class ProbeWorkerMain {
 
     public static void main(String[] args) throws IOException {
         LibC.INSTANCE.getpid();
+        // InetAddress's first use probes the host's IPv4/IPv6 support by opening sockets: do it
+        // here, outside any scenario cgroup, or sock_create programs would count those sockets
+        InetAddress.getByAddress(new byte[4]);
+        InetAddress.getByAddress(new byte[16]);
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
         out.println("ready " + ProcessHandle.current().pid());
