@@ -24,18 +24,19 @@ import java.util.List;
  * keeps only its low 16 bits (the kernel stores into sin_port): observed, a write of
  * {@code 0x1_0000 | htons(4243)} binds port 4243.
  */
-final class BpfSockAddrCtx extends UapiCtx {
-    static final int SIZE = 72;
-    static final int USER_FAMILY = 0;
-    static final int USER_IP4 = 4;
-    static final int USER_IP6 = 8;
-    static final int USER_PORT = 24;
-    static final int FAMILY = 28;
-    static final int TYPE = 32;
-    static final int PROTOCOL = 36;
-    static final int MSG_SRC_IP4 = 40;
-    static final int MSG_SRC_IP6 = 44;
-    static final int SK = 64;
+public final class BpfSockAddrCtx extends UapiCtx {
+    // public: the hook's compilers address these fields by these offsets (one source of truth)
+    public static final int SIZE = 72;
+    public static final int USER_FAMILY = 0;
+    public static final int USER_IP4 = 4;
+    public static final int USER_IP6 = 8;
+    public static final int USER_PORT = 24;
+    public static final int FAMILY = 28;
+    public static final int TYPE = 32;
+    public static final int PROTOCOL = 36;
+    public static final int MSG_SRC_IP4 = 40;
+    public static final int MSG_SRC_IP6 = 44;
+    public static final int SK = 64;
 
     private final AttachType attachType;
     private final Region sockRegion;

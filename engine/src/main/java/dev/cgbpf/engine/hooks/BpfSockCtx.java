@@ -19,22 +19,32 @@ import dev.cgbpf.engine.backend.AttachType;
  * field is readable and nothing writable; through a PTR_TO_SOCK_COMMON (__sk_buff.sk)
  * type..priority are not there (bpf_sock_common_is_valid_access).
  */
-final class BpfSockCtx extends UapiCtx {
-    static final int SIZE = 80;
-    static final int BOUND_DEV_IF = 0;
-    static final int FAMILY = 4;
-    static final int TYPE = 8;
-    static final int PROTOCOL = 12;
-    static final int MARK = 16;
-    static final int PRIORITY = 20;
-    static final int SRC_IP4 = 24;
-    static final int SRC_IP6 = 28;
-    static final int SRC_PORT = 44;
-    static final int DST_PORT = 48;
-    static final int DST_IP4 = 52;
-    static final int DST_IP6 = 56;
-    static final int STATE = 72;
-    static final int RX_QUEUE_MAPPING = 76;
+public final class BpfSockCtx extends UapiCtx {
+    // public: the hook's compilers address these fields by these offsets and compare them with
+    // these values (one source of truth)
+    public static final int SIZE = 80;
+    public static final int BOUND_DEV_IF = 0;
+    public static final int FAMILY = 4;
+    public static final int TYPE = 8;
+    public static final int PROTOCOL = 12;
+    public static final int MARK = 16;
+    public static final int PRIORITY = 20;
+    public static final int SRC_IP4 = 24;
+    public static final int SRC_IP6 = 28;
+    public static final int SRC_PORT = 44;
+    public static final int DST_PORT = 48;
+    public static final int DST_IP4 = 52;
+    public static final int DST_IP6 = 56;
+    public static final int STATE = 72;
+    public static final int RX_QUEUE_MAPPING = 76;
+    /** Values of {@code family}, {@code type} and {@code protocol} (the socket's, as the task asked for it). */
+    public static final int AF_INET = InetSock.AF_INET;
+    public static final int AF_INET6 = InetSock.AF_INET6;
+    public static final int SOCK_STREAM = InetSock.SOCK_STREAM;
+    public static final int SOCK_DGRAM = InetSock.SOCK_DGRAM;
+    public static final int SOCK_RAW = InetSock.SOCK_RAW;
+    public static final int IPPROTO_TCP = InetSock.IPPROTO_TCP;
+    public static final int IPPROTO_UDP = InetSock.IPPROTO_UDP;
 
     /** How the struct is reached, which decides the access rule. */
     enum View { PROGRAM_CTX, SOCKET, SOCK_COMMON }

@@ -4,6 +4,7 @@ import dev.cgbpf.engine.backend.Backend;
 import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.hook.bench.BenchProgram;
 import dev.cgbpf.hook.bench.BenchPrograms;
+import dev.cgbpf.hook.bench.HookBench;
 import dev.cgbpf.hook.bench.InterpBench;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -13,7 +14,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
-/** {@code cgbpf bench interp}: the engine interpreter's speed next to the kernel's. */
+/**
+ * {@code cgbpf bench interp}: the engine interpreter's speed next to the kernel's;
+ * {@code cgbpf bench hook}: what the OCI hook costs a container start.
+ */
 final class BenchCommand implements Command {
 
     @Override
@@ -23,12 +27,12 @@ final class BenchCommand implements Command {
 
     @Override
     public String synopsis() {
-        return "interp [--quick]";
+        return "interp [--quick] | hook [--runs N] [--quick]";
     }
 
     @Override
     public String summary() {
-        return "interp: ns per program run, engine interpreter vs kernel, side by side";
+        return "interp: engine interpreter vs kernel, ns per run; hook: hook stages and runc run, ms";
     }
 
     @Override
@@ -41,23 +45,46 @@ final class BenchCommand implements Command {
                 Takes about a minute.
 
                   --quick   short warm-up and few samples (a smoke test; figures are rough)
+
+                cgbpf bench hook [--runs N] [--quick]
+                Median wall time of each stage of the OCI hook (createRuntime attach, prestart,
+                poststop), run as a separate process the way a runtime runs it, through the
+                installed launcher with its class-data-sharing archive and through plain
+                java -jar; and the median `runc run` time of a busybox container running
+                'true', without and with the hook. Runs are interleaved. Needs root, bpf(2),
+                runc and a static busybox (/bin/busybox). Takes about two minutes.
+
+                  --runs N  runs per figure (default 15)
+                  --quick   3 runs per figure (a smoke test)
                 """;
     }
 
     @Override
     public int run(Args args, Console console) throws CliException {
         InterpBench.Settings settings = InterpBench.Settings.FULL;
+        Integer runs = null;
+        boolean quick = false;
         for (String o; (o = args.nextOption()) != null; ) {
             if (o.equals("--quick")) {
                 args.noValue(o);
                 settings = InterpBench.Settings.QUICK;
+                quick = true;
+            } else if (o.equals("--runs")) {
+                runs = HookCommand.intValue(args.value(o), o);
             } else {
                 throw args.unknownOption(o);
             }
         }
         List<String> operands = args.operands(1);
+        if (!operands.isEmpty() && operands.get(0).equals("hook")) {
+            return hook(runs != null ? runs : quick ? HookBench.Settings.QUICK.runs() : HookBench.Settings.FULL.runs(),
+                    console);
+        }
         if (operands.isEmpty() || !operands.get(0).equals("interp")) {
-            throw CliException.usage("bench: which benchmark? the one there is: cgbpf bench interp");
+            throw CliException.usage("bench: which benchmark? cgbpf bench interp, or cgbpf bench hook");
+        }
+        if (runs != null) {
+            throw CliException.usage("bench interp: --runs is an option of bench hook");
         }
         PrintStream out = console.out();
         Optional<String> kernelMissing = BackendChoice.KERNEL.unavailableReason();
@@ -86,6 +113,21 @@ final class BenchCommand implements Command {
             throw CliException.badInput("bench: " + e.getMessage());
         }
         return 0;
+    }
+
+    private static int hook(int runs, Console console) throws CliException {
+        if (runs < 1 || runs > 1000) {
+            throw CliException.usage("bench hook: --runs must be between 1 and 1000, got " + runs);
+        }
+        try {
+            HookBench.run(new HookBench.Settings(runs), console.out());
+            return 0;
+        } catch (IOException e) {
+            throw CliException.badInput("bench hook: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw CliException.badInput("bench hook: interrupted");
+        }
     }
 
     private static void printMethod(PrintStream out, InterpBench.Settings s, Optional<String> kernelMissing) {

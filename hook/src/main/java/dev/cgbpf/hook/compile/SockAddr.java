@@ -6,27 +6,18 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * {@code struct bpf_sock_addr} (include/uapi/linux/bpf.h), the context of cgroup_sock_addr
- * programs, and the word values a program compares against. Addresses and the port are in
- * network byte order in the struct; a 4-byte load on this little-endian machine yields the
- * bytes read as a little-endian u32, which is what {@link #word} computes.
+ * The word values a cgroup_sock_addr program compares addresses against and writes back. The
+ * field offsets of {@code struct bpf_sock_addr} are the engine's
+ * ({@link dev.cgbpf.engine.hooks.BpfSockAddrCtx}), the one source of truth. Addresses and the
+ * port are in network byte order in the struct; a 4-byte load on this little-endian machine
+ * yields the bytes read as a little-endian u32, which is what {@link #word} computes.
  */
 final class SockAddr {
-    static final int USER_FAMILY = 0;
-    static final int USER_IP4 = 4;
-    static final int USER_IP6 = 8;
-    static final int USER_PORT = 24;
-    static final int FAMILY = 28;
-    static final int TYPE = 32;
-    static final int PROTOCOL = 36;
-    static final int MSG_SRC_IP4 = 40;
-    static final int MSG_SRC_IP6 = 44;
-
-    static final int AF_INET = 2;
-    static final int AF_INET6 = 10;
-    /** sizeof(struct sockaddr_in) and sizeof(struct sockaddr_in6). */
+    /** sizeof(struct sockaddr_in) and sizeof(struct sockaddr_in6): bpf_bind's third argument. */
     static final int SOCKADDR_IN_SIZE = 16;
     static final int SOCKADDR_IN6_SIZE = 28;
+    /** The first byte of an IPv4 address word (the low byte of the little-endian load). */
+    static final int LOOPBACK_NET = 127;
 
     private SockAddr() {
     }
@@ -57,7 +48,4 @@ final class SockAddr {
         System.arraycopy(a.getAddress(), 0, b, 12, 4);
         return words(b);
     }
-
-    /** The first byte of an IPv4 address word (the low byte of the little-endian load). */
-    static final int LOOPBACK_NET = 127;
 }

@@ -9,6 +9,8 @@ import static dev.cgbpf.engine.isa.Reg.R10;
 
 import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.ProgType;
+import dev.cgbpf.engine.hooks.BpfSockAddrCtx;
+import dev.cgbpf.engine.hooks.BpfSockCtx;
 import dev.cgbpf.engine.isa.Asm;
 import dev.cgbpf.engine.isa.Opcodes;
 import dev.cgbpf.engine.isa.Reg;
@@ -80,7 +82,7 @@ public final class SockAddrCompiler {
         if (ranges.isEmpty()) {
             return;
         }
-        a.ldxW(R2, R6, SockAddr.USER_PORT).be(R2, 16).jeq(R2, 0, "port_ok");
+        a.ldxW(R2, R6, BpfSockAddrCtx.USER_PORT).be(R2, 16).jeq(R2, 0, "port_ok");
         int i = 0;
         for (PortRange r : ranges) {
             String next = "range" + i++;
@@ -101,14 +103,14 @@ public final class SockAddrCompiler {
             counters.emitDeny(a, DenialReason.BIND_ADDRESS, "addr_counted");
             return a;
         }
-        a.ldxW(R2, R6, SockAddr.USER_IP4);
+        a.ldxW(R2, R6, BpfSockAddrCtx.USER_IP4);
         for (Inet4Address own : v4) {
             a.jmp32(Opcodes.JEQ, R2, SockAddr.word(own), "allow");
         }
         if (n.bindMode() == BindMode.DENY) {
             counters.emitDeny(a, DenialReason.BIND_ADDRESS, "addr_counted");
         } else {
-            a.movImm32(R2, SockAddr.word(v4.get(0))).stxW(R6, SockAddr.USER_IP4, R2).ja("allow");
+            a.movImm32(R2, SockAddr.word(v4.get(0))).stxW(R6, BpfSockAddrCtx.USER_IP4, R2).ja("allow");
         }
         return a.label("allow").movImm(R0, 1).exit();
     }
@@ -126,7 +128,7 @@ public final class SockAddrCompiler {
         for (int[] w : own) {
             String next = "other" + k++;
             for (int j = 0; j < 4; j++) {
-                a.ldxW(R2, R6, SockAddr.USER_IP6 + 4 * j).jmp32(Opcodes.JNE, R2, w[j], next);
+                a.ldxW(R2, R6, BpfSockAddrCtx.USER_IP6 + 4 * j).jmp32(Opcodes.JNE, R2, w[j], next);
             }
             a.ja("allow").label(next);
         }
@@ -135,7 +137,7 @@ public final class SockAddrCompiler {
         } else {
             int[] target = own.get(0);
             for (int j = 0; j < 4; j++) {
-                a.movImm32(R2, target[j]).stxW(R6, SockAddr.USER_IP6 + 4 * j, R2);
+                a.movImm32(R2, target[j]).stxW(R6, BpfSockAddrCtx.USER_IP6 + 4 * j, R2);
             }
             a.ja("allow");
         }
@@ -150,12 +152,12 @@ public final class SockAddrCompiler {
     static Asm connect4(Inet4Address own) {
         Asm a = new Asm().mov(R6, R1);
         if (own.isLoopbackAddress()) {
-            a.ldxW(R2, R6, SockAddr.USER_IP4);
+            a.ldxW(R2, R6, BpfSockAddrCtx.USER_IP4);
             unlessLoopback4(a, R2, "allow");
         }
         // struct sockaddr_in at r10-16: family, port 0, address, zero padding
         a.movImm(R2, 0).stxDW(R10, -16, R2).stxDW(R10, -8, R2)
-                .stH(R10, -16, SockAddr.AF_INET)
+                .stH(R10, -16, BpfSockCtx.AF_INET)
                 .stW(R10, -12, SockAddr.word(own));
         bindCall(a, -16, SockAddr.SOCKADDR_IN_SIZE);
         return a.label("allow").movImm(R0, 1).exit();
@@ -172,14 +174,14 @@ public final class SockAddrCompiler {
     static Asm connect6(Inet4Address own4, Inet6Address own6) {
         Asm a = new Asm().mov(R6, R1);
         // v4-mapped destination ::ffff:a.b.c.d: words 0, 0, 0xffff0000 (bytes 00 00 ff ff)
-        a.ldxW(R2, R6, SockAddr.USER_IP6).jmp32(Opcodes.JNE, R2, 0, "native6")
-                .ldxW(R2, R6, SockAddr.USER_IP6 + 4).jmp32(Opcodes.JNE, R2, 0, "native6")
-                .ldxW(R2, R6, SockAddr.USER_IP6 + 8).jmp32(Opcodes.JNE, R2, 0xffff0000, "native6");
+        a.ldxW(R2, R6, BpfSockAddrCtx.USER_IP6).jmp32(Opcodes.JNE, R2, 0, "native6")
+                .ldxW(R2, R6, BpfSockAddrCtx.USER_IP6 + 4).jmp32(Opcodes.JNE, R2, 0, "native6")
+                .ldxW(R2, R6, BpfSockAddrCtx.USER_IP6 + 8).jmp32(Opcodes.JNE, R2, 0xffff0000, "native6");
         if (own4 == null) {
             a.ja("allow");
         } else {
             if (own4.isLoopbackAddress()) {
-                a.ldxW(R2, R6, SockAddr.USER_IP6 + 12);
+                a.ldxW(R2, R6, BpfSockAddrCtx.USER_IP6 + 12);
                 unlessLoopback4(a, R2, "allow");
             }
             sockaddrIn6(a, SockAddr.v4Mapped(own4));
@@ -190,7 +192,7 @@ public final class SockAddrCompiler {
             if (own6.isLoopbackAddress()) {
                 int[] one = SockAddr.words(own6);
                 for (int j = 0; j < 4; j++) {
-                    a.ldxW(R2, R6, SockAddr.USER_IP6 + 4 * j).jmp32(Opcodes.JNE, R2, one[j], "allow");
+                    a.ldxW(R2, R6, BpfSockAddrCtx.USER_IP6 + 4 * j).jmp32(Opcodes.JNE, R2, one[j], "allow");
                 }
             }
             sockaddrIn6(a, SockAddr.words(own6));
@@ -201,7 +203,7 @@ public final class SockAddrCompiler {
     /** struct sockaddr_in6 at r10-32 (family, port 0, flowinfo 0, address, scope 0), then bpf_bind. */
     private static void sockaddrIn6(Asm a, int[] addr) {
         a.movImm(R2, 0).stxDW(R10, -32, R2).stxDW(R10, -24, R2).stxDW(R10, -16, R2).stxDW(R10, -8, R2)
-                .stH(R10, -32, SockAddr.AF_INET6);
+                .stH(R10, -32, BpfSockCtx.AF_INET6);
         for (int j = 0; j < 4; j++) {
             a.stW(R10, -24 + 4 * j, addr[j]);
         }
@@ -211,11 +213,11 @@ public final class SockAddrCompiler {
     static Asm sendmsg4(Inet4Address own) {
         Asm a = new Asm().mov(R6, R1);
         if (own.isLoopbackAddress()) {
-            a.ldxW(R2, R6, SockAddr.USER_IP4);
+            a.ldxW(R2, R6, BpfSockAddrCtx.USER_IP4);
             unlessLoopback4(a, R2, "allow");
         }
-        a.ldxW(R2, R6, SockAddr.MSG_SRC_IP4).jmp32(Opcodes.JNE, R2, 0, "allow")
-                .movImm32(R2, SockAddr.word(own)).stxW(R6, SockAddr.MSG_SRC_IP4, R2);
+        a.ldxW(R2, R6, BpfSockAddrCtx.MSG_SRC_IP4).jmp32(Opcodes.JNE, R2, 0, "allow")
+                .movImm32(R2, SockAddr.word(own)).stxW(R6, BpfSockAddrCtx.MSG_SRC_IP4, R2);
         return a.label("allow").movImm(R0, 1).exit();
     }
 
@@ -224,14 +226,14 @@ public final class SockAddrCompiler {
         int[] w = SockAddr.words(own);
         if (own.isLoopbackAddress()) {
             for (int j = 0; j < 4; j++) {
-                a.ldxW(R2, R6, SockAddr.USER_IP6 + 4 * j).jmp32(Opcodes.JNE, R2, w[j], "allow");
+                a.ldxW(R2, R6, BpfSockAddrCtx.USER_IP6 + 4 * j).jmp32(Opcodes.JNE, R2, w[j], "allow");
             }
         }
         for (int j = 0; j < 4; j++) {
-            a.ldxW(R2, R6, SockAddr.MSG_SRC_IP6 + 4 * j).jmp32(Opcodes.JNE, R2, 0, "allow");
+            a.ldxW(R2, R6, BpfSockAddrCtx.MSG_SRC_IP6 + 4 * j).jmp32(Opcodes.JNE, R2, 0, "allow");
         }
         for (int j = 0; j < 4; j++) {
-            a.movImm32(R2, w[j]).stxW(R6, SockAddr.MSG_SRC_IP6 + 4 * j, R2);
+            a.movImm32(R2, w[j]).stxW(R6, BpfSockAddrCtx.MSG_SRC_IP6 + 4 * j, R2);
         }
         return a.label("allow").movImm(R0, 1).exit();
     }

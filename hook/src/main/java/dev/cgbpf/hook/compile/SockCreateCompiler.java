@@ -8,6 +8,7 @@ import static dev.cgbpf.engine.isa.Reg.R4;
 
 import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.ProgType;
+import dev.cgbpf.engine.hooks.BpfSockCtx;
 import dev.cgbpf.engine.isa.Asm;
 import dev.cgbpf.engine.isa.Opcodes;
 import dev.cgbpf.hook.policy.SocketRule;
@@ -17,19 +18,12 @@ import java.util.Set;
 
 /**
  * Compiles socket rules into {@code cgbpf_sock}, a cgroup_sock program at
- * cgroup_inet_sock_create: it reads {@code struct bpf_sock} family (offset 4), type (8) and
- * protocol (12) and refuses (returns 0: socket(2) fails with EPERM) a socket of a denied kind.
- * The kernel resolves protocol 0 to the type's default before the hook runs, so "udp" catches
+ * cgroup_inet_sock_create: it reads {@code struct bpf_sock} family, type and protocol (offsets
+ * and values from the engine's {@link BpfSockCtx}) and refuses (returns 0: socket(2) fails with
+ * EPERM) a socket of a denied kind. The kernel resolves protocol 0 to the type's default before the hook runs, so "udp" catches
  * socket(AF_INET, SOCK_DGRAM, 0) too.
  */
 public final class SockCreateCompiler {
-    static final int OFF_FAMILY = 4;
-    static final int OFF_TYPE = 8;
-    static final int OFF_PROTOCOL = 12;
-    static final int SOCK_RAW = 3;
-    static final int IPPROTO_TCP = 6;
-    static final int IPPROTO_UDP = 17;
-
     private SockCreateCompiler() {
     }
 
@@ -38,16 +32,16 @@ public final class SockCreateCompiler {
             return Optional.empty();
         }
         Asm a = new Asm()
-                .ldxW(R2, R1, OFF_FAMILY)
-                .ldxW(R3, R1, OFF_TYPE)
-                .ldxW(R4, R1, OFF_PROTOCOL);
+                .ldxW(R2, R1, BpfSockCtx.FAMILY)
+                .ldxW(R3, R1, BpfSockCtx.TYPE)
+                .ldxW(R4, R1, BpfSockCtx.PROTOCOL);
         for (SocketRule r : deny) {
             switch (r) {
-                case INET -> a.jmp32(Opcodes.JEQ, R2, SockAddr.AF_INET, "deny");
-                case INET6 -> a.jmp32(Opcodes.JEQ, R2, SockAddr.AF_INET6, "deny");
-                case RAW -> a.jmp32(Opcodes.JEQ, R3, SOCK_RAW, "deny");
-                case TCP -> a.jmp32(Opcodes.JEQ, R4, IPPROTO_TCP, "deny");
-                case UDP -> a.jmp32(Opcodes.JEQ, R4, IPPROTO_UDP, "deny");
+                case INET -> a.jmp32(Opcodes.JEQ, R2, BpfSockCtx.AF_INET, "deny");
+                case INET6 -> a.jmp32(Opcodes.JEQ, R2, BpfSockCtx.AF_INET6, "deny");
+                case RAW -> a.jmp32(Opcodes.JEQ, R3, BpfSockCtx.SOCK_RAW, "deny");
+                case TCP -> a.jmp32(Opcodes.JEQ, R4, BpfSockCtx.IPPROTO_TCP, "deny");
+                case UDP -> a.jmp32(Opcodes.JEQ, R4, BpfSockCtx.IPPROTO_UDP, "deny");
                 default -> throw new IllegalStateException(r.name());
             }
         }

@@ -1,7 +1,8 @@
 package dev.cgbpf.hook.oci;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -9,6 +10,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.util.RawValue;
 import dev.cgbpf.hook.spec.Config;
 import dev.cgbpf.hook.spec.Json;
 import dev.cgbpf.hook.spec.SpecException;
@@ -28,7 +30,8 @@ import java.util.Set;
  * {@code cgbpf hook install --bundle DIR}: adds the hook to a bundle's config.json for plain
  * runc/crun (podman and CRI-O use the oci-hooks(5) file instead). The document is edited as a raw
  * JSON tree, so that every field cgbpf does not model survives unchanged, in its order; numbers
- * keep their exact text. Idempotent: entries of an earlier install (same launcher path) are
+ * keep their exact text (raw value nodes: {@code 1e3}, {@code -0} and 20-digit integers are
+ * written back as they were). Idempotent: entries of an earlier install (same launcher path) are
  * replaced, not duplicated.
  *
  * @param launcher absolute path of the cgbpf launcher the runtime executes
@@ -38,9 +41,7 @@ import java.util.Set;
  */
 public record BundleHooks(String launcher, HookStage stage, List<String> env, Integer timeout) {
     private static final ObjectMapper TREE = JsonMapper.builder()
-            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .enable(SerializationFeature.INDENT_OUTPUT)
-            .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
             .build();
 
     public BundleHooks {
@@ -99,9 +100,9 @@ public record BundleHooks(String launcher, HookStage stage, List<String> env, In
     byte[] edit(byte[] configJson) throws HookException {
         JsonNode root;
         try {
-            root = TREE.readTree(configJson);
+            root = readKeepingNumbers(configJson);
         } catch (IOException e) {
-            throw new HookException(Config.FILE + ": malformed JSON: " + e.getMessage());
+            throw new HookException(Config.FILE + ": malformed JSON: " + e.getMessage().lines().findFirst().orElse(""));
         }
         if (!(root instanceof ObjectNode doc)) {
             throw new HookException(Config.FILE + ": the document is not an object");
@@ -120,6 +121,59 @@ public record BundleHooks(String launcher, HookStage stage, List<String> env, In
             return (TREE.writeValueAsString(doc) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
         } catch (JsonProcessingException e) {
             throw new HookException("cannot write " + Config.FILE + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * The document as a tree whose numbers are raw values holding their text as written: a tree
+     * of BigDecimals would still rewrite {@code 1e3} as {@code 1E+3} and {@code -0} as {@code 0}.
+     * Jackson's parser bounds the nesting depth (StreamReadConstraints), which bounds the recursion.
+     */
+    static JsonNode readKeepingNumbers(byte[] json) throws IOException {
+        try (JsonParser p = TREE.getFactory().createParser(json)) {
+            JsonToken first = p.nextToken();
+            if (first == null) {
+                throw new IOException("the file is empty");
+            }
+            JsonNode root = node(p, first);
+            if (p.nextToken() != null) {
+                throw new IOException("content after the end of the document");
+            }
+            return root;
+        }
+    }
+
+    private static JsonNode node(JsonParser p, JsonToken t) throws IOException {
+        JsonNodeFactory f = TREE.getNodeFactory();
+        switch (t) {
+            case START_OBJECT -> {
+                ObjectNode o = f.objectNode();
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String name = p.currentName();
+                    o.set(name, node(p, p.nextToken()));
+                }
+                return o;
+            }
+            case START_ARRAY -> {
+                ArrayNode a = f.arrayNode();
+                for (JsonToken e; (e = p.nextToken()) != JsonToken.END_ARRAY; ) {
+                    a.add(node(p, e));
+                }
+                return a;
+            }
+            case VALUE_STRING -> {
+                return f.textNode(p.getText());
+            }
+            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> {
+                return f.rawValueNode(new RawValue(p.getText()));
+            }
+            case VALUE_TRUE, VALUE_FALSE -> {
+                return f.booleanNode(t == JsonToken.VALUE_TRUE);
+            }
+            case VALUE_NULL -> {
+                return f.nullNode();
+            }
+            default -> throw new IOException("unexpected " + t);
         }
     }
 

@@ -158,7 +158,7 @@ class MainTest {
         assertTrue(version.out().matches("cgbpf \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?\n"), version.out());
         assertOneLineError(CliRun.of("", "frob"), 2, "unknown command 'frob' (try 'cgbpf help')");
         assertOneLineError(CliRun.of("", "help", "frob"), 2, "help: unknown command 'frob'");
-        assertOneLineError(CliRun.of("", "bench", "cpu"), 2, "bench: which benchmark? the one there is: cgbpf bench interp");
+        assertOneLineError(CliRun.of("", "bench", "cpu"), 2, "bench: which benchmark? cgbpf bench interp, or cgbpf bench hook");
         assertOneLineError(CliRun.of("", "disasm", "--bare=yes"), 2, "disasm: option --bare takes no value");
     }
 }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.hook.cli.Console;
 import dev.cgbpf.hook.cli.Main;
@@ -53,7 +55,7 @@ class RuntimeEndToEndTest {
     private static Path runDir;
     private static Path pinDir;
     private static Path hookLog;
-    private static TestBundles bundles;
+    private static BusyboxBundles bundles;
     private static HybridControllers detour;
     private static final AtomicInteger SEQ = new AtomicInteger();
 
@@ -61,7 +63,8 @@ class RuntimeEndToEndTest {
     static void setUp() throws Exception {
         KernelRequired.check();
         work = Files.createTempDirectory("cgbpf-e2e-");
-        bundles = new TestBundles(work);
+        BusyboxBundles.unavailable().ifPresent(OciRuntime::missing);
+        bundles = new BusyboxBundles(work, true);
         policy = work.resolve("policy.json");
         Files.writeString(policy, "{\"failurePolicy\": \"closed\", \"appliesTo\": \"annotated\"}\n");
         runDir = work.resolve("run");
@@ -299,6 +302,25 @@ class RuntimeEndToEndTest {
             assertTrue(s.cgroupExists());
             assertEquals(Map.of("cgbpf_dev", true), s.attached(), s.text());
             assertTrue(s.text().contains("cgbpf_dev    cgroup_device"), s.text());
+            // the command line, as an operator runs it: cgbpf status --json ID
+            ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "status", "--json", id)
+                    .redirectError(ProcessBuilder.Redirect.INHERIT);
+            pb.environment().put("CGBPF_RUN_DIR", runDir.toString());
+            pb.environment().put("CGBPF_PIN_DIR", pinDir.toString());
+            Process p = pb.start();
+            String json = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+            assertEquals(0, p.exitValue(), json);
+            JsonNode j = new ObjectMapper().readTree(json);
+            assertEquals(id, j.get("id").asText(), json);
+            assertEquals("kernel", j.get("backend").asText(), json);
+            assertEquals(3, j.at("/denials/device").asLong(), json);
+            assertEquals(0, j.at("/denials/socket").asLong(), json);
+            assertEquals(1, j.get("programs").size(), json);
+            assertEquals("cgbpf_dev", j.at("/programs/0/name").asText(), json);
+            assertEquals("cgroup_device", j.at("/programs/0/attachType").asText(), json);
+            assertTrue(j.at("/programs/0/attached").asBoolean(), json);
+            assertEquals(s.record().programs().get(0).progId(), j.at("/programs/0/progId").asInt(), json);
             r = rt.exec(List.of("kill", id, "KILL"), 30);
             assertEquals(0, r.exit(), r.stderr());
             for (int i = 0; i < 100; i++) {

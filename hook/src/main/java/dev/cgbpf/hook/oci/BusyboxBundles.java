@@ -9,24 +9,40 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
- * Bundles for the end-to-end tests: a rootfs made here from the host's static busybox (plus the
- * host's /usr bind-mounted read-only, for python3, whose sockets show exactly where a bind or a
- * datagram went), and a config.json written from scratch in the shape {@code runc spec} gives.
+ * Runnable OCI bundles made on the spot from the host's static busybox, for the runc/crun
+ * end-to-end tests and {@code cgbpf bench hook}: one rootfs (busybox and its applet links,
+ * optionally the host's /usr bind-mounted read-only, for python3, whose sockets show exactly
+ * where a bind or a datagram went) and a config.json per bundle, written from scratch in the
+ * shape {@code runc spec} gives.
  */
-final class TestBundles {
-    static final Path BUSYBOX = Path.of("/bin/busybox");
+public final class BusyboxBundles {
+    public static final Path BUSYBOX = Path.of("/bin/busybox");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<String> APPLETS = List.of("sh", "echo", "cat", "head", "wc", "sleep", "true", "ls");
 
     private final Path rootfs;
+    private final boolean hostUsr;
 
-    TestBundles(Path work) throws IOException {
-        rootfs = work.resolve("rootfs");
+    /** Why no bundle can be made here (busybox missing or dynamically linked), or empty. */
+    public static Optional<String> unavailable() throws IOException {
         if (!Files.isRegularFile(BUSYBOX) || isDynamic(BUSYBOX)) {
-            OciRuntime.missing(BUSYBOX + " is missing or not statically linked (apt-get install busybox-static)");
+            return Optional.of(BUSYBOX + " is missing or not statically linked (apt-get install busybox-static)");
         }
+        return Optional.empty();
+    }
+
+    /**
+     * Makes the rootfs in {@code work/rootfs}; check {@link #unavailable()} first.
+     *
+     * @param hostUsr bind-mount the host's /usr read-only into every container (and link
+     *                /lib, /lib64 to it, for merged-/usr hosts such as Debian 12)
+     */
+    public BusyboxBundles(Path work, boolean hostUsr) throws IOException {
+        this.rootfs = work.resolve("rootfs");
+        this.hostUsr = hostUsr;
         Files.createDirectories(rootfs.resolve("bin"));
         Files.copy(BUSYBOX, rootfs.resolve("bin/busybox"));
         rootfs.resolve("bin/busybox").toFile().setExecutable(true, false);
@@ -36,13 +52,18 @@ final class TestBundles {
         for (String d : List.of("proc", "dev", "sys", "tmp", "etc", "usr")) {
             Files.createDirectories(rootfs.resolve(d));
         }
-        // merged-/usr hosts (Debian 12): the libraries python needs are under /usr
-        for (String l : List.of("lib", "lib64")) {
-            if (Files.isDirectory(Path.of("/usr", l))) {
-                Files.createSymbolicLink(rootfs.resolve(l), Path.of("usr", l));
+        if (hostUsr) {
+            for (String l : List.of("lib", "lib64")) {
+                if (Files.isDirectory(Path.of("/usr", l))) {
+                    Files.createSymbolicLink(rootfs.resolve(l), Path.of("usr", l));
+                }
             }
         }
         Files.writeString(rootfs.resolve("etc/passwd"), "root:x:0:0:root:/:/bin/sh\n");
+    }
+
+    public Path rootfs() {
+        return rootfs;
     }
 
     /** A dynamically linked ELF names its loader in a PT_INTERP segment: look for the loader's path. */
@@ -54,9 +75,17 @@ final class TestBundles {
 
     /**
      * Writes {@code dir/config.json}: process {@code args}, the annotations, the host network
-     * namespace when {@code hostNetwork}.
+     * namespace when {@code hostNetwork}, a default-deny device list (what runc spec writes), no
+     * cgroupsPath (the runtime's default, a cgroup named after the container id).
      */
-    Path bundle(Path dir, List<String> args, Map<String, String> annotations, boolean hostNetwork) throws IOException {
+    public Path bundle(Path dir, List<String> args, Map<String, String> annotations, boolean hostNetwork)
+            throws IOException {
+        return bundle(dir, args, annotations, hostNetwork, null);
+    }
+
+    /** As {@link #bundle(Path, List, Map, boolean)}, with {@code linux.cgroupsPath} set unless null. */
+    public Path bundle(Path dir, List<String> args, Map<String, String> annotations, boolean hostNetwork,
+                       String cgroupsPath) throws IOException {
         Files.createDirectories(dir);
         ObjectNode c = JSON.createObjectNode();
         c.put("ociVersion", "1.0.2-dev");
@@ -73,7 +102,7 @@ final class TestBundles {
         }
         proc.put("noNewPrivileges", true);
         c.putObject("root").put("path", rootfs.toString()).put("readonly", true);
-        c.put("hostname", "cgbpf-e2e");
+        c.put("hostname", "cgbpf");
         ArrayNode mounts = c.putArray("mounts");
         mount(mounts, "/proc", "proc", "proc", List.of());
         mount(mounts, "/dev", "tmpfs", "tmpfs", List.of("nosuid", "strictatime", "mode=755", "size=65536k"));
@@ -82,12 +111,17 @@ final class TestBundles {
         mount(mounts, "/dev/shm", "tmpfs", "shm", List.of("nosuid", "noexec", "nodev", "mode=1777", "size=65536k"));
         mount(mounts, "/sys", "sysfs", "sysfs", List.of("nosuid", "noexec", "nodev", "ro"));
         mount(mounts, "/tmp", "tmpfs", "tmpfs", List.of("nosuid", "nodev", "mode=1777"));
-        mount(mounts, "/usr", "bind", "/usr", List.of("rbind", "ro", "nosuid", "nodev"));
+        if (hostUsr) {
+            mount(mounts, "/usr", "bind", "/usr", List.of("rbind", "ro", "nosuid", "nodev"));
+        }
         if (!annotations.isEmpty()) {
             ObjectNode an = c.putObject("annotations");
             annotations.forEach(an::put);
         }
         ObjectNode linux = c.putObject("linux");
+        if (cgroupsPath != null) {
+            linux.put("cgroupsPath", cgroupsPath);
+        }
         linux.putObject("resources").putArray("devices").addObject().put("allow", false).put("access", "rwm");
         ArrayNode ns = linux.putArray("namespaces");
         for (String n : List.of("pid", "ipc", "uts", "mount")) {

@@ -1,0 +1,497 @@
+package dev.cgbpf.hook.bench;
+
+import dev.cgbpf.hook.oci.AttachRecord;
+import dev.cgbpf.hook.oci.BundleHooks;
+import dev.cgbpf.hook.oci.BusyboxBundles;
+import dev.cgbpf.hook.oci.HookException;
+import dev.cgbpf.hook.oci.HookSettings;
+import dev.cgbpf.hook.oci.HookStage;
+import dev.cgbpf.kernel.BpfAvailability;
+import dev.cgbpf.kernel.CgroupV2Mount;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * {@code cgbpf bench hook}: what the OCI hook costs a container start, in one run.
+ *
+ * <p>Part 1, the hook's stages: the hook is run exactly as a runtime runs it, a separate process
+ * started through a launcher with the state JSON on stdin and only the {@code CGBPF_*} variables
+ * of the hook's config entry in its environment, against a scratch cgroup holding one sleeping
+ * process (the "container"). Per run: createRuntime (attaches the programs), prestart (the
+ * second attach stage of a bundle that has both: finds them attached and does nothing),
+ * poststop (removes everything); and {@code cgbpf --version} as the baseline of a JVM start with
+ * no hook work. Each launcher is measured: the installed one (with the
+ * class-data-sharing archive install.sh dumps, when there is one) and a plain {@code java -jar}
+ * launcher of the same jar; the launchers take turns run by run, so that drifting background
+ * noise hits both alike.
+ *
+ * <p>Part 2, {@code runc run} of a trivial busybox container ({@code true}) from a bundle without
+ * the hook and from the same bundle with the hook installed by {@link BundleHooks} (createRuntime
+ * + poststop, each launcher), interleaved the same way. The difference is what the hook adds to a
+ * container's start-to-exit time.
+ *
+ * <p>Every figure is a median of wall times (ns clock around process start to exit); min and max
+ * are printed next to it. Every run is checked: a hook or runc that fails stops the benchmark
+ * with its message, and nothing is left behind (programs, pins, cgroup, containers).
+ */
+public final class HookBench {
+    public static final Path INSTALLED_LAUNCHER = Path.of("/usr/local/bin/cgbpf");
+    public static final Path INSTALLED_JAR = Path.of("/usr/local/lib/cgbpf/cgbpf.jar");
+    public static final Path INSTALLED_CDS = Path.of("/usr/local/lib/cgbpf/cgbpf.jsa");
+    /** The container's policy: one device rule and a bind address, six programs. */
+    static final Map<String, String> ANNOTATIONS = new TreeMap<>(Map.of(
+            "dev.cgbpf.devices", "deny c 1:5 w",
+            "dev.cgbpf.bind-ip", "127.0.0.1"));
+    private static final String PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    private static final int TIMEOUT_SECONDS = 120;
+
+    /** @param runs runs per figure */
+    public record Settings(int runs) {
+        public static final Settings FULL = new Settings(15);
+        public static final Settings QUICK = new Settings(3);
+
+        public Settings {
+            if (runs < 1 || runs > 1000) {
+                throw new IllegalArgumentException("runs must be 1..1000, got " + runs);
+            }
+        }
+    }
+
+    /** A way to start the hook: an executable the runtime runs with {@code cgbpf hook STAGE}. */
+    public record Launcher(String label, Path path, String description) {
+    }
+
+    /** Median, min and max of one figure, in ms. */
+    public record Figure(double medianMs, double minMs, double maxMs, int runs) {
+        static Figure of(List<Long> nanos) {
+            double[] ms = nanos.stream().mapToDouble(n -> n / 1e6).sorted().toArray();
+            double median = ms.length % 2 == 1 ? ms[ms.length / 2] : (ms[ms.length / 2 - 1] + ms[ms.length / 2]) / 2;
+            return new Figure(median, ms[0], ms[ms.length - 1], ms.length);
+        }
+    }
+
+    private final Settings settings;
+    private final PrintStream out;
+    private final Path work;
+    private final String tag;
+    private final Path pinBase;
+    private final List<Launcher> launchers = new ArrayList<>();
+    private Path cgroupDir;
+    private Process sleeper;
+    private Path runcRoot;
+    private final List<String> containersToDelete = new ArrayList<>();
+    private Path runc;
+    private int seq;
+
+    private HookBench(Settings settings, PrintStream out, Path work) {
+        this.settings = settings;
+        this.out = out;
+        this.work = work;
+        this.tag = "cgbpf-bench-" + ProcessHandle.current().pid();
+        this.pinBase = Path.of("/sys/fs/bpf").resolve(tag);
+    }
+
+    /** Runs the whole benchmark, printing as it goes; an unusable environment is a one-line IOException. */
+    public static void run(Settings settings, PrintStream out) throws IOException, InterruptedException {
+        checkEnvironment();
+        Path work = Files.createTempDirectory("cgbpf-bench-");
+        HookBench b = new HookBench(settings, out, work);
+        try {
+            b.measure();
+        } finally {
+            b.cleanUp();
+        }
+    }
+
+    private static void checkEnvironment() throws IOException {
+        BpfAvailability a = BpfAvailability.probe();
+        if (!a.usable()) {
+            throw new IOException("bpf(2) is not usable (" + a.reason() + "): the hook benchmark measures real"
+                    + " attaches; run it as root on a host with BPF");
+        }
+        Optional<String> busybox = BusyboxBundles.unavailable();
+        if (busybox.isPresent()) {
+            throw new IOException(busybox.get());
+        }
+        if (findOnPath("runc").isEmpty()) {
+            throw new IOException("runc is not installed (apt-get install runc)");
+        }
+    }
+
+    private static Optional<Path> findOnPath(String name) {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(":")) {
+            Path p = Path.of(dir, name);
+            if (Files.isExecutable(p)) {
+                return Optional.of(p);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private void measure() throws IOException, InterruptedException {
+        runc = findOnPath("runc").orElseThrow();
+        chooseLaunchers();
+        CgroupV2Mount v2 = CgroupV2Mount.discover()
+                .orElseThrow(() -> new IOException("no cgroup v2 hierarchy is mounted"));
+        Files.writeString(work.resolve("policy.json"), "{\"failurePolicy\": \"closed\", \"appliesTo\": \"annotated\"}\n");
+        BusyboxBundles bundles = new BusyboxBundles(work, false);
+        runcRoot = work.resolve("runc-root");
+
+        printMethod();
+        Map<String, List<Long>> stages = stageRuns(v2, bundles);
+        Map<String, List<Long>> runs = runcRuns(bundles);
+
+        out.println();
+        out.printf("%-44s %-8s %10s %10s %10s%n", "hook stage (separate process)", "launcher", "median ms", "min ms",
+                "max ms");
+        for (Map.Entry<String, List<Long>> e : stages.entrySet()) {
+            String[] k = e.getKey().split("\t");
+            Figure f = Figure.of(e.getValue());
+            out.printf("%-44s %-8s %10.1f %10.1f %10.1f%n", k[0], k[1], f.medianMs(), f.minMs(), f.maxMs());
+        }
+        out.println();
+        out.printf("%-44s %-8s %10s %10s %10s%n", "runc run, busybox 'true' (" + settings.runs() + " runs each)",
+                "launcher", "median ms", "min ms", "max ms");
+        Figure without = Figure.of(runs.get("without"));
+        out.printf("%-44s %-8s %10.1f %10.1f %10.1f%n", "without the hook", "-", without.medianMs(), without.minMs(),
+                without.maxMs());
+        for (Launcher l : launchers) {
+            Figure f = Figure.of(runs.get(l.label()));
+            out.printf("%-44s %-8s %10.1f %10.1f %10.1f   (+%.1f ms)%n", "with the hook (createRuntime + poststop)",
+                    l.label(), f.medianMs(), f.minMs(), f.maxMs(), f.medianMs() - without.medianMs());
+        }
+    }
+
+    /**
+     * The installed launcher when there is one (it maps the CDS archive when install.sh could
+     * dump one) plus a plain {@code java -jar} launcher of the same jar; without an installation,
+     * a {@code java -jar} launcher of the jar this command runs from.
+     */
+    private void chooseLaunchers() throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        if (Files.isExecutable(INSTALLED_LAUNCHER) && Files.isRegularFile(INSTALLED_JAR)) {
+            String text = Files.readString(INSTALLED_LAUNCHER, StandardCharsets.UTF_8);
+            boolean cds = Files.isRegularFile(INSTALLED_CDS) && text.contains("SharedArchiveFile");
+            launchers.add(new Launcher(cds ? "cds" : "jar", INSTALLED_LAUNCHER, INSTALLED_LAUNCHER
+                    + (cds ? " (installed; maps the CDS archive " + INSTALLED_CDS + ")"
+                    : " (installed; no CDS archive: install.sh could not dump one, or an older install)")));
+            if (cds) {
+                launchers.add(new Launcher("jar", writeLauncher("cgbpf-jar", java + " -jar " + INSTALLED_JAR),
+                        java + " -jar " + INSTALLED_JAR + " (same jar, the JDK's default CDS only)"));
+            }
+            return;
+        }
+        String self = selfCommand(java);
+        launchers.add(new Launcher("jar", writeLauncher("cgbpf-jar", self), self
+                + " (cgbpf is not installed: no launcher, no CDS archive; install.sh makes both)"));
+    }
+
+    /** How to run this very build: java -jar of its jar, or java -cp of its class path. */
+    private static String selfCommand(String java) throws IOException {
+        try {
+            Path where = Path.of(HookBench.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            if (Files.isRegularFile(where) && where.toString().endsWith(".jar")) {
+                return java + " -jar " + where;
+            }
+        } catch (URISyntaxException | SecurityException | NullPointerException e) {
+            // fall back to the class path
+        }
+        return java + " -cp " + System.getProperty("java.class.path") + " dev.cgbpf.hook.cli.Main";
+    }
+
+    private Path writeLauncher(String name, String command) throws IOException {
+        if (command.contains("'") || command.contains("\n")) {
+            throw new IOException("cannot write a launcher for a path with a quote or newline: " + command);
+        }
+        Path p = work.resolve(name);
+        StringBuilder quoted = new StringBuilder();
+        for (String w : command.split(" ")) {
+            quoted.append('\'').append(w).append("' ");
+        }
+        Files.writeString(p, "#!/bin/sh\nexec " + quoted + "\"$@\"\n");
+        if (!p.toFile().setExecutable(true, false)) {
+            throw new IOException("cannot make " + p + " executable");
+        }
+        return p;
+    }
+
+    private void printMethod() throws IOException, InterruptedException {
+        out.println("cgbpf bench hook: wall time of the OCI hook per stage, and of `runc run` of a trivial container"
+                + " with and without the hook (median of " + settings.runs() + " runs; runs interleaved)");
+        out.println("  hook: a separate process as the runtime starts it (launcher, state JSON on stdin, only the hook's"
+                + " CGBPF_* environment); policy annotations " + ANNOTATIONS);
+        out.println("        attach = load, pin and bpf_link 6 programs + the counter map to a scratch cgroup"
+                + " holding one process");
+        for (Launcher l : launchers) {
+            out.println("  launcher " + l.label() + ": " + l.description());
+        }
+        out.println("  runc: " + firstLine(List.of(runc.toString(), "--version")) + ", busybox rootfs, own network"
+                + " namespace, command 'true'");
+        out.println("  host: " + cpuModel() + ", " + Runtime.getRuntime().availableProcessors()
+                + " cpus, Linux " + System.getProperty("os.version") + ", " + System.getProperty("java.vm.name") + " "
+                + System.getProperty("java.version"));
+    }
+
+    // ---- part 1: the stages ----
+
+    private Map<String, List<Long>> stageRuns(CgroupV2Mount v2, BusyboxBundles bundles)
+            throws IOException, InterruptedException {
+        cgroupDir = v2.mountPoint().resolve(tag);
+        Files.createDirectory(cgroupDir);
+        sleeper = new ProcessBuilder("sleep", "3600").redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Files.writeString(cgroupDir.resolve("cgroup.procs"), Long.toString(sleeper.pid()));
+        // the hook cross-checks the pid's cgroup with cgroupsPath: name the scratch cgroup there
+        Path bundle = bundles.bundle(work.resolve("stage-bundle"), List.of("true"), ANNOTATIONS, false, "/" + tag);
+
+        Map<String, List<Long>> times = new LinkedHashMap<>();
+        for (Launcher l : launchers) {
+            times.put("JVM start only: cgbpf --version\t" + l.label(), new ArrayList<>());
+            times.put("createRuntime (attach)\t" + l.label(), new ArrayList<>());
+            times.put("prestart after createRuntime (no-op)\t" + l.label(), new ArrayList<>());
+            times.put("poststop (remove all)\t" + l.label(), new ArrayList<>());
+        }
+        out.print("  hook stages: ");
+        for (int i = 0; i < settings.runs(); i++) {
+            for (Launcher l : rotate(launchers, i)) {
+                String id = tag + "-s" + (++seq);
+                times.get("JVM start only: cgbpf --version\t" + l.label()).add(timed(l, "--version", null,
+                        "--version"));
+                byte[] running = state(id, "creating", sleeper.pid(), bundle);
+                times.get("createRuntime (attach)\t" + l.label()).add(hook(l, HookStage.CREATE_RUNTIME, running, id));
+                if (i == 0) {
+                    checkAttached(id);
+                }
+                times.get("prestart after createRuntime (no-op)\t" + l.label()).add(hook(l, HookStage.PRESTART,
+                        running, id));
+                times.get("poststop (remove all)\t" + l.label()).add(hook(l, HookStage.POSTSTOP,
+                        state(id, "stopped", null, bundle), id));
+                if (Files.exists(pinBase.resolve(id), LinkOption.NOFOLLOW_LINKS)) {
+                    throw new IOException("poststop left the pins of " + id + " in " + pinBase.resolve(id));
+                }
+            }
+            out.print('.');
+            out.flush();
+        }
+        out.println();
+        return times;
+    }
+
+    private static <T> List<T> rotate(List<T> xs, int i) {
+        List<T> r = new ArrayList<>(xs.subList(i % xs.size(), xs.size()));
+        r.addAll(xs.subList(0, i % xs.size()));
+        return r;
+    }
+
+    private static byte[] state(String id, String status, Long pid, Path bundle) {
+        return ("{\"ociVersion\": \"1.0.2\", \"id\": \"" + id + "\", \"status\": \"" + status + "\", "
+                + (pid == null ? "" : "\"pid\": " + pid + ", ") + "\"bundle\": \"" + bundle + "\"}")
+                .getBytes(StandardCharsets.UTF_8);
+    }
+
+    private List<String> hookEnv() {
+        return List.of(PATH, "CGBPF_POLICY=" + work.resolve("policy.json"), "CGBPF_RUN_DIR=" + work.resolve("run"),
+                "CGBPF_PIN_DIR=" + pinBase, "CGBPF_LOG_FILE=" + work.resolve("hook.log"));
+    }
+
+    /** One hook process, timed from start to exit; a failing hook stops the benchmark. */
+    private long hook(Launcher l, HookStage stage, byte[] stateJson, String id) throws IOException, InterruptedException {
+        return timed(l, stage.specName() + " for " + id, stateJson, "hook", stage.specName());
+    }
+
+    /** {@code LAUNCHER args...} with the hook's environment and {@code stdin}, timed from start to exit. */
+    private long timed(Launcher l, String what, byte[] stdin, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(l.path().toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().clear();
+        for (String kv : hookEnv()) {
+            int eq = kv.indexOf('=');
+            pb.environment().put(kv.substring(0, eq), kv.substring(eq + 1));
+        }
+        Path err = work.resolve("hook.err");
+        pb.redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(err.toFile());
+        long t = System.nanoTime();
+        Process p = pb.start();
+        try (OutputStream in = p.getOutputStream()) {
+            if (stdin != null) {
+                in.write(stdin);
+            }
+        }
+        if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IOException("cgbpf " + what + " (launcher " + l.label() + ") did not finish in "
+                    + TIMEOUT_SECONDS + " s");
+        }
+        long took = System.nanoTime() - t;
+        if (p.exitValue() != 0) {
+            throw new IOException("cgbpf " + what + " (launcher " + l.label() + ") failed: "
+                    + Files.readString(err).strip().replace('\n', ' '));
+        }
+        return took;
+    }
+
+    /** The first attach really attached: the record lists the programs, each with a kernel id. */
+    private void checkAttached(String id) throws IOException {
+        HookSettings s = new HookSettings(work.resolve("policy.json"), work.resolve("run"), pinBase, null,
+                HookSettings.BackendMode.KERNEL, HookSettings.AttachMode.LINK, Path.of("/proc"));
+        AttachRecord r;
+        try {
+            r = AttachRecord.read(s.files(id));
+        } catch (HookException e) {
+            throw new IOException(e.getMessage());
+        }
+        if (r == null || !AttachRecord.ATTACHED.equals(r.status()) || !AttachRecord.KERNEL.equals(r.backend())
+                || r.programs().isEmpty() || r.programs().stream().anyMatch(p -> p.progId() <= 0)) {
+            throw new IOException("the createRuntime stage exited 0 but did not attach on the kernel: " + r);
+        }
+    }
+
+    // ---- part 2: runc run ----
+
+    private Map<String, List<Long>> runcRuns(BusyboxBundles bundles) throws IOException, InterruptedException {
+        Map<String, Path> variants = new LinkedHashMap<>();
+        variants.put("without", bundles.bundle(work.resolve("runc-plain"), List.of("true"), ANNOTATIONS, false));
+        for (Launcher l : launchers) {
+            Path b = bundles.bundle(work.resolve("runc-hook-" + l.label()), List.of("true"), ANNOTATIONS, false);
+            try {
+                new BundleHooks(l.path().toString(), HookStage.CREATE_RUNTIME, hookEnv().subList(1, hookEnv().size()),
+                        null).install(b);
+            } catch (HookException e) {
+                throw new IOException(e.getMessage());
+            }
+            variants.put(l.label(), b);
+        }
+        Map<String, List<Long>> times = new LinkedHashMap<>();
+        variants.keySet().forEach(k -> times.put(k, new ArrayList<>()));
+        List<String> order = new ArrayList<>(variants.keySet());
+        out.print("  runc run:    ");
+        for (int i = 0; i < settings.runs(); i++) {
+            for (String v : rotate(order, i)) {
+                times.get(v).add(runcRun(variants.get(v), tag + "-r" + (++seq)));
+            }
+            out.print('.');
+            out.flush();
+        }
+        out.println();
+        return times;
+    }
+
+    private long runcRun(Path bundle, String id) throws IOException, InterruptedException {
+        Path o = work.resolve("runc.out");
+        Path e = work.resolve("runc.err");
+        ProcessBuilder pb = new ProcessBuilder(runc.toString(), "--root", runcRoot.toString(), "run", "--bundle",
+                bundle.toString(), id).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(o.toFile()).redirectError(e.toFile());
+        containersToDelete.add(id);
+        long t = System.nanoTime();
+        Process p = pb.start();
+        if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IOException("runc run " + id + " did not finish in " + TIMEOUT_SECONDS + " s");
+        }
+        long took = System.nanoTime() - t;
+        if (p.exitValue() != 0) {
+            throw new IOException("runc run " + id + " exited " + p.exitValue() + ": "
+                    + (Files.readString(e) + Files.readString(o)).strip().replace('\n', ' '));
+        }
+        containersToDelete.remove(id);
+        return took;
+    }
+
+    private static String firstLine(List<String> cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor(30, TimeUnit.SECONDS);
+        return text.lines().findFirst().orElse("?").strip();
+    }
+
+    // ---- cleanup ----
+
+    private void cleanUp() {
+        for (String id : containersToDelete) {
+            try {
+                new ProcessBuilder(runc.toString(), "--root", runcRoot.toString(), "delete", "--force", id)
+                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
+                        .waitFor(30, TimeUnit.SECONDS);
+            } catch (IOException | InterruptedException e) {
+                out.println("  cleanup: runc delete " + id + ": " + e.getMessage());
+            }
+        }
+        // a stage run that failed midway may have left a container's record and pins: poststop them
+        if (Files.isDirectory(work.resolve("run"))) {
+            try (Stream<Path> ids = Files.list(work.resolve("run"))) {
+                for (Path id : ids.toList()) {
+                    String name = id.getFileName().toString();
+                    hook(launchers.get(0), HookStage.POSTSTOP, state(name, "stopped", null, work), name);
+                }
+            } catch (IOException | InterruptedException | RuntimeException e) {
+                out.println("  cleanup: poststop of a leftover container: " + e.getMessage());
+            }
+        }
+        if (sleeper != null) {
+            sleeper.destroyForcibly();
+            try {
+                sleeper.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (cgroupDir != null) {
+            // the killed sleeper leaves the cgroup a moment after it is reaped
+            for (int i = 0; i < 50 && Files.isDirectory(cgroupDir); i++) {
+                try {
+                    Files.deleteIfExists(cgroupDir);
+                } catch (IOException e) {
+                    try {
+                        Thread.sleep(100);
+                    } catch (InterruptedException ie) {
+                        Thread.currentThread().interrupt();
+                        break;
+                    }
+                }
+            }
+            if (Files.isDirectory(cgroupDir)) {
+                out.println("  cleanup: cannot remove the scratch cgroup " + cgroupDir);
+            }
+        }
+        try {
+            Files.deleteIfExists(pinBase);
+        } catch (IOException e) {
+            out.println("  cleanup: " + pinBase + " is not empty: " + e.getMessage());
+        }
+        try (Stream<Path> s = Files.walk(work)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            out.println("  cleanup: " + work + ": " + e.getMessage());
+        }
+    }
+
+    private static String cpuModel() {
+        try {
+            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+                    .filter(l -> l.startsWith("model name"))
+                    .map(l -> l.substring(l.indexOf(':') + 1).strip())
+                    .findFirst().orElse("unknown cpu");
+        } catch (IOException e) {
+            return "unknown cpu";
+        }
+    }
+}
