@@ -1,5 +1,8 @@
 package dev.cgbpf.engine.backend;
 
+import java.net.InetAddress;
+import java.util.Set;
+
 /**
  * A cgroup-bpf implementation: the in-JVM engine or the host kernel. Both give the same answers,
  * errno for errno; the scenario runner drives either through this interface.
@@ -34,78 +37,49 @@ public interface Backend extends AutoCloseable {
     // ---- cgroups: paths are relative to the backend's cgroup root ("" is the root itself) ----
 
     /** mkdir(2) of a cgroup directory. */
-    default void mkdir(String path) throws BpfException {
-        throw unsupported("mkdir");
-    }
+    void mkdir(String path) throws BpfException;
 
     /** rmdir(2) of a cgroup directory. */
-    default void rmdir(String path) throws BpfException {
-        throw unsupported("rmdir");
-    }
+    void rmdir(String path) throws BpfException;
 
     /** BPF_PROG_ATTACH; {@code replace} is the program to replace with {@link AttachFlag#REPLACE}, or null. */
-    default void attach(String cgroup, LoadedProg prog, AttachType type, java.util.Set<AttachFlag> flags,
-                        LoadedProg replace) throws BpfException {
-        throw unsupported("attach");
-    }
+    void attach(String cgroup, LoadedProg prog, AttachType type, Set<AttachFlag> flags, LoadedProg replace) throws BpfException;
 
     /** BPF_PROG_DETACH; {@code prog} may be null. */
-    default void detach(String cgroup, AttachType type, LoadedProg prog) throws BpfException {
-        throw unsupported("detach");
-    }
+    void detach(String cgroup, AttachType type, LoadedProg prog) throws BpfException;
 
     /**
      * BPF_PROG_QUERY, attached or effective; {@code max} is the size of the id buffer, or -1 for one large
      * enough. ENOSPC is an answer ({@link QueryResult#errno()}), other errors throw.
      */
-    default QueryResult query(String cgroup, AttachType type, boolean effective, int max) throws BpfException {
-        throw unsupported("query");
-    }
+    QueryResult query(String cgroup, AttachType type, boolean effective, int max) throws BpfException;
 
     /** The cgroup storage of {@code map} that the program attached to (cgroup, type) sees. */
-    default byte[] storage(String cgroup, AttachType type, BpfMap map) throws BpfException {
-        throw unsupported("storage");
-    }
+    byte[] storage(String cgroup, AttachType type, BpfMap map) throws BpfException;
 
     // ---- probes: what a task in the cgroup experiences ----
 
     /** True when the access is allowed; a failure other than EPERM (no such driver) counts as allowed. */
-    default boolean device(String cgroup, Probe.DeviceAccess access) throws BpfException {
-        throw unsupported("device");
-    }
+    boolean device(String cgroup, Probe.DeviceAccess access) throws BpfException;
 
     /** socket(2); the cgroup_inet_sock_create programs may refuse (EPERM) or set fields. */
-    default Probe.SocketInfo socket(String cgroup, Probe.Family family, Probe.SockType type, int protocol)
-            throws BpfException {
-        throw unsupported("socket");
-    }
+    Probe.SocketInfo socket(String cgroup, Probe.Family family, Probe.SockType type, int protocol)
+            throws BpfException;
 
     /** A helper endpoint outside every scenario cgroup, on a loopback address. */
-    default void listen(java.net.InetAddress addr, int port, Probe.Proto proto) throws BpfException {
-        throw unsupported("listen");
-    }
+    void listen(InetAddress addr, int port, Probe.Proto proto) throws BpfException;
 
     /** socket(2) + bind(2) from the cgroup. */
-    default Probe.Bound bind(String cgroup, Probe.Family family, Probe.Proto proto, java.net.InetAddress addr,
-                             int port) throws BpfException {
-        throw unsupported("bind");
-    }
+    Probe.Bound bind(String cgroup, Probe.Family family, Probe.Proto proto, InetAddress addr, int port)
+            throws BpfException;
 
     /** socket(2) + connect(2) from the cgroup (TCP: to a listener; UDP: a connected datagram socket). */
-    default Probe.Connected connect(String cgroup, Probe.Family family, Probe.Proto proto,
-                                    java.net.InetAddress addr, int port) throws BpfException {
-        throw unsupported("connect");
-    }
+    Probe.Connected connect(String cgroup, Probe.Family family, Probe.Proto proto, InetAddress addr, int port)
+            throws BpfException;
 
     /** An unconnected UDP sendmsg(2) from the cgroup, optionally with a source address (IP_PKTINFO). */
-    default Probe.Delivered sendmsg(String cgroup, Probe.Family family, java.net.InetAddress addr, int port,
-                                    java.net.InetAddress src) throws BpfException {
-        throw unsupported("sendmsg");
-    }
-
-    private BpfException unsupported(String what) {
-        return new BpfException(Errno.EOPNOTSUPP, name() + " backend does not implement " + what + " yet");
-    }
+    Probe.Delivered sendmsg(String cgroup, Probe.Family family, InetAddress addr, int port, InetAddress src)
+            throws BpfException;
 
     /** Releases everything this backend made. */
     @Override

@@ -4,17 +4,23 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cgbpf.engine.EngineBackend;
+import dev.cgbpf.engine.backend.AttachFlag;
+import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.Backend;
 import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.engine.backend.BpfMap;
 import dev.cgbpf.engine.backend.LoadRequest;
 import dev.cgbpf.engine.backend.LoadedProg;
 import dev.cgbpf.engine.backend.MapSpec;
+import dev.cgbpf.engine.backend.Probe;
+import dev.cgbpf.engine.backend.QueryResult;
 import dev.cgbpf.engine.backend.TestRun;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -293,6 +299,68 @@ class ScenarioRunnerTest {
 
         @Override
         public byte[] nextKey(BpfMap map, byte[] key) {
+            throw new UnsupportedOperationException("not needed here");
+        }
+
+        @Override
+        public void mkdir(String path) {
+            throw new UnsupportedOperationException("not needed here");
+        }
+
+        @Override
+        public void rmdir(String path) {
+            throw new UnsupportedOperationException("not needed here");
+        }
+
+        @Override
+        public void attach(String cgroup, LoadedProg prog, AttachType type, Set<AttachFlag> flags, LoadedProg replace) {
+            throw new UnsupportedOperationException("not needed here");
+        }
+
+        @Override
+        public void detach(String cgroup, AttachType type, LoadedProg prog) {
+            throw new UnsupportedOperationException("not needed here");
+        }
+
+        @Override
+        public QueryResult query(String cgroup, AttachType type, boolean effective, int max) {
+            throw new UnsupportedOperationException("not needed here");
+        }
+
+        @Override
+        public byte[] storage(String cgroup, AttachType type, BpfMap map) {
+            throw new UnsupportedOperationException("not needed here");
+        }
+
+        @Override
+        public boolean device(String cgroup, Probe.DeviceAccess access) {
+            throw new UnsupportedOperationException("not needed here");
+        }
+
+        @Override
+        public Probe.SocketInfo socket(String cgroup, Probe.Family family, Probe.SockType type, int protocol) {
+            throw new UnsupportedOperationException("not needed here");
+        }
+
+        @Override
+        public void listen(InetAddress addr, int port, Probe.Proto proto) {
+            throw new UnsupportedOperationException("not needed here");
+        }
+
+        @Override
+        public Probe.Bound bind(String cgroup, Probe.Family family, Probe.Proto proto, InetAddress addr, int port) {
+            throw new UnsupportedOperationException("not needed here");
+        }
+
+        @Override
+        public Probe.Connected connect(String cgroup, Probe.Family family, Probe.Proto proto, InetAddress addr,
+                                       int port) {
+            throw new UnsupportedOperationException("not needed here");
+        }
+
+        @Override
+        public Probe.Delivered sendmsg(String cgroup, Probe.Family family, InetAddress addr, int port,
+                                       InetAddress src) {
             throw new UnsupportedOperationException("not needed here");
         }
 
