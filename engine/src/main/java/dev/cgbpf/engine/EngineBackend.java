@@ -18,6 +18,7 @@ import dev.cgbpf.engine.cgroup.Cgroup;
 import dev.cgbpf.engine.cgroup.CgroupProg;
 import dev.cgbpf.engine.cgroup.CgroupTree;
 import dev.cgbpf.engine.hooks.CgroupHelpers;
+import dev.cgbpf.engine.hooks.CgroupSkbTestRun;
 import dev.cgbpf.engine.hooks.DeviceCgroup;
 import dev.cgbpf.engine.hooks.HookFault;
 import dev.cgbpf.engine.hooks.HookRunner;
@@ -246,13 +247,15 @@ public final class EngineBackend implements Backend {
         if (!(loaded instanceof Prog prog) || fdObject(prog.fd) != prog) {
             throw new BpfException(Errno.EBADF, "program is not loaded in this engine");
         }
-        if (prog.type != ProgType.SOCKET_FILTER) {
-            // the kernel has no test_run for most cgroup types (ENOTSUPP); cgroup_skb it has, the engine not yet
-            throw new BpfException(Errno.ENOTSUPP, "test_run of " + prog.type.scenarioName()
-                    + " programs is not supported" + (prog.type == ProgType.CGROUP_SKB ? " by the engine yet" : ""));
+        if (prog.type != ProgType.SOCKET_FILTER && prog.type != ProgType.CGROUP_SKB) {
+            // the kernel has no test_run for the other cgroup types (ENOTSUPP)
+            throw new BpfException(Errno.ENOTSUPP, "test_run of " + prog.type.scenarioName() + " programs is not supported");
         }
         byte[] data = request.dataIn() == null ? new byte[0] : request.dataIn();
         checkSkbData(data);
+        if (prog.type == ProgType.CGROUP_SKB) {
+            return testRunCgroupSkb(prog, data, Math.max(1, request.repeat()));
+        }
         SkBuffContext ctx = new SkBuffContext(data);
         Machine machine = new Machine(space, BaseHelpers.TABLE, ctx);
         int repeat = Math.max(1, request.repeat());
@@ -267,6 +270,17 @@ public final class EngineBackend implements Backend {
         }
         long duration = (System.nanoTime() - start) / repeat;
         return new TestRun.Result(r0 & 0xffffffffL, ctx.dataOut(), duration);
+    }
+
+    /** bpf_prog_test_run_skb for a cgroup_skb program ({@link CgroupSkbTestRun}). */
+    private TestRun.Result testRunCgroupSkb(Prog prog, byte[] frame, int repeat) throws BpfException {
+        long start = System.nanoTime();
+        try {
+            CgroupSkbTestRun.Result r = new CgroupSkbTestRun(executor(), tree.root()).run(prog, frame, repeat);
+            return new TestRun.Result(r.retval(), r.dataOut(), (System.nanoTime() - start) / repeat);
+        } catch (HookFault f) {
+            throw new BpfException(Errno.EFAULT, f.getMessage());
+        }
     }
 
     /** The packet checks of bpf_prog_test_run_skb, as the running kernel answers them. */

@@ -12,6 +12,16 @@ public final class CgRunCtx {
         this.retval = retval;
     }
 
+    /**
+     * The run context of BPF_PROG_TEST_RUN (bpf_test_run): a slot of the program alone, attached
+     * to no cgroup (its owner is null), retval 0.
+     */
+    public static CgRunCtx testRun(CgroupProg prog) {
+        CgRunCtx ctx = new CgRunCtx(0);
+        ctx.enter(new ProgArrayItem(prog, null));
+        return ctx;
+    }
+
     public int retval() {
         return retval;
     }

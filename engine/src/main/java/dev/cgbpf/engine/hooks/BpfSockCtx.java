@@ -83,23 +83,15 @@ public final class BpfSockCtx extends UapiCtx {
         put(PROTOCOL, 4, sock.protocol());
         put(MARK, 4, sock.mark);
         put(PRIORITY, 4, sock.priority);
-        if (sock.rcvSaddr != null) {
-            byte[] v4 = sock.rcvSaddr.v4();
-            if (!sock.v6()) {
-                putBytes(SRC_IP4, v4);
-            } else {
-                putBytes(SRC_IP6, sock.rcvSaddr.ip());
-            }
-        }
+        // convert_ctx_access reads skc_rcv_saddr / skc_daddr and their v6 copies whatever the family
+        putBytes(SRC_IP4, sock.skcRcvSaddr());
+        putBytes(SRC_IP6, sock.skcV6RcvSaddr());
         put(SRC_PORT, 4, sock.num);
         if (sock.peer != null) {
             put(DST_PORT, 2, Short.reverseBytes((short) sock.dport) & 0xffff);
-            if (!sock.v6()) {
-                putBytes(DST_IP4, sock.peer.ip());
-            } else {
-                putBytes(DST_IP6, sock.peer.ip());
-            }
         }
+        putBytes(DST_IP4, sock.skcDaddr());
+        putBytes(DST_IP6, sock.skcV6Daddr());
         put(STATE, 4, sock.state);
         put(RX_QUEUE_MAPPING, 4, -1);
     }
@@ -149,6 +141,18 @@ public final class BpfSockCtx extends UapiCtx {
                     || attachType == AttachType.CGROUP_INET6_POST_BIND) && !write;
         }
         return !write;
+    }
+
+    /**
+     * rx_queue_mapping of a socket without one: the kernel's conversion loads NO_QUEUE_MAPPING as
+     * a 64-bit -1 (BPF_MOV64_IMM), so a 4-byte read gives all 64 bits set (observed: 0xffffffffffffffff).
+     */
+    @Override
+    protected long read(int off, int size) {
+        if (off == RX_QUEUE_MAPPING && size == 4 && get(off, 4) == 0xffffffffL) {
+            return -1L;
+        }
+        return get(off, size);
     }
 
     /** Only bound_dev_if, mark and priority are writable, and they are the socket's own fields. */

@@ -12,7 +12,8 @@ import java.util.List;
  * <p>Access (sock_ops_is_valid_access): writes only to reply (offset 4) and sk_txhash, 4 bytes;
  * reads of 4 bytes, except bytes_received, bytes_acked, sk, skb_data, skb_data_end and
  * skb_hwtstamp (8 bytes) and skb_tcp_flags (narrow). sk points to the full socket; without a
- * packet skb_data and skb_data_end read 0.
+ * packet skb_data and skb_data_end read 0. Of the tcp_sock statistics (snd_cwnd, srtt_us,
+ * rcv_nxt, ...) only packets_out is kept; the others read 0 (see docs/fidelity.md).
  */
 final class BpfSockOpsCtx extends UapiCtx {
     static final int SIZE = 224;
@@ -37,29 +38,50 @@ final class BpfSockOpsCtx extends UapiCtx {
     static final int SKB_TCP_FLAGS = 212;
     static final int SKB_HWTSTAMP = 216;
 
+    static final int PACKETS_OUT = 128;
+    static final int SKB_LEN = 208;
+
     private final Region sockRegion;
+    /** The segment TCP is handling (from its TCP header on), null when the callback has none. */
+    private final Region skbRegion;
 
     BpfSockOpsCtx(int op, int[] args, InetSock sock) {
+        this(op, args, sock, 0, null);
+    }
+
+    /**
+     * One callback. Addresses as convert_ctx_access reads them (an IPv6 connection's local_ip4 is
+     * 127.0.0.6), remote_port in network order in the upper 16 bits, local_port in host order.
+     *
+     * @param packetsOut tp->packets_out (1 once the SYN is queued)
+     * @param segment    the skb's bytes from the TCP header on (the SYN-ACK at
+     *                   ACTIVE_ESTABLISHED_CB), or null: then skb_data and skb_data_end read 0
+     */
+    BpfSockOpsCtx(int op, int[] args, InetSock sock, int packetsOut, byte[] segment) {
         super(SIZE);
         if (args.length > 4) {
             throw new IllegalArgumentException("sock_ops takes at most 4 args, got " + args.length);
         }
         this.sockRegion = Region.ctx(AddressSpace.SOCK_SLOT, BpfSockCtx.pointerView(sock, BpfSockCtx.View.SOCKET));
+        this.skbRegion = segment == null ? null : Region.packet(AddressSpace.PACKET_SLOT, segment.clone(), false);
         put(OP, 4, op);
         for (int i = 0; i < args.length; i++) {
             put(ARGS + 4 * i, 4, args[i]);
         }
         put(FAMILY, 4, sock.family());
-        if (sock.rcvSaddr != null) {
-            putBytes(sock.v6() ? LOCAL_IP6 : LOCAL_IP4, sock.rcvSaddr.ip());
-        }
-        if (sock.peer != null) {
-            putBytes(sock.v6() ? REMOTE_IP6 : REMOTE_IP4, sock.peer.ip());
-            put(REMOTE_PORT, 2, Short.reverseBytes((short) sock.dport) & 0xffff);
-        }
+        putBytes(LOCAL_IP4, sock.skcRcvSaddr());
+        putBytes(REMOTE_IP4, sock.skcDaddr());
+        putBytes(LOCAL_IP6, sock.skcV6RcvSaddr());
+        putBytes(REMOTE_IP6, sock.skcV6Daddr());
+        put(REMOTE_PORT, 4, (Short.reverseBytes((short) sock.dport) & 0xffffL) << 16);
         put(LOCAL_PORT, 4, sock.num);
         put(IS_FULLSOCK, 4, 1);
         put(STATE, 4, sock.state);
+        put(PACKETS_OUT, 4, packetsOut);
+        if (segment != null) {
+            put(SKB_LEN, 4, segment.length);
+            put(SKB_TCP_FLAGS, 4, segment.length > 13 ? segment[13] & 0xff : 0);
+        }
     }
 
     @Override
@@ -85,14 +107,15 @@ final class BpfSockOpsCtx extends UapiCtx {
     protected long read(int off, int size) {
         return switch (off) {
             case SK -> sockRegion.base();
-            case SKB_DATA, SKB_DATA_END -> 0;
+            case SKB_DATA -> skbRegion == null ? 0 : skbRegion.base();
+            case SKB_DATA_END -> skbRegion == null ? 0 : skbRegion.base() + skbRegion.length();
             default -> get(off, size);
         };
     }
 
     @Override
     public List<Region> regions() {
-        return List.of(sockRegion);
+        return skbRegion == null ? List.of(sockRegion) : List.of(sockRegion, skbRegion);
     }
 
     int reply() {

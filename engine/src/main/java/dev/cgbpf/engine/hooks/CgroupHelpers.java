@@ -17,6 +17,7 @@ import dev.cgbpf.engine.maps.CgroupStorageMap;
  * call is the verifier's question; a call to one the engine lacks faults at run time.
  */
 public final class CgroupHelpers {
+    public static final int SKB_LOAD_BYTES = 26;
     public static final int BIND = 64;
     public static final int GET_CURRENT_CGROUP_ID = 80;
     public static final int GET_LOCAL_STORAGE = 81;
@@ -34,6 +35,11 @@ public final class CgroupHelpers {
             .add(SET_RETVAL, CgroupHelpers::setRetval)
             .build();
 
+    private static final HelperTable SKB = HelperTable.builder()
+            .addAll(CGROUP)
+            .add(SKB_LOAD_BYTES, CgroupHelpers::skbLoadBytes)
+            .build();
+
     private static final HelperTable CONNECT = HelperTable.builder()
             .addAll(CGROUP)
             .add(BIND, CgroupHelpers::bind)
@@ -44,7 +50,8 @@ public final class CgroupHelpers {
         return switch (type) {
             case CGROUP_SOCK_ADDR -> expectedAttach == AttachType.CGROUP_INET4_CONNECT
                     || expectedAttach == AttachType.CGROUP_INET6_CONNECT ? CONNECT : CGROUP;
-            case CGROUP_DEVICE, CGROUP_SOCK, CGROUP_SKB, SOCK_OPS -> CGROUP;
+            case CGROUP_SKB -> SKB;
+            case CGROUP_DEVICE, CGROUP_SOCK, SOCK_OPS -> CGROUP;
             case LIRC_MODE2 -> LircDevice.HELPERS;
             default -> BaseHelpers.TABLE;
         };
@@ -64,11 +71,36 @@ public final class CgroupHelpers {
             throw new Fault("bpf_get_local_storage flags must be 0, got " + flags);
         }
         ProgArrayItem item = env.runCtx().item();
+        if (item.owner() == null) {
+            throw new Fault("bpf_get_local_storage in BPF_PROG_TEST_RUN: the engine does not model the"
+                    + " run's temporary cgroup storage");
+        }
         long address = storage.storageAddress(item.owner().id(), env.attachType());
         if (address == 0) {
             throw new Fault("no cgroup storage of map '" + storage.spec().name() + "' for " + item.owner());
         }
         return address;
+    }
+
+    /**
+     * long bpf_skb_load_bytes(skb, offset, to, len): copies packet bytes from the network header
+     * on; an offset or length outside the packet is -EFAULT with {@code to} zeroed, as the kernel does.
+     */
+    static long skbLoadBytes(Machine m, long skb, long offset, long to, long len, long r5) {
+        if (!(m.ctx() instanceof CgroupSkbCtx ctx)) {
+            throw new Fault("bpf_skb_load_bytes needs the __sk_buff context");
+        }
+        int n = (int) len;
+        if (n <= 0) {
+            throw new Fault("bpf_skb_load_bytes: len " + len + " is not a positive size");
+        }
+        byte[] data = ctx.packetBytes();
+        int off = (int) offset;
+        boolean inside = offset >= 0 && offset <= 0xffff && off + n <= data.length;
+        for (int i = 0; i < n; i++) {
+            m.store(to + i, 1, inside ? data[off + i] & 0xff : 0);
+        }
+        return inside ? 0 : -14;
     }
 
     /** long bpf_set_retval(int retval): the value the hook will return unless a later program changes it. */

@@ -47,32 +47,48 @@ final class CgroupSkbCtx extends UapiCtx {
     static final int HWTSTAMP = 184;
     static final int LOOPBACK_IFINDEX = 1;
 
+    static final int HASH = 68;
+    static final int GSO_SEGS = 164;
+
     private final Region packet;
     private final Region sockRegion;
 
-    CgroupSkbCtx(byte[] ipPacket, InetSock sock, boolean ingress) {
+    /**
+     * The context of one packet at a hook. The address and port fields come from the socket as
+     * convert_ctx_access reads them: local_ip4/remote_ip4 from skc_rcv_saddr/skc_daddr (a v6
+     * socket's may read 127.0.0.6), the *_ip6 fields from the v6 copies (v4-mapped for an IPv4
+     * socket), local_port in host order, remote_port in network order in the UPPER 16 bits (the
+     * kernel shifts skc_dport left by 16 on little-endian machines).
+     */
+    CgroupSkbCtx(SkBuff skb, InetSock sock) {
         super(SIZE);
-        this.packet = Region.packet(AddressSpace.PACKET_SLOT, ipPacket.clone(), false);
+        this.packet = Region.packet(AddressSpace.PACKET_SLOT, skb.network().clone(), false);
         this.sockRegion = Region.ctx(AddressSpace.SOCK_SLOT, BpfSockCtx.pointerView(sock, BpfSockCtx.View.SOCK_COMMON));
-        boolean v6 = ipPacket.length > 0 && (ipPacket[0] & 0xf0) == 0x60;
-        put(LEN, 4, ipPacket.length);
-        put(PROTOCOL, 4, Short.reverseBytes((short) (v6 ? 0x86dd : 0x0800)) & 0xffff);
-        if (!ingress) {
-            put(MARK, 4, sock.mark);
-            put(PRIORITY, 4, sock.priority);
-        } else {
-            put(INGRESS_IFINDEX, 4, LOOPBACK_IFINDEX);
+        int version = skb.ipVersion();
+        put(LEN, 4, skb.network().length);
+        put(PKT_TYPE, 4, skb.pktType());
+        put(MARK, 4, skb.mark());
+        put(PRIORITY, 4, skb.priority());
+        if (version == 4 || version == 6) {
+            put(PROTOCOL, 4, Short.reverseBytes((short) (version == 6 ? 0x86dd : 0x0800)) & 0xffff);
         }
+        put(INGRESS_IFINDEX, 4, skb.ingressIfindex());
         put(IFINDEX, 4, LOOPBACK_IFINDEX);
+        put(HASH, 4, skb.hash());
+        put(GSO_SEGS, 4, skb.gsoSegs());
+        put(TSTAMP, 8, skb.tstamp());
         put(FAMILY, 4, sock.family());
-        if (sock.rcvSaddr != null) {
-            putBytes(sock.v6() ? LOCAL_IP6 : LOCAL_IP4, sock.rcvSaddr.ip());
-        }
-        if (sock.peer != null) {
-            putBytes(sock.v6() ? REMOTE_IP6 : REMOTE_IP4, sock.peer.ip());
-            put(REMOTE_PORT, 2, Short.reverseBytes((short) sock.dport) & 0xffff);
-        }
+        putBytes(LOCAL_IP4, sock.skcRcvSaddr());
+        putBytes(REMOTE_IP4, sock.skcDaddr());
+        putBytes(LOCAL_IP6, sock.skcV6RcvSaddr());
+        putBytes(REMOTE_IP6, sock.skcV6Daddr());
+        put(REMOTE_PORT, 4, (Short.reverseBytes((short) sock.dport) & 0xffffL) << 16);
         put(LOCAL_PORT, 4, sock.num);
+    }
+
+    /** The protocol field for a test-run frame: skb->protocol as eth_type_trans set it (little-endian u32 of a __be16). */
+    void protocol(int networkOrderEtherType) {
+        put(PROTOCOL, 4, networkOrderEtherType);
     }
 
     @Override
@@ -120,6 +136,11 @@ final class CgroupSkbCtx extends UapiCtx {
     @Override
     public List<Region> regions() {
         return List.of(packet, sockRegion);
+    }
+
+    /** The packet from its network header on (read-only for cgroup_skb programs). */
+    byte[] packetBytes() {
+        return packet.bytes();
     }
 
     long mark() {

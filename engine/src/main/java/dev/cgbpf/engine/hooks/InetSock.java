@@ -18,9 +18,14 @@ final class InetSock {
     /** TCP_CLOSE: every fresh inet socket, stream or not, starts in it (sock_init_data). */
     static final int TCP_CLOSE = 7;
     static final int TCP_ESTABLISHED = 1;
+    static final int TCP_SYN_SENT = 2;
     static final int TCP_LISTEN = 10;
 
+    /** LOOPBACK4_IPV6: what tcp_v6_connect puts in inet_rcv_saddr of an IPv6 connection. */
+    static final byte[] LOOPBACK4_IPV6 = {127, 0, 0, 6};
+
     private final boolean v6;
+    private final int family;
     private final int type;
     private final int protocol;
     int boundDevIf;
@@ -34,9 +39,27 @@ final class InetSock {
     /** The connected peer, null while unconnected. */
     SockAddr peer;
     int dport;
+    /**
+     * inet_rcv_saddr of an AF_INET6 socket connected to an IPv6 peer: tcp_v6_connect sets it to
+     * {@link #LOOPBACK4_IPV6} (observed: __sk_buff.local_ip4 and bpf_sock_ops.local_ip4 read
+     * 127.0.0.6); null otherwise.
+     */
+    byte[] inetRcvSaddr4;
+    /**
+     * Whether setting the IPv4 addresses also sets their v4-mapped IPv6 copies (sk_rcv_saddr_set /
+     * sk_daddr_set do; the fake socket of BPF_PROG_TEST_RUN is written directly and has none).
+     */
+    boolean mirrorsV4;
 
     InetSock(boolean v6, int type, int protocol) {
-        this.v6 = v6;
+        this(v6 ? AF_INET6 : AF_INET, type, protocol);
+        this.mirrorsV4 = true;
+    }
+
+    /** A socket of any family, AF_UNSPEC (0) included (the fake socket of a test run on a non-IP frame). */
+    InetSock(int family, int type, int protocol) {
+        this.v6 = family == AF_INET6;
+        this.family = family;
         this.type = type;
         this.protocol = protocol;
     }
@@ -67,7 +90,47 @@ final class InetSock {
     }
 
     int family() {
-        return v6 ? AF_INET6 : AF_INET;
+        return family;
+    }
+
+    /** skc_rcv_saddr as convert_ctx_access reads it for the *_ip4 fields: 4 bytes, zeros when unset. */
+    byte[] skcRcvSaddr() {
+        if (!v6) {
+            return rcvSaddr == null ? new byte[4] : rcvSaddr.ip();
+        }
+        if (rcvSaddr != null && rcvSaddr.isV4Mapped()) {
+            return rcvSaddr.v4();
+        }
+        return inetRcvSaddr4 == null ? new byte[4] : inetRcvSaddr4.clone();
+    }
+
+    /** skc_daddr: 4 bytes, zeros when unset (an IPv6 peer leaves it unset). */
+    byte[] skcDaddr() {
+        if (peer == null) {
+            return new byte[4];
+        }
+        byte[] v4 = peer.v4();
+        return v4 == null ? new byte[4] : v4;
+    }
+
+    /** skc_v6_rcv_saddr: 16 bytes; a set IPv4 address of an AF_INET socket shows v4-mapped. */
+    byte[] skcV6RcvSaddr() {
+        return v6Copy(rcvSaddr);
+    }
+
+    /** skc_v6_daddr: 16 bytes, as {@link #skcV6RcvSaddr}. */
+    byte[] skcV6Daddr() {
+        return v6Copy(peer);
+    }
+
+    private byte[] v6Copy(SockAddr a) {
+        if (a == null) {
+            return new byte[16];
+        }
+        if (a.isV6()) {
+            return a.ip();
+        }
+        return mirrorsV4 && !a.isAny() ? SockAddr.mapped(a.ip()) : new byte[16];
     }
 
     int type() {

@@ -7,19 +7,27 @@ import dev.cgbpf.engine.cgroup.Cgroup;
 import java.util.Arrays;
 
 /**
- * The cgroup_skb hooks (__cgroup_bpf_run_filter_skb) at library level: an IP packet that a
- * socket of the cgroup sends (egress) or receives (ingress) runs the effective array. The socket
- * is made up from the packet's addresses and ports (TCP or UDP), local side first as the socket
- * sees it.
+ * The cgroup_skb hooks (__cgroup_bpf_run_filter_skb): an IP packet that a socket of the cgroup
+ * sends (egress) or receives (ingress) runs the effective array. The socket layer passes its
+ * probes' packets here ({@link TcpConnection}, UDP sendmsg); at library level the socket is made
+ * up from the packet's addresses and ports (TCP or UDP), local side first as the socket sees it.
  *
  * <p>Verdicts as the kernel computes them: ingress passes when the array's retval is 0. Egress
- * takes R0 bit 0 as the verdict and bit 1 as congestion notification (BPF_RET_SET_CN): passed
- * with CN is NET_XMIT_CN, refused with CN NET_XMIT_DROP; a positive retval (bpf_set_retval) is
- * turned into -EFAULT.
+ * takes R0 bit 0 as the verdict and bit 1, OR-ed over the array, as congestion notification
+ * (BPF_RET_SET_CN): passed with CN is NET_XMIT_CN, refused with CN NET_XMIT_DROP; a positive
+ * retval (bpf_set_retval) is turned into -EFAULT.
  */
 public final class SkbHooks {
     /** What a packet's trip through the hook came to. */
     public record Verdict(boolean pass, boolean congestion, int retval) {
+        /**
+         * What a UDP sendmsg(2) returns for a packet this verdict dropped: NET_XMIT_DROP (refused
+         * with congestion) becomes -ENOBUFS in ip_send_skb, which udp_send_skb swallows (0: the
+         * send "succeeds", the datagram is gone); otherwise the array's -errno (-EPERM).
+         */
+        int sendError() {
+            return congestion ? 0 : retval;
+        }
     }
 
     private final HookRunner runner;
@@ -28,20 +36,33 @@ public final class SkbHooks {
         this.runner = runner;
     }
 
+    /** An IP packet for a socket of the cgroup, the socket made up from the packet (library level). */
     public Verdict ingress(Cgroup cgroup, byte[] ipPacket) {
-        InetSock sk = socketOf(ipPacket, true);
+        return ingress(cgroup, socketOf(ipPacket, true), SkBuff.ingress(ipPacket, 0, 0));
+    }
+
+    /** An IP packet from a socket of the cgroup, the socket made up from the packet (library level). */
+    public Verdict egress(Cgroup cgroup, byte[] ipPacket) {
+        InetSock sk = socketOf(ipPacket, false);
+        return egress(cgroup, sk, SkBuff.egress(ipPacket, sk, 0, false));
+    }
+
+    /** sk_filter_trim_cap's cgroup hook: the packet reaches {@code sk} only when the array's retval is 0. */
+    Verdict ingress(Cgroup cgroup, InetSock sk, SkBuff skb) {
         AttachType at = AttachType.CGROUP_INET_INGRESS;
-        BpfProgArray.RunResult r = runner.run(cgroup, at, new CgroupSkbCtx(ipPacket, sk, true),
-                new HookEnv(cgroup, at, sk, null), false);
+        BpfProgArray.RunResult r = runner.run(cgroup, at, new CgroupSkbCtx(skb, sk), new HookEnv(cgroup, at, sk, null), false);
         int ret = fixup(r.retval());
         return new Verdict(ret == 0, false, ret);
     }
 
-    public Verdict egress(Cgroup cgroup, byte[] ipPacket) {
-        InetSock sk = socketOf(ipPacket, false);
+    /**
+     * ip_finish_output / ip6_finish_output's cgroup hook. {@link Verdict#pass()} is whether the
+     * packet goes on (NET_XMIT_SUCCESS or NET_XMIT_CN); a refused one is dropped, and what the
+     * sender hears depends on the congestion bit: see {@link Verdict#sendError()}.
+     */
+    Verdict egress(Cgroup cgroup, InetSock sk, SkBuff skb) {
         AttachType at = AttachType.CGROUP_INET_EGRESS;
-        BpfProgArray.RunResult r = runner.run(cgroup, at, new CgroupSkbCtx(ipPacket, sk, false),
-                new HookEnv(cgroup, at, sk, null), true);
+        BpfProgArray.RunResult r = runner.run(cgroup, at, new CgroupSkbCtx(skb, sk), new HookEnv(cgroup, at, sk, null), true);
         int ret = fixup(r.retval());
         return new Verdict(ret == 0, (r.retFlags() & 1) != 0, ret);
     }

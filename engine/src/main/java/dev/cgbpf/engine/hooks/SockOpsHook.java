@@ -21,6 +21,13 @@ public final class SockOpsHook {
         }
     }
 
+    /** BPF_SOCK_OPS_* ops that an active open calls. */
+    static final int TIMEOUT_INIT = 1;
+    static final int RWND_INIT = 2;
+    static final int TCP_CONNECT_CB = 3;
+    static final int ACTIVE_ESTABLISHED_CB = 4;
+    static final int NEEDS_ECN = 6;
+
     private final HookRunner runner;
 
     public SockOpsHook(HookRunner runner) {
@@ -37,7 +44,15 @@ public final class SockOpsHook {
         sk.peer = SockAddr.of(remote, v6);
         sk.dport = remotePort;
         sk.state = InetSock.TCP_ESTABLISHED;
-        BpfSockOpsCtx ctx = new BpfSockOpsCtx(op, args, sk);
+        return run(cgroup, sk, new BpfSockOpsCtx(op, args, sk));
+    }
+
+    /** tcp_call_bpf on a socket of the engine's socket layer, without args. */
+    Result call(Cgroup cgroup, InetSock sk, int op, int packetsOut, byte[] segment) {
+        return run(cgroup, sk, new BpfSockOpsCtx(op, new int[0], sk, packetsOut, segment));
+    }
+
+    private Result run(Cgroup cgroup, InetSock sk, BpfSockOpsCtx ctx) {
         AttachType at = AttachType.CGROUP_SOCK_OPS;
         BpfProgArray.RunResult r = runner.run(cgroup, at, ctx, new HookEnv(cgroup, at, sk, null), false);
         return new Result(r.retval(), ctx.reply());

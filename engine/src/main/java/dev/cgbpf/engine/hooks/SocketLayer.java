@@ -9,6 +9,7 @@ import dev.cgbpf.engine.cgroup.Cgroup;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -37,18 +38,40 @@ import java.util.List;
  *     local (v4-mapped included) is EINVAL before any program runs.</li>
  * </ul>
  *
+ * <p>Packets: a TCP connect's handshake and close run the socket's cgroup_skb and sock_ops
+ * programs ({@link TcpConnection}); a UDP sendmsg's datagram runs its egress programs, whose
+ * refusal is EPERM (or, with congestion notification, a datagram that silently never arrives).
+ *
  * <p>Where the emulated host differs from a real one: it has no interface but lo, so an address a
  * program rewrites to that a real host owns (its eth0 address) is not local here; a TCP connect
  * leaving the host is ETIMEDOUT and a UDP connect ENETUNREACH; ephemeral ports are the lowest
  * free ones, not random.
  */
 public final class SocketLayer {
+    /** How long the probes wait for a handshake or a datagram, as the kernel backend does. */
+    static final int PROBE_TIMEOUT_MS = 2000;
+
     private final HookRunner runner;
+    private final SkbHooks skb;
+    private final SockOpsHook sockOps;
     private final InetHashinfo hash = new InetHashinfo();
     private final List<InetSock> listeners = new ArrayList<>();
+    /** The kernel's random numbers (ISNs, IP ids, flow labels, hashes): pseudo-random, the same every run. */
+    private long randomState = 0x6367_6270_665f_6832L;
+    private int datagrams;
 
     public SocketLayer(HookRunner runner) {
         this.runner = runner;
+        this.skb = new SkbHooks(runner);
+        this.sockOps = new SockOpsHook(runner);
+    }
+
+    /** splitmix64, for the values the kernel draws at random. */
+    private synchronized int random() {
+        long z = (randomState += 0x9e37_79b9_7f4a_7c15L);
+        z = (z ^ (z >>> 30)) * 0xbf58_476d_1ce4_e5b9L;
+        z = (z ^ (z >>> 27)) * 0x94d0_49bb_1331_11ebL;
+        return (int) (z ^ (z >>> 31));
     }
 
     // ---------------------------------------------------------------- socket(2)
@@ -257,21 +280,60 @@ public final class SocketLayer {
                 int err = proto == Probe.Proto.TCP ? -Errnos.ETIMEDOUT : -Errnos.ENETUNREACH;
                 throw Errnos.fail(err, "connect to " + dest + ": the engine's host has only loopback");
             }
-            if (proto == Probe.Proto.TCP) {
-                if (dport == 0 || hash.lookup(InetSock.IPPROTO_TCP, dest, dport) == null) {
-                    throw Errnos.fail(-Errnos.ECONNREFUSED, "nothing listens on " + dest + " port " + dport);
+            if (proto == Probe.Proto.UDP) {
+                if (dport == 0) {
+                    // connect(2) succeeds, getpeername(2) then has no peer
+                    throw Errnos.fail(-Errnos.ENOTCONN, "udp socket connected to port 0 has no peer");
                 }
-            } else if (dport == 0) {
-                // connect(2) succeeds, getpeername(2) then has no peer
-                throw Errnos.fail(-Errnos.ENOTCONN, "udp socket connected to port 0 has no peer");
+                // a UDP connect(2) sends no packet
+                return new Probe.Connected(dest.toInet(), dport, localAddress(sk, v4 != null).toInet());
             }
-            SockAddr localAddr = sk.rcvSaddr != null && !sk.rcvSaddr.isAny()
-                    && !(sk.rcvSaddr.isV4Mapped() && InetAddrType.v4Any(sk.rcvSaddr.v4()))
-                    ? sk.rcvSaddr : routeSource(sk, v4 != null);
-            return new Probe.Connected(dest.toInet(), dport, localAddr.toInet());
+            return tcpConnect(cgroup, sk, dest, dport, v4 != null);
         } finally {
             hash.unhash(sk);
         }
+    }
+
+    /** The local address after connect: what bpf_bind chose, else the loopback route's source. */
+    private static SockAddr localAddress(InetSock sk, boolean v4) {
+        return sk.rcvSaddr != null && !sk.rcvSaddr.isAny()
+                && !(sk.rcvSaddr.isV4Mapped() && InetAddrType.v4Any(sk.rcvSaddr.v4()))
+                ? sk.rcvSaddr : routeSource(sk, v4);
+    }
+
+    /**
+     * tcp_v4_connect / tcp_v6_connect to a loopback destination: the source address and an
+     * ephemeral port (inet_hash_connect) unless bpf_bind gave them, then the handshake with the
+     * socket's cgroup_skb and sock_ops programs ({@link TcpConnection}); a TCP listener answers, any
+     * other port a RST (ECONNREFUSED); no answer let through within the probe's 2 s is ETIMEDOUT.
+     */
+    private Probe.Connected tcpConnect(Cgroup cgroup, InetSock sk, SockAddr dest, int dport, boolean v4)
+            throws BpfException {
+        sk.rcvSaddr = localAddress(sk, v4);
+        if (sk.num == 0) {
+            int err = hash.getPort(sk, 0);
+            if (err != 0) {
+                throw Errnos.fail(err, "no ephemeral port left for a connect to " + dest);
+            }
+        }
+        sk.peer = dest;
+        sk.dport = dport;
+        if (!v4 && sk.v6()) {
+            sk.inetRcvSaddr4 = InetSock.LOOPBACK4_IPV6;
+        }
+        boolean listening = dport != 0 && hash.lookup(InetSock.IPPROTO_TCP, dest, dport) != null;
+        TcpConnection c = new TcpConnection(skb, sockOps, cgroup, sk, listening, this::random);
+        switch (c.connect()) {
+            case REFUSED -> throw Errnos.fail(-Errnos.ECONNREFUSED, "nothing listens on " + dest + " port " + dport);
+            case TIMED_OUT -> throw Errnos.fail(-Errnos.ETIMEDOUT, "no handshake with " + dest + " port " + dport
+                    + " within " + PROBE_TIMEOUT_MS + " ms: the cgroup's skb programs dropped it");
+            case ESTABLISHED -> {
+                // the answer is read before the probe closes the socket
+            }
+        }
+        Probe.Connected answer = new Probe.Connected(dest.toInet(), dport, sk.rcvSaddr.toInet());
+        c.close();
+        return answer;
     }
 
     /** The source the loopback route gives: 127.0.0.1 (v4-mapped on an inet6 socket) or ::1. */
@@ -294,6 +356,12 @@ public final class SocketLayer {
         checkPort(port);
         InetSock sk = create(cgroup, family, Probe.SockType.DGRAM, 0);
         try {
+            // inet_send_prepare: an unbound socket takes an ephemeral port before udp_sendmsg runs
+            sk.rcvSaddr = new SockAddr(sk.v6() ? SockAddr.V6_ANY : SockAddr.V4_ANY);
+            int err = hash.getPort(sk, 0);
+            if (err != 0) {
+                throw Errnos.fail(err, "no ephemeral port left for a datagram");
+            }
             SockAddr dest = SockAddr.of(addr, sk.v6());
             SockAddr from = src == null ? null : SockAddr.of(src, sk.v6());
             if (!sk.v6()) {
@@ -340,7 +408,7 @@ public final class SocketLayer {
         if (InetAddrType.v4Any(s)) {
             s = SockAddr.V4_LOOPBACK;
         }
-        return deliver(new SockAddr(d), dport, new SockAddr(s));
+        return transmit(cgroup, sk, new SockAddr(d), dport, new SockAddr(s));
     }
 
     private Probe.Delivered sendV6(Cgroup cgroup, InetSock sk, SockAddr dest, int port, SockAddr from)
@@ -369,7 +437,49 @@ public final class SocketLayer {
         if (s.isAny()) {
             s = new SockAddr(SockAddr.V6_LOOPBACK);
         }
-        return deliver(d, dport, s);
+        return transmit(cgroup, sk, d, dport, s);
+    }
+
+    /**
+     * ip_finish_output / ip6_finish_output: a datagram for a loopback destination passes the
+     * egress programs of the sender's cgroup, then reaches the listener (which lives outside every
+     * scenario cgroup: no ingress program runs). A refusal is the array's errno (EPERM), except
+     * with the congestion bit (R0 2): NET_XMIT_DROP is -ENOBUFS, which udp_send_skb turns into a
+     * successful send of a datagram that never arrives (the probe's ETIMEDOUT).
+     */
+    private Probe.Delivered transmit(Cgroup cgroup, InetSock sk, SockAddr dest, int port, SockAddr src)
+            throws BpfException {
+        byte[] v4 = dest.v4();
+        boolean local = v4 != null ? InetAddrType.v4Loopback(v4) : InetAddrType.v6Loopback(dest.ip());
+        if (local) {
+            SockAddr wireSrc = v4 != null ? new SockAddr(src.v4()) : src;
+            SockAddr wireDst = v4 != null ? new SockAddr(v4) : dest;
+            byte[] udp = LoopbackPacket.udp(wireSrc, wireDst, sk.num, port, payload());
+            int flowLabel = random() & 0xfffff;
+            byte[] packet = LoopbackPacket.ip(wireSrc, wireDst, InetSock.IPPROTO_UDP, random() & 0xffff,
+                    flowLabel == 0 ? 1 : flowLabel, udp);
+            // over IPv6 the skb hash comes from the flow label; over IPv4 an unconnected UDP socket has none
+            int hash = wireDst.isV6() ? random() | 1 : 0;
+            SkbHooks.Verdict v = skb.egress(cgroup, sk, SkBuff.egress(packet, sk, hash, false));
+            if (!v.pass()) {
+                if (v.sendError() != 0) {
+                    throw Errnos.fail(v.sendError(), "sendmsg: the cgroup_inet_egress programs of " + cgroup
+                            + " dropped the datagram");
+                }
+                throw Errnos.fail(-Errnos.ETIMEDOUT, "the cgroup_inet_egress programs of " + cgroup
+                        + " dropped the datagram with congestion notification: sendmsg returned 0, nothing arrived");
+            }
+        }
+        return deliver(dest, port, src);
+    }
+
+    /**
+     * The probe's payload: like the kernel backend's, "cgbpf-" + a 16-digit hex nonce + "-" + a
+     * sequence number, so that programs see datagrams of the same length.
+     */
+    private synchronized byte[] payload() {
+        String nonce = String.format("%08x%08x", random(), random());
+        return ("cgbpf-" + nonce + "-" + (++datagrams)).getBytes(StandardCharsets.US_ASCII);
     }
 
     /** The datagram reaches the UDP socket bound to its destination, if it stays on this host. */

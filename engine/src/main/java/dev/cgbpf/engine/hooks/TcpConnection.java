@@ -1,0 +1,233 @@
+package dev.cgbpf.engine.hooks;
+
+import dev.cgbpf.engine.cgroup.Cgroup;
+
+import java.util.Arrays;
+import java.util.function.IntSupplier;
+
+/**
+ * The active open of a TCP connect probe over loopback, as the cgroup_skb and sock_ops programs
+ * of the connecting socket's cgroup see it. The listener lives outside every scenario cgroup, so
+ * only the client's side runs programs: its egress programs on what it sends, its ingress
+ * programs on what comes back to it, its sock_ops programs at TCP's callbacks.
+ *
+ * <p>The sequence, recorded on Linux 6.18 by programs appending to one shared log:
+ * <pre>
+ *   sock_ops TCP_CONNECT_CB, RWND_INIT, TIMEOUT_INIT, NEEDS_ECN   (state SYN_SENT)
+ *   egress SYN
+ *   ingress SYN-ACK                      (or RST|ACK when nothing listens: ECONNREFUSED)
+ *   sock_ops ACTIVE_ESTABLISHED_CB        (state ESTABLISHED, skb = the SYN-ACK from its TCP header)
+ *   egress ACK
+ *   -- the probe has its answer and closes the socket --
+ *   egress FIN|ACK
+ *   ingress ACK                           (the listener's child acknowledging the FIN)
+ * </pre>
+ * A dropped SYN, SYN-ACK or RST is retried: the probe waits 2 s, the client's first RTO is 1 s
+ * and so is the listener's SYN-ACK timer, so at 1 s the client sends its SYN again (egress, then
+ * sock_ops TIMEOUT_INIT), the listener answers that SYN with a SYN-ACK (or a RST) and, if it
+ * already held a request from the first SYN, its timer sends one more SYN-ACK; the next
+ * retransmissions fall after the 2 s, so the connect is ETIMEDOUT (closing a SYN_SENT socket
+ * sends nothing). What happens after the FIN exchange (the listener's FIN reaches a TIME_WAIT
+ * socket, which runs no programs) and retransmissions of a dropped ACK or FIN, which the kernel
+ * sends after the probe returned, are not modelled.
+ */
+final class TcpConnection {
+    enum Outcome { ESTABLISHED, REFUSED, TIMED_OUT }
+
+    static final int TCP_FIN_WAIT1 = 4;
+    /** The MSS loopback advertises (and the SYN's window): 65495 over IPv4, 65476 over IPv6. */
+    static final int MSS_V4 = 65495;
+    static final int MSS_V6 = 65476;
+    /** The window scale of a SYN: 10 with this host's tcp_rmem maximum of 32 MiB. */
+    static final int WSCALE = 10;
+    /** The window field after the handshake: 65536 >> 10. */
+    static final int SCALED_WINDOW = 64;
+    static final int RTO_MS = 1000;
+
+    private final SkbHooks skb;
+    private final SockOpsHook sockOps;
+    private final Cgroup cgroup;
+    private final InetSock sk;
+    private final boolean listening;
+    private final SockAddr local;
+    private final SockAddr remote;
+    private final int mss;
+    private final int clientIsn;
+    private final int serverIsn;
+    private final int clientTsOff;
+    private final int serverTsOff;
+    private final int clientFlow;
+    private final int serverFlow;
+    private final int txHash;
+    private final int rxHash;
+    private int ipId;
+    private final int serverIpId;
+    private int establishedAt = -1;
+    private int synAckTsval;
+
+    /**
+     * @param sk        the connecting socket: bound (rcvSaddr, num) and with its peer set
+     * @param listening whether a listener takes the SYN (else the host answers with a RST)
+     * @param random    the kernel's random numbers (ISNs, IP ids, timestamp offsets, flow labels, hashes)
+     */
+    TcpConnection(SkbHooks skb, SockOpsHook sockOps, Cgroup cgroup, InetSock sk, boolean listening,
+                  IntSupplier random) {
+        this.skb = skb;
+        this.sockOps = sockOps;
+        this.cgroup = cgroup;
+        this.sk = sk;
+        this.listening = listening;
+        byte[] peer4 = sk.peer.v4();
+        this.local = peer4 != null ? new SockAddr(sk.rcvSaddr.v4()) : sk.rcvSaddr;
+        this.remote = peer4 != null ? new SockAddr(peer4) : sk.peer;
+        this.mss = peer4 != null ? MSS_V4 : MSS_V6;
+        this.clientIsn = random.getAsInt();
+        this.serverIsn = random.getAsInt();
+        this.clientTsOff = random.getAsInt();
+        this.serverTsOff = random.getAsInt();
+        this.clientFlow = flowLabel(random.getAsInt());
+        this.serverFlow = flowLabel(random.getAsInt());
+        this.txHash = random.getAsInt() | 1;
+        this.rxHash = random.getAsInt() | 1;
+        this.ipId = random.getAsInt() & 0xffff;
+        this.serverIpId = random.getAsInt() & 0xffff;
+    }
+
+    private static int flowLabel(int r) {
+        int label = r & 0xfffff;
+        return label == 0 ? 1 : label;
+    }
+
+    /** The handshake, until established, refused, or the probe's 2 s are over. */
+    Outcome connect() {
+        sk.state = InetSock.TCP_SYN_SENT;
+        sockOps(SockOpsHook.TCP_CONNECT_CB, 0, null);
+        sockOps(SockOpsHook.RWND_INIT, 0, null);
+        sockOps(SockOpsHook.TIMEOUT_INIT, 0, null);
+        sockOps(SockOpsHook.NEEDS_ECN, 1, null);
+        boolean requestHeld = false;
+        for (int attempt = 0; attempt < 2; attempt++) {
+            int now = attempt * RTO_MS;
+            int synTsval = clientTsOff + now;
+            boolean sent = egress(segment(clientIsn, 0, LoopbackPacket.SYN, mss, synOptions(synTsval, 0)));
+            if (attempt > 0) {
+                sockOps(SockOpsHook.TIMEOUT_INIT, 1, null);
+            }
+            if (!listening) {
+                if (sent && ingress(rst(), 0)) {
+                    return Outcome.REFUSED;
+                }
+                continue;
+            }
+            // a request held from an earlier SYN makes the listener's timer send its SYN-ACK again;
+            // a SYN that arrives is answered with one
+            int synAcks = (requestHeld ? 1 : 0) + (sent ? 1 : 0);
+            requestHeld |= sent;
+            for (int i = 0; i < synAcks; i++) {
+                synAckTsval = serverTsOff + now;
+                byte[] synAck = serverSegment(serverIsn, clientIsn + 1, LoopbackPacket.SYN | LoopbackPacket.ACK,
+                        mss - 12, synOptions(synAckTsval, synTsval));
+                if (ingress(synAck, 0)) {
+                    established(now, synAck);
+                    return Outcome.ESTABLISHED;
+                }
+            }
+        }
+        return Outcome.TIMED_OUT;
+    }
+
+    private void established(int now, byte[] synAck) {
+        establishedAt = now;
+        sk.state = InetSock.TCP_ESTABLISHED;
+        sockOps(SockOpsHook.ACTIVE_ESTABLISHED_CB, 0, transportPart(synAck));
+        egress(segment(clientIsn + 1, serverIsn + 1, LoopbackPacket.ACK, SCALED_WINDOW,
+                ackOptions(clientTsOff + now, synAckTsval)));
+    }
+
+    /** close(2) of an established connection: the FIN, and the ACK the listener's side sends back. */
+    void close() {
+        if (establishedAt < 0) {
+            return; // closing a SYN_SENT socket sends nothing
+        }
+        sk.state = TCP_FIN_WAIT1;
+        int finTsval = clientTsOff + establishedAt;
+        boolean sent = egress(segment(clientIsn + 1, serverIsn + 1, LoopbackPacket.FIN | LoopbackPacket.ACK,
+                SCALED_WINDOW, ackOptions(finTsval, synAckTsval)));
+        if (sent) {
+            ingress(serverSegment(serverIsn + 1, clientIsn + 2, LoopbackPacket.ACK, SCALED_WINDOW,
+                    ackOptions(serverTsOff + establishedAt, finTsval)), 1);
+        }
+    }
+
+    // ---------------------------------------------------------------- packets
+
+    /** A segment from the client, as an IP packet. */
+    private byte[] segment(int seq, int ack, int flags, int window, byte[] options) {
+        byte[] tcp = LoopbackPacket.tcp(local, remote, sk.num, sk.dport, seq, ack, flags, window, options, false);
+        return LoopbackPacket.ip(local, remote, InetSock.IPPROTO_TCP, ipId++, clientFlow, tcp);
+    }
+
+    /** A segment from the listener's side: a request socket's SYN-ACK (IP id 0) or the child's ACK (its own ids). */
+    private byte[] serverSegment(int seq, int ack, int flags, int window, byte[] options) {
+        byte[] tcp = LoopbackPacket.tcp(remote, local, sk.dport, sk.num, seq, ack, flags, window, options, false);
+        int id = (flags & LoopbackPacket.SYN) != 0 ? 0 : serverIpId;
+        return LoopbackPacket.ip(remote, local, InetSock.IPPROTO_TCP, id, serverFlow, tcp);
+    }
+
+    /** The control socket's answer to a SYN for a port nobody listens on: RST|ACK, window 0, full checksum. */
+    private byte[] rst() {
+        byte[] tcp = LoopbackPacket.tcp(remote, local, sk.dport, sk.num, 0, clientIsn + 1,
+                LoopbackPacket.RST | LoopbackPacket.ACK, 0, new byte[0], true);
+        return LoopbackPacket.ip(remote, local, InetSock.IPPROTO_TCP, 0, serverFlow, tcp);
+    }
+
+    /** MSS, SACK permitted + timestamps, NOP + window scale: the 20 option bytes of a SYN and a SYN-ACK. */
+    private byte[] synOptions(int tsval, int tsecr) {
+        byte[] o = new byte[20];
+        o[0] = 2;
+        o[1] = 4;
+        LoopbackPacket.putShort(o, 2, mss);
+        o[4] = 4;
+        o[5] = 2;
+        o[6] = 8;
+        o[7] = 10;
+        LoopbackPacket.putInt(o, 8, tsval);
+        LoopbackPacket.putInt(o, 12, tsecr);
+        o[16] = 1;
+        o[17] = 3;
+        o[18] = 3;
+        o[19] = WSCALE;
+        return o;
+    }
+
+    /** NOP, NOP, timestamps: the 12 option bytes of every later segment. */
+    private static byte[] ackOptions(int tsval, int tsecr) {
+        byte[] o = new byte[12];
+        o[0] = 1;
+        o[1] = 1;
+        o[2] = 8;
+        o[3] = 10;
+        LoopbackPacket.putInt(o, 4, tsval);
+        LoopbackPacket.putInt(o, 8, tsecr);
+        return o;
+    }
+
+    private static byte[] transportPart(byte[] ipPacket) {
+        int off = LoopbackPacket.transportOffset(ipPacket);
+        return Arrays.copyOfRange(ipPacket, off, ipPacket.length);
+    }
+
+    // ---------------------------------------------------------------- hooks
+
+    private boolean egress(byte[] packet) {
+        return skb.egress(cgroup, sk, SkBuff.egress(packet, sk, txHash, true)).pass();
+    }
+
+    private boolean ingress(byte[] packet, int gsoSegs) {
+        return skb.ingress(cgroup, sk, SkBuff.ingress(packet, rxHash, gsoSegs)).pass();
+    }
+
+    private void sockOps(int op, int packetsOut, byte[] segment) {
+        sockOps.call(cgroup, sk, op, packetsOut, segment);
+    }
+}
