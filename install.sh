@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs cgbpf on this machine and checks it against the running kernel:
-#   1. a JDK (17 or newer) and Maven from apt, only if missing
+#   1. from apt, only what is missing: a JDK (17 or newer), Maven, runc, crun, bpftool,
+#      busybox-static and python3 (the runtimes, and what `mvn -B verify` needs)
 #   2. builds the project (mvn package, tests skipped: `mvn -B verify` runs them)
 #   3. installs /usr/local/lib/cgbpf/cgbpf.jar and the launcher /usr/local/bin/cgbpf
-#   4. self-check: runs every example scenario on the kernel and on the engine and compares
-#      both with the expected output (examples/scenarios/*.out, recorded on a kernel)
+#   4. the OCI hook: host policy, oci-hooks(5) files, class-data-sharing archive
+#   5. self-check: runs every example scenario on the kernel and on the engine and compares
+#      both with the expected output (examples/scenarios/*.out, recorded on a kernel), then
+#      prints `cgbpf doctor`
 # Safe to run again: each step replaces what the previous run installed.
 set -euo pipefail
 
@@ -26,6 +29,11 @@ jdk_ok() {
 missing=()
 jdk_ok || missing+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
+# the OCI runtimes cgbpf hooks into, and what its tests use: bpftool to look at the kernel,
+# a static busybox for test containers, python3 inside them to report where sockets went
+for pkg in runc crun bpftool busybox-static python3; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
 if ((${#missing[@]})); then
     if ! command -v apt-get >/dev/null 2>&1; then
         echo "install.sh: please install ${missing[*]} (no apt-get on this machine)" >&2
@@ -57,27 +65,7 @@ LAUNCHER
 install -m 0755 "$launcher" /usr/local/bin/cgbpf
 rm -f "$launcher"
 
-echo "== self-check: example scenarios on the kernel and the engine"
-/usr/local/bin/cgbpf --version
-failed=0
-for scenario in examples/scenarios/*.jsonl; do
-    expected=${scenario%.jsonl}.out
-    for backend in kernel engine; do
-        if /usr/local/bin/cgbpf script --backend "$backend" "$scenario" | diff -u "$expected" - >/dev/null; then
-            echo "ok    $backend  $scenario"
-        else
-            echo "FAIL  $backend  $scenario (cgbpf script --backend $backend $scenario | diff $expected -)"
-            failed=1
-        fi
-    done
-done
-if ((failed)); then
-    echo "install.sh: cgbpf is installed, but the self-check failed (see above)" >&2
-    exit 1
-fi
-echo "cgbpf is installed: try 'cgbpf help'"
-
-# ==== BEGIN cgbpf OCI hook (task J2; docs/hook.md) ==========================================
+# ==== BEGIN cgbpf OCI hook (docs/hook.md) ==========================================
 # 1. the default host policy, only if the host has none (an edited policy is never replaced)
 # 2. the oci-hooks(5) files for podman / CRI-O, with a when-condition that follows the policy's
 #    appliesTo (annotated containers only, unless the policy applies to all)
@@ -149,3 +137,24 @@ LAUNCHER
 fi
 echo "the OCI hook is installed: 'cgbpf hook install --bundle DIR' for runc/crun bundles; docs/hook.md"
 # ==== END cgbpf OCI hook =====================================================================
+
+echo "== self-check: example scenarios on the kernel and the engine"
+/usr/local/bin/cgbpf --version
+failed=0
+for scenario in examples/scenarios/*.jsonl; do
+    expected=${scenario%.jsonl}.out
+    for backend in kernel engine; do
+        if /usr/local/bin/cgbpf script --backend "$backend" "$scenario" | diff -u "$expected" - >/dev/null; then
+            echo "ok    $backend  $scenario"
+        else
+            echo "FAIL  $backend  $scenario (cgbpf script --backend $backend $scenario | diff $expected -)"
+            failed=1
+        fi
+    done
+done
+if ((failed)); then
+    echo "install.sh: cgbpf is installed, but the self-check failed (see above)" >&2
+    exit 1
+fi
+/usr/local/bin/cgbpf doctor
+echo "cgbpf is installed: try 'cgbpf help'"
