@@ -15,6 +15,7 @@ import dev.cgbpf.engine.backend.QueryResult;
 import dev.cgbpf.engine.backend.TestRun;
 import dev.cgbpf.engine.cgroup.AttachFlags;
 import dev.cgbpf.engine.cgroup.Cgroup;
+import dev.cgbpf.engine.cgroup.CgroupLink;
 import dev.cgbpf.engine.cgroup.CgroupProg;
 import dev.cgbpf.engine.cgroup.CgroupTree;
 import dev.cgbpf.engine.hooks.CgroupHelpers;
@@ -574,6 +575,96 @@ public final class EngineBackend implements Backend {
                         + path + "' and " + type.scenarioName());
             }
             return s.valueOf(i);
+        }
+    }
+
+    // ---------------------------------------------------------------- cgroup links (library level)
+
+    /**
+     * BPF_LINK_CREATE on a cgroup of this backend ({@link CgroupTree#linkCreate} has the rules):
+     * the link gets an fd of its own, and closing it detaches the program, as closing a kernel
+     * link fd does. Cgroup storage is allocated for the program's maps as for a plain attach.
+     * The scenario format has no link op; this is for library users and tests.
+     */
+    public Link linkCreate(String path, LoadedProg loaded, AttachType type) throws BpfException {
+        Prog p = prog(loaded);
+        Cgroup c = cgroup(path);
+        CgroupLink cgroupLink = tree.linkCreate(c, p, type);
+        for (EngineMap m : p.maps) {
+            if (m instanceof CgroupStorageMap s) {
+                s.allocate(c.id(), type);
+            }
+        }
+        Link link = new Link(cgroupLink);
+        link.fd = allocFd(link);
+        return link;
+    }
+
+    /**
+     * BPF_LINK_UPDATE: EBADF for a closed link or a program not loaded here, then the rules of
+     * {@link CgroupTree#linkUpdate}. {@code oldProg} non-null is BPF_F_REPLACE.
+     *
+     * <p>No cgroup storage is allocated for the new program: the kernel (6.18) keeps the link's
+     * entry with the storage made when the link was created and accepts a new program using other
+     * storage maps. Such a program then runs in the kernel on the old program's storage; in the
+     * engine its bpf_get_local_storage finds no storage and the hook fails with EFAULT.
+     */
+    public void linkUpdate(Link link, LoadedProg newProg, LoadedProg oldProg) throws BpfException {
+        Link l = link(link);
+        Prog p = prog(newProg);
+        Prog old = oldProg == null ? null : prog(oldProg);
+        l.cgroupLink.update(p, old);
+    }
+
+    /** BPF_LINK_DETACH: EBADF for a closed link; a defunct one succeeds doing nothing. */
+    public void linkDetach(Link link) throws BpfException {
+        link(link).cgroupLink.detach();
+    }
+
+    private Link link(Link link) throws BpfException {
+        if (link == null || link.owner() != this || fdObject(link.fd) != link) {
+            throw new BpfException(Errno.EBADF, "link is not open in this engine");
+        }
+        return link;
+    }
+
+    /** A cgroup link of this backend with its fd; {@link #close()} is closing the fd. */
+    public final class Link implements AutoCloseable {
+        private final CgroupLink cgroupLink;
+        int fd;
+
+        Link(CgroupLink cgroupLink) {
+            this.cgroupLink = cgroupLink;
+        }
+
+        EngineBackend owner() {
+            return EngineBackend.this;
+        }
+
+        public int fd() {
+            return fd;
+        }
+
+        /** The link in the cgroup tree: its program, attach type, and cgroup (null once defunct). */
+        public CgroupLink cgroupLink() {
+            return cgroupLink;
+        }
+
+        /** Closes the fd: the link is released (detached if still attached). Idempotent. */
+        @Override
+        public void close() {
+            synchronized (EngineBackend.this) {
+                if (fdObject(fd) != this) {
+                    return;
+                }
+                freeFd(fd, this);
+            }
+            cgroupLink.close();
+        }
+
+        @Override
+        public String toString() {
+            return "engine " + cgroupLink + " (fd " + fd + ")";
         }
     }
 

@@ -20,7 +20,7 @@ final class CgroupBpf {
 
     private static final AttachType[] TYPES = AttachType.values();
 
-    private final List<List<CgroupProg>> progs = new ArrayList<>(TYPES.length);
+    private final List<List<ProgListEntry>> progs = new ArrayList<>(TYPES.length);
     private final int[] flags = new int[TYPES.length];
     private final BpfProgArray[] effective = new BpfProgArray[TYPES.length];
 
@@ -31,8 +31,19 @@ final class CgroupBpf {
         }
     }
 
-    List<CgroupProg> progs(AttachType type) {
+    /** The attached list: plain attachments and links, in the order the kernel keeps them. */
+    List<ProgListEntry> entries(AttachType type) {
         return progs.get(type.ordinal());
+    }
+
+    /** The programs of the attached list, in list order (what BPF_PROG_QUERY reports). */
+    List<CgroupProg> progs(AttachType type) {
+        List<ProgListEntry> list = entries(type);
+        List<CgroupProg> out = new ArrayList<>(list.size());
+        for (ProgListEntry e : list) {
+            out.add(e.prog());
+        }
+        return out;
     }
 
     int flags(AttachType type) {
@@ -43,9 +54,18 @@ final class CgroupBpf {
         return effective[type.ordinal()];
     }
 
-    /** cgroup_bpf_release: what rmdir does to the cgroup's own programs. */
+    /**
+     * cgroup_bpf_release: what rmdir does to the cgroup's own programs. Links attached here are
+     * auto-detached (bpf_cgroup_link_auto_detach): they stay open but defunct, so a later
+     * BPF_LINK_UPDATE on them is ENOLINK and BPF_LINK_DETACH a successful no-op.
+     */
     void release() {
         for (int i = 0; i < TYPES.length; i++) {
+            for (ProgListEntry e : progs.get(i)) {
+                if (e.link() != null) {
+                    e.link().autoDetach();
+                }
+            }
             progs.get(i).clear();
             flags[i] = 0;
             effective[i] = BpfProgArray.EMPTY;
@@ -71,7 +91,7 @@ final class CgroupBpf {
             if ((f & AttachFlags.ALLOW_MULTI) != 0) {
                 return true;
             }
-            if (p.bpf().progs(type).size() == 1) {
+            if (p.bpf().entries(type).size() == 1) {
                 return (f & AttachFlags.ALLOW_OVERRIDE) != 0;
             }
         }
@@ -86,7 +106,7 @@ final class CgroupBpf {
     static BpfProgArray computeEffectiveProgs(Cgroup cgrp, AttachType type) {
         List<ProgArrayItem> items = null;
         for (Cgroup p = cgrp; p != null; p = p.parent()) {
-            List<CgroupProg> list = p.bpf().progs(type);
+            List<ProgListEntry> list = p.bpf().entries(type);
             if (list.isEmpty()) {
                 continue;
             }
@@ -96,8 +116,8 @@ final class CgroupBpf {
             if (items == null) {
                 items = new ArrayList<>();
             }
-            for (CgroupProg prog : list) {
-                items.add(new ProgArrayItem(prog, p));
+            for (ProgListEntry e : list) {
+                items.add(new ProgArrayItem(e.prog(), p));
             }
         }
         return items == null ? BpfProgArray.EMPTY : new BpfProgArray(items);
@@ -136,29 +156,42 @@ final class CgroupBpf {
     }
 
     /** Replaces slot {@code index} (or appends when -1) and sets the mode; no checks. */
-    void put(AttachType type, int index, CgroupProg prog, int mode) {
-        List<CgroupProg> list = progs(type);
+    void put(AttachType type, int index, ProgListEntry entry, int mode) {
+        List<ProgListEntry> list = entries(type);
         if (index < 0) {
-            list.add(prog);
+            list.add(entry);
         } else {
-            list.set(index, prog);
+            list.set(index, entry);
         }
         flags[type.ordinal()] = mode;
     }
 
     /** Removes slot {@code index}; when the list becomes empty the mode goes back to none. */
     void remove(AttachType type, int index) {
-        List<CgroupProg> list = progs(type);
+        List<ProgListEntry> list = entries(type);
         list.remove(index);
         if (list.isEmpty()) {
             flags[type.ordinal()] = 0;
         }
     }
 
-    /** The index of this very program object in the list, or -1 (the kernel compares pointers). */
-    static int indexOfSame(List<CgroupProg> list, CgroupProg prog) {
+    /**
+     * The index of the plain attachment of this very program object, or -1 (the kernel compares
+     * pl->prog pointers, which are null for links, so a link running the program never matches).
+     */
+    static int indexOfPlain(List<ProgListEntry> list, CgroupProg prog) {
         for (int i = 0; i < list.size(); i++) {
-            if (list.get(i) == prog) {
+            if (list.get(i).attachedProg() == prog) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The index of the link's entry, or -1. */
+    static int indexOfLink(List<ProgListEntry> list, CgroupLink link) {
+        for (int i = 0; i < list.size(); i++) {
+            if (list.get(i).link() == link) {
                 return i;
             }
         }

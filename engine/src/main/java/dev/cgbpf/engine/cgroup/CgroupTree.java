@@ -76,7 +76,9 @@ public final class CgroupTree {
      * rmdir: EBUSY while it has children (and for the root, which is a mount point); ENOENT when
      * it does not exist. Programs attached to it are detached and dropped with it, as the kernel
      * releases them when the cgroup goes offline; nothing else changes, since it has no
-     * descendants whose effective arrays could include them.
+     * descendants whose effective arrays could include them. Its links are auto-detached: they
+     * stay usable as handles but defunct (see {@link CgroupLink}). The kernel does this in a work
+     * item a moment after rmdir returns; the model does it at once.
      */
     public synchronized void rmdir(String path) throws BpfException {
         Cgroup c = lookup(path);
@@ -135,40 +137,54 @@ public final class CgroupTree {
         if (flags.replace() && !flags.allowMulti()) {
             throw new BpfException(Errno.EINVAL, "replace needs allow_multi");
         }
+        int mode = flags.mode().bits();
+        checkRoomFor(cgrp, type, mode);
+        List<ProgListEntry> list = cgrp.bpf().entries(type);
+        int slot = findAttachEntry(list, prog, replaceProg, flags.allowMulti(), cgrp, type);
+        cgrp.bpf().put(type, slot, ProgListEntry.plain(prog), mode);
+        CgroupBpf.updateEffectiveProgs(cgrp, type);
+    }
+
+    /**
+     * The checks of __cgroup_bpf_attach after the flags, shared by plain attach and links: EPERM
+     * when an ancestor forbids it or the cgroup's programs of this type were attached in another
+     * mode, E2BIG when it holds 64 already.
+     */
+    private static void checkRoomFor(Cgroup cgrp, AttachType type, int mode) throws BpfException {
         if (!CgroupBpf.hierarchyAllowsAttach(cgrp, type)) {
             throw new BpfException(Errno.EPERM, "an ancestor of " + cgrp
                     + " holds a " + type.scenarioName() + " program that does not allow override");
         }
         CgroupBpf bpf = cgrp.bpf();
-        List<CgroupProg> list = bpf.progs(type);
-        int mode = flags.mode().bits();
+        List<ProgListEntry> list = bpf.entries(type);
         if (!list.isEmpty() && bpf.flags(type) != mode) {
             throw new BpfException(Errno.EPERM, cgrp + " holds " + type.scenarioName()
-                    + " programs attached as " + new AttachFlags(bpf.flags(type)) + ", not " + flags.mode());
+                    + " programs attached as " + new AttachFlags(bpf.flags(type)) + ", not " + new AttachFlags(mode));
         }
         if (list.size() >= CgroupBpf.MAX_PROGS) {
             throw new BpfException(Errno.E2BIG, cgrp + " already holds " + CgroupBpf.MAX_PROGS + " "
                     + type.scenarioName() + " programs");
         }
-        int slot = findAttachEntry(list, prog, replaceProg, flags.allowMulti(), cgrp, type);
-        bpf.put(type, slot, prog, mode);
-        CgroupBpf.updateEffectiveProgs(cgrp, type);
     }
 
-    /** find_attach_entry: the slot to overwrite, or -1 to append. */
-    private static int findAttachEntry(List<CgroupProg> list, CgroupProg prog, CgroupProg replaceProg,
+    /**
+     * find_attach_entry: the slot to overwrite, or -1 to append. Only plain entries are compared:
+     * a program already running through a link may be attached plainly too, and cannot be
+     * replaced by a plain attach.
+     */
+    private static int findAttachEntry(List<ProgListEntry> list, CgroupProg prog, CgroupProg replaceProg,
                                        boolean allowMulti, Cgroup cgrp, AttachType type) throws BpfException {
         if (!allowMulti) {
             return list.isEmpty() ? -1 : 0;
         }
-        if (prog != replaceProg && CgroupBpf.indexOfSame(list, prog) >= 0) {
+        if (prog != replaceProg && CgroupBpf.indexOfPlain(list, prog) >= 0) {
             throw new BpfException(Errno.EINVAL, "program '" + prog.name() + "' is already attached to "
                     + cgrp + " as " + type.scenarioName());
         }
         if (replaceProg == null) {
             return -1;
         }
-        int i = CgroupBpf.indexOfSame(list, replaceProg);
+        int i = CgroupBpf.indexOfPlain(list, replaceProg);
         if (i < 0) {
             throw new BpfException(Errno.ENOENT, "program to replace '" + replaceProg.name()
                     + "' is not attached to " + cgrp + " as " + type.scenarioName());
@@ -180,7 +196,8 @@ public final class CgroupTree {
      * BPF_PROG_DETACH. ENOENT for a removed cgroup. In none/override mode the one attached
      * program goes whatever program is named (even none, or one of another type); ENOENT when
      * nothing is attached. In multi mode a program must be named: EINVAL without one (a program
-     * of the wrong type counts as none), ENOENT when it is not attached here. When the last
+     * of the wrong type counts as none), ENOENT when it is not attached here plainly (a link
+     * running it does not count: links go with {@link CgroupLink#detach()}). When the last
      * program goes, the cgroup's mode for this type returns to none.
      */
     public synchronized void detach(Cgroup cgrp, AttachType type, CgroupProg prog) throws BpfException {
@@ -190,7 +207,7 @@ public final class CgroupTree {
             prog = null; // bpf_prog_get_type fails and the kernel goes on without a program
         }
         CgroupBpf bpf = cgrp.bpf();
-        List<CgroupProg> list = bpf.progs(type);
+        List<ProgListEntry> list = bpf.entries(type);
         int slot;
         if ((bpf.flags(type) & AttachFlags.ALLOW_MULTI) == 0) {
             if (list.isEmpty()) {
@@ -202,7 +219,7 @@ public final class CgroupTree {
                 throw new BpfException(Errno.EINVAL, cgrp + " is in allow_multi mode for "
                         + type.scenarioName() + ": name the program to detach");
             }
-            slot = CgroupBpf.indexOfSame(list, prog);
+            slot = CgroupBpf.indexOfPlain(list, prog);
             if (slot < 0) {
                 throw new BpfException(Errno.ENOENT, "program '" + prog.name() + "' is not attached to "
                         + cgrp + " as " + type.scenarioName());
@@ -210,6 +227,144 @@ public final class CgroupTree {
         }
         bpf.remove(type, slot);
         CgroupBpf.updateEffectiveProgs(cgrp, type);
+    }
+
+    /**
+     * The link_create flags a cgroup link accepts (BPF_F_LINK_ATTACH_MASK): BPF_F_BEFORE (1 << 3),
+     * BPF_F_AFTER (1 << 4), BPF_F_ID (1 << 5), BPF_F_PREORDER (1 << 6), BPF_F_LINK (1 << 13).
+     */
+    static final int LINK_ATTACH_MASK = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 13);
+
+    /** BPF_LINK_CREATE of a cgroup link with flags 0: see {@link #linkCreate(Cgroup, CgroupProg, AttachType, int)}. */
+    public CgroupLink linkCreate(Cgroup cgrp, CgroupProg prog, AttachType type) throws BpfException {
+        return linkCreate(cgrp, prog, type, 0);
+    }
+
+    /**
+     * BPF_LINK_CREATE on a cgroup (cgroup_bpf_link_attach): attaches {@code prog} through a new
+     * link, as a plain attach with allow_multi would, appended to the attached list. The kernel's
+     * answers, in its order:
+     * <ol>
+     * <li>EINVAL: the program does not fit the attach type (as for attach), or the attach type is
+     *     not a cgroup one;</li>
+     * <li>EINVAL: a flag outside BPF_F_LINK_ATTACH_MASK, e.g. allow_override, allow_multi or
+     *     replace (the link is always multi);</li>
+     * <li>ENOENT: the cgroup was removed;</li>
+     * <li>EPERM: an ancestor holds a non-overridable program, or the cgroup holds programs
+     *     attached in none/override mode;</li>
+     * <li>E2BIG: 64 entries already (links and plain attachments count alike).</li>
+     * </ol>
+     * Nothing else is refused: the same program may run through several links on one cgroup, and
+     * through a link and a plain attachment at once (each is an entry of its own).
+     *
+     * @param flags link_create.flags; the ordering flags of the mask (BPF_F_BEFORE/AFTER/ID/
+     *              PREORDER/LINK) are accepted by the kernel but not modelled here, so they are an
+     *              {@link IllegalArgumentException}
+     */
+    public synchronized CgroupLink linkCreate(Cgroup cgrp, CgroupProg prog, AttachType type, int flags)
+            throws BpfException {
+        if (prog == null) {
+            throw new IllegalArgumentException("link_create needs a program");
+        }
+        checkProgFor(prog, type);
+        if ((flags & ~LINK_ATTACH_MASK) != 0) {
+            throw new BpfException(Errno.EINVAL, "link_create flags 0x" + Integer.toHexString(flags)
+                    + ": a cgroup link takes only the ordering flags (it is always allow_multi)");
+        }
+        if (flags != 0) {
+            throw new IllegalArgumentException("link_create ordering flags 0x" + Integer.toHexString(flags)
+                    + " (before/after/id/preorder/link) are not modelled");
+        }
+        checkOnline(cgrp);
+        checkRoomFor(cgrp, type, AttachFlags.ALLOW_MULTI);
+        CgroupLink link = new CgroupLink(this, cgrp, prog, type);
+        cgrp.bpf().put(type, -1, ProgListEntry.of(link), AttachFlags.ALLOW_MULTI);
+        CgroupBpf.updateEffectiveProgs(cgrp, type);
+        return link;
+    }
+
+    /**
+     * BPF_LINK_UPDATE (cgroup_bpf_replace). In the kernel's order: EBADF for a closed link;
+     * ENOLINK for a defunct one (detached, or its cgroup removed), whatever the programs; EPERM
+     * with {@code oldProg} (BPF_F_REPLACE) when the link runs another program; EINVAL when
+     * {@code newProg} is of another program type than the link's program. The expected attach
+     * type of {@code newProg} is not checked (the kernel lets a bind4 link take a program loaded
+     * for connect4), nor its cgroup storage maps. Updating to the program it runs already
+     * succeeds. The link keeps its slot in the attached list and in every effective array.
+     */
+    synchronized void linkUpdate(CgroupLink link, CgroupProg newProg, CgroupProg oldProg) throws BpfException {
+        checkLinkOpen(link);
+        if (newProg == null) {
+            throw new IllegalArgumentException("link_update needs the new program");
+        }
+        Cgroup cgrp = link.attachedCgroup();
+        if (cgrp == null) {
+            throw new BpfException(Errno.ENOLINK, link + " is defunct (detached or its cgroup removed)");
+        }
+        CgroupProg current = link.currentProg();
+        if (oldProg != null && oldProg != current) {
+            throw new BpfException(Errno.EPERM, link + " runs '" + current.name() + "', not '" + oldProg.name() + "'");
+        }
+        if (newProg.type() != current.type()) {
+            throw new BpfException(Errno.EINVAL, "program '" + newProg.name() + "' is " + newProg.type().scenarioName()
+                    + "; " + link + " runs " + current.type().scenarioName() + " programs");
+        }
+        link.setProg(newProg);
+        CgroupBpf.updateEffectiveProgs(cgrp, link.attachType());
+    }
+
+    /**
+     * BPF_LINK_DETACH (bpf_cgroup_link_release): removes the link's entry, recomputes the effective
+     * arrays and, when it was the last entry, returns the cgroup's mode to none. A defunct link
+     * succeeds doing nothing; a closed one is EBADF.
+     */
+    synchronized void linkDetach(CgroupLink link) throws BpfException {
+        checkLinkOpen(link);
+        release(link);
+    }
+
+    /** The last fd of the link closed: release it, then the handle is gone. */
+    synchronized void linkClose(CgroupLink link) {
+        if (link.closedFlag()) {
+            return;
+        }
+        release(link);
+        link.markClosed();
+    }
+
+    private static void release(CgroupLink link) {
+        Cgroup cgrp = link.attachedCgroup();
+        if (cgrp == null) {
+            return;
+        }
+        AttachType type = link.attachType();
+        int slot = CgroupBpf.indexOfLink(cgrp.bpf().entries(type), link);
+        if (slot < 0) {
+            throw new IllegalStateException(link + " is attached but not in the attached list");
+        }
+        cgrp.bpf().remove(type, slot);
+        CgroupBpf.updateEffectiveProgs(cgrp, type);
+        link.autoDetach();
+    }
+
+    private static void checkLinkOpen(CgroupLink link) throws BpfException {
+        if (link == null) {
+            throw new IllegalArgumentException("link missing");
+        }
+        if (link.closedFlag()) {
+            throw new BpfException(Errno.EBADF, "the link is closed");
+        }
+    }
+
+    /** The links attached to the cgroup for this type, in list order. */
+    public synchronized List<CgroupLink> links(Cgroup cgrp, AttachType type) {
+        List<CgroupLink> out = new ArrayList<>();
+        for (ProgListEntry e : cgrp.bpf().entries(type)) {
+            if (e.link() != null) {
+                out.add(e.link());
+            }
+        }
+        return out;
     }
 
     /** BPF_PROG_QUERY with an id buffer large enough for every program. */
@@ -221,8 +376,9 @@ public final class CgroupTree {
      * BPF_PROG_QUERY. {@code bufferSize} is prog_cnt on input. With a buffer of 0 the kernel
      * returns only the count and the flags, successfully. With a buffer smaller than the count it
      * fills the buffer and fails with ENOSPC (see {@link QueryResult}). The attached order is the
-     * list order; the effective order is the array the hooks run. Flags are the cgroup's mode,
-     * and none for an effective query.
+     * list order, a link reported as the program it runs now; the effective order is the array
+     * the hooks run. Flags are the cgroup's mode (allow_multi while a link is attached), and none
+     * for an effective query.
      */
     public synchronized QueryResult query(Cgroup cgrp, AttachType type, boolean effective, int bufferSize)
             throws BpfException {
@@ -243,7 +399,7 @@ public final class CgroupTree {
         return new QueryResult(flags, all, total, false);
     }
 
-    /** The programs attached to the cgroup for this type, in list order. */
+    /** The programs attached to the cgroup for this type, in list order, links' programs included. */
     public synchronized List<CgroupProg> attached(Cgroup cgrp, AttachType type) {
         return List.copyOf(cgrp.bpf().progs(type));
     }
