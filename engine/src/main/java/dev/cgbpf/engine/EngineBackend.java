@@ -28,7 +28,6 @@ import dev.cgbpf.engine.hooks.ProgExecutor;
 import dev.cgbpf.engine.hooks.SkbHooks;
 import dev.cgbpf.engine.hooks.SocketLayer;
 import dev.cgbpf.engine.hooks.SockOpsHook;
-import dev.cgbpf.engine.interp.ProgContext;
 import dev.cgbpf.engine.interp.AddressSpace;
 import dev.cgbpf.engine.interp.BaseHelpers;
 import dev.cgbpf.engine.interp.Fault;
@@ -37,13 +36,14 @@ import dev.cgbpf.engine.interp.Machine;
 import dev.cgbpf.engine.interp.ProgramFault;
 import dev.cgbpf.engine.interp.PseudoResolver;
 import dev.cgbpf.engine.interp.SkBuffContext;
-import dev.cgbpf.engine.isa.Encoding;
 import dev.cgbpf.engine.isa.Insn;
 import dev.cgbpf.engine.isa.MalformedProgramException;
 import dev.cgbpf.engine.isa.Opcodes;
 import dev.cgbpf.engine.isa.Program;
 import dev.cgbpf.engine.maps.CgroupStorageMap;
 import dev.cgbpf.engine.maps.EngineMap;
+import dev.cgbpf.engine.verifier.Verifier;
+import dev.cgbpf.engine.verifier.VerifierResult;
 
 import java.net.InetAddress;
 import java.util.ArrayList;
@@ -145,34 +145,36 @@ public final class EngineBackend implements Backend {
     @Override
     public LoadedProg load(LoadRequest request) throws BpfException {
         Program p = request.program();
-        if (p == null || p.size() == 0) {
-            throw new BpfException(Errno.EINVAL, "program '" + request.name() + "' has no instructions", "");
+        // the kernel's bpf_prog_load refuses an empty or oversized program before anything else
+        if (p == null || p.size() == 0 || p.size() > MAX_INSNS) {
+            throw new BpfException(Errno.E2BIG, "program '" + request.name() + "' has "
+                    + (p == null ? 0 : p.size()) + " instructions (1 to " + MAX_INSNS + " allowed)", "");
         }
-        if (p.size() > MAX_INSNS) {
-            throw new BpfException(Errno.E2BIG, "program '" + request.name() + "' has " + p.size()
-                    + " instructions, more than " + MAX_INSNS, "");
-        }
-        try {
-            Encoding.check(p);
-        } catch (MalformedProgramException e) {
-            throw new BpfException(Errno.EINVAL, "program '" + request.name() + "': " + e.getMessage(), e.getMessage());
-        }
+        // the verifier checks in the kernel's order, map fds included; usedMaps then only collects them
+        VerifierResult verified = Verifier.verify(p, request.type(), request.expectedAttach(), this::mapSpecAt,
+                fd -> fdObject(fd) != null, request.logLevel());
         Set<EngineMap> used = usedMaps(request.name(), p);
         Interpreter interp;
         try {
             interp = Interpreter.decode(p, pseudoResolver());
         } catch (MalformedProgramException e) {
-            // the verifier's log line is the reason alone, e.g. "jump out of range from insn 0 to 10"
-            String reason = e.getMessage().substring(("insn " + e.index() + ": ").length());
-            throw new BpfException(Errno.EINVAL, "program '" + request.name() + "': " + e.getMessage(), reason);
+            // the verifier accepted what the interpreter cannot decode: an engine bug, never the user's
+            throw new IllegalStateException("program '" + request.name() + "' passed the verifier but: "
+                    + e.getMessage(), e);
         }
         checkOneStorageOfEachType(request.name(), used);
         for (EngineMap m : used) {
             m.retain();
         }
-        Prog prog = new Prog(request.name(), request.type(), request.expectedAttach(), interp, List.copyOf(used));
+        Prog prog = new Prog(request.name(), request.type(), request.expectedAttach(), interp, List.copyOf(used),
+                verified);
         prog.fd = allocFd(prog);
         return prog;
+    }
+
+    /** The spec of the map open at {@code fd}, or null when the fd is no map (the verifier's view). */
+    private MapSpec mapSpecAt(int fd) {
+        return fdObject(fd) instanceof MapHandle h && !h.closed ? h.map.spec() : null;
     }
 
     /**
@@ -306,10 +308,13 @@ public final class EngineBackend implements Backend {
         final Interpreter interp;
         final List<EngineMap> maps;
         final dev.cgbpf.engine.interp.HelperTable helpers;
+        final VerifierResult verified;
         int fd;
         private boolean closed;
 
-        Prog(String name, ProgType type, AttachType expectedAttach, Interpreter interp, List<EngineMap> maps) {
+        Prog(String name, ProgType type, AttachType expectedAttach, Interpreter interp, List<EngineMap> maps,
+             VerifierResult verified) {
+            this.verified = verified;
             this.name = name;
             this.type = type;
             this.expectedAttach = expectedAttach;
@@ -335,7 +340,12 @@ public final class EngineBackend implements Backend {
 
         @Override
         public String verifierLog() {
-            return "";
+            return verified.log();
+        }
+
+        @Override
+        public boolean enforcesExpectedAttach() {
+            return verified.enforcesExpectedAttach();
         }
 
         @Override

@@ -1,0 +1,363 @@
+package dev.cgbpf.engine.verifier;
+
+import static dev.cgbpf.engine.isa.Opcodes.*;
+import static dev.cgbpf.engine.verifier.CheckRegArg.*;
+import static dev.cgbpf.engine.verifier.VerifierState.*;
+
+import dev.cgbpf.engine.backend.Errno;
+import dev.cgbpf.engine.isa.Insn;
+
+/**
+ * check_mem_access and friends: loads and stores through context, stack, map value, packet and
+ * socket pointers, the stack's spill and fill bookkeeping, atomics, and check_ptr_off_reg.
+ */
+final class CheckMemAccess {
+    private final VerifierEnv env;
+
+    CheckMemAccess(VerifierEnv env) {
+        this.env = env;
+    }
+
+    void auxPtr(int idx, RegType t) throws VerifierError {
+        // save_aux_ptr_type: one load/store instruction may not serve ctx and another pointer kind
+        RegType old = env.auxPtrType[idx];
+        RegType cur = t == RegType.PTR_TO_CTX ? RegType.PTR_TO_CTX : RegType.SCALAR;
+        if (old == null) {
+            env.auxPtrType[idx] = cur;
+        } else if (old != cur) {
+            throw VerifierError.einval("same insn cannot be used with different pointers");
+        }
+    }
+
+
+    static void checkCtxPtrOff(RegState r, int regno) throws VerifierError {
+        if (r.off() < 0) {
+            throw VerifierError.eacces("negative offset " + r.typeName() + " ptr R" + regno + " off=" + r.off() + " disallowed");
+        }
+        if (r.off() != 0) {
+            throw VerifierError.eacces("dereference of modified " + r.typeName() + " ptr R" + regno + " off=" + r.off()
+                    + " disallowed");
+        }
+        if (!r.val().isConst() || r.val().constValue() != 0) {
+            throw VerifierError.eacces("variable " + r.typeName() + " access var_off=" + r.val().var() + " disallowed");
+        }
+    }
+
+    /** check_mem_access. {@code valueReg} is the register loaded or stored, -1 for a store of an immediate. */
+    void memAccess(VerifierState st, int idx, int regno, int insnOff, int size, boolean write, int valueReg,
+                           boolean signExt) throws VerifierError {
+        RegState reg = st.regs[regno];
+        if (reg.type() == RegType.PTR_TO_STACK && size > 1) {
+            Tnum at = reg.val().var().add(Tnum.constant(reg.off() + insnOff));
+            if (!at.isAligned(size)) {
+                Tnum v = reg.val().var();
+                throw VerifierError.eacces("misaligned stack access off " + (v.isConst() ? StatePrinter.dec(v.value()) : v.toString()) + "+" + reg.off() + "+"
+                        + insnOff + " size " + size);
+            }
+        }
+        int off = insnOff + reg.off();
+        RegState loaded = null;
+        switch (reg.maybeNull() ? RegType.NOT_INIT : reg.type()) {
+            case PTR_TO_MAP_VALUE -> {
+                mapValueAccess(regno, reg, off, size, false);
+                if (!write) {
+                    loaded = RegState.UNKNOWN;
+                }
+            }
+            case PTR_TO_CTX -> {
+                checkCtxPtrOff(reg, regno);
+                CtxAccess.Field f = CtxAccess.check(env.type, env.attach, off, size, write);
+                if (f == null) {
+                    throw VerifierError.eacces("invalid bpf_context access off=" + off + " size=" + size);
+                }
+                if (!write) {
+                    if (f.type() == RegType.SCALAR) {
+                        loaded = RegState.UNKNOWN;
+                    } else {
+                        loaded = new RegState(f.type(), f.maybeNull(), 0, Scalar.constant(0),
+                                f.maybeNull() ? env.nextId() : 0, 0, null, 0);
+                        if (f.type().isPacket() || f.type() == RegType.PTR_TO_PACKET_END) {
+                            env.directPacketAccess = true;
+                        }
+                    }
+                }
+            }
+            case PTR_TO_STACK -> {
+                stackBounds(regno, reg, off, size, write ? " write to" : " read from");
+                if (write) {
+                    stackWrite(st, reg, off, size, valueReg);
+                } else {
+                    loaded = stackRead(st, reg, off, size);
+                }
+            }
+            case PTR_TO_PACKET, PTR_TO_PACKET_META -> {
+                if (write) {
+                    throw VerifierError.eacces("cannot write into packet");
+                }
+                packetAccess(regno, reg, off, size);
+                loaded = RegState.UNKNOWN;
+            }
+            case PTR_TO_SOCKET, PTR_TO_SOCK_COMMON, PTR_TO_TCP_SOCK -> {
+                if (write) {
+                    throw VerifierError.eacces("R" + regno + " cannot write into " + reg.typeName());
+                }
+                sockAccess(regno, reg, off, size);
+                loaded = RegState.UNKNOWN;
+            }
+            default -> throw VerifierError.eacces("R" + regno + " invalid mem access '" + reg.typeName() + "'");
+        }
+        if (!write && valueReg >= 0) {
+            if (loaded.isScalar() && size < 8) {
+                loaded = RegState.scalar(signExt ? ScalarAlu.signExtend(loaded.val(), size * 8, false)
+                        : coerce(loaded.val(), size));
+            }
+            st.regs[valueReg] = loaded;
+        }
+    }
+
+    /** coerce_reg_to_size: keeps the low {@code size} bytes. */
+    private static Scalar coerce(Scalar v, int size) {
+        if (v.isConst()) {
+            return Scalar.constant(v.constValue() & ((1L << (size * 8)) - 1));
+        }
+        long max = (1L << (size * 8)) - 1;
+        if (Long.compareUnsigned(v.umax(), max) <= 0) {
+            return v;
+        }
+        return Scalar.unsignedOfSize(size);
+    }
+
+    void mapValueAccess(int regno, RegState reg, int off, int size, boolean helper) throws VerifierError {
+        int vs = reg.map() == null ? 0 : reg.map().valueSize();
+        Scalar v = reg.val();
+        if (v.smin() < 0 && (v.smin() == Long.MIN_VALUE || off + v.smin() != (int) (off + v.smin()) || v.smin() + off < 0)) {
+            throw VerifierError.eacces("R" + regno + " min value is negative, either use unsigned index or do a if (index >=0) check.");
+        }
+        if (!memOk(v.smin() + off, size, vs)) {
+            throw VerifierError.eacces("invalid access to map value, value_size=" + vs + " off=" + (v.smin() + off)
+                    + " size=" + size + "\nR" + regno + " min value is outside of the allowed memory range");
+        }
+        if (Long.compareUnsigned(v.umax(), DoCheck.MAX_VAR_OFF) >= 0) {
+            throw VerifierError.eacces("R" + regno + " unbounded memory access, make sure to bounds check any such access");
+        }
+        if (!memOk(v.umax() + off, size, vs)) {
+            throw VerifierError.eacces("invalid access to map value, value_size=" + vs + " off=" + (v.umax() + off)
+                    + " size=" + size + "\nR" + regno + " max value is outside of the allowed memory range");
+        }
+    }
+
+    private static boolean memOk(long off, int size, int memSize) {
+        return size > 0 && off >= 0 && size <= memSize && off + size <= memSize;
+    }
+
+    void packetAccess(int regno, RegState reg, int off, int size) throws VerifierError {
+        if (reg.val().smin() < 0) {
+            throw VerifierError.eacces("R" + regno + " min value is negative, either use unsigned index or do a if (index >=0) check.");
+        }
+        if (!memOk(off, size, reg.range())) {
+            throw VerifierError.eacces("invalid access to packet, off=" + off + " size=" + size + ", R" + regno + "(id="
+                    + reg.id() + ",off=" + off + ",r=" + reg.range() + ")\nR" + regno + " offset is outside of the packet");
+        }
+    }
+
+    private void sockAccess(int regno, RegState reg, int off, int size) throws VerifierError {
+        if (reg.off() != 0 || !reg.val().isConst() || reg.val().constValue() != 0) {
+            throw VerifierError.eacces("R" + regno + " invalid " + reg.typeName() + " access off=" + off + " size=" + size);
+        }
+        boolean ok = switch (reg.type()) {
+            case PTR_TO_SOCKET -> CtxAccess.bpfSock(off, size);
+            // bpf_sock_common_is_valid_access: struct bpf_sock without type..priority
+            case PTR_TO_SOCK_COMMON -> !(off >= CtxAccess.SK_TYPE && off < CtxAccess.SK_PRIORITY + 4)
+                    && CtxAccess.bpfSock(off, size);
+            default -> false;
+        };
+        if (!ok) {
+            throw VerifierError.eacces("R" + regno + " invalid " + reg.typeName() + " access off=" + off + " size=" + size);
+        }
+    }
+
+    /** check_stack_access_within_bounds. */
+    void stackBounds(int regno, RegState reg, int off, int size, String what) throws VerifierError {
+        long minOff;
+        long maxOff;
+        Scalar v = reg.val();
+        if (v.isConst()) {
+            minOff = v.constValue() + off;
+            maxOff = minOff + size;
+        } else {
+            if (v.smax() >= DoCheck.MAX_VAR_OFF || v.smin() <= -DoCheck.MAX_VAR_OFF) {
+                throw VerifierError.eacces("invalid unbounded variable-offset" + what + " stack R" + regno);
+            }
+            minOff = v.smin() + off;
+            maxOff = v.smax() + off + size;
+        }
+        Errno err = null;
+        if (minOff < -MAX_BPF_STACK || minOff > -1) {
+            err = Errno.EACCES;
+        } else if (maxOff > 0) {
+            err = Errno.EINVAL;
+        }
+        if (err != null) {
+            if (v.isConst()) {
+                throw new VerifierError(err, "invalid" + what + " stack R" + regno + " off=" + (off + v.constValue()) + " size=" + size);
+            }
+            throw new VerifierError(err, "invalid variable-offset" + what + " stack R" + regno + " var_off=" + v.var()
+                    + " off=" + off + " size=" + size);
+        }
+    }
+
+    private void stackWrite(VerifierState st, RegState reg, int off, int size, int valueReg) throws VerifierError {
+        if (!reg.val().isConst()) {
+            // variable-offset write: every byte it may touch becomes misc, spills are destroyed
+            long lo = reg.val().smin() + off + MAX_BPF_STACK;
+            long hi = reg.val().smax() + off + size + MAX_BPF_STACK;
+            for (long b = lo; b < hi; b++) {
+                clearSlot(st, (int) b / 8);
+                st.stype[(int) b] = STACK_MISC;
+            }
+            return;
+        }
+        int at = (int) (reg.val().constValue() + off + MAX_BPF_STACK);
+        RegState value = valueReg >= 0 ? st.regs[valueReg] : null;
+        int slot = at / 8;
+        env.scratchedStack |= 1L << slot;
+        if (value != null && value.isPointer() && size != 8) {
+            throw VerifierError.eacces("invalid size of register spill");
+        }
+        // check_stack_write_fixed_off: a register (any size for scalars) or an immediate at an
+        // 8-aligned slot is remembered as a spill; other writes just make bytes misc or zero
+        boolean stImm = value == null && env.stMem;
+        if (at % 8 == 0 && (value != null || stImm)) {
+            RegState v = value != null ? value : RegState.constant(env.stImm);
+            clearSlot(st, slot);
+            st.spill[slot] = v;
+            st.spillSize[slot] = (byte) size;
+            for (int i = 0; i < size; i++) {
+                st.stype[at + i] = STACK_SPILL;
+            }
+            return;
+        }
+        if (st.spill[slot] != null) {
+            clearSlot(st, slot);
+        }
+        // the data an atomic writes back is unknown: misc, even over zeros
+        boolean zero = value != null ? value.isNullConst() : stImm && env.stImm == 0;
+        for (int i = 0; i < size; i++) {
+            st.stype[at + i] = zero ? STACK_ZERO : STACK_MISC;
+        }
+    }
+
+    /** A data write into a slot with a spill: the spill is gone, its bytes become misc. */
+    static void clearSlot(VerifierState st, int slot) {
+        if (st.spill[slot] == null) {
+            return;
+        }
+        st.spill[slot] = null;
+        st.spillSize[slot] = 0;
+        for (int i = 0; i < 8; i++) {
+            if (st.stype[8 * slot + i] == STACK_SPILL) {
+                st.stype[8 * slot + i] = STACK_MISC;
+            }
+        }
+    }
+
+    private RegState stackRead(VerifierState st, RegState reg, int off, int size) throws VerifierError {
+        if (!reg.val().isConst()) {
+            long lo = reg.val().smin() + off + MAX_BPF_STACK;
+            long hi = reg.val().smax() + off + size + MAX_BPF_STACK;
+            for (long b = lo; b < hi; b++) {
+                RegState sp = st.spill[(int) b / 8];
+                if (sp != null && sp.isPointer()) {
+                    return RegState.UNKNOWN;
+                }
+            }
+            return RegState.UNKNOWN;
+        }
+        int at = (int) (reg.val().constValue() + off + MAX_BPF_STACK);
+        int slot = at / 8;
+        RegState sp = st.spill[slot];
+        if (sp != null && st.stype[at] == STACK_SPILL) {
+            int spillSize = st.spillSize[slot];
+            if (at % 8 == 0 && size == spillSize) {
+                return sp;
+            }
+            if (sp.isPointer()) {
+                throw VerifierError.eacces("invalid size of register fill");
+            }
+            if (at % 8 == 0 && size < spillSize) {
+                return sp; // coerced to the load size by the caller
+            }
+            return RegState.UNKNOWN;
+        }
+        int zeros = 0;
+        for (int i = 0; i < size; i++) {
+            if (st.stype[at + i] == STACK_ZERO) {
+                zeros++;
+            }
+        }
+        return zeros == size ? RegState.constant(0) : RegState.UNKNOWN;
+    }
+
+    void checkAtomic(int idx, Insn insn, VerifierState st) throws VerifierError {
+        int imm = insn.imm();
+        boolean known = switch (imm) {
+            case ADD, AND, OR, XOR, ADD | FETCH, AND | FETCH, OR | FETCH, XOR | FETCH, XCHG, CMPXCHG -> true;
+            default -> false;
+        };
+        if (!known) {
+            throw VerifierError.einval("BPF_ATOMIC uses invalid atomic opcode " + String.format("%02x", imm));
+        }
+        int size = size(insn.code());
+        if (size != W && size != DW) {
+            throw VerifierError.einval("invalid atomic operand size");
+        }
+        checkRegRead(st, insn.src());
+        checkRegRead(st, insn.dst());
+        if (imm == CMPXCHG) {
+            checkRegRead(st, 0);
+        }
+        RegState dst = st.regs[insn.dst()];
+        if (dst.type() == RegType.PTR_TO_CTX || dst.type().isPacket() || dst.type().isSocket()) {
+            throw VerifierError.eacces("BPF_ATOMIC stores into R" + insn.dst() + " " + dst.typeName() + " is not allowed");
+        }
+        int loadReg = (imm & FETCH) != 0 ? (imm == CMPXCHG ? 0 : insn.src()) : -1;
+        if (loadReg >= 0) {
+            // check_reg_arg(DST_OP) marks the load register unknown at once, even when it is also the address
+            checkRegWrite(loadReg);
+            st.regs[loadReg] = RegState.UNKNOWN;
+            dst = st.regs[insn.dst()];
+        }
+        int bytes = sizeBytes(size);
+        // atomics insist on natural alignment whatever the pointer (strict_alignment_once)
+        if (bytes > 1) {
+            Tnum at = dst.val().var().add(Tnum.constant(dst.off() + insn.off()));
+            if (!at.isAligned(bytes)) {
+                Tnum v = dst.val().var();
+                throw VerifierError.eacces("misaligned " + (dst.maybeNull() ? "" : alignDesc(dst.type())) + "access off "
+                        + (v.isConst() ? StatePrinter.dec(v.value()) : v.toString()) + "+" + dst.off() + "+" + insn.off()
+                        + " size " + bytes);
+            }
+        }
+        RegType t = dst.type();
+        // as check_atomic_rmw: can the memory be read, (for fetch) into the load register, then written
+        memAccess(st, idx, insn.dst(), insn.off(), bytes, false, -1, false);
+        if (loadReg >= 0) {
+            memAccess(st, idx, insn.dst(), insn.off(), bytes, false, loadReg, false);
+        }
+        memAccess(st, idx, insn.dst(), insn.off(), bytes, true, -1, false);
+        auxPtr(idx, t);
+    }
+
+    /** check_ptr_alignment's name for a pointer kind in "misaligned ...access". */
+    private static String alignDesc(RegType t) {
+        return switch (t) {
+            case PTR_TO_CTX -> "context ";
+            case PTR_TO_STACK -> "stack ";
+            case PTR_TO_MAP_VALUE -> "value ";
+            case PTR_TO_SOCKET -> "sock ";
+            case PTR_TO_SOCK_COMMON -> "sock_common ";
+            case PTR_TO_TCP_SOCK -> "tcp_sock ";
+            default -> "";
+        };
+    }
+}

@@ -1,0 +1,628 @@
+package dev.cgbpf.engine.verifier;
+
+import static dev.cgbpf.engine.isa.Opcodes.*;
+import static dev.cgbpf.engine.verifier.CheckRegArg.*;
+import static dev.cgbpf.engine.verifier.VerifierState.*;
+
+import dev.cgbpf.engine.backend.AttachType;
+import dev.cgbpf.engine.backend.Errno;
+import dev.cgbpf.engine.backend.MapSpec;
+import dev.cgbpf.engine.backend.MapType;
+import dev.cgbpf.engine.backend.ProgType;
+import dev.cgbpf.engine.isa.Disassembler;
+import dev.cgbpf.engine.isa.HelperIds;
+import dev.cgbpf.engine.isa.Insn;
+import dev.cgbpf.engine.isa.Program;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.function.IntFunction;
+
+/**
+ * The path-exploring abstract interpreter (kernel/bpf/verifier.c do_check): walks every feasible
+ * path from instruction 0, one instruction at a time, keeping a {@link VerifierState} per path.
+ * A conditional jump whose outcome is not known splits the path: the fall-through continues and
+ * the jump target is pushed to be explored later, as the kernel does (so the first error found is
+ * the kernel's first error). States at prune points are remembered; a later state within a
+ * completely verified one is not explored again, and a state equal to one of its own ancestors is
+ * an infinite loop.
+ */
+final class DoCheck {
+    static final int COMPLEXITY_LIMIT_INSNS = 1_000_000;
+    static final int COMPLEXITY_LIMIT_JMP_SEQ = 8192;
+    static final long MAX_VAR_OFF = 1L << 29;
+    private static final int LOG_ALIGN = 40;
+
+    private final VerifierEnv env;
+    private final Program prog;
+    private final int logLevel;
+    private final boolean[] prunePoint;
+    private final List<List<Checkpoint>> explored = new ArrayList<>();
+    private final Disassembler disasm = new Disassembler();
+    private final CheckAlu alu;
+    private final CheckMemAccess mem;
+    private final CheckHelperCall helpers;
+    /** The log kept for the final answer; at level 1 the current path only. */
+    private final StringBuilder log = new StringBuilder();
+    private long processed;
+    private long jmpsProcessed;
+    private long prevJmpsProcessed;
+    private long prevInsnProcessed;
+    private int totalStates;
+    private int maxStatesPerInsn;
+
+    /** A path to explore later; {@code logPos} is where the log stood after the branch's text. */
+    private record Pending(int insn, int prevInsn, VerifierState state, int logPos) {
+    }
+
+    DoCheck(Program prog, ProgType type, AttachType attach, IntFunction<MapSpec> maps, int logLevel,
+            boolean[] prunePoint) {
+        this.env = new VerifierEnv(prog, type, attach, maps);
+        this.prog = prog;
+        this.logLevel = logLevel;
+        this.prunePoint = prunePoint;
+        for (int i = 0; i < prog.size(); i++) {
+            explored.add(null);
+        }
+        this.alu = new CheckAlu(env);
+        this.mem = new CheckMemAccess(env);
+        this.helpers = new CheckHelperCall(env, mem);
+    }
+
+    boolean enforcesExpectedAttach() {
+        return env.enforceExpectedAttach;
+    }
+
+    boolean usesDirectPacketAccess() {
+        return env.directPacketAccess;
+    }
+
+    long processed() {
+        return processed;
+    }
+
+    String log() {
+        return log.toString();
+    }
+
+    String statsLine() {
+        return "processed " + processed + " insns (limit " + COMPLEXITY_LIMIT_INSNS + ") max_states_per_insn "
+                + maxStatesPerInsn + " total_states " + totalStates + " peak_states " + totalStates + " mark_read 0";
+    }
+
+    // ================================================================ main loop
+
+    void run() throws VerifierError {
+        VerifierState st = new VerifierState();
+        for (int i = 0; i < 11; i++) {
+            st.regs[i] = RegState.NOT_INIT;
+        }
+        st.regs[1] = RegState.pointer(RegType.PTR_TO_CTX, 0);
+        st.regs[10] = RegState.pointer(RegType.PTR_TO_STACK, 0);
+        st.checkpoint = new Checkpoint(0, st.copy(), null);
+        Deque<Pending> stack = new ArrayDeque<>();
+        int idx = 0;
+        int prev = -1;
+        if (logLevel > 0) {
+            log.append("0: ").append(StatePrinter.state(st)).append('\n');
+        }
+        boolean freshPath = false;
+        while (true) {
+            if (idx < 0 || idx >= prog.size()) {
+                throw VerifierError.einval("invalid insn idx " + idx + " insn_cnt " + prog.size());
+            }
+            // counted before pruning, as the kernel counts
+            if (++processed > COMPLEXITY_LIMIT_INSNS) {
+                throw new VerifierError(Errno.E2BIG, "BPF program is too large. Processed " + processed + " insn");
+            }
+            if (prunePoint[idx] && prev >= 0) {
+                int verdict = visit(idx, st);
+                if (verdict == 1) { // pruned: safe
+                    if (logLevel > 0) {
+                        log.append(freshPath ? "\nfrom " + prev + " to " + idx + ": safe\n" : idx + ": safe\n");
+                    }
+                    Checkpoint.pathDone(st.checkpoint);
+                    Pending p = stack.poll();
+                    if (p == null) {
+                        return;
+                    }
+                    st = p.state;
+                    idx = p.insn;
+                    prev = p.prevInsn;
+                    startPath(p);
+                    freshPath = true;
+                    continue;
+                }
+            }
+            if (freshPath) {
+                logPathStart(prev, idx, st);
+                freshPath = false;
+            }
+            Insn insn = prog.get(idx);
+            if (insn.cls() == JMP || insn.cls() == JMP32) {
+                jmpsProcessed++;
+            }
+            int next = step(idx, insn, st, stack);
+            if (stack.size() > COMPLEXITY_LIMIT_JMP_SEQ) {
+                throw new VerifierError(Errno.E2BIG, "The sequence of " + stack.size() + " jumps is too complex.");
+            }
+            if (next >= 0) {
+                prev = idx;
+                idx = next;
+                continue;
+            }
+            // exit reached safely: this path is done
+            Checkpoint.pathDone(st.checkpoint);
+            Pending p = stack.poll();
+            if (p == null) {
+                return;
+            }
+            st = p.state;
+            idx = p.insn;
+            prev = p.prevInsn;
+            startPath(p);
+            freshPath = true;
+        }
+    }
+
+    /**
+     * A popped path: at level 1 the log forgets the finished path (back to the branch
+     * instruction's text), as the kernel keeps only the path that fails.
+     */
+    private void startPath(Pending p) {
+        if (logLevel == 1) {
+            log.setLength(p.logPos);
+            log.append(' ');
+        }
+    }
+
+    private void logPathStart(int from, int to, VerifierState st) {
+        String state = StatePrinter.state(st);
+        if (logLevel == 1) {
+            log.append(to).append(": ").append(state).append('\n');
+        } else if (logLevel > 1) {
+            log.append("\nfrom ").append(from).append(" to ").append(to).append(": ").append(state).append('\n');
+            log.append(to).append(": ").append(state).append('\n');
+        }
+    }
+
+    /**
+     * is_state_visited: 1 when the state is covered by a completely verified one. An unfinished
+     * checkpoint (one of this path's ancestors) with the very same registers and a stack that
+     * covers this one means the path goes round without progress: an infinite loop. New
+     * checkpoints are added as sparingly as the kernel adds them (after 2 jumps and 8
+     * instructions, or 20 jumps or 100 instructions inside a loop), which decides whether a
+     * loop is found or the instruction budget runs out.
+     */
+    private int visit(int idx, VerifierState st) throws VerifierError {
+        List<Checkpoint> list = explored.get(idx);
+        if (list == null) {
+            list = new ArrayList<>();
+            explored.set(idx, list);
+        }
+        boolean addNew = jmpsProcessed - prevJmpsProcessed >= 2 && processed - prevInsnProcessed >= 8;
+        int regsHash = java.util.Arrays.hashCode(st.regs);
+        boolean ids = st.hasIds();
+        for (java.util.Iterator<Checkpoint> it = list.iterator(); it.hasNext(); ) {
+            Checkpoint c = it.next();
+            if (!c.safe) {
+                if (c.regsHash == regsHash && java.util.Arrays.equals(c.state.regs, st.regs) && st.stackWithin(c.state)) {
+                    throw VerifierError.einval("infinite loop detected at insn " + idx + "\ncur state: "
+                            + StatePrinter.state(st) + "\nold state: " + StatePrinter.state(c.state));
+                }
+                if (jmpsProcessed - prevJmpsProcessed < 20 && processed - prevInsnProcessed < 100) {
+                    addNew = false;
+                }
+            } else if (!ids && !c.hasIds && st.withinNoIds(c.state)) {
+                c.hits++;
+                return 1;
+            }
+            // the kernel's eviction heuristic: a checkpoint that keeps missing is dropped
+            if (++c.misses > c.hits * 3 + 3) {
+                it.remove();
+            }
+        }
+        if (addNew) {
+            maxStatesPerInsn = Math.max(maxStatesPerInsn, list.size());
+            Checkpoint c = new Checkpoint(idx, st.copy(), st.checkpoint);
+            st.checkpoint = c;
+            list.add(c);
+            totalStates++;
+            prevJmpsProcessed = jmpsProcessed;
+            prevInsnProcessed = processed;
+        }
+        return 0;
+    }
+
+    private int lastInsnTextEnd;
+
+    /**
+     * The log line of one instruction: its text and, after a {@code ;} at the kernel's column, the
+     * registers and stack slots it touched in their new state (print_insn_state).
+     */
+    private void logInsn(int idx, VerifierState st, int... regs) {
+        long slots = env.scratchedStack;
+        env.scratchedStack = 0;
+        if (logLevel == 0) {
+            return;
+        }
+        String text = idx + ": " + disasm.line(prog, idx);
+        log.append(text);
+        lastInsnTextEnd = log.length();
+        StringBuilder sb = new StringBuilder();
+        int[] sorted = regs.clone();
+        java.util.Arrays.sort(sorted);
+        int last = -1;
+        for (int r : sorted) {
+            if (r >= 0 && r < 11 && r != last && st.regs[r].isInit()) {
+                sb.append(' ').append('R').append(r).append('=').append(StatePrinter.reg(st.regs[r]));
+            }
+            last = r;
+        }
+        for (int k = 63; k >= 0; k--) {
+            if ((slots & (1L << k)) != 0) {
+                String slot = StatePrinter.slot(st, k);
+                if (slot != null) {
+                    sb.append(' ').append(slot);
+                }
+            }
+        }
+        if (sb.length() > 0) {
+            int col = (Math.max(text.length(), 8) + LOG_ALIGN) / LOG_ALIGN * LOG_ALIGN - 2;
+            log.append(" ".repeat(Math.max(1, col - text.length()))).append(';').append(sb);
+        }
+        log.append('\n');
+    }
+
+    // ================================================================ one instruction
+
+    /** Checks and applies one instruction; returns the next index, or -1 at a safe exit. */
+    private int step(int idx, Insn insn, VerifierState st, Deque<Pending> stack) throws VerifierError {
+        int cls = insn.cls();
+        switch (cls) {
+            case ALU, ALU64 -> {
+                alu.checkAlu(insn, st);
+                logInsn(idx, st, insn.dst(), src(insn.code()) == X ? insn.src() : -1);
+                return idx + 1;
+            }
+            case LDX -> {
+                checkRegRead(st, insn.src());
+                checkRegWrite(insn.dst());
+                RegType ptrType = st.regs[insn.src()].type();
+                mem.memAccess(st, idx, insn.src(), insn.off(), sizeBytes(size(insn.code())), false, insn.dst(),
+                        mode(insn.code()) == MEMSX);
+                mem.auxPtr(idx, ptrType);
+                logInsn(idx, st, insn.dst(), insn.src());
+                return idx + 1;
+            }
+            case STX -> {
+                if (mode(insn.code()) == ATOMIC) {
+                    mem.checkAtomic(idx, insn, st);
+                    logInsn(idx, st, insn.src());
+                    return idx + 1;
+                }
+                if (mode(insn.code()) != MEM || insn.imm() != 0) {
+                    throw VerifierError.einval("BPF_STX uses reserved fields");
+                }
+                checkRegRead(st, insn.src());
+                checkRegRead(st, insn.dst());
+                RegType ptrType = st.regs[insn.dst()].type();
+                mem.memAccess(st, idx, insn.dst(), insn.off(), sizeBytes(size(insn.code())), true, insn.src(), false);
+                mem.auxPtr(idx, ptrType);
+                logInsn(idx, st, insn.src(), insn.dst());
+                return idx + 1;
+            }
+            case ST -> {
+                if (mode(insn.code()) != MEM || insn.src() != 0) {
+                    throw VerifierError.einval("BPF_ST uses reserved fields");
+                }
+                checkRegRead(st, insn.dst());
+                RegType ptrType = st.regs[insn.dst()].type();
+                env.stMem = true;
+                env.stImm = insn.imm();
+                mem.memAccess(st, idx, insn.dst(), insn.off(), sizeBytes(size(insn.code())), true, -1, false);
+                env.stMem = false;
+                mem.auxPtr(idx, ptrType);
+                logInsn(idx, st, insn.dst());
+                return idx + 1;
+            }
+            case LD -> {
+                int m = mode(insn.code());
+                if (m == ABS || m == IND) {
+                    checkLdAbs(insn, st);
+                    logInsn(idx, st, 0);
+                    return idx + 1;
+                }
+                checkLdImm(idx, insn, st);
+                logInsn(idx, st, insn.dst());
+                return idx + 2;
+            }
+            default -> {
+                return jmp(idx, insn, st, stack);
+            }
+        }
+    }
+
+    // ================================================================ LD
+
+    private void checkLdImm(int idx, Insn insn, VerifierState st) throws VerifierError {
+        if (insn.off() != 0) {
+            throw VerifierError.einval("BPF_LD_IMM64 uses reserved fields");
+        }
+        checkRegWrite(insn.dst());
+        Insn second = prog.get(idx + 1);
+        switch (insn.src()) {
+            case 0 -> st.regs[insn.dst()] = RegState.constant(((long) second.imm() << 32) | Integer.toUnsignedLong(insn.imm()));
+            case PSEUDO_MAP_FD -> {
+                MapSpec m = env.maps.apply(insn.imm());
+                st.regs[insn.dst()] = new RegState(RegType.CONST_PTR_TO_MAP, false, 0, Scalar.constant(0), 0, 0, m, insn.imm());
+            }
+            case PSEUDO_MAP_VALUE -> {
+                MapSpec m = env.maps.apply(insn.imm());
+                st.regs[insn.dst()] = new RegState(RegType.PTR_TO_MAP_VALUE, false, second.imm(), Scalar.constant(0), 0, 0,
+                        m, insn.imm());
+            }
+            default -> throw VerifierError.einval("unrecognized bpf_ld_imm64 insn");
+        }
+    }
+
+    private void checkLdAbs(Insn insn, VerifierState st) throws VerifierError {
+        if (env.type != ProgType.SOCKET_FILTER) {
+            throw VerifierError.einval("BPF_LD_[ABS|IND] instructions not allowed for this program type");
+        }
+        int m = mode(insn.code());
+        if (insn.dst() != 0 || insn.off() != 0 || size(insn.code()) == DW || (m == ABS && insn.src() != 0)) {
+            throw VerifierError.einval("BPF_LD_[ABS|IND] uses reserved fields");
+        }
+        checkRegRead(st, 6);
+        if (st.regs[6].type() != RegType.PTR_TO_CTX) {
+            throw VerifierError.einval("at the time of BPF_LD_ABS|IND R6 != pointer to skb");
+        }
+        if (m == IND) {
+            checkRegRead(st, insn.src());
+        }
+        CheckMemAccess.checkCtxPtrOff(st.regs[6], 6);
+        for (int r = 0; r <= 5; r++) {
+            st.regs[r] = RegState.NOT_INIT;
+        }
+        st.regs[0] = RegState.UNKNOWN;
+    }
+
+    // ================================================================ jumps, calls, exit
+
+    private int jmp(int idx, Insn insn, VerifierState st, Deque<Pending> stack) throws VerifierError {
+        int op = op(insn.code());
+        boolean jmp32 = insn.cls() == JMP32;
+        if (op == CALL) {
+            if (src(insn.code()) != K || (insn.src() != PSEUDO_KFUNC_CALL && insn.off() != 0)
+                    || (insn.src() != 0 && insn.src() != PSEUDO_CALL && insn.src() != PSEUDO_KFUNC_CALL)
+                    || insn.dst() != 0 || jmp32) {
+                throw VerifierError.einval("BPF_CALL uses reserved fields");
+            }
+            helpers.checkHelperCall(insn, st);
+            logInsn(idx, st, 0);
+            return idx + 1;
+        }
+        if (op == JA) {
+            if (src(insn.code()) != K || insn.src() != 0 || insn.dst() != 0 || (!jmp32 && insn.imm() != 0)
+                    || (jmp32 && insn.off() != 0)) {
+                throw VerifierError.einval("BPF_JA uses reserved fields");
+            }
+            logInsn(idx, st);
+            return idx + 1 + (jmp32 ? insn.imm() : insn.off());
+        }
+        if (op == EXIT) {
+            if (src(insn.code()) != K || insn.imm() != 0 || insn.src() != 0 || insn.dst() != 0 || jmp32) {
+                throw VerifierError.einval("BPF_EXIT uses reserved fields");
+            }
+            logInsn(idx, st);
+            checkReturnCode(st);
+            return -1;
+        }
+        if (op == 0xe0) {
+            if (insn.src() != 0 || insn.dst() != 0 || insn.imm() != 0 || insn.off() == 0) {
+                throw VerifierError.einval("invalid may_goto imm " + insn.imm());
+            }
+            throw VerifierError.einval("engine: may_goto is not supported");
+        }
+        return condJmp(idx, insn, st, stack, op, jmp32);
+    }
+
+    private int condJmp(int idx, Insn insn, VerifierState st, Deque<Pending> stack, int op, boolean jmp32)
+            throws VerifierError {
+        checkRegRead(st, insn.dst());
+        boolean x = src(insn.code()) == X;
+        RegState dst = st.regs[insn.dst()];
+        RegState src;
+        if (x) {
+            if (insn.imm() != 0) {
+                throw VerifierError.einval("BPF_JMP/JMP32 uses reserved fields");
+            }
+            checkRegRead(st, insn.src());
+            src = st.regs[insn.src()];
+        } else {
+            if (insn.src() != 0) {
+                throw VerifierError.einval("BPF_JMP/JMP32 uses reserved fields");
+            }
+            src = RegState.constant(insn.imm());
+        }
+        int target = idx + 1 + insn.off();
+        int pred = branchTaken(dst, src, op, jmp32);
+        if (pred >= 0) {
+            logInsn(idx, st, insn.dst(), x ? insn.src() : -1);
+            return pred == 1 ? target : idx + 1;
+        }
+        VerifierState other = st.copy();
+        st.checkpoint.pending++;
+        // other = jump taken, st = fall through
+        if (dst.isScalar() && src.isScalar()) {
+            Branches.Pair t = Branches.refine(dst.val(), src.val(), op, jmp32);
+            Branches.Pair f = Branches.refine(dst.val(), src.val(), Branches.negate(op), jmp32);
+            other.regs[insn.dst()] = RegState.scalar(t.dst());
+            st.regs[insn.dst()] = RegState.scalar(f.dst());
+            if (x) {
+                if (insn.src() != insn.dst()) {
+                    other.regs[insn.src()] = RegState.scalar(t.src());
+                    st.regs[insn.src()] = RegState.scalar(f.src());
+                }
+            }
+        }
+        if (!jmp32 && !x && insn.imm() == 0 && (op == JEQ || op == JNE) && dst.maybeNull()) {
+            markPtrOrNull(st, dst.id(), op == JNE);
+            markPtrOrNull(other, dst.id(), op == JEQ);
+        } else if (x) {
+            matchPktPointers(insn, op, dst, src, st, other);
+        }
+        logInsn(idx, st, insn.dst(), x ? insn.src() : -1);
+        stack.push(new Pending(target, idx, other, lastInsnTextEnd));
+        return idx + 1;
+    }
+
+    private static int branchTaken(RegState dst, RegState src, int op, boolean jmp32) {
+        if (dst.isScalar() && src.isScalar()) {
+            return Branches.taken(dst.val(), src.val(), op, jmp32);
+        }
+        // a pointer the kernel knows is not NULL (reg_not_null: map values, sockets, map pointers;
+        // not ctx, stack or packet pointers) compared with the constant 0
+        RegState ptr = dst.isPointer() ? dst : src;
+        RegState other = dst.isPointer() ? src : dst;
+        if (!other.isScalar()) {
+            return -1;
+        }
+        Scalar c = other.val();
+        boolean zero = jmp32 ? c.isSubregConst() && (int) c.var().value() == 0 : c.isConst() && c.constValue() == 0;
+        if (!zero || !ptr.notNull()) {
+            return -1;
+        }
+        return op == JEQ ? 0 : op == JNE ? 1 : -1;
+    }
+
+    /** mark_ptr_or_null_regs: after {@code if rX == 0}, copies of the pointer are NULL or valid. */
+    private static void markPtrOrNull(VerifierState st, int id, boolean isNull) {
+        for (int i = 0; i < st.regs.length; i++) {
+            st.regs[i] = nullMark(st.regs[i], id, isNull);
+        }
+        for (int k = 0; k < st.spill.length; k++) {
+            if (st.spill[k] != null) {
+                st.spill[k] = nullMark(st.spill[k], id, isNull);
+            }
+        }
+    }
+
+    private static RegState nullMark(RegState r, int id, boolean isNull) {
+        if (!r.maybeNull() || r.id() != id) {
+            return r;
+        }
+        if (isNull) {
+            return RegState.constant(0);
+        }
+        return r.nonNull().withId(0);
+    }
+
+    /** try_match_pkt_pointers: a packet pointer compared with pkt_end proves a readable range. */
+    private void matchPktPointers(Insn insn, int op, RegState dst, RegState src, VerifierState fall,
+                                  VerifierState taken) {
+        RegState pkt;
+        boolean pktIsDst;
+        if (dst.type() == RegType.PTR_TO_PACKET && src.type() == RegType.PTR_TO_PACKET_END) {
+            pkt = dst;
+            pktIsDst = true;
+        } else if (src.type() == RegType.PTR_TO_PACKET && dst.type() == RegType.PTR_TO_PACKET_END) {
+            pkt = src;
+            pktIsDst = false;
+        } else {
+            return;
+        }
+        // normalise to "pkt OP end"
+        int o = pktIsDst ? op : switch (op) {
+            case JGT -> JLT;
+            case JLT -> JGT;
+            case JGE -> JLE;
+            case JLE -> JGE;
+            default -> op;
+        };
+        VerifierState good;
+        boolean openRight;
+        switch (o) {
+            case JGT -> { // pkt > end: fall-through has pkt <= end
+                good = fall;
+                openRight = false;
+            }
+            case JLE -> {
+                good = taken;
+                openRight = false;
+            }
+            case JGE -> { // pkt >= end: fall-through has pkt < end
+                good = fall;
+                openRight = true;
+            }
+            case JLT -> {
+                good = taken;
+                openRight = true;
+            }
+            default -> {
+                return;
+            }
+        }
+        findGoodPktPointers(good, pkt, openRight);
+    }
+
+    private static void findGoodPktPointers(VerifierState st, RegState pkt, boolean openRight) {
+        if (pkt.off() < 0 || (pkt.off() == 0 && openRight)) {
+            return;
+        }
+        if (Long.compareUnsigned(pkt.val().umax(), 0xffff) > 0 || pkt.val().umax() + pkt.off() > 0xffff) {
+            return;
+        }
+        // pkt + off < end (right-open) proves one byte more than pkt + off <= end
+        int newRange = pkt.off() + (openRight ? 1 : 0);
+        for (int i = 0; i < st.regs.length; i++) {
+            RegState r = st.regs[i];
+            if (r.type() == pkt.type() && r.id() == pkt.id() && r.range() < newRange) {
+                st.regs[i] = r.withRange(newRange);
+            }
+        }
+        for (int k = 0; k < st.spill.length; k++) {
+            RegState r = st.spill[k];
+            if (r != null && r.type() == pkt.type() && r.id() == pkt.id() && r.range() < newRange) {
+                st.spill[k] = r.withRange(newRange);
+            }
+        }
+    }
+
+    // ================================================================ exit
+
+    private void checkReturnCode(VerifierState st) throws VerifierError {
+        checkRegRead(st, 0);
+        ReturnRange range = ReturnRange.of(env.type, env.attach);
+        if (range == null) {
+            return;
+        }
+        RegState r0 = st.regs[0];
+        if (!r0.isScalar()) {
+            throw VerifierError.einval("At program exit the register R0 is not a known value (" + r0.typeName() + ")");
+        }
+        Scalar v = r0.val();
+        if (v.smin() < range.min() || v.smax() > range.max()) {
+            StringBuilder sb = new StringBuilder("At program exit the register R0 has");
+            boolean unknown = true;
+            if (v.smin() > Long.MIN_VALUE) {
+                sb.append(" smin=").append(v.smin());
+                unknown = false;
+            }
+            if (v.smax() < Long.MAX_VALUE) {
+                sb.append(" smax=").append(v.smax());
+                unknown = false;
+            }
+            if (unknown) {
+                sb.append(" unknown scalar value");
+            }
+            sb.append(" should have been in [").append(range.min()).append(", ").append(range.max()).append(']');
+            throw VerifierError.einval(sb.toString());
+        }
+        if (range.enforceAttachMin() >= 0 && Tnum.range(2, 3).contains(v.var())) {
+            env.enforceExpectedAttach = true;
+        }
+    }
+}

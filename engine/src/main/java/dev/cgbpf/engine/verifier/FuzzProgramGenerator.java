@@ -1,0 +1,205 @@
+package dev.cgbpf.engine.verifier;
+
+import static dev.cgbpf.engine.isa.Opcodes.*;
+
+import dev.cgbpf.engine.isa.Insn;
+import dev.cgbpf.engine.isa.Program;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Random programs for {@link Fuzz}: mostly plausible ones (registers set before use, loads from
+ * the context, the stack and map values, forward branches, an exit with R0 set), which exercise
+ * the analysis deeply, then mutated: a field changed, a slot dropped or duplicated, raw random
+ * slots. Plausible programs are accepted often enough for the soundness direction to be tested.
+ */
+final class FuzzProgramGenerator {
+    private final SplittableRandom rnd;
+    private final int[] mapFds;
+
+    FuzzProgramGenerator(long seed, int[] mapFds) {
+        this.rnd = new SplittableRandom(seed);
+        this.mapFds = mapFds;
+    }
+
+    Program next() {
+        List<Insn> p = plausible();
+        int mutations = rnd.nextBoolean() ? 0 : 1 + rnd.nextInt(2);
+        for (int i = 0; i < mutations; i++) {
+            mutate(p);
+        }
+        if (p.isEmpty()) {
+            p.add(new Insn(JMP | EXIT, 0, 0, 0, 0));
+        }
+        return new Program(p);
+    }
+
+    private int reg() {
+        return rnd.nextInt(10);
+    }
+
+    private int smallImm() {
+        return switch (rnd.nextInt(6)) {
+            case 0 -> 0;
+            case 1 -> 1;
+            case 2 -> rnd.nextInt(-8, 9);
+            case 3 -> rnd.nextInt(256);
+            case 4 -> 1 << rnd.nextInt(32);
+            default -> rnd.nextInt();
+        };
+    }
+
+    private static final int[] SIZES = {W, H, B, DW};
+    private static final int[] ALU_OPS = {ADD, SUB, MUL, DIV, OR, AND, LSH, RSH, NEG, MOD, XOR, MOV, ARSH};
+    private static final int[] CONDS = {JEQ, JGT, JGE, JSET, JNE, JSGT, JSGE, JLT, JLE, JSLT, JSLE};
+
+    private List<Insn> plausible() {
+        List<Insn> p = new ArrayList<>();
+        // a few registers get values first
+        p.add(new Insn(ALU64 | MOV | X, 6, 1, 0, 0));
+        for (int r : new int[] {0, 2, 3, 4, 5, 7, 8, 9}) {
+            if (rnd.nextInt(20) != 0) {
+                p.add(new Insn(ALU64 | MOV | K, r, 0, 0, rnd.nextInt(4) == 0 ? smallImm() : rnd.nextInt(16)));
+            }
+        }
+        int n = 3 + rnd.nextInt(20);
+        for (int i = 0; i < n; i++) {
+            switch (rnd.nextInt(13)) {
+                case 0, 1 -> p.add(new Insn(ALU64 | MOV | K, reg(), 0, 0, smallImm()));
+                case 2 -> { // context load: offset 0 as a word is readable in every program type
+                    int size = rnd.nextBoolean() ? W : SIZES[rnd.nextInt(4)];
+                    int off = rnd.nextBoolean() ? 0 : rnd.nextInt(0, 200) & ~(sizeBytes(size) - 1);
+                    if (off == 0 && rnd.nextInt(4) != 0) {
+                        size = W;
+                    }
+                    p.add(new Insn(LDX | MEM | size, reg(), rnd.nextInt(8) == 0 ? reg() : 6, off, 0));
+                }
+                case 11 -> { // an atomic on a stack slot (or, rarely, through another register)
+                    int size = rnd.nextBoolean() ? W : DW;
+                    int off = -8 * (1 + rnd.nextInt(4));
+                    int[] ops = {ADD, OR, AND, XOR, ADD | FETCH, OR | FETCH, AND | FETCH, XOR | FETCH, XCHG, CMPXCHG};
+                    p.add(new Insn(STX | MEM | size, 10, reg(), off, 0));
+                    p.add(new Insn(STX | ATOMIC | size, rnd.nextInt(6) == 0 ? reg() : 10, reg(), off, ops[rnd.nextInt(ops.length)]));
+                }
+                case 3 -> { // stack store/load
+                    int size = SIZES[rnd.nextInt(4)];
+                    int off = -8 * (1 + rnd.nextInt(8)) + (rnd.nextInt(6) == 0 ? rnd.nextInt(-4, 4) : 0);
+                    if (rnd.nextBoolean()) {
+                        p.add(new Insn(STX | MEM | size, 10, reg(), off, 0));
+                    } else if (rnd.nextBoolean()) {
+                        p.add(new Insn(ST | MEM | size, 10, 0, off, smallImm()));
+                    } else {
+                        p.add(new Insn(LDX | MEM | size, reg(), 10, off, 0));
+                    }
+                }
+                case 4, 5 -> { // ALU
+                    int op = ALU_OPS[rnd.nextInt(ALU_OPS.length)];
+                    int cls = rnd.nextInt(3) == 0 ? ALU : ALU64;
+                    if (op == NEG) {
+                        p.add(new Insn(cls | NEG, reg(), 0, 0, 0));
+                    } else if (rnd.nextBoolean()) {
+                        int imm = op == LSH || op == RSH || op == ARSH ? rnd.nextInt(cls == ALU ? 32 : 64) : smallImm();
+                        if ((op == DIV || op == MOD) && imm == 0) {
+                            imm = 3;
+                        }
+                        p.add(new Insn(cls | op | K, reg(), 0, 0, imm));
+                    } else {
+                        p.add(new Insn(cls | op | X, reg(), reg(), 0, 0));
+                    }
+                }
+                case 6 -> { // pointer arithmetic on the stack pointer or a copy of ctx
+                    int r = reg();
+                    p.add(new Insn(ALU64 | MOV | X, r, rnd.nextBoolean() ? 10 : 6, 0, 0));
+                    p.add(new Insn(ALU64 | ADD | K, r, 0, 0, rnd.nextInt(-64, 64)));
+                }
+                case 7 -> { // map lookup, sometimes null-checked, then a value access
+                    int fd = mapFds[rnd.nextInt(mapFds.length)];
+                    p.add(new Insn(ST | MEM | W, 10, 0, -4, rnd.nextInt(4)));
+                    p.add(new Insn(LD_IMM64, 1, PSEUDO_MAP_FD, 0, fd));
+                    p.add(new Insn(0, 0, 0, 0, 0));
+                    p.add(new Insn(ALU64 | MOV | X, 2, 10, 0, 0));
+                    p.add(new Insn(ALU64 | ADD | K, 2, 0, 0, -4));
+                    p.add(new Insn(JMP | CALL, 0, 0, 0, 1));
+                    boolean check = rnd.nextInt(4) != 0;
+                    if (check) {
+                        p.add(new Insn(JMP | JEQ | K, 0, 0, 1, 0));
+                    }
+                    int size = SIZES[rnd.nextInt(4)];
+                    // mostly inside the smaller value (8 bytes), sometimes anywhere up to the larger one
+                    int limit = rnd.nextInt(4) == 0 ? 56 : 9 - sizeBytes(size);
+                    p.add(new Insn(LDX | MEM | size, reg(), 0, rnd.nextInt(0, limit) & ~(sizeBytes(size) - 1), 0));
+                    reinitArgs(p);
+                }
+                case 8, 9 -> { // forward conditional jump over a few instructions
+                    int op = CONDS[rnd.nextInt(CONDS.length)];
+                    int cls = rnd.nextInt(3) == 0 ? JMP32 : JMP;
+                    int skip = rnd.nextInt(1, 4);
+                    if (rnd.nextBoolean()) {
+                        p.add(new Insn(cls | op | K, reg(), 0, skip, smallImm()));
+                    } else {
+                        p.add(new Insn(cls | op | X, reg(), reg(), skip, 0));
+                    }
+                    for (int k = 0; k < skip; k++) {
+                        p.add(new Insn(ALU64 | MOV | K, reg(), 0, 0, smallImm()));
+                    }
+                }
+                case 10 -> { // a helper with no or simple arguments
+                    int[] ids = {5, 7, 8, 14, 15, 80, 46, 47, 79, 26, 16};
+                    int id = ids[rnd.nextInt(ids.length)];
+                    if (id == 26 || id == 16) {
+                        p.add(new Insn(ALU64 | MOV | X, id == 26 ? 3 : 1, 10, 0, 0));
+                        p.add(new Insn(ALU64 | ADD | K, id == 26 ? 3 : 1, 0, 0, -16));
+                        p.add(new Insn(ALU64 | MOV | K, id == 26 ? 4 : 2, 0, 0, rnd.nextInt(0, 20)));
+                        if (id == 26) {
+                            p.add(new Insn(ALU64 | MOV | X, 1, 6, 0, 0));
+                            p.add(new Insn(ALU64 | MOV | K, 2, 0, 0, 0));
+                        }
+                    } else if (id == 46 || id == 47 || id == 79) {
+                        p.add(new Insn(ALU64 | MOV | X, 1, 6, 0, 0));
+                    }
+                    p.add(new Insn(JMP | CALL, 0, 0, 0, id));
+                    reinitArgs(p);
+                }
+                default -> { // a bounded backward loop
+                    int r = 7 + rnd.nextInt(3);
+                    p.add(new Insn(ALU64 | MOV | K, r, 0, 0, rnd.nextInt(1, 6)));
+                    p.add(new Insn(ALU64 | ADD | K, r, 0, 0, -1));
+                    p.add(new Insn(JMP | (rnd.nextInt(5) == 0 ? JSGE : JNE) | K, r, 0, -2, 0));
+                }
+            }
+        }
+        if (rnd.nextInt(5) != 0) {
+            p.add(new Insn(ALU64 | MOV | K, 0, 0, 0, rnd.nextInt(4) == 0 ? smallImm() : rnd.nextInt(2)));
+        }
+        p.add(new Insn(JMP | EXIT, 0, 0, 0, 0));
+        return p;
+    }
+
+    /** A call leaves R1-R5 unreadable; most programs give some of them values again. */
+    private void reinitArgs(List<Insn> p) {
+        for (int r = 1; r <= 5; r++) {
+            if (rnd.nextInt(10) != 0) {
+                p.add(new Insn(ALU64 | MOV | K, r, 0, 0, rnd.nextInt(16)));
+            }
+        }
+    }
+
+    private void mutate(List<Insn> p) {
+        if (p.isEmpty()) {
+            return;
+        }
+        int i = rnd.nextInt(p.size());
+        Insn s = p.get(i);
+        switch (rnd.nextInt(8)) {
+            case 0 -> p.remove(i);
+            case 1 -> p.add(i, s);
+            case 2 -> p.set(i, new Insn(s.code(), rnd.nextInt(16), s.src(), s.off(), s.imm()));
+            case 3 -> p.set(i, new Insn(s.code(), s.dst(), rnd.nextInt(16), s.off(), s.imm()));
+            case 4 -> p.set(i, new Insn(s.code(), s.dst(), s.src(), s.off() + rnd.nextInt(-9, 10), s.imm()));
+            case 5 -> p.set(i, new Insn(s.code(), s.dst(), s.src(), s.off(), s.imm() + rnd.nextInt(-9, 10)));
+            case 6 -> p.set(i, new Insn(rnd.nextInt(256), s.dst(), s.src(), s.off(), s.imm()));
+            default -> p.set(i, new Insn(s.code() ^ (1 << rnd.nextInt(8)), s.dst(), s.src(), s.off(), s.imm()));
+        }
+    }
+}

@@ -1,0 +1,115 @@
+package dev.cgbpf.engine.verifier;
+
+import dev.cgbpf.engine.backend.MapSpec;
+import java.util.Objects;
+
+/**
+ * One register's abstract value (the kernel's struct bpf_reg_state): its type, and for pointers
+ * the fixed offset {@code off} plus a variable offset described by {@code val}; for scalars
+ * {@code val} is the value itself. {@code maybeNull} is PTR_MAYBE_NULL: a lookup result not yet
+ * compared with 0. {@code id} ties copies of one maybe-null pointer (or one packet pointer) together
+ * so a check on one applies to all; {@code range} is the proven readable bytes of a packet pointer.
+ * Immutable: transitions make new states.
+ */
+public record RegState(RegType type, boolean maybeNull, int off, Scalar val, int id, int range, MapSpec map,
+                       int mapFd) {
+
+    public static final RegState NOT_INIT = new RegState(RegType.NOT_INIT, false, 0, Scalar.UNKNOWN, 0, 0, null, 0);
+    public static final RegState UNKNOWN = scalar(Scalar.UNKNOWN);
+
+    public static RegState scalar(Scalar s) {
+        return new RegState(RegType.SCALAR, false, 0, s, 0, 0, null, 0);
+    }
+
+    public static RegState constant(long v) {
+        return scalar(Scalar.constant(v));
+    }
+
+    public static RegState pointer(RegType t, int off) {
+        return new RegState(t, false, off, Scalar.constant(0), 0, 0, null, 0);
+    }
+
+    public boolean isScalar() {
+        return type == RegType.SCALAR;
+    }
+
+    public boolean isInit() {
+        return type != RegType.NOT_INIT;
+    }
+
+    public boolean isPointer() {
+        return type.isPointer();
+    }
+
+    public boolean isConst() {
+        return isScalar() && val.isConst();
+    }
+
+    /** register_is_null: a scalar known to be 0. */
+    public boolean isNullConst() {
+        return isConst() && val.constValue() == 0;
+    }
+
+    /** A pointer whose variable part is known: off plus a constant. */
+    public boolean hasConstOffset() {
+        return val.isConst();
+    }
+
+    public RegState withVal(Scalar v) {
+        return new RegState(type, maybeNull, off, v, id, range, map, mapFd);
+    }
+
+    public RegState withOff(int o) {
+        return new RegState(type, maybeNull, o, val, id, range, map, mapFd);
+    }
+
+    public RegState withId(int i) {
+        return new RegState(type, maybeNull, off, val, i, range, map, mapFd);
+    }
+
+    public RegState withRange(int r) {
+        return new RegState(type, maybeNull, off, val, id, r, map, mapFd);
+    }
+
+    public RegState nonNull() {
+        return new RegState(type, false, off, val, id, range, map, mapFd);
+    }
+
+    /** reg_type_str: the type as the log names it, e.g. {@code map_value_or_null}. */
+    public String typeName() {
+        return type.logName() + (maybeNull ? "_or_null" : "");
+    }
+
+    /**
+     * reg_not_null: the pointers the kernel trusts to be non-NULL when compared with 0. Context,
+     * stack and packet pointers are not among them (6.18 follows both branches of "ctx == 0").
+     */
+    public boolean notNull() {
+        if (maybeNull) {
+            return false;
+        }
+        return switch (type) {
+            case CONST_PTR_TO_MAP, PTR_TO_MAP_VALUE, PTR_TO_SOCKET, PTR_TO_SOCK_COMMON, PTR_TO_TCP_SOCK -> true;
+            default -> false;
+        };
+    }
+
+    /**
+     * regsafe: true when everything this (the current path's) register allows was already proven
+     * safe with {@code old} in its place. Conservative: exact match for pointers.
+     */
+    public boolean within(RegState old) {
+        if (old.type == RegType.NOT_INIT) {
+            return true; // the old path never read it before writing it
+        }
+        if (old.type != type) {
+            return false;
+        }
+        if (type == RegType.SCALAR) {
+            return val.within(old.val);
+        }
+        return maybeNull == old.maybeNull && off == old.off && val.equals(old.val) && range >= old.range
+                && Objects.equals(map, old.map) && mapFd == old.mapFd
+                && (old.id == 0) == (id == 0);
+    }
+}

@@ -1,0 +1,151 @@
+package dev.cgbpf.engine.verifier;
+
+/**
+ * Register and stack state in the verifier log's notation (print_verifier_state):
+ * {@code R0=0 R1=ctx() R10=fp0}, {@code scalar(smin=..,umax=..,var_off=(0x0; 0xff))},
+ * {@code map_value(map=hash,ks=4,vs=8)}, {@code fp-8}, {@code pkt(r=14)}.
+ */
+final class StatePrinter {
+    private StatePrinter() {
+    }
+
+    static String reg(RegState r) {
+        if (r.isScalar()) {
+            return scalar(r.val());
+        }
+        StringBuilder sb = new StringBuilder(r.typeName());
+        if (r.type() == RegType.PTR_TO_STACK && !r.maybeNull() && r.val().isConst() && r.val().constValue() == 0) {
+            return "fp" + (r.off() == 0 ? "0" : Integer.toString(r.off()));
+        }
+        sb.append('(');
+        String sep = "";
+        if (r.id() != 0) {
+            sb.append("id=").append(r.id());
+            sep = ",";
+        }
+        if (r.off() != 0) {
+            sb.append(sep).append("off=").append(r.off());
+            sep = ",";
+        }
+        if (r.type().isPacket()) {
+            sb.append(sep).append("r=").append(r.range());
+            sep = ",";
+        }
+        if (r.map() != null) {
+            sb.append(sep).append("map=").append(r.map().name()).append(",ks=").append(r.map().keySize())
+                    .append(",vs=").append(r.map().valueSize());
+            sep = ",";
+        }
+        if (r.val().isConst()) {
+            if (r.val().constValue() != 0) {
+                sb.append(sep).append("imm=").append(Long.toHexString(r.val().constValue()));
+            }
+        } else {
+            String s = scalarBody(r.val());
+            if (!s.isEmpty()) {
+                sb.append(sep).append(s);
+            }
+        }
+        return sb.append(')').toString();
+    }
+
+    static String scalar(Scalar s) {
+        if (s.isConst()) {
+            return dec(s.constValue());
+        }
+        return "scalar(" + scalarBody(s) + ")";
+    }
+
+    /**
+     * print_scalar_ranges plus var_off: each bound that says something, in the order smin, smax,
+     * umin, umax, smin32, smax32, umin32, umax32, with later bounds of the same value and sign
+     * folded into the first ({@code smax=umax=0xffffffff}).
+     */
+    private static String scalarBody(Scalar s) {
+        String[] names = {"smin", "smax", "umin", "umax", "smin32", "smax32", "umin32", "umax32"};
+        long[] vals = {s.smin(), s.smax(), s.umin(), s.umax(), s.s32min(), s.s32max(),
+            Integer.toUnsignedLong(s.u32min()), Integer.toUnsignedLong(s.u32max())};
+        boolean[] omit = {s.smin() == Long.MIN_VALUE, s.smax() == Long.MAX_VALUE, s.umin() == 0, s.umax() == -1L,
+            s.s32min() == Integer.MIN_VALUE, s.s32max() == Integer.MAX_VALUE, s.u32min() == 0, s.u32max() == -1};
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < names.length; i++) {
+            if (omit[i]) {
+                continue;
+            }
+            boolean neg1 = names[i].charAt(0) == 's' && vals[i] < 0;
+            if (sb.length() > 0) {
+                sb.append(',');
+            }
+            sb.append(names[i]).append('=');
+            for (int j = i + 2; j < names.length; j += 2) {
+                if (omit[j]) {
+                    continue;
+                }
+                boolean neg2 = names[j].charAt(0) == 's' && vals[j] < 0;
+                if (neg1 == neg2 && vals[i] == vals[j]) {
+                    sb.append(names[j]).append('=');
+                    omit[j] = true;
+                }
+            }
+            sb.append(names[i].charAt(0) == 's' ? dec(vals[i]) : udec(vals[i]));
+        }
+        if (!s.var().isUnknown()) {
+            add(sb, "var_off=" + s.var());
+        }
+        return sb.toString();
+    }
+
+    private static void add(StringBuilder sb, String s) {
+        if (sb.length() > 0) {
+            sb.append(',');
+        }
+        sb.append(s);
+    }
+
+    /** verbose_snum: numbers within s16 in decimal, others as unsigned hex. */
+    static String dec(long v) {
+        return v >= Short.MIN_VALUE && v <= Short.MAX_VALUE ? Long.toString(v) : "0x" + Long.toHexString(v);
+    }
+
+    /** verbose_unum: numbers up to u16 max in decimal. */
+    private static String udec(long v) {
+        return Long.compareUnsigned(v, 0xffff) <= 0 ? Long.toUnsignedString(v) : "0x" + Long.toHexString(v);
+    }
+
+    /** One stack slot ({@code k} counts from fp-512) as the state dump shows it, or null when empty. */
+    static String slot(VerifierState st, int k) {
+        int off = -VerifierState.MAX_BPF_STACK + 8 * k;
+        if (st.spill[k] != null) {
+            return "fp" + off + "=" + reg(st.spill[k]);
+        }
+        StringBuilder types = new StringBuilder();
+        boolean any = false;
+        for (int i = 8 * k + 7; i >= 8 * k; i--) {
+            byte t = st.stype[i];
+            any |= t != VerifierState.STACK_INVALID;
+            types.append(t == VerifierState.STACK_MISC ? 'm' : t == VerifierState.STACK_ZERO ? '0' : '?');
+        }
+        return any ? "fp" + off + "=" + types : null;
+    }
+
+    /** All initialised registers, then stack slots that hold something. */
+    static String state(VerifierState st) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < st.regs.length; i++) {
+            RegState r = st.regs[i];
+            if (r != null && r.isInit()) {
+                if (sb.length() > 0) {
+                    sb.append(' ');
+                }
+                sb.append('R').append(i).append('=').append(reg(r));
+            }
+        }
+        for (int k = st.spill.length - 1; k >= 0; k--) {
+            String slot = slot(st, k);
+            if (slot != null) {
+                sb.append(' ').append(slot);
+            }
+        }
+        return sb.toString();
+    }
+}

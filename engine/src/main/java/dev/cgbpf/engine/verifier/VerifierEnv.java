@@ -1,0 +1,42 @@
+package dev.cgbpf.engine.verifier;
+
+import dev.cgbpf.engine.backend.AttachType;
+import dev.cgbpf.engine.backend.MapSpec;
+import dev.cgbpf.engine.backend.ProgType;
+import dev.cgbpf.engine.isa.Program;
+import java.util.function.IntFunction;
+
+/**
+ * What one verification shares across its checks (the kernel's struct bpf_verifier_env): the
+ * program and its type, the map table, the id generator for pointers that need one, per-insn
+ * facts and the facts the runtime will need.
+ */
+final class VerifierEnv {
+    final Program prog;
+    final ProgType type;
+    final AttachType attach;
+    final IntFunction<MapSpec> maps;
+    /** save_aux_ptr_type: which kind of pointer each load/store instruction used first */
+    final RegType[] auxPtrType;
+    private int idGen;
+    /** Whether the store being checked is a BPF_ST, and its immediate: stack writes remember it as a spilled constant. */
+    boolean stMem;
+    int stImm;
+    /** Stack slots written by the current instruction (bit k: slot k from fp-512), for the log. */
+    long scratchedStack;
+    boolean enforceExpectedAttach;
+    boolean directPacketAccess;
+
+    VerifierEnv(Program prog, ProgType type, AttachType attach, IntFunction<MapSpec> maps) {
+        this.prog = prog;
+        this.type = type;
+        this.attach = attach;
+        this.maps = maps;
+        this.auxPtrType = new RegType[prog.size()];
+    }
+
+    /** A fresh id (++env->id_gen). */
+    int nextId() {
+        return ++idGen;
+    }
+}
