@@ -113,6 +113,7 @@ final class CheckHelperCall {
                 }
             }
         }
+        checkMapFuncCompatibility(map, id, name);
         boolean constKeyHit = proto.ret() == HelperProto.Ret.MAP_VALUE_OR_NULL && map != null
                 && constArrayKeyInBounds(st, map);
         for (int r = 1; r <= 5; r++) {
@@ -124,8 +125,25 @@ final class CheckHelperCall {
             case MAP_VALUE_OR_NULL -> constKeyHit
                     ? new RegState(RegType.PTR_TO_MAP_VALUE, false, 0, Scalar.constant(0), 0, 0, map, 0)
                     : new RegState(RegType.PTR_TO_MAP_VALUE, true, 0, Scalar.constant(0), env.nextId(), 0, map, 0);
+            case MAP_VALUE -> new RegState(RegType.PTR_TO_MAP_VALUE, false, 0, Scalar.constant(0), 0, 0, map, 0);
             case BTF_PTR -> RegState.pointer(RegType.PTR_TO_OTHER, 0);
         };
+    }
+
+    private static final int GET_LOCAL_STORAGE = 81;
+
+    /**
+     * The kernel's check_map_func_compatibility, for the map types the engine has: cgroup storage
+     * maps go only to bpf_get_local_storage, and it takes nothing else.
+     */
+    private static void checkMapFuncCompatibility(MapSpec map, int id, String name) throws VerifierError {
+        if (map == null) {
+            return;
+        }
+        boolean storage = map.type() == MapType.CGROUP_STORAGE || map.type() == MapType.PERCPU_CGROUP_STORAGE;
+        if (storage != (id == GET_LOCAL_STORAGE)) {
+            throw VerifierError.einval("cannot pass map_type " + map.type().value() + " into func " + name + "#" + id);
+        }
     }
 
     private static final int SMP_PROCESSOR_ID = 8;

@@ -31,6 +31,8 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
     enum Ret {
         INTEGER,
         MAP_VALUE_OR_NULL,
+        /** a map value that cannot be null (bpf_get_local_storage: the storage exists while attached) */
+        MAP_VALUE,
         /** a BTF-typed kernel pointer (PTR_TO_BTF_ID): kept as an opaque pointer */
         BTF_PTR
     }
@@ -63,6 +65,8 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
                 Arg.CONST_SIZE, Arg.ANYTHING);
         def(79, "bpf_skb_cgroup_id", Ret.INTEGER, Arg.PTR_TO_CTX);
         def(80, "bpf_get_current_cgroup_id", Ret.INTEGER);
+        def(64, "bpf_bind", Ret.INTEGER, Arg.PTR_TO_CTX, Arg.PTR_TO_MEM_RDONLY, Arg.CONST_SIZE);
+        def(81, "bpf_get_local_storage", Ret.MAP_VALUE, Arg.CONST_MAP_PTR, Arg.ANYTHING);
         def(118, "bpf_jiffies64", Ret.INTEGER);
         def(122, "bpf_get_netns_cookie", Ret.INTEGER, Arg.PTR_TO_CTX_OR_NULL);
         def(123, "bpf_get_current_ancestor_cgroup_id", Ret.INTEGER, Arg.ANYTHING);
