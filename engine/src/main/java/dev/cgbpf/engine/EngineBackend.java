@@ -57,9 +57,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * {@link EngineMap}s, and both get small integer fds handed out like a kernel fd table does
  * (lowest free number, starting at 3 as in a process with stdin/out/err open).
  *
- * <p>There is no verifier yet: load checks the encoding and that jumps stay inside the program,
- * and a program that does at run time what a verifier would have refused stops with a fault
- * (errno EFAULT, the message naming the instruction).
+ * <p>Every load goes through the engine's {@link Verifier}, which answers as the running kernel's
+ * verifier does (errno and log line; differences in docs/fidelity.md). The interpreter still
+ * checks every memory access, so anything the verifier let through by mistake stops with a fault
+ * (errno EFAULT, the message naming the instruction) instead of corrupting the JVM.
  *
  * <p>Cgroups: an in-memory {@link CgroupTree}; the backend's cgroup root (path "") is a fresh child
  * of the tree's root, so that rmdir "" behaves as on the kernel. The probes run the effective

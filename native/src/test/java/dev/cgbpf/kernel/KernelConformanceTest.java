@@ -14,6 +14,7 @@ import dev.cgbpf.engine.backend.ProgType;
 import dev.cgbpf.engine.backend.TestRun;
 import dev.cgbpf.engine.conformance.ConformanceCase;
 import dev.cgbpf.engine.conformance.ConformanceTable;
+import dev.cgbpf.engine.conformance.InterpreterTestRun;
 import dev.cgbpf.engine.isa.Assembler;
 import dev.cgbpf.engine.isa.Program;
 import java.util.List;
@@ -27,7 +28,8 @@ import org.junit.jupiter.api.TestFactory;
  * Every case of the engine's conformance table on the host kernel (socket_filter through
  * BPF_PROG_TEST_RUN) and on the engine backend: for both 32-bit halves of the 64-bit result,
  * kernel == expected == engine, and the packet that comes back is the same. One dynamic test per
- * case, named after it.
+ * case, named after it. The engine runs the bpf-to-bpf call cases on its interpreter alone, as its
+ * verifier does not take calls yet.
  */
 class KernelConformanceTest {
     private static KernelBackend kernel;
@@ -65,6 +67,16 @@ class KernelConformanceTest {
         }
     }
 
+    /**
+     * The engine side of a bpf-to-bpf call case: the engine verifier refuses calls (docs/fidelity.md;
+     * EngineConformanceTest pins that), so the interpreter runs the program alone, with the context
+     * and answer of the backend's test_run.
+     */
+    private static Answer onInterpreter(Program p, byte[] packet) {
+        InterpreterTestRun.Result r = InterpreterTestRun.run(p, packet);
+        return new Answer(r.retval(), r.dataOut());
+    }
+
     @TestFactory
     Stream<DynamicTest> kernelEqualsExpectedEqualsEngine() {
         List<ConformanceCase> cases = ConformanceTable.all();
@@ -80,7 +92,7 @@ class KernelConformanceTest {
 
     private static void check(ConformanceCase c, String half, Program p, long expected) {
         Answer k = run(kernel, c.name(), half, p, c.packet());
-        Answer e = run(engine, c.name(), half, p, c.packet());
+        Answer e = c.callsSubprograms() ? onInterpreter(p, c.packet()) : run(engine, c.name(), half, p, c.packet());
         assertEquals(expected, k.retval(), () -> String.format("%s %s half: expected 0x%x, kernel 0x%x (engine 0x%x)",
                 c.name(), half, expected, k.retval(), e.retval()));
         assertEquals(expected, e.retval(), () -> String.format("%s %s half: expected and kernel 0x%x, engine 0x%x",

@@ -46,6 +46,15 @@ public record ConformanceCase(String name, List<String> body, List<String> subpr
         return out;
     }
 
+    /**
+     * Whether the program calls bpf-to-bpf functions. The engine's verifier refuses those (a gap
+     * listed in docs/fidelity.md), so on the engine side such a case runs on the interpreter alone
+     * ({@link InterpreterTestRun}); the kernel verifies and runs it as any other.
+     */
+    public boolean callsSubprograms() {
+        return !subprogs.isEmpty();
+    }
+
     /** What BPF_PROG_TEST_RUN reports as retval for {@link #program()}. */
     public long expectedLow() {
         return expected & 0xffffffffL;

@@ -87,32 +87,38 @@ class EngineProgramTest {
         assertEquals(-2L & 0xffffffffL, run(del), "second delete: -ENOENT");
     }
 
+    /** The kernel's answer (checked on 6.18); the interpreter's own fault is in InterpreterFaultTest. */
     @Test
-    void valueAccessBeyondValueSizeFaults() throws BpfException {
+    void valueAccessBeyondValueSizeIsRefusedAtLoad() throws BpfException {
         BpfMap a = engine.createMap(new MapSpec("a", MapType.ARRAY, 4, 4, 2, 0));
-        LoadedProg p = load(Map.of("a", a.fd()),
+        BpfException e = assertThrows(BpfException.class, () -> load(Map.of("a", a.fd()),
                 "*(u32 *)(r10 -4) = 0", "r2 = r10", "r2 += -4", "r1 = map[a]",
                 "call bpf_map_lookup_elem#1",
                 "if r0 == 0x0 goto pc+1",
                 "r0 = *(u64 *)(r0 +0)",
-                "exit");
-        BpfException e = assertThrows(BpfException.class, () -> run(p));
-        assertEquals("EFAULT", e.errno());
-        assertTrue(e.getMessage().endsWith("insn 7: invalid read of 8 bytes at map[a].value+0 (value_size is 4)"),
-                e.getMessage());
+                "exit"));
+        assertEquals("EACCES", e.errno());
+        assertEquals("R0 min value is outside of the allowed memory range", e.logReason());
     }
 
+    /**
+     * The engine refuses a load through a map pointer; the kernel (6.18) accepts it as a BTF-typed
+     * read of struct bpf_map, a gap listed in docs/fidelity.md. The interpreter's own fault for
+     * such a read is in InterpreterFaultTest.
+     */
     @Test
     void mapObjectIsNotMemory() throws BpfException {
         BpfMap a = engine.createMap(new MapSpec("a", MapType.ARRAY, 4, 4, 2, 0));
-        LoadedProg p = load(Map.of("a", a.fd()), "r1 = map[a]", "r0 = *(u32 *)(r1 +0)", "exit");
-        assertTrue(assertThrows(BpfException.class, () -> run(p)).getMessage()
-                .endsWith("insn 2: invalid read of 4 bytes at map[a]+0 (a map object can only be passed to helpers)"));
+        BpfException e = assertThrows(BpfException.class,
+                () -> load(Map.of("a", a.fd()), "r1 = map[a]", "r0 = *(u32 *)(r1 +0)", "exit"));
+        assertEquals("EACCES", e.errno());
+        assertEquals("R1 invalid mem access 'map_ptr'", e.logReason());
     }
 
     @Test
     void directMapValueLoad() throws BpfException {
-        BpfMap a = engine.createMap(new MapSpec("a", MapType.ARRAY, 4, 8, 2, 0));
+        // direct value access needs an array of exactly one element (array_map_direct_value_addr)
+        BpfMap a = engine.createMap(new MapSpec("a", MapType.ARRAY, 4, 8, 1, 0));
         engine.update(a, u32(0), new byte[] {1, 2, 3, 4, 5, 6, 7, 8}, 0);
         // ld_imm64 src=PSEUDO_MAP_VALUE: insn imm = fd, second slot imm = offset into element 0
         LoadedProg p = engine.load(new LoadRequest("v", ProgType.SOCKET_FILTER, null,
@@ -197,12 +203,20 @@ class EngineProgramTest {
                 () -> engine.testRun(p, new TestRun.Request(new byte[14], 1))).errno());
     }
 
+    /**
+     * A loop the verifier accepts (bounded, as the kernel accepts it) that runs longer than the
+     * backend's budget stops with EFAULT. A truly endless loop never loads (the kernel: EINVAL);
+     * the interpreter's budget for one is in InterpreterFaultTest.
+     */
     @Test
-    void endlessLoopIsAFaultNotAHang() throws BpfException {
-        LoadedProg p = load(Map.of(), "r0 = 0", "goto pc-1", "exit");
+    void loopLongerThanTheBudgetIsAFaultNotAHang() throws BpfException {
+        LoadedProg p = load(Map.of(), "r0 = 0", "r0 += 1", "if r0 < 20000 goto pc-2", "exit");
         BpfException e = assertThrows(BpfException.class, () -> run(p));
         assertEquals("EFAULT", e.errno());
         assertTrue(e.getMessage().contains("instruction budget of 10000 exhausted"), e.getMessage());
+        BpfException endless = assertThrows(BpfException.class, () -> load(Map.of(), "r0 = 0", "goto pc-1", "exit"));
+        assertEquals("EINVAL", endless.errno());
+        assertEquals("unreachable insn 2", endless.logReason());
     }
 
     @Test

@@ -1,14 +1,19 @@
 package dev.cgbpf.engine.interp;
 
+import dev.cgbpf.engine.backend.BpfException;
+import dev.cgbpf.engine.backend.MapSpec;
+import dev.cgbpf.engine.backend.MapType;
 import dev.cgbpf.engine.conformance.ConformanceTable;
 import dev.cgbpf.engine.isa.Assembler;
 import dev.cgbpf.engine.isa.Insn;
 import dev.cgbpf.engine.isa.MalformedProgramException;
 import dev.cgbpf.engine.isa.Program;
+import dev.cgbpf.engine.maps.EngineMap;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -126,6 +131,39 @@ class InterpreterFaultTest {
     void atomicOnContextIsRefused() {
         ProgramFault f = fault("r2 = 1", "lock *(u32 *)(r1 +48) += r2", "r0 = 0", "exit");
         assertEquals("insn 1: atomic operation on ctx+48 is not allowed", f.getMessage());
+    }
+
+    /**
+     * A fault of a program referring to one map: the map lives in the run's address space and
+     * {@code map[NAME]} resolves to its object, as the backend's resolve_pseudo_ldimm64 does.
+     */
+    private static ProgramFault faultWithMap(MapSpec spec, String... lines) throws BpfException {
+        AddressSpace space = new AddressSpace();
+        EngineMap map = EngineMap.create(spec, space);
+        Program p = new Assembler(Map.of(spec.name(), 3)::get).assemble(List.of(lines));
+        PseudoResolver resolver = (src, imm, nextImm) -> map.objectAddress();
+        Machine m = new Machine(space, BaseHelpers.TABLE, new SkBuffContext(ConformanceTable.DEFAULT_PACKET));
+        return assertThrows(ProgramFault.class, () -> Interpreter.decode(p, resolver).run(m, 1000));
+    }
+
+    @Test
+    void valueAccessBeyondValueSize() throws BpfException {
+        // the verifier refuses this at load (EngineProgramTest); the interpreter stops it anyway
+        ProgramFault f = faultWithMap(new MapSpec("a", MapType.ARRAY, 4, 4, 2, 0),
+                "*(u32 *)(r10 -4) = 0", "r2 = r10", "r2 += -4", "r1 = map[a]",
+                "call bpf_map_lookup_elem#1",
+                "if r0 == 0x0 goto pc+1",
+                "r0 = *(u64 *)(r0 +0)",
+                "exit");
+        assertEquals("insn 7: invalid read of 8 bytes at map[a].value+0 (value_size is 4)", f.getMessage());
+    }
+
+    @Test
+    void mapObjectIsNotMemory() throws BpfException {
+        ProgramFault f = faultWithMap(new MapSpec("a", MapType.ARRAY, 4, 4, 2, 0),
+                "r1 = map[a]", "r0 = *(u32 *)(r1 +0)", "exit");
+        assertEquals("insn 2: invalid read of 4 bytes at map[a]+0 (a map object can only be passed to helpers)",
+                f.getMessage());
     }
 
     @Test
