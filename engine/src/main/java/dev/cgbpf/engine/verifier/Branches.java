@@ -56,11 +56,16 @@ final class Branches {
         View b = view(bs, w32);
         switch (op) {
             case JEQ, JNE -> {
+                // constants, known bits that differ (tnum_overlap), disjoint ranges; a 64-bit compare
+                // also looks at the low halves. No more than the kernel: deciding more would skip paths it checks
                 int eq;
                 if (a.t.isConst() && b.t.isConst()) {
                     eq = a.t.value() == b.t.value() ? 1 : 0;
-                } else if (ucmp(a.ulo, b.uhi) > 0 || ucmp(b.ulo, a.uhi) > 0 || a.slo > b.shi || b.slo > a.shi
-                        || ((a.t.value() ^ b.t.value()) & ~(a.t.mask() | b.t.mask())) != 0) {
+                } else if (((a.t.value() ^ b.t.value()) & ~(a.t.mask() | b.t.mask())) != 0
+                        || ucmp(a.ulo, b.uhi) > 0 || ucmp(b.ulo, a.uhi) > 0 || a.slo > b.shi || b.slo > a.shi
+                        || (!w32 && (Integer.compareUnsigned(as.u32min(), bs.u32max()) > 0
+                        || Integer.compareUnsigned(bs.u32min(), as.u32max()) > 0
+                        || as.s32min() > bs.s32max() || bs.s32min() > as.s32max()))) {
                     eq = 0;
                 } else {
                     eq = -1;
@@ -68,10 +73,16 @@ final class Branches {
                 return eq < 0 ? -1 : op == JEQ ? eq : 1 - eq;
             }
             case JSET, JNSET -> {
+                // only against a constant
+                Tnum v = b.t.isConst() ? a.t : a.t.isConst() ? b.t : null;
+                Tnum c = b.t.isConst() ? b.t : a.t;
+                if (v == null) {
+                    return -1;
+                }
                 int set;
-                if ((a.t.value() & b.t.value()) != 0) {
+                if ((v.value() & c.value()) != 0) {
                     set = 1;
-                } else if (((a.t.value() | a.t.mask()) & (b.t.value() | b.t.mask())) == 0) {
+                } else if (((v.value() | v.mask()) & c.value()) == 0) {
                     set = 0;
                 } else {
                     set = -1;

@@ -39,7 +39,7 @@ final class CheckHelperCall {
         if (!HelperAllowlist.allowed(env.type, env.attach, id)) {
             throw VerifierError.einval("program of this type cannot use helper " + name + "#" + id);
         }
-        HelperProto proto = HelperProto.of(id, env.type);
+        HelperProto proto = HelperProto.of(id);
         if (proto == null && HelperProto.mightSleep(id)) {
             throw VerifierError.einval("helper call might sleep in a non-sleepable prog");
         }
@@ -166,11 +166,16 @@ final class CheckHelperCall {
         if (at < 0 || at + map.keySize() > MAX_BPF_STACK) {
             return false;
         }
+        // get_constant_map_key: zeros from the key's first byte up to the end of its slot, or a constant
+        // spilled with exactly the key's size; the constant is the whole spilled register, as in the kernel
         long value;
         int slot = at / 8;
         if (at % 8 == 0 && st.spill[slot] != null && st.spillSize[slot] == map.keySize() && st.spill[slot].isConst()) {
             value = st.spill[slot].val().constValue();
         } else {
+            if (at % 8 + map.keySize() > 8) {
+                return false;
+            }
             for (int i = 0; i < map.keySize(); i++) {
                 if (st.stype[at + i] != STACK_ZERO) {
                     return false;
@@ -178,7 +183,7 @@ final class CheckHelperCall {
             }
             value = 0;
         }
-        return Long.compareUnsigned(value & 0xffffffffL, map.maxEntries()) < 0;
+        return Long.compareUnsigned(value, map.maxEntries()) < 0;
     }
 
     private static void expect(RegState r, int regno, boolean ok, String expected) throws VerifierError {

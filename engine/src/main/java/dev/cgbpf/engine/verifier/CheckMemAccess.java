@@ -45,16 +45,15 @@ final class CheckMemAccess {
 
     /** check_mem_access. {@code valueReg} is the register loaded or stored, -1 for a store of an immediate. */
     void memAccess(VerifierState st, int idx, int regno, int insnOff, int size, boolean write, int valueReg,
-                           boolean signExt) throws VerifierError {
+                   boolean signExt) throws VerifierError {
+        memAccess(st, idx, regno, insnOff, size, write, valueReg, signExt, false);
+    }
+
+    /** check_mem_access; {@code strict} is strict_alignment_once (atomics). */
+    void memAccess(VerifierState st, int idx, int regno, int insnOff, int size, boolean write, int valueReg,
+                   boolean signExt, boolean strict) throws VerifierError {
         RegState reg = st.regs[regno];
-        if (reg.type() == RegType.PTR_TO_STACK && size > 1) {
-            Tnum at = reg.val().var().add(Tnum.constant(reg.off() + insnOff));
-            if (!at.isAligned(size)) {
-                Tnum v = reg.val().var();
-                throw VerifierError.eacces("misaligned stack access off " + (v.isConst() ? StatePrinter.dec(v.value()) : v.toString()) + "+" + reg.off() + "+"
-                        + insnOff + " size " + size);
-            }
-        }
+        checkPtrAlignment(reg, insnOff, size, strict);
         int off = insnOff + reg.off();
         RegState loaded = null;
         switch (reg.maybeNull() ? RegType.NOT_INIT : reg.type()) {
@@ -300,6 +299,10 @@ final class CheckMemAccess {
 
     void checkAtomic(int idx, Insn insn, VerifierState st) throws VerifierError {
         int imm = insn.imm();
+        if (imm == LOAD_ACQ || imm == STORE_REL) {
+            checkLoadAcquireStoreRelease(idx, insn, st, imm == LOAD_ACQ);
+            return;
+        }
         boolean known = switch (imm) {
             case ADD, AND, OR, XOR, ADD | FETCH, AND | FETCH, OR | FETCH, XOR | FETCH, XCHG, CMPXCHG -> true;
             default -> false;
@@ -328,24 +331,79 @@ final class CheckMemAccess {
             dst = st.regs[insn.dst()];
         }
         int bytes = sizeBytes(size);
-        // atomics insist on natural alignment whatever the pointer (strict_alignment_once)
-        if (bytes > 1) {
-            Tnum at = dst.val().var().add(Tnum.constant(dst.off() + insn.off()));
-            if (!at.isAligned(bytes)) {
-                Tnum v = dst.val().var();
-                throw VerifierError.eacces("misaligned " + (dst.maybeNull() ? "" : alignDesc(dst.type())) + "access off "
-                        + (v.isConst() ? StatePrinter.dec(v.value()) : v.toString()) + "+" + dst.off() + "+" + insn.off()
-                        + " size " + bytes);
-            }
-        }
         RegType t = dst.type();
-        // as check_atomic_rmw: can the memory be read, (for fetch) into the load register, then written
-        memAccess(st, idx, insn.dst(), insn.off(), bytes, false, -1, false);
+        // as check_atomic_rmw: can the memory be read, (for fetch) into the load register, then written;
+        // atomics insist on natural alignment whatever the pointer
+        memAccess(st, idx, insn.dst(), insn.off(), bytes, false, -1, false, true);
         if (loadReg >= 0) {
-            memAccess(st, idx, insn.dst(), insn.off(), bytes, false, loadReg, false);
+            memAccess(st, idx, insn.dst(), insn.off(), bytes, false, loadReg, false, true);
         }
-        memAccess(st, idx, insn.dst(), insn.off(), bytes, true, -1, false);
+        memAccess(st, idx, insn.dst(), insn.off(), bytes, true, -1, false, true);
         auxPtr(idx, t);
+    }
+
+    static final int LOAD_ACQ = 0x100;
+    static final int STORE_REL = 0x110;
+
+    /**
+     * check_atomic_load / check_atomic_store: load-acquire and store-release are a load and a
+     * store with strict alignment, then refused on context, packet and socket pointers. They are
+     * kernel extensions beyond RFC 9669 that the engine does not run: a program that passes
+     * every check is still refused at the end (see {@link VerifierEnv#unsupported}).
+     */
+    private void checkLoadAcquireStoreRelease(int idx, Insn insn, VerifierState st, boolean load) throws VerifierError {
+        int bytes = sizeBytes(size(insn.code()));
+        int ptr = load ? insn.src() : insn.dst();
+        checkRegRead(st, insn.src());
+        if (load) {
+            checkRegWrite(insn.dst());
+        } else {
+            checkRegRead(st, insn.dst());
+        }
+        RegState p = st.regs[ptr];
+        memAccess(st, idx, ptr, insn.off(), bytes, !load, load ? insn.dst() : insn.src(), false, true);
+        if (p.type() == RegType.PTR_TO_CTX || p.type().isPacket() || p.type().isSocket()) {
+            throw VerifierError.eacces("BPF_ATOMIC " + (load ? "loads from" : "stores into") + " R" + ptr + " "
+                    + p.typeName() + " is not allowed");
+        }
+        auxPtr(idx, p.type());
+        if (env.unsupported == null) {
+            env.unsupported = "engine: " + (load ? "load_acquire" : "store_release")
+                    + " is a kernel extension beyond RFC 9669 the engine does not run";
+        }
+    }
+
+    /**
+     * check_ptr_alignment: the stack always needs natural alignment, other memory only when the
+     * access asks for it (atomics); packets count from a 2-byte IP alignment.
+     */
+    private static void checkPtrAlignment(RegState reg, int insnOff, int size, boolean strict) throws VerifierError {
+        boolean maybeNull = reg.maybeNull();
+        if (!maybeNull && reg.type().isPacket()) {
+            if (!strict || size == 1) {
+                return;
+            }
+            Tnum at = reg.val().var().add(Tnum.constant(2L + reg.off() + insnOff));
+            if (!at.isAligned(size)) {
+                throw VerifierError.eacces("misaligned packet access off 2+" + tnumStr(reg.val().var()) + "+" + reg.off()
+                        + "+" + insnOff + " size " + size);
+            }
+            return;
+        }
+        boolean stack = !maybeNull && reg.type() == RegType.PTR_TO_STACK;
+        if (!(strict || stack) || size == 1) {
+            return;
+        }
+        Tnum at = reg.val().var().add(Tnum.constant((long) reg.off() + insnOff));
+        if (!at.isAligned(size)) {
+            throw VerifierError.eacces("misaligned " + (maybeNull ? "" : alignDesc(reg.type())) + "access off "
+                    + tnumStr(reg.val().var()) + "+" + reg.off() + "+" + insnOff + " size " + size);
+        }
+    }
+
+    /** tnum_strn as the alignment messages show it: a known value as a number. */
+    private static String tnumStr(Tnum t) {
+        return t.isConst() ? StatePrinter.udec(t.value()) : t.toString();
     }
 
     /** check_ptr_alignment's name for a pointer kind in "misaligned ...access". */

@@ -70,6 +70,11 @@ final class DoCheck {
         this.helpers = new CheckHelperCall(env, mem);
     }
 
+    /** What the program uses that the engine cannot run, or null. */
+    String unsupported() {
+        return env.unsupported;
+    }
+
     boolean enforcesExpectedAttach() {
         return env.enforceExpectedAttach;
     }
@@ -471,7 +476,7 @@ final class DoCheck {
         if (!jmp32 && !x && insn.imm() == 0 && (op == JEQ || op == JNE) && dst.maybeNull()) {
             markPtrOrNull(st, dst.id(), op == JNE);
             markPtrOrNull(other, dst.id(), op == JEQ);
-        } else if (x) {
+        } else if (x && !jmp32) { // try_match_pkt_pointers ignores 32-bit comparisons
             matchPktPointers(insn, op, dst, src, st, other);
         }
         logInsn(idx, st, insn.dst(), x ? insn.src() : -1);

@@ -203,7 +203,7 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
      * project the same argument checks: bpf_get_cgroup_classid takes nothing and
      * bpf_get_netns_cookie takes ctx or NULL even in __sk_buff programs, asked of the kernel.)
      */
-    static HelperProto of(int id, dev.cgbpf.engine.backend.ProgType type) {
+    static HelperProto of(int id) {
         return PROTOS.get(id);
     }
 }

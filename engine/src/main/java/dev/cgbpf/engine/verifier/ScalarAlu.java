@@ -82,7 +82,8 @@ final class ScalarAlu {
                 int k = (int) b.value();
                 if (op == LSH) {
                     t = a.lsh(k);
-                    boolean ok = k < bits && (Long.compareUnsigned(d.uhi, umaxOf(bits) >>> k) <= 0);
+                    // the kernel's overflow test is a bit stricter than necessary: umax <= 2^(bits-1-k)
+                    boolean ok = k < bits && Long.compareUnsigned(d.uhi, 1L << (bits - 1 - k)) <= 0;
                     r = withUnsigned(unboundedSigned(bits), ok ? d.ulo << k : 0, ok ? d.uhi << k : umaxOf(bits));
                 } else if (op == RSH) {
                     t = a.rsh(k);

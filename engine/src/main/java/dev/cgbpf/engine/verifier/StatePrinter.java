@@ -108,7 +108,7 @@ final class StatePrinter {
     }
 
     /** verbose_unum: numbers up to u16 max in decimal. */
-    private static String udec(long v) {
+    static String udec(long v) {
         return Long.compareUnsigned(v, 0xffff) <= 0 ? Long.toUnsignedString(v) : "0x" + Long.toHexString(v);
     }
 

@@ -9,6 +9,7 @@ import dev.cgbpf.engine.backend.MapSpec;
 import dev.cgbpf.engine.backend.ProgType;
 import dev.cgbpf.engine.isa.Insn;
 import dev.cgbpf.engine.isa.Program;
+import java.util.Objects;
 import java.util.function.IntFunction;
 import java.util.function.IntPredicate;
 
@@ -53,6 +54,9 @@ public final class Verifier {
     public static VerifierResult verify(Program prog, ProgType type, AttachType expectedAttach,
                                         IntFunction<MapSpec> mapsByFd, IntPredicate fdOpen, int logLevel)
             throws BpfException {
+        Objects.requireNonNull(type, "program type");
+        Objects.requireNonNull(mapsByFd, "map table");
+        Objects.requireNonNull(fdOpen, "fd table");
         if (prog == null || prog.size() == 0) {
             throw new BpfException(Errno.EINVAL, "program has no instructions", "");
         }
@@ -68,6 +72,9 @@ public final class Verifier {
             boolean[] prune = Structure.check(prog, mapsByFd, fdOpen);
             check = new DoCheck(prog, type, attach, mapsByFd, logLevel, prune);
             check.run();
+            if (check.unsupported() != null) {
+                throw VerifierError.einval(check.unsupported());
+            }
         } catch (VerifierError e) {
             String trace = check == null ? "" : check.log();
             String stats = check == null ? statsLine(0) : check.statsLine();

@@ -24,6 +24,8 @@ final class VerifierEnv {
     int stImm;
     /** Stack slots written by the current instruction (bit k: slot k from fp-512), for the log. */
     long scratchedStack;
+    /** Set when the program uses something the kernel accepts but the engine cannot run: refused at the end. */
+    String unsupported;
     boolean enforceExpectedAttach;
     boolean directPacketAccess;
 
