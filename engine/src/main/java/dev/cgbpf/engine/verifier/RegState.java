@@ -9,10 +9,18 @@ import java.util.Objects;
  * {@code val} is the value itself. {@code maybeNull} is PTR_MAYBE_NULL: a lookup result not yet
  * compared with 0. {@code id} ties copies of one maybe-null pointer (or one packet pointer) together
  * so a check on one applies to all; {@code range} is the proven readable bytes of a packet pointer.
+ * {@code frameno} is the call frame a stack pointer points into (0 = the main program's);
+ * {@code refObjId} ties a register to an acquired reference (a socket from a lookup, ring buffer
+ * memory) that must be released before exit: releasing it invalidates every register carrying it.
  * Immutable: transitions make new states.
  */
 public record RegState(RegType type, boolean maybeNull, int off, Scalar val, int id, int range, MapSpec map,
-                       int mapFd) {
+                       int mapFd, int frameno, int refObjId) {
+
+    /** A register with no frame number and no reference. */
+    public RegState(RegType type, boolean maybeNull, int off, Scalar val, int id, int range, MapSpec map, int mapFd) {
+        this(type, maybeNull, off, val, id, range, map, mapFd, 0, 0);
+    }
 
     public static final RegState NOT_INIT = new RegState(RegType.NOT_INIT, false, 0, Scalar.UNKNOWN, 0, 0, null, 0);
     public static final RegState UNKNOWN = scalar(Scalar.UNKNOWN);
@@ -56,23 +64,31 @@ public record RegState(RegType type, boolean maybeNull, int off, Scalar val, int
     }
 
     public RegState withVal(Scalar v) {
-        return new RegState(type, maybeNull, off, v, id, range, map, mapFd);
+        return new RegState(type, maybeNull, off, v, id, range, map, mapFd, frameno, refObjId);
     }
 
     public RegState withOff(int o) {
-        return new RegState(type, maybeNull, o, val, id, range, map, mapFd);
+        return new RegState(type, maybeNull, o, val, id, range, map, mapFd, frameno, refObjId);
     }
 
     public RegState withId(int i) {
-        return new RegState(type, maybeNull, off, val, i, range, map, mapFd);
+        return new RegState(type, maybeNull, off, val, i, range, map, mapFd, frameno, refObjId);
     }
 
     public RegState withRange(int r) {
-        return new RegState(type, maybeNull, off, val, id, r, map, mapFd);
+        return new RegState(type, maybeNull, off, val, id, r, map, mapFd, frameno, refObjId);
+    }
+
+    public RegState withFrameno(int f) {
+        return new RegState(type, maybeNull, off, val, id, range, map, mapFd, f, refObjId);
+    }
+
+    public RegState withRefObjId(int r) {
+        return new RegState(type, maybeNull, off, val, id, range, map, mapFd, frameno, r);
     }
 
     public RegState nonNull() {
-        return new RegState(type, false, off, val, id, range, map, mapFd);
+        return new RegState(type, false, off, val, id, range, map, mapFd, frameno, refObjId);
     }
 
     /** reg_type_str: the type as the log names it, e.g. {@code map_value_or_null}. */
@@ -110,6 +126,6 @@ public record RegState(RegType type, boolean maybeNull, int off, Scalar val, int
         }
         return maybeNull == old.maybeNull && off == old.off && val.equals(old.val) && range >= old.range
                 && Objects.equals(map, old.map) && mapFd == old.mapFd
-                && (old.id == 0) == (id == 0);
+                && (old.id == 0) == (id == 0) && frameno == old.frameno && refObjId == old.refObjId;
     }
 }

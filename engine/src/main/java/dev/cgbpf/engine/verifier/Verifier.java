@@ -175,7 +175,7 @@ public final class Verifier {
                         }
                         if (src == PSEUDO_MAP_IDX || src == PSEUDO_MAP_IDX_VALUE) {
                             // map indexes need BPF_PROG_LOAD's fd_array, which this project never passes
-                            throw new VerifierError("errno 71", "fd_idx without fd_array is invalid");
+                            throw new VerifierError(Errno.EPROTO, "fd_idx without fd_array is invalid");
                         }
                         if (src != PSEUDO_MAP_FD && src != PSEUDO_MAP_VALUE) {
                             throw VerifierError.einval("unrecognized bpf_ld_imm64 insn");

@@ -19,6 +19,11 @@ final class VerifierState {
     final RegState[] spill = new RegState[MAX_BPF_STACK / 8];
     /** bytes of the slot the spill covers, from its lowest address (8, or 1..4 for a narrow scalar spill) */
     final byte[] spillSize = new byte[MAX_BPF_STACK / 8];
+    /**
+     * References acquired on this path and not yet released (the kernel's acquired_refs, kept per
+     * path, not per frame). Treated as immutable: a change makes a new array.
+     */
+    AcquiredRef[] refs = AcquiredRef.NONE;
     Checkpoint checkpoint;
 
     VerifierState copy() {
@@ -27,18 +32,19 @@ final class VerifierState {
         System.arraycopy(stype, 0, s.stype, 0, stype.length);
         System.arraycopy(spill, 0, s.spill, 0, spill.length);
         System.arraycopy(spillSize, 0, s.spillSize, 0, spillSize.length);
+        s.refs = refs;
         s.checkpoint = checkpoint;
         return s;
     }
 
     boolean hasIds() {
         for (RegState r : regs) {
-            if (r != null && r.id() != 0) {
+            if (r != null && (r.id() != 0 || r.refObjId() != 0)) {
                 return true;
             }
         }
         for (RegState r : spill) {
-            if (r != null && r.id() != 0) {
+            if (r != null && (r.id() != 0 || r.refObjId() != 0)) {
                 return true;
             }
         }
@@ -47,7 +53,7 @@ final class VerifierState {
 
     boolean sameAs(VerifierState o) {
         return Arrays.equals(regs, o.regs) && Arrays.equals(stype, o.stype) && Arrays.equals(spill, o.spill)
-                && Arrays.equals(spillSize, o.spillSize);
+                && Arrays.equals(spillSize, o.spillSize) && Arrays.equals(refs, o.refs);
     }
 
     /** The stack part of {@link #within}. */
@@ -62,8 +68,8 @@ final class VerifierState {
 
     /** True when this state is covered by the already-verified {@code old}: every path from it is safe. */
     boolean within(VerifierState old) {
-        if (hasIds() || old.hasIds()) {
-            return false;
+        if (hasIds() || old.hasIds() || !Arrays.equals(refs, old.refs)) {
+            return false; // ids (and references) are not mapped between paths: no pruning
         }
         return withinNoIds(old);
     }
