@@ -14,7 +14,6 @@ import dev.cgbpf.engine.backend.ProgType;
 import dev.cgbpf.engine.backend.TestRun;
 import dev.cgbpf.engine.conformance.ConformanceCase;
 import dev.cgbpf.engine.conformance.ConformanceTable;
-import dev.cgbpf.engine.conformance.InterpreterTestRun;
 import dev.cgbpf.engine.isa.Assembler;
 import dev.cgbpf.engine.isa.Program;
 import java.util.List;
@@ -67,16 +66,6 @@ class KernelConformanceTest {
         }
     }
 
-    /**
-     * The engine side of a bpf-to-bpf call case: the engine verifier refuses calls (docs/fidelity.md;
-     * EngineConformanceTest pins that), so the interpreter runs the program alone, with the context
-     * and answer of the backend's test_run.
-     */
-    private static Answer onInterpreter(Program p, byte[] packet) {
-        InterpreterTestRun.Result r = InterpreterTestRun.run(p, packet);
-        return new Answer(r.retval(), r.dataOut());
-    }
-
     @TestFactory
     Stream<DynamicTest> kernelEqualsExpectedEqualsEngine() {
         List<ConformanceCase> cases = ConformanceTable.all();
@@ -92,7 +81,7 @@ class KernelConformanceTest {
 
     private static void check(ConformanceCase c, String half, Program p, long expected) {
         Answer k = run(kernel, c.name(), half, p, c.packet());
-        Answer e = c.callsSubprograms() ? onInterpreter(p, c.packet()) : run(engine, c.name(), half, p, c.packet());
+        Answer e = run(engine, c.name(), half, p, c.packet());
         assertEquals(expected, k.retval(), () -> String.format("%s %s half: expected 0x%x, kernel 0x%x (engine 0x%x)",
                 c.name(), half, expected, k.retval(), e.retval()));
         assertEquals(expected, e.retval(), () -> String.format("%s %s half: expected and kernel 0x%x, engine 0x%x",

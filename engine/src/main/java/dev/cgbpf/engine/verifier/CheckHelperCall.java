@@ -6,6 +6,7 @@ import static dev.cgbpf.engine.verifier.VerifierState.*;
 
 import dev.cgbpf.engine.backend.MapSpec;
 import dev.cgbpf.engine.backend.MapType;
+import dev.cgbpf.engine.backend.ProgType;
 import dev.cgbpf.engine.isa.HelperIds;
 import dev.cgbpf.engine.isa.Insn;
 
@@ -24,9 +25,10 @@ final class CheckHelperCall {
     }
 
 
-    void checkHelperCall(Insn insn, VerifierState st) throws VerifierError {
+    void checkHelperCall(int idx, Insn insn, VerifierState st) throws VerifierError {
         if (insn.src() == PSEUDO_CALL) {
-            throw VerifierError.einval("engine: bpf-to-bpf calls are not supported");
+            // DoCheck enters subprogram calls itself; reaching here is a bug in the caller
+            throw new IllegalStateException("bpf-to-bpf call at " + idx + " passed to the helper check");
         }
         if (insn.src() == PSEUDO_KFUNC_CALL) {
             throw VerifierError.einval("engine: kfunc calls are not supported");
@@ -65,86 +67,232 @@ final class CheckHelperCall {
         if (proto == null) {
             throw VerifierError.einval("engine: helper " + name + "#" + id + " is not modelled by the engine verifier");
         }
-        MapSpec map = null;
+        CallArgs meta = new CallArgs();
         for (int i = 0; i < proto.args().size(); i++) {
-            int regno = i + 1;
-            HelperProto.Arg arg = proto.args().get(i);
-            checkRegRead(st, regno);
-            RegState r = st.regs[regno];
-            switch (arg) {
-                case ANYTHING -> {
-                }
-                case CONST_MAP_PTR -> {
-                    expect(r, regno, r.type() == RegType.CONST_PTR_TO_MAP && !r.maybeNull(), "map_ptr");
-                    map = r.map();
-                }
-                case PTR_TO_CTX, PTR_TO_CTX_OR_NULL -> {
-                    if (arg == HelperProto.Arg.PTR_TO_CTX_OR_NULL && r.isNullConst()) {
-                        break;
-                    }
-                    expect(r, regno, r.type() == RegType.PTR_TO_CTX && !r.maybeNull(), "ctx");
-                    CheckMemAccess.checkCtxPtrOff(r, regno);
-                }
-                case PTR_TO_MAP_KEY, PTR_TO_MAP_VALUE -> {
-                    expectMem(r, regno);
-                    if (map == null) {
-                        throw VerifierError.eacces("invalid map_ptr to access map->" + (arg == HelperProto.Arg.PTR_TO_MAP_KEY ? "key" : "value"));
-                    }
-                    helperMem(st, regno, arg == HelperProto.Arg.PTR_TO_MAP_KEY ? map.keySize() : map.valueSize(), false);
-                }
-                case PTR_TO_MEM_RDONLY, PTR_TO_UNINIT_MEM -> expectMem(r, regno);
-                case CONST_SIZE, CONST_SIZE_OR_ZERO -> {
-                    expect(r, regno, r.isScalar(), "scalar");
-                    Scalar v = r.val();
-                    if (v.smin() < 0) {
-                        throw VerifierError.eacces("R" + regno + " min value is negative, either use unsigned or 'var &= const'");
-                    }
-                    if (v.umin() == 0 && arg == HelperProto.Arg.CONST_SIZE) {
-                        throw VerifierError.eacces("R" + regno + " invalid zero-sized read: u64=[" + v.umin() + "," + v.umax() + "]");
-                    }
-                    if (Long.compareUnsigned(v.umax(), DoCheck.MAX_VAR_OFF) >= 0) {
-                        throw VerifierError.eacces("R" + regno + " unbounded memory access, use 'var &= const' or 'if (var < const)'");
-                    }
-                    helperMem(st, regno - 1, (int) v.umax(),
-                            proto.args().get(i - 1) == HelperProto.Arg.PTR_TO_UNINIT_MEM);
-                    if (proto.args().get(i - 1) == HelperProto.Arg.PTR_TO_UNINIT_MEM) {
-                        markWritten(st, regno - 1, (int) v.umax());
-                    }
-                }
+            checkFuncArg(st, proto, id, i, meta);
+        }
+        MapSpec map = meta.map;
+        if (id == TAIL_CALL) {
+            // record_func_key: the engine has no prog_array map, so every tail call ends here
+            throw VerifierError.einval("expected prog array map for tail call");
+        }
+        if (meta.releaseRegno != 0) {
+            boolean released = meta.refObjId != 0 ? CheckReferences.release(st, meta.refObjId)
+                    : st.regs[meta.releaseRegno].isNullConst();
+            if (!released) {
+                throw VerifierError.einval("func " + name + "#" + id + " reference has not been acquired before");
             }
         }
-        checkMapFuncCompatibility(map, id, name);
+        if (id == GET_LOCAL_STORAGE && !st.regs[2].isNullConst()) {
+            throw VerifierError.einval("get_local_storage() doesn't support non-zero flags");
+        }
         boolean constKeyHit = proto.ret() == HelperProto.Ret.MAP_VALUE_OR_NULL && map != null
                 && constArrayKeyInBounds(st, map);
         for (int r = 1; r <= 5; r++) {
             st.regs[r] = RegState.NOT_INIT;
         }
-        st.regs[0] = switch (proto.ret()) {
-            case INTEGER -> id == SMP_PROCESSOR_ID ? RegState.scalar(Scalar.fromUnsigned(0, NrCpuIds.get() - 1))
-                    : RegState.UNKNOWN;
+        RegState r0 = switch (proto.ret()) {
+            case INTEGER -> RegState.scalar(refineRetval(id, meta));
+            case VOID -> RegState.NOT_INIT;
             case MAP_VALUE_OR_NULL -> constKeyHit
                     ? new RegState(RegType.PTR_TO_MAP_VALUE, false, 0, Scalar.constant(0), 0, 0, map, 0)
                     : new RegState(RegType.PTR_TO_MAP_VALUE, true, 0, Scalar.constant(0), env.nextId(), 0, map, 0);
             case MAP_VALUE -> new RegState(RegType.PTR_TO_MAP_VALUE, false, 0, Scalar.constant(0), 0, 0, map, 0);
             case BTF_PTR -> RegState.pointer(RegType.PTR_TO_OTHER, 0);
+            case SOCKET_OR_NULL -> maybeNull(RegType.PTR_TO_SOCKET, 0);
+            case SOCK_COMMON_OR_NULL -> maybeNull(RegType.PTR_TO_SOCK_COMMON, 0);
+            case TCP_SOCK_OR_NULL -> maybeNull(RegType.PTR_TO_TCP_SOCK, 0);
+            case RINGBUF_MEM_OR_NULL -> maybeNull(RegType.PTR_TO_RINGBUF_MEM, meta.memSize);
         };
+        if (HelperProto.castsPointer(id)) {
+            r0 = r0.withRefObjId(meta.refObjId); // for release_reference: the cast dies with its socket
+        } else if (HelperProto.acquires(id)) {
+            int ref = CheckReferences.acquire(env, st, idx);
+            r0 = r0.withId(ref).withRefObjId(ref); // the null check then drops the reference on NULL
+        }
+        st.regs[0] = r0;
+        checkMapFuncCompatibility(map, id, name);
+    }
+
+    /** struct bpf_call_arg_meta: what the argument checks learn for the rest of the call. */
+    private static final class CallArgs {
+        MapSpec map;
+        /** the register passed to an OBJ_RELEASE argument, 0 when none */
+        int releaseRegno;
+        /** the reference the arguments carry */
+        int refObjId;
+        /** ARG_CONST_ALLOC_SIZE_OR_ZERO: the size of the memory R0 points to */
+        int memSize;
+        /** the largest size a size argument allows (msize_max_value) */
+        long msizeMax;
+    }
+
+    /** A fresh maybe-null pointer (RET_PTR_TO_*_OR_NULL: every copy learns from one NULL check). */
+    private RegState maybeNull(RegType t, int memSize) {
+        return new RegState(t, true, 0, Scalar.constant(0), env.nextId(), memSize, null, 0);
+    }
+
+    private static final int TAIL_CALL = 12;
+    private static final int MAX_ERRNO = 4095;
+
+    /**
+     * do_refine_retval_range: the *_str probes return -errno or at most the buffer size; the CPU
+     * number is below nr_cpu_ids. Other helpers return anything.
+     */
+    private static Scalar refineRetval(int id, CallArgs meta) {
+        return switch (id) {
+            case SMP_PROCESSOR_ID -> Scalar.fromUnsigned(0, NrCpuIds.get() - 1);
+            case PROBE_READ_USER_STR, PROBE_READ_KERNEL_STR -> new Scalar(Tnum.UNKNOWN, -MAX_ERRNO, meta.msizeMax, 0, -1L,
+                    -MAX_ERRNO, (int) meta.msizeMax, 0, -1).sync();
+            default -> Scalar.UNKNOWN;
+        };
+    }
+
+    private static final int PROBE_READ_USER_STR = 114;
+    private static final int PROBE_READ_KERNEL_STR = 115;
+
+    /** check_func_arg: argument {@code i} of the prototype against register R(i+1). */
+    private void checkFuncArg(VerifierState st, HelperProto proto, int id, int i, CallArgs meta) throws VerifierError {
+        int regno = i + 1;
+        HelperProto.Arg arg = proto.args().get(i);
+        checkRegRead(st, regno);
+        RegState r = st.regs[regno];
+        if (arg == HelperProto.Arg.ANYTHING) {
+            return; // root may pass pointers as plain values
+        }
+        if (r.type().isPacket() && !(env.type == ProgType.CGROUP_SKB && HelperProto.pktAccess(id))) {
+            // may_access_direct_pkt_data: only cgroup_skb reads packets directly, and only helpers
+            // declared with pkt_access take packet memory there
+            throw VerifierError.eacces("helper access to the packet is not allowed");
+        }
+        if (!(arg == HelperProto.Arg.PTR_TO_CTX_OR_NULL && r.isNullConst())) {
+            // check_reg_type: a maybe-null pointer never matches (no argument here takes one)
+            expect(r, regno, !r.maybeNull() && arg.accepts(r.type()), arg.expected());
+            checkArgRegOff(r, regno, arg);
+            if (arg.releases() && r.refObjId() == 0) {
+                throw VerifierError.einval("R" + regno + " must be referenced when passed to release function");
+            }
+        }
+        if (arg.releases()) {
+            meta.releaseRegno = regno;
+        }
+        if (r.refObjId() != 0) {
+            meta.refObjId = r.refObjId();
+        }
+        switch (arg) {
+            case CONST_MAP_PTR -> meta.map = r.map();
+            case PTR_TO_MAP_KEY, PTR_TO_MAP_VALUE -> {
+                if (meta.map == null) {
+                    throw VerifierError.eacces("invalid map_ptr to access map->"
+                            + (arg == HelperProto.Arg.PTR_TO_MAP_KEY ? "key" : "value"));
+                }
+                helperMem(st, regno, arg == HelperProto.Arg.PTR_TO_MAP_KEY ? meta.map.keySize() : meta.map.valueSize(),
+                        false, false);
+            }
+            case CONST_SIZE, CONST_SIZE_OR_ZERO -> {
+                Scalar v = r.val();
+                meta.msizeMax = v.umax();
+                if (v.smin() < 0) {
+                    throw VerifierError.eacces("R" + regno + " min value is negative, either use unsigned or 'var &= const'");
+                }
+                boolean zeroOk = arg == HelperProto.Arg.CONST_SIZE_OR_ZERO;
+                if (v.umin() == 0 && !zeroOk) {
+                    throw VerifierError.eacces("R" + regno + " invalid zero-sized read: u64=[" + v.umin() + "," + v.umax() + "]");
+                }
+                if (Long.compareUnsigned(v.umax(), DoCheck.MAX_VAR_OFF) >= 0) {
+                    throw VerifierError.eacces("R" + regno + " unbounded memory access, use 'var &= const' or 'if (var < const)'");
+                }
+                boolean write = proto.args().get(i - 1) == HelperProto.Arg.PTR_TO_UNINIT_MEM;
+                helperMem(st, regno - 1, (int) v.umax(), write, zeroOk);
+                if (write) {
+                    markWritten(st, regno - 1, (int) v.umax());
+                }
+            }
+            case CONST_ALLOC_SIZE_OR_ZERO -> {
+                if (!r.val().isConst()) {
+                    throw VerifierError.eacces("R" + regno + " is not a known constant'");
+                }
+                meta.memSize = (int) r.val().constValue();
+            }
+            case PTR_TO_CONST_STR -> {
+                // check_reg_const_str: the string must sit in a frozen BPF_F_RDONLY_PROG map; the
+                // engine's maps cannot be frozen
+                throw VerifierError.eacces("R" + regno + " does not point to a readonly map'");
+            }
+            case PTR_TO_ALIGNED_LONG -> {
+                helperMem(st, regno, 8, true, false);
+                checkStrictAlignment(r, 8);
+                markWritten(st, regno, 8);
+            }
+            default -> {
+            }
+        }
+    }
+
+    /**
+     * check_func_arg_reg_off: memory pointers may carry any offset, a released pointer none at
+     * all, every other pointer only its unmodified form.
+     */
+    private static void checkArgRegOff(RegState r, int regno, HelperProto.Arg arg) throws VerifierError {
+        if (arg.releases()) {
+            if (r.off() != 0) {
+                throw VerifierError.einval("R" + regno + " must have zero offset when passed to release func or trusted arg to kfunc");
+            }
+            CheckMemAccess.checkCtxPtrOff(r, regno);
+            return;
+        }
+        switch (r.type()) {
+            case SCALAR, PTR_TO_STACK, PTR_TO_PACKET, PTR_TO_PACKET_META, PTR_TO_MAP_VALUE, PTR_TO_RINGBUF_MEM -> {
+            }
+            default -> CheckMemAccess.checkCtxPtrOff(r, regno);
+        }
+    }
+
+    /**
+     * check_ptr_alignment with strict alignment (MEM_ALIGNED arguments): the address, counted from
+     * the pointer's known bits and fixed offset, is a multiple of {@code size}.
+     */
+    private static void checkStrictAlignment(RegState r, int size) throws VerifierError {
+        Tnum at = r.val().var().add(Tnum.constant(r.off()));
+        if (at.isAligned(size)) {
+            return;
+        }
+        String kind = switch (r.type()) {
+            case PTR_TO_STACK -> "stack ";
+            case PTR_TO_MAP_VALUE -> "value ";
+            default -> "";
+        };
+        String var = r.val().isConst() ? StatePrinter.udec(r.val().constValue()) : r.val().var().toString();
+        throw VerifierError.eacces("misaligned " + kind + "access off " + var + "+" + r.off() + "+0 size " + size);
     }
 
     private static final int GET_LOCAL_STORAGE = 81;
 
     /**
      * The kernel's check_map_func_compatibility, for the map types the engine has: cgroup storage
-     * maps go only to bpf_get_local_storage, and it takes nothing else.
+     * maps go only to bpf_get_local_storage and ring buffers only to the bpf_ringbuf_* helpers
+     * that take a map, and those helpers take nothing else. bpf_perf_event_output wants a
+     * perf event array and bpf_current_task_under_cgroup a cgroup array, which the engine does not
+     * have: any map the engine can make is refused there.
      */
     private static void checkMapFuncCompatibility(MapSpec map, int id, String name) throws VerifierError {
         if (map == null) {
             return;
         }
         boolean storage = map.type() == MapType.CGROUP_STORAGE || map.type() == MapType.PERCPU_CGROUP_STORAGE;
-        if (storage != (id == GET_LOCAL_STORAGE)) {
+        boolean ringbuf = map.type() == MapType.RINGBUF;
+        boolean ringbufHelper = id == RINGBUF_OUTPUT || id == RINGBUF_RESERVE || id == RINGBUF_QUERY;
+        if (storage != (id == GET_LOCAL_STORAGE) || ringbuf != ringbufHelper || id == PERF_EVENT_OUTPUT
+                || id == CURRENT_TASK_UNDER_CGROUP) {
             throw VerifierError.einval("cannot pass map_type " + map.type().value() + " into func " + name + "#" + id);
         }
     }
+
+    private static final int PERF_EVENT_OUTPUT = 25;
+    private static final int CURRENT_TASK_UNDER_CGROUP = 37;
+    private static final int RINGBUF_OUTPUT = 130;
+    private static final int RINGBUF_RESERVE = 131;
+    private static final int RINGBUF_QUERY = 134;
 
     private static final int SMP_PROCESSOR_ID = 8;
 
@@ -162,6 +310,7 @@ final class CheckHelperCall {
         if (key.type() != RegType.PTR_TO_STACK || !key.val().isConst()) {
             return false;
         }
+        FuncState frame = st.stackOf(key); // the key may sit in a caller's stack
         int at = (int) (key.val().constValue() + key.off() + MAX_BPF_STACK);
         if (at < 0 || at + map.keySize() > MAX_BPF_STACK) {
             return false;
@@ -170,14 +319,14 @@ final class CheckHelperCall {
         // spilled with exactly the key's size; the constant is the whole spilled register, as in the kernel
         long value;
         int slot = at / 8;
-        if (at % 8 == 0 && st.spill[slot] != null && st.spillSize[slot] == map.keySize() && st.spill[slot].isConst()) {
-            value = st.spill[slot].val().constValue();
+        if (at % 8 == 0 && frame.spill[slot] != null && frame.spillSize[slot] == map.keySize() && frame.spill[slot].isConst()) {
+            value = frame.spill[slot].val().constValue();
         } else {
             if (at % 8 + map.keySize() > 8) {
                 return false;
             }
             for (int i = 0; i < map.keySize(); i++) {
-                if (st.stype[at + i] != STACK_ZERO) {
+                if (frame.stype[at + i] != STACK_ZERO) {
                     return false;
                 }
             }
@@ -192,25 +341,34 @@ final class CheckHelperCall {
         }
     }
 
-    private static void expectMem(RegState r, int regno) throws VerifierError {
-        boolean ok = !r.maybeNull() && (r.type() == RegType.PTR_TO_STACK || r.type().isPacket()
-                || r.type() == RegType.PTR_TO_MAP_VALUE);
-        expect(r, regno, ok, HelperProto.MEM_TYPES);
-    }
-
-    /** check_helper_mem_access: {@code size} bytes at the pointer in {@code regno} must be accessible. */
-    private void helperMem(VerifierState st, int regno, int size, boolean write) throws VerifierError {
+    /**
+     * check_helper_mem_access: {@code size} bytes at the pointer in {@code regno} must be
+     * accessible; {@code zeroSizeAllowed} for a size argument that may be 0 (ARG_CONST_SIZE_OR_ZERO).
+     */
+    private void helperMem(VerifierState st, int regno, int size, boolean write, boolean zeroSizeAllowed)
+            throws VerifierError {
         RegState r = st.regs[regno];
         switch (r.type()) {
             case PTR_TO_STACK -> {
-                int off = r.off();
                 if (size == 0) {
+                    if (!zeroSizeAllowed) {
+                        throw VerifierError.eacces("invalid zero-sized read"); // a map with key_size 0: a ring buffer
+                    }
                     return;
                 }
-                mem.stackBounds(regno, r, off, size, write ? " write to" : " read from");
+                mem.stackBounds(regno, r, r.off(), size, write ? " write to" : " read from");
             }
             case PTR_TO_PACKET, PTR_TO_PACKET_META -> mem.packetAccess(regno, r, r.off(), size);
-            case PTR_TO_MAP_VALUE -> mem.mapValueAccess(regno, r, r.off(), size, true);
+            case PTR_TO_MAP_VALUE -> {
+                if (size == 0 && zeroSizeAllowed) {
+                    // check_map_access with zero_size_allowed: the offset may sit at the very end
+                    CheckMemRegion.check(regno, r, r.off(), 0, r.map().valueSize(), true, "map value, value_size=");
+                } else {
+                    mem.mapValueAccess(regno, r, r.off(), size, true);
+                }
+            }
+            case PTR_TO_RINGBUF_MEM -> CheckMemRegion.check(regno, r, r.off(), size, r.range(), zeroSizeAllowed,
+                    "memory, mem_size=");
             default -> {
             }
         }
@@ -221,11 +379,12 @@ final class CheckHelperCall {
         if (r.type() != RegType.PTR_TO_STACK) {
             return;
         }
+        FuncState frame = st.stackOf(r); // the memory may be a caller's stack
         long lo = r.val().smin() + r.off() + MAX_BPF_STACK;
         long hi = r.val().smax() + r.off() + size + MAX_BPF_STACK;
         for (long b = Math.max(0, lo); b < Math.min(MAX_BPF_STACK, hi); b++) {
-            st.stype[(int) b] = STACK_MISC;
-            CheckMemAccess.clearSlot(st, (int) b / 8);
+            frame.stype[(int) b] = STACK_MISC;
+            CheckMemAccess.clearSlot(frame, (int) b / 8);
         }
     }
 }

@@ -96,6 +96,7 @@ final class CheckMemAccess {
                 packetAccess(regno, reg, off, size);
                 loaded = RegState.UNKNOWN;
             }
+            case PTR_TO_RINGBUF_MEM -> loaded = CheckMemRegion.access(regno, reg, off, size, write);
             case PTR_TO_SOCKET, PTR_TO_SOCK_COMMON, PTR_TO_TCP_SOCK -> {
                 if (write) {
                     throw VerifierError.eacces("R" + regno + " cannot write into " + reg.typeName());
@@ -168,6 +169,7 @@ final class CheckMemAccess {
             // bpf_sock_common_is_valid_access: struct bpf_sock without type..priority
             case PTR_TO_SOCK_COMMON -> !(off >= CtxAccess.SK_TYPE && off < CtxAccess.SK_PRIORITY + 4)
                     && CtxAccess.bpfSock(off, size);
+            case PTR_TO_TCP_SOCK -> BpfTcpSock.isValidAccess(off, size);
             default -> false;
         };
         if (!ok) {
@@ -203,9 +205,18 @@ final class CheckMemAccess {
             throw new VerifierError(err, "invalid variable-offset" + what + " stack R" + regno + " var_off=" + v.var()
                     + " off=" + off + " size=" + size);
         }
+        // grow_stack_state: the deepest byte touched sets the stack depth of the subprogram whose frame it is in
+        if (env.state != null) {
+            env.growStack(env.state.stackOf(reg).subprog, (int) -minOff);
+        }
     }
 
-    private void stackWrite(VerifierState st, RegState reg, int off, int size, int valueReg) throws VerifierError {
+    /**
+     * check_stack_write: the write goes to the stack of the frame the pointer points into, which
+     * may be a caller's (a pointer passed down in R1-R5); the value comes from the current frame.
+     */
+    private void stackWrite(VerifierState cur, RegState reg, int off, int size, int valueReg) throws VerifierError {
+        FuncState st = cur.stackOf(reg);
         if (!reg.val().isConst()) {
             // variable-offset write: every byte it may touch becomes misc, spills are destroyed
             long lo = reg.val().smin() + off + MAX_BPF_STACK;
@@ -217,11 +228,16 @@ final class CheckMemAccess {
             return;
         }
         int at = (int) (reg.val().constValue() + off + MAX_BPF_STACK);
-        RegState value = valueReg >= 0 ? st.regs[valueReg] : null;
+        RegState value = valueReg >= 0 ? cur.regs[valueReg] : null;
         int slot = at / 8;
+        // the kernel marks the slot index scratched whatever frame it belongs to
         env.scratchedStack |= 1L << slot;
         if (value != null && value.isPointer() && size != 8) {
             throw VerifierError.eacces("invalid size of register spill");
+        }
+        if (value != null && value.type() == RegType.PTR_TO_STACK && st != cur.cur()) {
+            // the caller would keep a pointer into a frame that is gone once the callee returns
+            throw VerifierError.einval("cannot spill pointers to stack into stack frame of the caller");
         }
         // check_stack_write_fixed_off: a register (any size for scalars) or an immediate at an
         // 8-aligned slot is remembered as a spill; other writes just make bytes misc or zero
@@ -248,6 +264,11 @@ final class CheckMemAccess {
 
     /** A data write into a slot with a spill: the spill is gone, its bytes become misc. */
     static void clearSlot(VerifierState st, int slot) {
+        clearSlot(st.cur(), slot);
+    }
+
+    /** {@link #clearSlot(VerifierState, int)} in a given frame. */
+    static void clearSlot(FuncState st, int slot) {
         if (st.spill[slot] == null) {
             return;
         }
@@ -260,7 +281,9 @@ final class CheckMemAccess {
         }
     }
 
-    private RegState stackRead(VerifierState st, RegState reg, int off, int size) throws VerifierError {
+    /** check_stack_read, in the frame the pointer points into. */
+    private RegState stackRead(VerifierState cur, RegState reg, int off, int size) throws VerifierError {
+        FuncState st = cur.stackOf(reg);
         if (!reg.val().isConst()) {
             long lo = reg.val().smin() + off + MAX_BPF_STACK;
             long hi = reg.val().smax() + off + size + MAX_BPF_STACK;
@@ -274,6 +297,8 @@ final class CheckMemAccess {
         }
         int at = (int) (reg.val().constValue() + off + MAX_BPF_STACK);
         int slot = at / 8;
+        // a read scratches its slot for the log too (by index, whatever frame it is in)
+        env.scratchedStack |= 1L << slot;
         RegState sp = st.spill[slot];
         if (sp != null && st.stype[at] == STACK_SPILL) {
             int spillSize = st.spillSize[slot];

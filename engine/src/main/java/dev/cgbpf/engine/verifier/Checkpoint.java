@@ -10,7 +10,7 @@ final class Checkpoint {
     final int insn;
     final VerifierState state;
     final Checkpoint parent;
-    /** hash of the registers: most loop checks end here, which keeps long loops linear */
+    /** hash of every frame's registers: most loop checks end here, which keeps long loops linear */
     final int regsHash;
     final boolean hasIds;
     int pending = 1;
@@ -23,7 +23,7 @@ final class Checkpoint {
         this.insn = insn;
         this.state = state;
         this.parent = parent;
-        this.regsHash = java.util.Arrays.hashCode(state.regs);
+        this.regsHash = state.regsHash();
         this.hasIds = state.hasIds();
     }
 

@@ -51,14 +51,18 @@ final class DoCheck {
     private long prevInsnProcessed;
     private int totalStates;
     private int maxStatesPerInsn;
+    /** do_print_state after a return: level 2 prints "from EXIT to NEXT:" with the caller's state */
+    private boolean printFrom;
+    /** the whole current frame is scratched (a callee was entered): its state line precedes the next insn */
+    private boolean printStateLine;
 
     /** A path to explore later; {@code logPos} is where the log stood after the branch's text. */
     private record Pending(int insn, int prevInsn, VerifierState state, int logPos) {
     }
 
     DoCheck(Program prog, ProgType type, AttachType attach, IntFunction<MapSpec> maps, int logLevel,
-            boolean[] prunePoint) {
-        this.env = new VerifierEnv(prog, type, attach, maps);
+            boolean[] prunePoint, int[] subprogStarts) {
+        this.env = new VerifierEnv(prog, type, attach, maps, subprogStarts);
         this.prog = prog;
         this.logLevel = logLevel;
         this.prunePoint = prunePoint;
@@ -100,9 +104,6 @@ final class DoCheck {
 
     void run() throws VerifierError {
         VerifierState st = new VerifierState();
-        for (int i = 0; i < 11; i++) {
-            st.regs[i] = RegState.NOT_INIT;
-        }
         st.regs[1] = RegState.pointer(RegType.PTR_TO_CTX, 0);
         st.regs[10] = RegState.pointer(RegType.PTR_TO_STACK, 0);
         st.checkpoint = new Checkpoint(0, st.copy(), null);
@@ -125,8 +126,10 @@ final class DoCheck {
                 int verdict = visit(idx, st);
                 if (verdict == 1) { // pruned: safe
                     if (logLevel > 0) {
-                        log.append(freshPath ? "\nfrom " + prev + " to " + idx + ": safe\n" : idx + ": safe\n");
+                        log.append(freshPath || printFrom ? "\nfrom " + prev + " to " + idx + ": safe\n" : idx + ": safe\n");
                     }
+                    printFrom = false;
+                    printStateLine = false;
                     Checkpoint.pathDone(st.checkpoint);
                     Pending p = stack.poll();
                     if (p == null) {
@@ -143,11 +146,14 @@ final class DoCheck {
             if (freshPath) {
                 logPathStart(prev, idx, st);
                 freshPath = false;
+            } else if (printFrom || printStateLine) {
+                logAfterCall(prev, idx, st);
             }
             Insn insn = prog.get(idx);
             if (insn.cls() == JMP || insn.cls() == JMP32) {
                 jmpsProcessed++;
             }
+            env.state = st;
             int next = step(idx, insn, st, stack);
             if (stack.size() > COMPLEXITY_LIMIT_JMP_SEQ) {
                 throw new VerifierError(Errno.E2BIG, "The sequence of " + stack.size() + " jumps is too complex.");
@@ -182,6 +188,22 @@ final class DoCheck {
         }
     }
 
+    /**
+     * After a call the callee's whole frame is printed before its first insn (setup_func_entry
+     * scratches it); after a return, level 2 shows where the path continues (do_print_state).
+     */
+    private void logAfterCall(int from, int to, VerifierState st) {
+        String state = StatePrinter.state(st);
+        if (printFrom && logLevel > 1) {
+            log.append("\nfrom ").append(from).append(" to ").append(to).append(": ").append(state).append('\n');
+        }
+        if (printStateLine && logLevel > 0) {
+            log.append(to).append(": ").append(state).append('\n');
+        }
+        printFrom = false;
+        printStateLine = false;
+    }
+
     private void logPathStart(int from, int to, VerifierState st) {
         String state = StatePrinter.state(st);
         if (logLevel == 1) {
@@ -207,12 +229,13 @@ final class DoCheck {
             explored.set(idx, list);
         }
         boolean addNew = jmpsProcessed - prevJmpsProcessed >= 2 && processed - prevInsnProcessed >= 8;
-        int regsHash = java.util.Arrays.hashCode(st.regs);
+        int regsHash = st.regsHash();
         boolean ids = st.hasIds();
         for (java.util.Iterator<Checkpoint> it = list.iterator(); it.hasNext(); ) {
             Checkpoint c = it.next();
             if (!c.safe) {
-                if (c.regsHash == regsHash && java.util.Arrays.equals(c.state.regs, st.regs) && st.stackWithin(c.state)) {
+                // the same call chain with the same registers in every frame: no progress
+                if (c.regsHash == regsHash && st.sameRegs(c.state) && st.stackWithin(c.state)) {
                     throw VerifierError.einval("infinite loop detected at insn " + idx + "\ncur state: "
                             + StatePrinter.state(st) + "\nold state: " + StatePrinter.state(c.state));
                 }
@@ -259,9 +282,10 @@ final class DoCheck {
         int[] sorted = regs.clone();
         java.util.Arrays.sort(sorted);
         int last = -1;
+        int frameno = st.curframe();
         for (int r : sorted) {
             if (r >= 0 && r < 11 && r != last && st.regs[r].isInit()) {
-                sb.append(' ').append('R').append(r).append('=').append(StatePrinter.reg(st.regs[r]));
+                sb.append(' ').append('R').append(r).append('=').append(StatePrinter.reg(st.regs[r], frameno));
             }
             last = r;
         }
@@ -275,7 +299,8 @@ final class DoCheck {
         }
         if (sb.length() > 0) {
             int col = (Math.max(text.length(), 8) + LOG_ALIGN) / LOG_ALIGN * LOG_ALIGN - 2;
-            log.append(" ".repeat(Math.max(1, col - text.length()))).append(';').append(sb);
+            String frame = frameno == 0 ? "" : " " + StatePrinter.framePrefix(frameno);
+            log.append(" ".repeat(Math.max(1, col - text.length()))).append(';').append(frame).append(sb);
         }
         log.append('\n');
     }
@@ -336,7 +361,8 @@ final class DoCheck {
                 int m = mode(insn.code());
                 if (m == ABS || m == IND) {
                     checkLdAbs(insn, st);
-                    logInsn(idx, st, 0);
+                    // R6 (and LD_IND's index register) were read: the log shows them too
+                    logInsn(idx, st, 0, 6, m == IND ? insn.src() : -1);
                     return idx + 1;
                 }
                 checkLdImm(idx, insn, st);
@@ -381,6 +407,7 @@ final class DoCheck {
             throw VerifierError.einval("BPF_LD_[ABS|IND] uses reserved fields");
         }
         checkRegRead(st, 6);
+        CheckReferences.checkLeak(st, "BPF_LD_[ABS|IND]"); // the load may end the program at run time
         if (st.regs[6].type() != RegType.PTR_TO_CTX) {
             throw VerifierError.einval("at the time of BPF_LD_ABS|IND R6 != pointer to skb");
         }
@@ -405,7 +432,10 @@ final class DoCheck {
                     || insn.dst() != 0 || jmp32) {
                 throw VerifierError.einval("BPF_CALL uses reserved fields");
             }
-            helpers.checkHelperCall(insn, st);
+            if (insn.src() == PSEUDO_CALL) {
+                return checkFuncCall(idx, insn, st);
+            }
+            helpers.checkHelperCall(idx, insn, st);
             logInsn(idx, st, 0);
             return idx + 1;
         }
@@ -422,6 +452,10 @@ final class DoCheck {
                 throw VerifierError.einval("BPF_EXIT uses reserved fields");
             }
             logInsn(idx, st);
+            if (st.curframe() > 0) {
+                return prepareFuncExit(idx, st);
+            }
+            CheckReferences.checkLeak(st, "BPF_EXIT instruction in main prog"); // check_resource_leak
             checkReturnCode(st);
             return -1;
         }
@@ -503,16 +537,15 @@ final class DoCheck {
         return op == JEQ ? 0 : op == JNE ? 1 : -1;
     }
 
-    /** mark_ptr_or_null_regs: after {@code if rX == 0}, copies of the pointer are NULL or valid. */
+    /**
+     * mark_ptr_or_null_regs: after {@code if rX == 0}, copies of the pointer are NULL or valid,
+     * in registers and spills of every frame.
+     */
     private static void markPtrOrNull(VerifierState st, int id, boolean isNull) {
-        for (int i = 0; i < st.regs.length; i++) {
-            st.regs[i] = nullMark(st.regs[i], id, isNull);
+        if (isNull) {
+            CheckReferences.nullBranch(st, id); // a NULL from an acquiring helper holds no reference
         }
-        for (int k = 0; k < st.spill.length; k++) {
-            if (st.spill[k] != null) {
-                st.spill[k] = nullMark(st.spill[k], id, isNull);
-            }
-        }
+        st.mapAllRegs(r -> nullMark(r, id, isNull));
     }
 
     private static RegState nullMark(RegState r, int id, boolean isNull) {
@@ -582,18 +615,127 @@ final class DoCheck {
         }
         // pkt + off < end (right-open) proves one byte more than pkt + off <= end
         int newRange = pkt.off() + (openRight ? 1 : 0);
-        for (int i = 0; i < st.regs.length; i++) {
-            RegState r = st.regs[i];
-            if (r.type() == pkt.type() && r.id() == pkt.id() && r.range() < newRange) {
-                st.regs[i] = r.withRange(newRange);
-            }
+        // every copy of the pointer, in registers and spills of every frame
+        st.mapAllRegs(r -> r.type() == pkt.type() && r.id() == pkt.id() && r.range() < newRange
+                ? r.withRange(newRange) : r);
+    }
+
+    // ================================================================ bpf-to-bpf calls
+
+    /**
+     * check_func_call for a static subprogram (no BTF, so no global functions): a new frame in
+     * which R1-R5 are the caller's arguments, R6-R9 unreadable and R10 the callee's own frame
+     * pointer; the caller's R0-R5 are unreadable from now on (clear_caller_saved_regs). The
+     * callee is verified inline, with the caller's state, at each call site.
+     */
+    private int checkFuncCall(int idx, Insn insn, VerifierState st) throws VerifierError {
+        logInsn(idx, st);
+        int target = idx + insn.imm() + 1;
+        int subprog = env.subprogAt(target);
+        if (subprog < 0) {
+            // add_subprog made every call target a subprogram start
+            throw new VerifierError(Errno.EFAULT, "verifier bug: target of func call at insn " + target
+                    + " is not a program");
         }
-        for (int k = 0; k < st.spill.length; k++) {
-            RegState r = st.spill[k];
-            if (r != null && r.type() == pkt.type() && r.id() == pkt.id() && r.range() < newRange) {
-                st.spill[k] = r.withRange(newRange);
-            }
+        if (st.curframe() + 1 >= VerifierState.MAX_CALL_FRAMES) {
+            throw new VerifierError(Errno.E2BIG, "the call stack of " + (st.curframe() + 2) + " frames is too deep");
         }
+        FuncState caller = st.cur();
+        FuncState callee = FuncState.entry(idx, st.curframe() + 1, subprog);
+        System.arraycopy(caller.regs, 1, callee.regs, 1, 5);
+        for (int r = 0; r <= 5; r++) {
+            caller.regs[r] = RegState.NOT_INIT;
+        }
+        st.pushFrame(callee);
+        if (logLevel > 0) {
+            log.append("caller:\n ").append(StatePrinter.state(caller)).append('\n');
+            log.append("callee:\n ").append(StatePrinter.state(callee)).append('\n');
+        }
+        printStateLine = true;
+        return target;
+    }
+
+    /**
+     * prepare_func_exit: the callee's R0 becomes the caller's R0 as it is, even unreadable (6.18
+     * checks it only where the caller reads it), but never a pointer into a stack: the callee's
+     * is gone. The path continues after the call. No return-value range applies here, only at
+     * the main program's exit.
+     */
+    private int prepareFuncExit(int idx, VerifierState st) throws VerifierError {
+        if (st.regs[0].type() == RegType.PTR_TO_STACK) {
+            throw VerifierError.einval("cannot return stack pointer to the caller");
+        }
+        RegState r0 = st.regs[0];
+        FuncState callee = st.popFrame();
+        st.regs[0] = r0;
+        int next = callee.callsite + 1;
+        if (logLevel > 0) {
+            log.append("returning from callee:\n ").append(StatePrinter.state(callee)).append('\n');
+            log.append("to caller at ").append(next).append(":\n ").append(StatePrinter.state(st)).append('\n');
+        }
+        printFrom = true;
+        return next;
+    }
+
+    /**
+     * check_max_stack_depth, after the paths are verified: along every chain of calls in the
+     * program text (dead code included), the frames' stack depths, each rounded up to 16 bytes
+     * as for a JITed program, may add up to 512 bytes at most, and a chain may hold 8 frames.
+     * Only subprograms some path entered have a depth; a recursive chain ends at the frame limit.
+     */
+    void checkMaxStackDepth() throws VerifierError {
+        int[] start = env.subprogStart;
+        int[] retInsn = new int[VerifierState.MAX_CALL_FRAMES];
+        int[] retProg = new int[VerifierState.MAX_CALL_FRAMES];
+        int frame = 0;
+        int idx = 0;
+        int i = 0;
+        int depth = 0;
+        boolean enter = true;
+        while (true) {
+            if (enter) {
+                depth += roundUpStackDepth(env.stackDepth[idx]);
+                if (depth > VerifierState.MAX_BPF_STACK) {
+                    throw VerifierError.eacces("combined stack size of " + (frame + 1) + " calls is " + depth
+                            + ". Too large");
+                }
+            }
+            enter = false;
+            int end = idx + 1 < start.length ? start[idx + 1] : prog.size();
+            for (; i < end; i++) {
+                Insn insn = prog.get(i);
+                boolean pseudoCall = insn.code() == (JMP | CALL) && insn.src() == PSEUDO_CALL;
+                boolean pseudoFunc = insn.code() == LD_IMM64 && insn.src() == PSEUDO_FUNC;
+                if (!pseudoCall && !pseudoFunc) {
+                    continue;
+                }
+                retInsn[frame] = i + 1;
+                retProg[frame] = idx;
+                i = i + insn.imm() + 1;
+                idx = env.subprogAt(i);
+                frame++;
+                if (frame >= VerifierState.MAX_CALL_FRAMES) {
+                    throw new VerifierError(Errno.E2BIG, "the call stack of " + frame + " frames is too deep !");
+                }
+                enter = true;
+                break;
+            }
+            if (enter) {
+                continue;
+            }
+            if (frame == 0) {
+                return;
+            }
+            depth -= roundUpStackDepth(env.stackDepth[idx]);
+            frame--;
+            i = retInsn[frame];
+            idx = retProg[frame];
+        }
+    }
+
+    /** round_up_stack_depth for a program the kernel JITs: 16-byte steps. */
+    private static int roundUpStackDepth(int depth) {
+        return (depth + 15) & ~15;
     }
 
     // ================================================================ exit

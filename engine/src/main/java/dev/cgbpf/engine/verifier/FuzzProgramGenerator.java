@@ -13,6 +13,10 @@ import java.util.SplittableRandom;
  * the context, the stack and map values, forward branches, an exit with R0 set), which exercise
  * the analysis deeply, then mutated: a field changed, a slot dropped or duplicated, raw random
  * slots. Plausible programs are accepted often enough for the soundness direction to be tested.
+ * About one program in four has subprograms after the main program's exit, called with stack,
+ * context or scalar arguments, which read and write through them, use their own stack, call each
+ * other and return values (some of them broken: a stack pointer returned or spilled into the
+ * caller, recursion, too much stack along a chain).
  */
 final class FuzzProgramGenerator {
     private final SplittableRandom rnd;
@@ -23,8 +27,15 @@ final class FuzzProgramGenerator {
         this.mapFds = mapFds;
     }
 
+    /** Call sites waiting for their subprogram's position: slot index to subprogram number. */
+    private final List<int[]> callFixups = new ArrayList<>();
+    private int subprogs;
+
     Program next() {
+        callFixups.clear();
+        subprogs = rnd.nextInt(4) == 0 ? 1 + rnd.nextInt(3) : 0;
         List<Insn> p = plausible();
+        appendSubprogs(p);
         int mutations = rnd.nextBoolean() ? 0 : 1 + rnd.nextInt(2);
         for (int i = 0; i < mutations; i++) {
             mutate(p);
@@ -63,9 +74,101 @@ final class FuzzProgramGenerator {
                 p.add(new Insn(ALU64 | MOV | K, r, 0, 0, rnd.nextInt(4) == 0 ? smallImm() : rnd.nextInt(16)));
             }
         }
-        int n = 3 + rnd.nextInt(20);
+        // with subprograms, shorter bodies: every part must pass for the program to be accepted
+        body(p, subprogs > 0 ? 1 + rnd.nextInt(8) : 3 + rnd.nextInt(20), 0);
+        if (subprogs > 0) {
+            call(p, 0, 0); // the first subprogram is called at least once
+        }
+        if (rnd.nextInt(5) != 0) {
+            p.add(new Insn(ALU64 | MOV | K, 0, 0, 0, rnd.nextInt(4) == 0 ? smallImm() : rnd.nextInt(2)));
+        }
+        p.add(new Insn(JMP | EXIT, 0, 0, 0, 0));
+        return p;
+    }
+
+    /**
+     * Subprograms after the main program: each may use R1 as a pointer (a caller's stack, the
+     * context), its own stack, call a later subprogram (rarely itself), and return a value.
+     */
+    private void appendSubprogs(List<Insn> p) {
+        int[] start = new int[subprogs];
+        for (int s = 0; s < subprogs; s++) {
+            start[s] = p.size();
+            // R6-R9 start unreadable in a callee: most subprograms set them first
+            for (int r = 6; r <= 9; r++) {
+                if (rnd.nextInt(4) != 0) {
+                    p.add(r == 6 && rnd.nextBoolean() ? new Insn(ALU64 | MOV | X, 6, 1, 0, 0)
+                            : new Insn(ALU64 | MOV | K, r, 0, 0, rnd.nextInt(16)));
+                }
+            }
+            switch (rnd.nextInt(4)) {
+                case 0 -> p.add(new Insn(ALU64 | MOV | X, 6, 1, 0, 0));
+                case 1 -> p.add(new Insn(STX | MEM | (rnd.nextInt(4) == 0 ? SIZES[rnd.nextInt(4)] : DW), 1,
+                        rnd.nextInt(4) == 0 ? reg() : 7 + rnd.nextInt(3), 8 * rnd.nextInt(2), 0));
+                case 2 -> p.add(new Insn(LDX | MEM | SIZES[rnd.nextInt(4)], 7 + rnd.nextInt(3), 1, 8 * rnd.nextInt(2), 0));
+                default -> {
+                }
+            }
+            if (rnd.nextInt(8) == 0) { // deep own stack: the combined limit
+                p.add(new Insn(ST | MEM | DW, 10, 0, -8 * (1 + rnd.nextInt(64)), 0));
+            }
+            if (rnd.nextInt(16) == 0) { // a stack pointer into the caller's frame
+                p.add(new Insn(STX | MEM | DW, 1, 10, 0, 0));
+            }
+            body(p, rnd.nextInt(5), s + 1);
+            if (s + 1 < subprogs && rnd.nextInt(8) != 0) {
+                call(p, s + 1, s + 1); // the next one is called at least once (rarely it is left unreachable)
+            }
+            switch (rnd.nextInt(16)) {
+                case 0, 1 -> p.add(new Insn(ALU64 | MOV | X, 0, rnd.nextInt(8) == 0 ? 10 : 1, 0, 0));
+                case 2 -> {
+                }
+                default -> p.add(new Insn(ALU64 | MOV | K, 0, 0, 0, rnd.nextInt(3)));
+            }
+            p.add(new Insn(JMP | EXIT, 0, 0, 0, 0));
+        }
+        for (int[] f : callFixups) {
+            p.set(f[0], new Insn(JMP | CALL, 0, PSEUDO_CALL, 0, start[f[1]] - f[0] - 1));
+        }
+    }
+
+    /**
+     * A call from {@code level} of subprogram {@code target}, or (target -1) of a random one
+     * after this level, rarely of this one or an earlier one (recursion): arguments set up, then
+     * a placeholder call.
+     */
+    private void call(List<Insn> p, int level, int target) {
+        if (target < 0) {
+            if (subprogs == 0 || (level >= subprogs && rnd.nextInt(8) != 0)) {
+                return;
+            }
+            target = level < subprogs && rnd.nextInt(8) != 0 ? rnd.nextInt(level, subprogs) : rnd.nextInt(subprogs);
+        }
+        switch (rnd.nextInt(8)) {
+            case 0, 1, 2, 3, 4 -> { // a pointer into this frame's stack, often initialised
+                p.add(new Insn(ALU64 | MOV | X, 1, 10, 0, 0));
+                int off = -8 * (2 + rnd.nextInt(4));
+                p.add(new Insn(ALU64 | ADD | K, 1, 0, 0, off));
+                if (rnd.nextBoolean()) {
+                    p.add(new Insn(ST | MEM | DW, 10, 0, off, smallImm()));
+                }
+            }
+            case 5, 6 -> p.add(new Insn(ALU64 | MOV | X, 1, 6, 0, 0));
+            default -> p.add(new Insn(ALU64 | MOV | K, 1, 0, 0, smallImm()));
+        }
+        if (rnd.nextBoolean()) {
+            p.add(new Insn(ALU64 | MOV | K, 2, 0, 0, rnd.nextInt(16)));
+        }
+        callFixups.add(new int[] {p.size(), target});
+        p.add(new Insn(JMP | CALL, 0, PSEUDO_CALL, 0, 0));
+        reinitArgs(p);
+    }
+
+    /** {@code n} random instructions; {@code level} is 0 in the main program, s+1 in subprogram s. */
+    private void body(List<Insn> p, int n, int level) {
         for (int i = 0; i < n; i++) {
-            switch (rnd.nextInt(13)) {
+            switch (rnd.nextInt(subprogs > 0 ? 15 : 13)) {
+                case 13, 14 -> call(p, level, -1);
                 case 0, 1 -> p.add(new Insn(ALU64 | MOV | K, reg(), 0, 0, smallImm()));
                 case 2 -> { // context load: offset 0 as a word is readable in every program type
                     int size = rnd.nextBoolean() ? W : SIZES[rnd.nextInt(4)];
@@ -169,11 +272,6 @@ final class FuzzProgramGenerator {
                 }
             }
         }
-        if (rnd.nextInt(5) != 0) {
-            p.add(new Insn(ALU64 | MOV | K, 0, 0, 0, rnd.nextInt(4) == 0 ? smallImm() : rnd.nextInt(2)));
-        }
-        p.add(new Insn(JMP | EXIT, 0, 0, 0, 0));
-        return p;
     }
 
     /** A call leaves R1-R5 unreadable; most programs give some of them values again. */

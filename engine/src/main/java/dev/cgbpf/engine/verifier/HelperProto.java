@@ -11,7 +11,7 @@ import java.util.Map;
  */
 record HelperProto(String name, Ret ret, List<Arg> args) {
 
-    /** enum bpf_arg_type, as far as modelled. */
+    /** enum bpf_arg_type (with its flags folded in), as far as modelled. */
     enum Arg {
         ANYTHING,
         CONST_MAP_PTR,
@@ -19,26 +19,88 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
         PTR_TO_MAP_VALUE,
         PTR_TO_CTX,
         PTR_TO_CTX_OR_NULL,
-        /** readable memory whose size is the next argument */
+        /** readable memory whose size is the next argument (ARG_PTR_TO_MEM | MEM_RDONLY) */
         PTR_TO_MEM_RDONLY,
-        /** memory the helper fills, size in the next argument */
+        /** memory the helper fills, size in the next argument (ARG_PTR_TO_UNINIT_MEM) */
         PTR_TO_UNINIT_MEM,
         CONST_SIZE,
-        CONST_SIZE_OR_ZERO
+        CONST_SIZE_OR_ZERO,
+        /** ARG_PTR_TO_SOCK_COMMON: any socket pointer the verifier tracks */
+        PTR_TO_SOCK_COMMON,
+        /** ARG_PTR_TO_BTF_ID_SOCK_COMMON: a socket pointer or a BTF pointer to a sock_common */
+        PTR_TO_BTF_ID_SOCK_COMMON,
+        /** ARG_PTR_TO_BTF_ID_SOCK_COMMON | OBJ_RELEASE: bpf_sk_release's socket */
+        RELEASE_SOCK_COMMON,
+        /** ARG_PTR_TO_RINGBUF_MEM | OBJ_RELEASE: the record given to bpf_ringbuf_submit/discard */
+        RELEASE_RINGBUF_MEM,
+        /** ARG_CONST_ALLOC_SIZE_OR_ZERO: a known constant, the size of the memory R0 will point to */
+        CONST_ALLOC_SIZE_OR_ZERO,
+        /** ARG_PTR_TO_CONST_STR: a string in a frozen read-only map */
+        PTR_TO_CONST_STR,
+        /**
+         * ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT | MEM_WRITE | MEM_ALIGNED of 8 bytes: where
+         * bpf_strtol/strtoul store their result
+         */
+        PTR_TO_ALIGNED_LONG;
+
+        /** The types check_reg_type accepts (the engine's share of compatible_reg_types). */
+        boolean accepts(RegType t) {
+            return switch (this) {
+                case ANYTHING -> true;
+                case CONST_MAP_PTR -> t == RegType.CONST_PTR_TO_MAP;
+                case PTR_TO_CTX, PTR_TO_CTX_OR_NULL -> t == RegType.PTR_TO_CTX;
+                case PTR_TO_MAP_KEY, PTR_TO_MAP_VALUE, PTR_TO_MEM_RDONLY, PTR_TO_UNINIT_MEM, PTR_TO_ALIGNED_LONG ->
+                        t == RegType.PTR_TO_STACK || t.isPacket() || t == RegType.PTR_TO_MAP_VALUE
+                                || t == RegType.PTR_TO_RINGBUF_MEM;
+                case CONST_SIZE, CONST_SIZE_OR_ZERO, CONST_ALLOC_SIZE_OR_ZERO -> t == RegType.SCALAR;
+                // the engine's opaque BTF pointers are not sockets: refused rather than BTF-matched
+                case PTR_TO_SOCK_COMMON, PTR_TO_BTF_ID_SOCK_COMMON, RELEASE_SOCK_COMMON -> t.isSocket();
+                case RELEASE_RINGBUF_MEM -> t == RegType.PTR_TO_RINGBUF_MEM;
+                case PTR_TO_CONST_STR -> t == RegType.PTR_TO_MAP_VALUE;
+            };
+        }
+
+        /** The "expected=" list of check_reg_type's mismatch message, as 6.18 prints it. */
+        String expected() {
+            return switch (this) {
+                case ANYTHING -> "";
+                case CONST_MAP_PTR -> "map_ptr";
+                case PTR_TO_CTX, PTR_TO_CTX_OR_NULL -> "ctx";
+                case PTR_TO_MAP_KEY, PTR_TO_MAP_VALUE, PTR_TO_MEM_RDONLY, PTR_TO_UNINIT_MEM, PTR_TO_ALIGNED_LONG -> MEM_TYPES;
+                case CONST_SIZE, CONST_SIZE_OR_ZERO, CONST_ALLOC_SIZE_OR_ZERO -> "scalar";
+                case PTR_TO_SOCK_COMMON -> SOCK_TYPES;
+                case PTR_TO_BTF_ID_SOCK_COMMON, RELEASE_SOCK_COMMON -> SOCK_TYPES + ", ptr_, trusted_ptr_";
+                case RELEASE_RINGBUF_MEM -> "ringbuf_mem";
+                case PTR_TO_CONST_STR -> "map_value";
+            };
+        }
+
+        /** OBJ_RELEASE: the helper ends the life of the reference the argument carries. */
+        boolean releases() {
+            return this == RELEASE_SOCK_COMMON || this == RELEASE_RINGBUF_MEM;
+        }
     }
 
     /** enum bpf_return_type, as far as modelled. */
     enum Ret {
         INTEGER,
+        /** RET_VOID: R0 is unreadable after the call */
+        VOID,
         MAP_VALUE_OR_NULL,
         /** a map value that cannot be null (bpf_get_local_storage: the storage exists while attached) */
         MAP_VALUE,
         /** a BTF-typed kernel pointer (PTR_TO_BTF_ID): kept as an opaque pointer */
-        BTF_PTR
+        BTF_PTR,
+        SOCKET_OR_NULL,
+        SOCK_COMMON_OR_NULL,
+        TCP_SOCK_OR_NULL,
+        /** RET_PTR_TO_RINGBUF_MEM_OR_NULL, of the size the ARG_CONST_ALLOC_SIZE_OR_ZERO argument gave */
+        RINGBUF_MEM_OR_NULL
     }
 
     /** "expected=" lists of check_reg_type for the pointer argument kinds, as 6.18 prints them. */
     static final String MEM_TYPES = "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_";
+    static final String SOCK_TYPES = "sock_common, sock, tcp_sock, xdp_sock";
 
     private static final Map<Integer, HelperProto> PROTOS = new HashMap<>();
 
@@ -81,6 +143,73 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
         def(158, "bpf_get_current_task_btf", Ret.BTF_PTR);
         def(186, "bpf_get_retval", Ret.INTEGER);
         def(187, "bpf_set_retval", Ret.INTEGER, Arg.ANYTHING);
+
+        // socket lookups (acquire a reference), their release, and the socket pointer casts
+        def(84, "bpf_sk_lookup_tcp", Ret.SOCKET_OR_NULL, Arg.PTR_TO_CTX, Arg.PTR_TO_MEM_RDONLY,
+                Arg.CONST_SIZE_OR_ZERO, Arg.ANYTHING, Arg.ANYTHING);
+        def(85, "bpf_sk_lookup_udp", Ret.SOCKET_OR_NULL, Arg.PTR_TO_CTX, Arg.PTR_TO_MEM_RDONLY,
+                Arg.CONST_SIZE_OR_ZERO, Arg.ANYTHING, Arg.ANYTHING);
+        def(99, "bpf_skc_lookup_tcp", Ret.SOCK_COMMON_OR_NULL, Arg.PTR_TO_CTX, Arg.PTR_TO_MEM_RDONLY,
+                Arg.CONST_SIZE_OR_ZERO, Arg.ANYTHING, Arg.ANYTHING);
+        def(86, "bpf_sk_release", Ret.INTEGER, Arg.RELEASE_SOCK_COMMON);
+        def(95, "bpf_sk_fullsock", Ret.SOCKET_OR_NULL, Arg.PTR_TO_SOCK_COMMON);
+        def(96, "bpf_tcp_sock", Ret.TCP_SOCK_OR_NULL, Arg.PTR_TO_SOCK_COMMON);
+        def(98, "bpf_get_listener_sock", Ret.SOCKET_OR_NULL, Arg.PTR_TO_SOCK_COMMON);
+        def(128, "bpf_sk_cgroup_id", Ret.INTEGER, Arg.PTR_TO_BTF_ID_SOCK_COMMON);
+        def(129, "bpf_sk_ancestor_cgroup_id", Ret.INTEGER, Arg.PTR_TO_BTF_ID_SOCK_COMMON, Arg.ANYTHING);
+        def(83, "bpf_skb_ancestor_cgroup_id", Ret.INTEGER, Arg.PTR_TO_CTX, Arg.ANYTHING);
+        // ring buffer
+        def(130, "bpf_ringbuf_output", Ret.INTEGER, Arg.CONST_MAP_PTR, Arg.PTR_TO_MEM_RDONLY, Arg.CONST_SIZE_OR_ZERO,
+                Arg.ANYTHING);
+        def(131, "bpf_ringbuf_reserve", Ret.RINGBUF_MEM_OR_NULL, Arg.CONST_MAP_PTR, Arg.CONST_ALLOC_SIZE_OR_ZERO,
+                Arg.ANYTHING);
+        def(132, "bpf_ringbuf_submit", Ret.VOID, Arg.RELEASE_RINGBUF_MEM, Arg.ANYTHING);
+        def(133, "bpf_ringbuf_discard", Ret.VOID, Arg.RELEASE_RINGBUF_MEM, Arg.ANYTHING);
+        def(134, "bpf_ringbuf_query", Ret.INTEGER, Arg.CONST_MAP_PTR, Arg.ANYTHING);
+        // bpf_trace_printk checks only the format: its three values are ARG_DONTCARE, never read
+        def(6, "bpf_trace_printk", Ret.INTEGER, Arg.PTR_TO_MEM_RDONLY, Arg.CONST_SIZE);
+        def(112, "bpf_probe_read_user", Ret.INTEGER, Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE_OR_ZERO, Arg.ANYTHING);
+        def(113, "bpf_probe_read_kernel", Ret.INTEGER, Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE_OR_ZERO, Arg.ANYTHING);
+        def(114, "bpf_probe_read_user_str", Ret.INTEGER, Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE_OR_ZERO, Arg.ANYTHING);
+        def(115, "bpf_probe_read_kernel_str", Ret.INTEGER, Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE_OR_ZERO,
+                Arg.ANYTHING);
+        def(120, "bpf_get_ns_current_pid_tgid", Ret.INTEGER, Arg.ANYTHING, Arg.ANYTHING, Arg.PTR_TO_UNINIT_MEM,
+                Arg.CONST_SIZE);
+        def(105, "bpf_strtol", Ret.INTEGER, Arg.PTR_TO_MEM_RDONLY, Arg.CONST_SIZE, Arg.ANYTHING,
+                Arg.PTR_TO_ALIGNED_LONG);
+        def(106, "bpf_strtoul", Ret.INTEGER, Arg.PTR_TO_MEM_RDONLY, Arg.CONST_SIZE, Arg.ANYTHING,
+                Arg.PTR_TO_ALIGNED_LONG);
+        def(182, "bpf_strncmp", Ret.INTEGER, Arg.PTR_TO_MEM_RDONLY, Arg.CONST_SIZE, Arg.PTR_TO_CONST_STR);
+        // socket options (sock_ops and sock_addr give the same argument checks)
+        def(49, "bpf_setsockopt", Ret.INTEGER, Arg.PTR_TO_CTX, Arg.ANYTHING, Arg.ANYTHING, Arg.PTR_TO_MEM_RDONLY,
+                Arg.CONST_SIZE);
+        def(57, "bpf_getsockopt", Ret.INTEGER, Arg.PTR_TO_CTX, Arg.ANYTHING, Arg.ANYTHING, Arg.PTR_TO_UNINIT_MEM,
+                Arg.CONST_SIZE);
+        def(59, "bpf_sock_ops_cb_flags_set", Ret.INTEGER, Arg.PTR_TO_CTX, Arg.ANYTHING);
+        // helpers whose map must be of a type the engine has no map for: after the argument checks
+        // they always end in check_map_func_compatibility's (or tail_call's) refusal, as in the kernel
+        def(12, "bpf_tail_call", Ret.VOID, Arg.PTR_TO_CTX, Arg.CONST_MAP_PTR, Arg.ANYTHING);
+        def(25, "bpf_perf_event_output", Ret.INTEGER, Arg.PTR_TO_CTX, Arg.CONST_MAP_PTR, Arg.ANYTHING,
+                Arg.PTR_TO_MEM_RDONLY, Arg.CONST_SIZE_OR_ZERO);
+        def(37, "bpf_current_task_under_cgroup", Ret.INTEGER, Arg.CONST_MAP_PTR, Arg.ANYTHING);
+    }
+
+    /** is_acquire_function: R0 carries a new reference that must be released before exit. */
+    static boolean acquires(int id) {
+        return id == 84 || id == 85 || id == 99 || id == 131;
+    }
+
+    /**
+     * is_ptr_cast_function: R0 is another view of the argument's socket and shares its reference
+     * (bpf_get_listener_sock is not one: the listener needs no release).
+     */
+    static boolean castsPointer(int id) {
+        return id == 95 || id == 96;
+    }
+
+    /** bpf_func_proto.pkt_access: may take packet memory (in program types with direct packet reads). */
+    static boolean pktAccess(int id) {
+        return id == 1 || id == 2 || id == 3 || id == 84 || id == 85 || id == 99;
     }
 
     /**
@@ -96,51 +225,22 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
         ARG1_EXPECTED.put(1, "map_ptr");
         ARG1_EXPECTED.put(2, "map_ptr");
         ARG1_EXPECTED.put(3, "map_ptr");
-        ARG1_EXPECTED.put(6, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_");
-        ARG1_EXPECTED.put(12, null); // takes ctx (or anything) first, then R2
         ARG1_EXPECTED.put(16, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_");
         ARG1_EXPECTED.put(22, "map_ptr");
-        ARG1_EXPECTED.put(25, null); // takes ctx (or anything) first, then R2
         ARG1_EXPECTED.put(26, null); // takes ctx (or anything) first, then R2
-        ARG1_EXPECTED.put(37, "map_ptr");
-        ARG1_EXPECTED.put(49, null); // takes ctx (or anything) first, then R2
         ARG1_EXPECTED.put(53, null); // takes ctx (or anything) first, then R2
         ARG1_EXPECTED.put(55, "map_ptr");
-        ARG1_EXPECTED.put(57, null); // takes ctx (or anything) first, then R2
-        ARG1_EXPECTED.put(59, null); // takes ctx (or anything) first, then R2
         ARG1_EXPECTED.put(64, null); // takes ctx (or anything) first, then R2
         ARG1_EXPECTED.put(68, null); // takes ctx (or anything) first, then R2
         ARG1_EXPECTED.put(70, null); // takes ctx (or anything) first, then R2
         ARG1_EXPECTED.put(81, "map_ptr");
-        ARG1_EXPECTED.put(83, null); // takes ctx (or anything) first, then R2
-        ARG1_EXPECTED.put(84, null); // takes ctx (or anything) first, then R2
-        ARG1_EXPECTED.put(85, null); // takes ctx (or anything) first, then R2
-        ARG1_EXPECTED.put(86, "sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_");
         ARG1_EXPECTED.put(87, "map_ptr");
         ARG1_EXPECTED.put(88, "map_ptr");
         ARG1_EXPECTED.put(89, "map_ptr");
         ARG1_EXPECTED.put(93, "map_value, ptr_");
         ARG1_EXPECTED.put(94, "map_value, ptr_");
-        ARG1_EXPECTED.put(95, "sock_common, sock, tcp_sock, xdp_sock");
-        ARG1_EXPECTED.put(96, "sock_common, sock, tcp_sock, xdp_sock");
-        ARG1_EXPECTED.put(98, "sock_common, sock, tcp_sock, xdp_sock");
-        ARG1_EXPECTED.put(99, null); // takes ctx (or anything) first, then R2
-        ARG1_EXPECTED.put(105, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_");
-        ARG1_EXPECTED.put(106, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_");
         ARG1_EXPECTED.put(107, "map_ptr");
         ARG1_EXPECTED.put(108, "map_ptr");
-        ARG1_EXPECTED.put(112, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_");
-        ARG1_EXPECTED.put(113, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_");
-        ARG1_EXPECTED.put(114, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_");
-        ARG1_EXPECTED.put(115, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_");
-        ARG1_EXPECTED.put(120, null); // takes ctx (or anything) first, then R2
-        ARG1_EXPECTED.put(128, "sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_");
-        ARG1_EXPECTED.put(129, "sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_");
-        ARG1_EXPECTED.put(130, "map_ptr");
-        ARG1_EXPECTED.put(131, "map_ptr");
-        ARG1_EXPECTED.put(132, "ringbuf_mem");
-        ARG1_EXPECTED.put(133, "ringbuf_mem");
-        ARG1_EXPECTED.put(134, "map_ptr");
         ARG1_EXPECTED.put(136, "sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_");
         ARG1_EXPECTED.put(137, "sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_");
         ARG1_EXPECTED.put(138, "sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_");
@@ -167,7 +267,6 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
         ARG1_EXPECTED.put(178, "sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_");
         ARG1_EXPECTED.put(180, "ptr_, trusted_ptr_, rcu_ptr_");
         ARG1_EXPECTED.put(181, null); // takes ctx (or anything) first, then R2
-        ARG1_EXPECTED.put(182, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_");
         ARG1_EXPECTED.put(194, "map_value, ptr_");
         ARG1_EXPECTED.put(195, "map_ptr");
         ARG1_EXPECTED.put(196, "sock_common, sock, tcp_sock, xdp_sock");

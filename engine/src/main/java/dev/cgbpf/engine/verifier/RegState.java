@@ -8,7 +8,9 @@ import java.util.Objects;
  * the fixed offset {@code off} plus a variable offset described by {@code val}; for scalars
  * {@code val} is the value itself. {@code maybeNull} is PTR_MAYBE_NULL: a lookup result not yet
  * compared with 0. {@code id} ties copies of one maybe-null pointer (or one packet pointer) together
- * so a check on one applies to all; {@code range} is the proven readable bytes of a packet pointer.
+ * so a check on one applies to all; {@code range} is the proven readable bytes of a packet pointer
+ * and the size of the memory a ring buffer pointer points to (mem_size, in a union with range in
+ * the kernel).
  * {@code frameno} is the call frame a stack pointer points into (0 = the main program's);
  * {@code refObjId} ties a register to an acquired reference (a socket from a lookup, ring buffer
  * memory) that must be released before exit: releasing it invalidates every register carrying it.
@@ -105,7 +107,8 @@ public record RegState(RegType type, boolean maybeNull, int off, Scalar val, int
             return false;
         }
         return switch (type) {
-            case CONST_PTR_TO_MAP, PTR_TO_MAP_VALUE, PTR_TO_SOCKET, PTR_TO_SOCK_COMMON, PTR_TO_TCP_SOCK -> true;
+            case CONST_PTR_TO_MAP, PTR_TO_MAP_VALUE, PTR_TO_SOCKET, PTR_TO_SOCK_COMMON, PTR_TO_TCP_SOCK,
+                    PTR_TO_RINGBUF_MEM -> true;
             default -> false;
         };
     }

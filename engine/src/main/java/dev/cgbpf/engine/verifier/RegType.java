@@ -17,6 +17,11 @@ public enum RegType {
     PTR_TO_SOCKET("sock"),
     PTR_TO_SOCK_COMMON("sock_common"),
     PTR_TO_TCP_SOCK("tcp_sock"),
+    /**
+     * PTR_TO_MEM | MEM_RINGBUF: a record bpf_ringbuf_reserve handed out. Its size (the kernel's
+     * mem_size) is kept in {@link RegState#range}, the field it shares a union with in the kernel.
+     */
+    PTR_TO_RINGBUF_MEM("ringbuf_mem"),
     /** A pointer the engine does not model (helper results such as btf ids): only passed on. */
     PTR_TO_OTHER("ptr_");
 

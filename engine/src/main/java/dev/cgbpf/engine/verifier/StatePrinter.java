@@ -9,13 +9,25 @@ final class StatePrinter {
     private StatePrinter() {
     }
 
+    /** A register as a state dump of frame 0 shows it. */
     static String reg(RegState r) {
+        return reg(r, 0);
+    }
+
+    /**
+     * A register as the dump of frame {@code frameno} shows it: a pointer into another frame's
+     * stack names that frame, {@code fp[0]-8}.
+     */
+    static String reg(RegState r, int frameno) {
         if (r.isScalar()) {
             return scalar(r.val());
         }
         StringBuilder sb = new StringBuilder(r.typeName());
+        if (r.type() == RegType.PTR_TO_STACK && r.frameno() != frameno) {
+            sb.append('[').append(r.frameno()).append(']');
+        }
         if (r.type() == RegType.PTR_TO_STACK && !r.maybeNull() && r.val().isConst() && r.val().constValue() == 0) {
-            return "fp" + (r.off() == 0 ? "0" : Integer.toString(r.off()));
+            return sb.append(r.off() == 0 ? "0" : Integer.toString(r.off())).toString();
         }
         sb.append('(');
         String sep = "";
@@ -112,32 +124,55 @@ final class StatePrinter {
         return Long.compareUnsigned(v, 0xffff) <= 0 ? Long.toUnsignedString(v) : "0x" + Long.toHexString(v);
     }
 
-    /** One stack slot ({@code k} counts from fp-512) as the state dump shows it, or null when empty. */
+    /** One stack slot of the current frame ({@code k} counts from fp-512), or null when empty. */
     static String slot(VerifierState st, int k) {
+        return slot(st.cur(), k);
+    }
+
+    /** One stack slot ({@code k} counts from fp-512) as the state dump shows it, or null when empty. */
+    static String slot(FuncState st, int k) {
         int off = -VerifierState.MAX_BPF_STACK + 8 * k;
         if (st.spill[k] != null) {
-            return "fp" + off + "=" + reg(st.spill[k]);
+            // a narrow spill shows the bytes above it first (highest address first): fp-8=mmmm0
+            StringBuilder above = new StringBuilder();
+            for (int i = 8 * k + 7; i >= 8 * k && st.stype[i] != VerifierState.STACK_SPILL; i--) {
+                above.append(typeChar(st.stype[i]));
+            }
+            return "fp" + off + "=" + above + reg(st.spill[k], st.frameno);
         }
         StringBuilder types = new StringBuilder();
         boolean any = false;
         for (int i = 8 * k + 7; i >= 8 * k; i--) {
             byte t = st.stype[i];
             any |= t != VerifierState.STACK_INVALID;
-            types.append(t == VerifierState.STACK_MISC ? 'm' : t == VerifierState.STACK_ZERO ? '0' : '?');
+            types.append(typeChar(t));
         }
         return any ? "fp" + off + "=" + types : null;
     }
 
-    /** All initialised registers, then stack slots that hold something. */
+    /** slot_type_char: how the log shows one stack byte's type. */
+    private static char typeChar(byte t) {
+        return t == VerifierState.STACK_MISC ? 'm' : t == VerifierState.STACK_ZERO ? '0' : '?';
+    }
+
+    /** The current frame's state. */
     static String state(VerifierState st) {
-        StringBuilder sb = new StringBuilder();
+        return state(st.cur());
+    }
+
+    /**
+     * print_verifier_state of one frame: {@code frameN: } for a subprogram's frame, all
+     * initialised registers, then stack slots that hold something.
+     */
+    static String state(FuncState st) {
+        StringBuilder sb = new StringBuilder(framePrefix(st.frameno));
         for (int i = 0; i < st.regs.length; i++) {
             RegState r = st.regs[i];
             if (r != null && r.isInit()) {
                 if (sb.length() > 0) {
                     sb.append(' ');
                 }
-                sb.append('R').append(i).append('=').append(reg(r));
+                sb.append('R').append(i).append('=').append(reg(r, st.frameno));
             }
         }
         for (int k = st.spill.length - 1; k >= 0; k--) {
@@ -147,5 +182,10 @@ final class StatePrinter {
             }
         }
         return sb.toString();
+    }
+
+    /** What the log puts before a frame's registers: nothing for the main program, {@code frame1:} for the first callee. */
+    static String framePrefix(int frameno) {
+        return frameno == 0 ? "" : "frame" + frameno + ":";
     }
 }

@@ -22,8 +22,8 @@ import java.util.function.IntPredicate;
  * fields, 64-bit immediate loads, map fds and unknown opcodes (resolve_pseudo_ldimm64),
  * reachability (check_cfg), then the path-exploring {@link DoCheck}.
  *
- * <p>Where the engine cannot prove what the kernel could (helpers it does not model, bpf-to-bpf
- * calls, ...) it rejects: it never accepts what the kernel rejects. docs/fidelity.md lists the
+ * <p>Where the engine cannot prove what the kernel could (helpers it does not model, function
+ * pointers, ...) it rejects: it never accepts what the kernel rejects. docs/fidelity.md lists the
  * differences.
  */
 public final class Verifier {
@@ -69,9 +69,10 @@ public final class Verifier {
         AttachType attach = ExpectedAttach.check(type, expectedAttach);
         DoCheck check = null;
         try {
-            boolean[] prune = Structure.check(prog, mapsByFd, fdOpen);
-            check = new DoCheck(prog, type, attach, mapsByFd, logLevel, prune);
+            Structure.Cfg cfg = Structure.check(prog, mapsByFd, fdOpen);
+            check = new DoCheck(prog, type, attach, mapsByFd, logLevel, cfg.prunePoints(), cfg.subprogStarts());
             check.run();
+            check.checkMaxStackDepth();
             if (check.unsupported() != null) {
                 throw VerifierError.einval(check.unsupported());
             }
@@ -94,17 +95,21 @@ public final class Verifier {
         return "processed " + processed + " insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0";
     }
 
-    /** The checks before do_check, and where its prune points are. */
+    /** The checks before do_check, where its prune points are, and where the subprograms start. */
     static final class Structure {
         private Structure() {
         }
 
-        static boolean[] check(Program p, IntFunction<MapSpec> maps, IntPredicate fdOpen) throws VerifierError {
+        /** What the structural checks learn: prune points, and each subprogram's first instruction in order. */
+        record Cfg(boolean[] prunePoints, int[] subprogStarts) {
+        }
+
+        static Cfg check(Program p, IntFunction<MapSpec> maps, IntPredicate fdOpen) throws VerifierError {
             int n = p.size();
             // add_subprog_and_kfunc: bpf-to-bpf calls start subprograms
             java.util.TreeSet<Integer> starts = new java.util.TreeSet<>();
             starts.add(0);
-            boolean pseudoCalls = false;
+            boolean funcPointers = false;
             for (int i = 0; i < n; i++) {
                 Insn insn = p.get(i);
                 boolean pseudoFunc = insn.code() == LD_IMM64 && insn.src() == PSEUDO_FUNC;
@@ -114,7 +119,7 @@ public final class Verifier {
                         throw VerifierError.einval("call to invalid destination");
                     }
                     starts.add((int) target);
-                    pseudoCalls = true;
+                    funcPointers |= pseudoFunc;
                 }
                 if (insn.code() == (JMP | CALL) && insn.src() == PSEUDO_KFUNC_CALL) {
                     // the kernel resolves kfuncs here, against its BTF, which the engine does not have
@@ -147,6 +152,7 @@ public final class Verifier {
                     }
                 }
             }
+            checkAbnormalReturn(p, starts);
             // resolve_pseudo_ldimm64
             for (int i = 0; i < n; i++) {
                 Insn insn = p.get(i);
@@ -167,7 +173,7 @@ public final class Verifier {
                             throw VerifierError.einval("engine: ld_imm64 of a BTF id is not supported");
                         }
                         if (src == PSEUDO_FUNC) {
-                            i++; // a subprogram's address: refused with the calls below
+                            i++; // a subprogram's address: refused below
                             continue;
                         }
                         if ((src == PSEUDO_MAP_FD || src == PSEUDO_MAP_IDX) && second.imm() != 0) {
@@ -207,8 +213,9 @@ public final class Verifier {
                     throw VerifierError.einval("unknown opcode " + String.format("%02x", insn.code()));
                 }
             }
-            if (pseudoCalls) {
-                throw VerifierError.einval("engine: bpf-to-bpf calls and function pointers are not supported");
+            if (funcPointers) {
+                // callbacks (bpf_loop, for_each_map_elem, timers) are what a subprogram's address is for
+                throw VerifierError.einval("engine: function pointers (callbacks of bpf_loop, for_each_map_elem, timers) are not supported");
             }
             // check_cfg: every instruction reachable; prune points at jump targets and after branches
             boolean[] seen = new boolean[n];
@@ -225,6 +232,14 @@ public final class Verifier {
                     int op = op(insn.code());
                     if (op == EXIT) {
                         succ = new int[0];
+                    } else if (op == CALL && insn.src() == PSEUDO_CALL) {
+                        // visit_func_call_insn: the callee is explored as a branch; the call, its
+                        // return point and the callee's first insn are prune points
+                        int t = i + 1 + insn.imm();
+                        succ = new int[] {i + 1, t};
+                        prune[i] = true;
+                        prune[i + 1] = true;
+                        prune[t] = true;
                     } else if (op == CALL) {
                         succ = new int[] {i + 1};
                     } else if (op == JA) {
@@ -261,8 +276,36 @@ public final class Verifier {
                     i++;
                 }
             }
-            return prune;
+            return new Cfg(prune, starts.stream().mapToInt(Integer::intValue).toArray());
         }
+
+        /**
+         * check_abnormal_return (check_btf_info without BTF): a subprogram may not end the whole
+         * program from inside, as LD_ABS/LD_IND (on a packet fault) and a tail call do; only BTF
+         * could tell that its return type allows it. Dead code counts too.
+         */
+        private static void checkAbnormalReturn(Program p, java.util.NavigableSet<Integer> starts) throws VerifierError {
+            Integer[] s = starts.toArray(new Integer[0]);
+            for (int sub = 1; sub < s.length; sub++) {
+                int end = sub + 1 < s.length ? s[sub + 1] : p.size();
+                boolean ldAbs = false;
+                boolean tailCall = false;
+                for (int i = s[sub]; i < end; i++) {
+                    Insn insn = p.get(i);
+                    ldAbs |= insn.cls() == LD && (mode(insn.code()) == ABS || mode(insn.code()) == IND);
+                    tailCall |= insn.code() == (JMP | CALL) && insn.src() == 0 && insn.imm() == TAIL_CALL;
+                }
+                if (ldAbs) {
+                    throw VerifierError.einval("LD_ABS is not allowed in subprogs without BTF");
+                }
+                if (tailCall) {
+                    throw VerifierError.einval("tail_call is not allowed in subprogs without BTF");
+                }
+            }
+        }
+
+        /** BPF_FUNC_tail_call */
+        private static final int TAIL_CALL = 12;
 
         private static boolean isSecondSlot(Program p, int s) {
             for (int i = 0; i < p.size(); i++) {

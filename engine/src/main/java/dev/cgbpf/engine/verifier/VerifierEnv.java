@@ -29,12 +29,35 @@ final class VerifierEnv {
     boolean enforceExpectedAttach;
     boolean directPacketAccess;
 
-    VerifierEnv(Program prog, ProgType type, AttachType attach, IntFunction<MapSpec> maps) {
+    /** The path state the current instruction is checked in. */
+    VerifierState state;
+    /** First instruction of each subprogram, in order; subprogram 0 is the main program. */
+    final int[] subprogStart;
+    /** The kernel's subprog_info[].stack_depth: the deepest stack byte each subprogram touched, rounded up to 8. */
+    final int[] stackDepth;
+
+    VerifierEnv(Program prog, ProgType type, AttachType attach, IntFunction<MapSpec> maps, int[] subprogStart) {
         this.prog = prog;
         this.type = type;
         this.attach = attach;
         this.maps = maps;
         this.auxPtrType = new RegType[prog.size()];
+        this.subprogStart = subprogStart;
+        this.stackDepth = new int[subprogStart.length];
+    }
+
+    /** The subprogram that starts at {@code insn}, or -1. */
+    int subprogAt(int insn) {
+        int i = java.util.Arrays.binarySearch(subprogStart, insn);
+        return i >= 0 ? i : -1;
+    }
+
+    /** grow_stack_state: subprogram {@code subprog} uses at least {@code bytes} of stack. */
+    void growStack(int subprog, int bytes) {
+        int size = (bytes + 7) & ~7;
+        if (stackDepth[subprog] < size) {
+            stackDepth[subprog] = size;
+        }
     }
 
     /** A fresh id (++env->id_gen). */

@@ -1,24 +1,33 @@
 package dev.cgbpf.engine.verifier;
 
 import java.util.Arrays;
+import java.util.function.UnaryOperator;
 
 /**
- * The abstract machine state on one path (struct bpf_verifier_state with its single frame):
- * eleven registers and the 512-byte stack. Each stack byte has a slot type (STACK_INVALID,
- * STACK_MISC, STACK_ZERO, STACK_SPILL); an 8-byte slot holding a spilled register keeps its
- * {@link RegState}.
+ * The abstract machine state on one path (struct bpf_verifier_state): the chain of call frames
+ * ({@link FuncState}, the main program's first, the running subprogram's last) and what belongs to
+ * the whole path, the acquired references.
+ *
+ * <p>{@link #regs}, {@link #stype}, {@link #spill} and {@link #spillSize} are the current
+ * (innermost) frame's arrays: the checks of one instruction work on them directly, as the kernel's
+ * cur_regs(). They are re-pointed whenever a call pushes or an exit pops a frame.
  */
 final class VerifierState {
     static final int MAX_BPF_STACK = 512;
+    /** MAX_CALL_FRAMES: the main program and up to seven nested subprogram calls */
+    static final int MAX_CALL_FRAMES = 8;
     static final byte STACK_INVALID = 0, STACK_MISC = 1, STACK_ZERO = 2, STACK_SPILL = 3;
 
-    final RegState[] regs = new RegState[11];
+    private final FuncState[] frames = new FuncState[MAX_CALL_FRAMES];
+    private int curframe;
+
+    RegState[] regs;
     /** byte i is fp-512+i */
-    final byte[] stype = new byte[MAX_BPF_STACK];
+    byte[] stype;
     /** slot k covers fp-512+8k .. fp-512+8k+7 */
-    final RegState[] spill = new RegState[MAX_BPF_STACK / 8];
+    RegState[] spill;
     /** bytes of the slot the spill covers, from its lowest address (8, or 1..4 for a narrow scalar spill) */
-    final byte[] spillSize = new byte[MAX_BPF_STACK / 8];
+    byte[] spillSize;
     /**
      * References acquired on this path and not yet released (the kernel's acquired_refs, kept per
      * path, not per frame). Treated as immutable: a change makes a new array.
@@ -26,47 +35,156 @@ final class VerifierState {
     AcquiredRef[] refs = AcquiredRef.NONE;
     Checkpoint checkpoint;
 
+    /** A path state with the main program's frame, all registers unreadable (callers set R1 and R10). */
+    VerifierState() {
+        this(new FuncState(-1, 0, 0));
+        Arrays.fill(regs, RegState.NOT_INIT);
+    }
+
+    private VerifierState(FuncState main) {
+        frames[0] = main;
+        curframe = 0;
+        point();
+    }
+
+    /** Makes the fields for the current frame refer to its arrays. */
+    private void point() {
+        FuncState f = frames[curframe];
+        regs = f.regs;
+        stype = f.stype;
+        spill = f.spill;
+        spillSize = f.spillSize;
+    }
+
+    int curframe() {
+        return curframe;
+    }
+
+    /** The current (innermost) frame. */
+    FuncState cur() {
+        return frames[curframe];
+    }
+
+    /** Frame {@code i} of the chain, 0 being the main program's. */
+    FuncState frame(int i) {
+        return frames[i];
+    }
+
+    /**
+     * The frame whose stack a stack pointer points into (the kernel's func(env, reg)). A pointer
+     * can only point into its own frame or a caller's: a callee's frame pointer never outlives
+     * the call (it may not be returned nor stored into a caller's stack).
+     */
+    FuncState stackOf(RegState ptr) {
+        return frames[ptr.frameno()];
+    }
+
+    /** setup_func_entry: {@code callee} becomes the current frame. */
+    void pushFrame(FuncState callee) {
+        frames[++curframe] = callee;
+        point();
+    }
+
+    /** prepare_func_exit: the current frame is dropped and its caller runs again. */
+    FuncState popFrame() {
+        FuncState callee = frames[curframe];
+        frames[curframe--] = null;
+        point();
+        return callee;
+    }
+
     VerifierState copy() {
-        VerifierState s = new VerifierState();
-        System.arraycopy(regs, 0, s.regs, 0, regs.length);
-        System.arraycopy(stype, 0, s.stype, 0, stype.length);
-        System.arraycopy(spill, 0, s.spill, 0, spill.length);
-        System.arraycopy(spillSize, 0, s.spillSize, 0, spillSize.length);
+        VerifierState s = new VerifierState(frames[0].copy());
+        for (int i = 1; i <= curframe; i++) {
+            s.frames[i] = frames[i].copy();
+        }
+        s.curframe = curframe;
+        s.point();
         s.refs = refs;
         s.checkpoint = checkpoint;
         return s;
     }
 
-    boolean hasIds() {
-        for (RegState r : regs) {
-            if (r != null && (r.id() != 0 || r.refObjId() != 0)) {
-                return true;
+    /**
+     * Applies {@code f} to every register and every spilled register of every frame (the kernel's
+     * bpf_for_each_reg_in_vstate), storing what it returns: how a null check, a packet range or a
+     * released reference reaches all copies of a pointer, wherever in the call chain they sit.
+     */
+    void mapAllRegs(UnaryOperator<RegState> f) {
+        for (int fr = 0; fr <= curframe; fr++) {
+            FuncState func = frames[fr];
+            for (int i = 0; i < func.regs.length; i++) {
+                func.regs[i] = f.apply(func.regs[i]);
+            }
+            for (int k = 0; k < func.spill.length; k++) {
+                if (func.spill[k] != null) {
+                    func.spill[k] = f.apply(func.spill[k]);
+                }
             }
         }
-        for (RegState r : spill) {
-            if (r != null && (r.id() != 0 || r.refObjId() != 0)) {
+    }
+
+    boolean hasIds() {
+        for (int fr = 0; fr <= curframe; fr++) {
+            if (frames[fr].hasIds()) {
                 return true;
             }
         }
         return false;
     }
 
-    boolean sameAs(VerifierState o) {
-        return Arrays.equals(regs, o.regs) && Arrays.equals(stype, o.stype) && Arrays.equals(spill, o.spill)
-                && Arrays.equals(spillSize, o.spillSize) && Arrays.equals(refs, o.refs);
+    /** A hash of every frame's registers: most loop checks end here, which keeps long loops linear. */
+    int regsHash() {
+        int h = curframe;
+        for (int fr = 0; fr <= curframe; fr++) {
+            h = 31 * h + Arrays.hashCode(frames[fr].regs) + frames[fr].callsite;
+        }
+        return h;
     }
 
-    /** The stack part of {@link #within}. */
-    boolean stackWithin(VerifierState old) {
-        for (int k = 0; k < spill.length; k++) {
-            if (!slotWithin(k, old)) {
+    /** Same call chain (frames and their call sites) with identical registers in every frame. */
+    boolean sameRegs(VerifierState o) {
+        if (curframe != o.curframe) {
+            return false;
+        }
+        for (int fr = 0; fr <= curframe; fr++) {
+            if (frames[fr].callsite != o.frames[fr].callsite || !Arrays.equals(frames[fr].regs, o.frames[fr].regs)) {
                 return false;
             }
         }
         return true;
     }
 
-    /** True when this state is covered by the already-verified {@code old}: every path from it is safe. */
+    boolean sameAs(VerifierState o) {
+        if (curframe != o.curframe || !Arrays.equals(refs, o.refs)) {
+            return false;
+        }
+        for (int fr = 0; fr <= curframe; fr++) {
+            if (!frames[fr].sameAs(o.frames[fr])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The stack part of {@link #within}, for every frame of the same call chain. */
+    boolean stackWithin(VerifierState old) {
+        if (curframe != old.curframe) {
+            return false;
+        }
+        for (int fr = 0; fr <= curframe; fr++) {
+            if (frames[fr].callsite != old.frames[fr].callsite || !frames[fr].stackWithin(old.frames[fr])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * True when this state is covered by the already-verified {@code old}: every path from it is
+     * safe. States in different call chains (another depth, another call site in any frame) never
+     * cover each other: what happens after a return depends on the caller.
+     */
     boolean within(VerifierState old) {
         if (hasIds() || old.hasIds() || !Arrays.equals(refs, old.refs)) {
             return false; // ids (and references) are not mapped between paths: no pruning
@@ -76,33 +194,11 @@ final class VerifierState {
 
     /** {@link #within} for states known to carry no ids. */
     boolean withinNoIds(VerifierState old) {
-        for (int i = 0; i < regs.length; i++) {
-            if (!regs[i].within(old.regs[i])) {
-                return false;
-            }
+        if (curframe != old.curframe || !Arrays.equals(refs, old.refs)) {
+            return false;
         }
-        for (int k = 0; k < spill.length; k++) {
-            if (!slotWithin(k, old)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private boolean slotWithin(int k, VerifierState old) {
-        RegState os = old.spill[k];
-        RegState cs = spill[k];
-        if (os != null) {
-            return cs != null && cs.within(os) && spillSize[k] == old.spillSize[k]
-                    && Arrays.equals(stype, 8 * k, 8 * k + 8, old.stype, 8 * k, 8 * k + 8);
-        }
-        for (int i = 8 * k; i < 8 * k + 8; i++) {
-            byte o = old.stype[i];
-            byte c = stype[i];
-            if (o == STACK_ZERO && c != STACK_ZERO) {
-                return false;
-            }
-            if ((o == STACK_MISC || o == STACK_INVALID) && c == STACK_SPILL && cs != null && !cs.isScalar()) {
+        for (int fr = 0; fr <= curframe; fr++) {
+            if (!frames[fr].within(old.frames[fr])) {
                 return false;
             }
         }

@@ -46,11 +46,7 @@ public record ConformanceCase(String name, List<String> body, List<String> subpr
         return out;
     }
 
-    /**
-     * Whether the program calls bpf-to-bpf functions. The engine's verifier refuses those (a gap
-     * listed in docs/fidelity.md), so on the engine side such a case runs on the interpreter alone
-     * ({@link InterpreterTestRun}); the kernel verifies and runs it as any other.
-     */
+    /** Whether the program calls bpf-to-bpf functions (its subprograms follow the main program). */
     public boolean callsSubprograms() {
         return !subprogs.isEmpty();
     }

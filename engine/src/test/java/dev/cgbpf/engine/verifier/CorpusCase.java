@@ -34,7 +34,8 @@ public record CorpusCase(String file, String name, ProgType type, AttachType att
             "hash", new MapSpec("hash", MapType.HASH, 4, 8, 16, 0),
             "array", new MapSpec("array", MapType.ARRAY, 4, 48, 4, 0),
             "hash16", new MapSpec("hash16", MapType.HASH, 16, 4, 16, 0),
-            "array1", new MapSpec("array1", MapType.ARRAY, 4, 16, 1, 0));
+            "array1", new MapSpec("array1", MapType.ARRAY, 4, 16, 1, 0),
+            "ringbuf", new MapSpec("ringbuf", MapType.RINGBUF, 0, 0, 4096, 0));
 
     /** The corpus files, in order. */
     public static final List<String> FILES = List.of("structure.txt", "registers.txt", "alu.txt", "stack.txt",
