@@ -36,6 +36,7 @@ import dev.cgbpf.engine.interp.Machine;
 import dev.cgbpf.engine.interp.ProgramFault;
 import dev.cgbpf.engine.interp.PseudoResolver;
 import dev.cgbpf.engine.interp.SkBuffContext;
+import dev.cgbpf.engine.isa.HelperIds;
 import dev.cgbpf.engine.isa.Insn;
 import dev.cgbpf.engine.isa.MalformedProgramException;
 import dev.cgbpf.engine.isa.Opcodes;
@@ -164,6 +165,7 @@ public final class EngineBackend implements Backend {
                     + e.getMessage(), e);
         }
         checkOneStorageOfEachType(request.name(), used);
+        checkHelpersRunnable(request, verified);
         for (EngineMap m : used) {
             m.retain();
         }
@@ -222,6 +224,30 @@ public final class EngineBackend implements Backend {
                 } else {
                     shared = s;
                 }
+            }
+        }
+    }
+
+    /**
+     * The engine's own last check, after every check the kernel makes: each helper the program
+     * calls must be one the interpreter implements for the program type, so that a program the
+     * engine cannot run is refused here (EINVAL) instead of faulting when it runs. A call in code
+     * that can never run is refused too (stricter than the kernel, which drops dead code).
+     */
+    private static void checkHelpersRunnable(LoadRequest request, VerifierResult verified) throws BpfException {
+        dev.cgbpf.engine.interp.HelperTable table = CgroupHelpers.tableFor(request.type(), request.expectedAttach());
+        Program p = request.program();
+        for (int i = 0; i < p.size(); i++) {
+            Insn insn = p.get(i);
+            if (insn.isLdImm64()) {
+                i++;
+            } else if (insn.code() == (Opcodes.JMP | Opcodes.CALL) && insn.src() == 0 && !table.has(insn.imm())) {
+                int id = insn.imm();
+                String line = "engine: helper " + HelperIds.name(id).orElse("helper") + "#" + id
+                        + " is not implemented by the engine's interpreter";
+                String log = verified.log() == null || verified.log().isEmpty() ? line + "\n"
+                        : verified.log() + (verified.log().endsWith("\n") ? "" : "\n") + line + "\n";
+                throw new BpfException(Errno.EINVAL, "program '" + request.name() + "': insn " + i + ": " + line, log);
             }
         }
     }

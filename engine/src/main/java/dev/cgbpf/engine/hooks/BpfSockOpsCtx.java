@@ -68,13 +68,7 @@ final class BpfSockOpsCtx extends UapiCtx {
         for (int i = 0; i < args.length; i++) {
             put(ARGS + 4 * i, 4, args[i]);
         }
-        put(FAMILY, 4, sock.family());
-        putBytes(LOCAL_IP4, sock.skcRcvSaddr());
-        putBytes(REMOTE_IP4, sock.skcDaddr());
-        putBytes(LOCAL_IP6, sock.skcV6RcvSaddr());
-        putBytes(REMOTE_IP6, sock.skcV6Daddr());
-        put(REMOTE_PORT, 4, (Short.reverseBytes((short) sock.dport) & 0xffffL) << 16);
-        put(LOCAL_PORT, 4, sock.num);
+        putSockFields(FAMILY, sock);
         put(IS_FULLSOCK, 4, 1);
         put(STATE, 4, sock.state);
         put(PACKETS_OUT, 4, packetsOut);

@@ -2,6 +2,7 @@ package dev.cgbpf.engine.hooks;
 
 import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.ProgType;
+import dev.cgbpf.engine.cgroup.Cgroup;
 import dev.cgbpf.engine.cgroup.ProgArrayItem;
 import dev.cgbpf.engine.interp.BaseHelpers;
 import dev.cgbpf.engine.interp.Fault;
@@ -11,16 +12,36 @@ import dev.cgbpf.engine.interp.Region;
 import dev.cgbpf.engine.maps.CgroupStorageMap;
 
 /**
- * The helpers of the cgroup hooks, on top of the base ones: bpf_get_current_cgroup_id (80),
- * bpf_get_local_storage (81), bpf_get_retval/bpf_set_retval (186/187) for every cgroup program
- * type, and bpf_bind (64) for connect4/6 only (sock_addr_func_proto). Which helper a program may
- * call is the verifier's question; a call to one the engine lacks faults at run time.
+ * The helpers of the cgroup hooks, on top of the base ones ({@link BaseHelpers}). Every cgroup
+ * program type gets the task's cgroup and its ancestors (80, 123), the cgroup storage (81),
+ * bpf_get_retval/bpf_set_retval (186/187), the net_cls class id (17) and the network namespace
+ * cookie (122); the socket types add the socket cookie (46) and the cgroup of a socket pointer
+ * (128/129); cgroup_skb the packet helpers of {@link SkbHelpers}; connect4/6 bpf_bind (64).
+ *
+ * <p>Which helper a program may call is the verifier's question. Which helpers the engine can
+ * run is this table's: EngineBackend refuses at load a program calling one that is not here, so
+ * that nothing faults at run time for want of a helper. Left out on purpose, because the engine
+ * cannot know their answer: the helpers about the current task (pid/tgid, uid/gid, comm, task
+ * pointers, signals), kernel memory (probe_read_kernel), socket lookups, sk_fullsock/tcp_sock,
+ * setsockopt/getsockopt and the map types the engine has not (ring buffer, perf event array,
+ * prog array).
  */
 public final class CgroupHelpers {
+    public static final int GET_CGROUP_CLASSID = 17;
     public static final int SKB_LOAD_BYTES = 26;
+    public static final int GET_SOCKET_COOKIE = 46;
+    public static final int GET_SOCKET_UID = 47;
     public static final int BIND = 64;
+    public static final int SKB_LOAD_BYTES_RELATIVE = 68;
+    public static final int SKB_CGROUP_ID = 79;
     public static final int GET_CURRENT_CGROUP_ID = 80;
     public static final int GET_LOCAL_STORAGE = 81;
+    public static final int SKB_ANCESTOR_CGROUP_ID = 83;
+    public static final int SKB_ECN_SET_CE = 97;
+    public static final int GET_NETNS_COOKIE = 122;
+    public static final int GET_CURRENT_ANCESTOR_CGROUP_ID = 123;
+    public static final int SK_CGROUP_ID = 128;
+    public static final int SK_ANCESTOR_CGROUP_ID = 129;
     public static final int GET_RETVAL = 186;
     public static final int SET_RETVAL = 187;
 
@@ -30,18 +51,38 @@ public final class CgroupHelpers {
     private static final HelperTable CGROUP = HelperTable.builder()
             .addAll(BaseHelpers.TABLE)
             .add(GET_CURRENT_CGROUP_ID, (m, r1, r2, r3, r4, r5) -> m.env(HookEnv.class).taskCgroup().id())
+            .add(GET_CURRENT_ANCESTOR_CGROUP_ID, (m, level, r2, r3, r4, r5) ->
+                    ancestorId(m.env(HookEnv.class).taskCgroup(), (int) level))
             .add(GET_LOCAL_STORAGE, CgroupHelpers::getLocalStorage)
             .add(GET_RETVAL, (m, r1, r2, r3, r4, r5) -> (long) m.env(HookEnv.class).runCtx().retval())
             .add(SET_RETVAL, CgroupHelpers::setRetval)
+            // __task_get_classid(current): the net_cls classid, a cgroup v1 controller the engine's
+            // tasks are not in (the root's, 0), and 0 anyway in softirq (ingress)
+            .add(GET_CGROUP_CLASSID, (m, r1, r2, r3, r4, r5) -> 0L)
+            // ctx or NULL: either way the engine's one network namespace
+            .add(GET_NETNS_COOKIE, (m, ctx, r2, r3, r4, r5) -> SockCookie.NETNS_COOKIE)
+            .build();
+
+    /** The socket program types: the hook's socket is the context or its sk field. */
+    private static final HelperTable SOCKET = HelperTable.builder()
+            .addAll(CGROUP)
+            .add(GET_SOCKET_COOKIE, CgroupHelpers::getSocketCookie)
+            .add(SK_CGROUP_ID, CgroupHelpers::skCgroupId)
+            .add(SK_ANCESTOR_CGROUP_ID, CgroupHelpers::skAncestorCgroupId)
             .build();
 
     private static final HelperTable SKB = HelperTable.builder()
-            .addAll(CGROUP)
+            .addAll(SOCKET)
             .add(SKB_LOAD_BYTES, CgroupHelpers::skbLoadBytes)
+            .add(SKB_LOAD_BYTES_RELATIVE, SkbHelpers::loadBytesRelative)
+            .add(SKB_ECN_SET_CE, SkbHelpers::ecnSetCe)
+            .add(SKB_CGROUP_ID, SkbHelpers::skbCgroupId)
+            .add(SKB_ANCESTOR_CGROUP_ID, SkbHelpers::skbAncestorCgroupId)
+            .add(GET_SOCKET_UID, SkbHelpers::socketUid)
             .build();
 
     private static final HelperTable CONNECT = HelperTable.builder()
-            .addAll(CGROUP)
+            .addAll(SOCKET)
             .add(BIND, CgroupHelpers::bind)
             .build();
 
@@ -49,12 +90,68 @@ public final class CgroupHelpers {
     public static HelperTable tableFor(ProgType type, AttachType expectedAttach) {
         return switch (type) {
             case CGROUP_SOCK_ADDR -> expectedAttach == AttachType.CGROUP_INET4_CONNECT
-                    || expectedAttach == AttachType.CGROUP_INET6_CONNECT ? CONNECT : CGROUP;
+                    || expectedAttach == AttachType.CGROUP_INET6_CONNECT ? CONNECT : SOCKET;
             case CGROUP_SKB -> SKB;
-            case CGROUP_DEVICE, CGROUP_SOCK, SOCK_OPS -> CGROUP;
+            case CGROUP_SOCK, SOCK_OPS -> SOCKET;
+            case CGROUP_DEVICE -> CGROUP;
             case LIRC_MODE2 -> LircDevice.HELPERS;
             default -> BaseHelpers.TABLE;
         };
+    }
+
+    /**
+     * cgroup_ancestor: the ancestor of {@code c} at {@code level} (the root is level 0, {@code c}
+     * itself its own level), as its id; 0 for a negative level or one below {@code c}.
+     */
+    static long ancestorId(Cgroup c, int level) {
+        int depth = 0;
+        for (Cgroup up = c.parent(); up != null; up = up.parent()) {
+            depth++;
+        }
+        if (level < 0 || level > depth) {
+            return 0;
+        }
+        Cgroup a = c;
+        for (int i = depth; i > level; i--) {
+            a = a.parent();
+        }
+        return a.id();
+    }
+
+    /**
+     * u64 bpf_get_socket_cookie(ctx): the cookie of the context's socket (sock_gen_cookie), 0
+     * for a packet without one.
+     */
+    static long getSocketCookie(Machine m, long ctx, long r2, long r3, long r4, long r5) {
+        InetSock sk = m.env(HookEnv.class).sock();
+        return sk == null ? 0 : SockCookie.of(sk);
+    }
+
+    /**
+     * The socket a sock pointer argument points to. The only socket pointers an engine program
+     * can hold are its context's sk fields, which all lead to the hook's socket; anything else
+     * is what the verifier refuses.
+     */
+    private static InetSock sockArg(Machine m, long sk, String helper) {
+        if (!(m.region(sk, 1, false).ctx() instanceof BpfSockCtx) || m.env(HookEnv.class).sock() == null) {
+            throw new Fault(helper + ": R1 is not a socket pointer (0x" + Long.toHexString(sk) + ")");
+        }
+        return m.env(HookEnv.class).sock();
+    }
+
+    /**
+     * u64 bpf_sk_cgroup_id(sk): the cgroup the socket was made in. The engine's sockets are made
+     * in the cgroup whose programs the hook runs (the probe's), which is the task's cgroup.
+     */
+    static long skCgroupId(Machine m, long sk, long r2, long r3, long r4, long r5) {
+        sockArg(m, sk, "bpf_sk_cgroup_id");
+        return m.env(HookEnv.class).taskCgroup().id();
+    }
+
+    /** u64 bpf_sk_ancestor_cgroup_id(sk, int level). */
+    static long skAncestorCgroupId(Machine m, long sk, long level, long r3, long r4, long r5) {
+        sockArg(m, sk, "bpf_sk_ancestor_cgroup_id");
+        return ancestorId(m.env(HookEnv.class).taskCgroup(), (int) level);
     }
 
     /**

@@ -52,13 +52,12 @@ final class CgroupSkbCtx extends UapiCtx {
 
     private final Region packet;
     private final Region sockRegion;
+    /** The link-layer header before the packet, where the hook knows it (see {@link SkbHelpers}). */
+    private byte[] macHeader;
 
     /**
      * The context of one packet at a hook. The address and port fields come from the socket as
-     * convert_ctx_access reads them: local_ip4/remote_ip4 from skc_rcv_saddr/skc_daddr (a v6
-     * socket's may read 127.0.0.6), the *_ip6 fields from the v6 copies (v4-mapped for an IPv4
-     * socket), local_port in host order, remote_port in network order in the UPPER 16 bits (the
-     * kernel shifts skc_dport left by 16 on little-endian machines).
+     * convert_ctx_access reads them (see {@link #putSockFields}).
      */
     CgroupSkbCtx(SkBuff skb, InetSock sock) {
         super(SIZE);
@@ -77,13 +76,7 @@ final class CgroupSkbCtx extends UapiCtx {
         put(HASH, 4, skb.hash());
         put(GSO_SEGS, 4, skb.gsoSegs());
         put(TSTAMP, 8, skb.tstamp());
-        put(FAMILY, 4, sock.family());
-        putBytes(LOCAL_IP4, sock.skcRcvSaddr());
-        putBytes(REMOTE_IP4, sock.skcDaddr());
-        putBytes(LOCAL_IP6, sock.skcV6RcvSaddr());
-        putBytes(REMOTE_IP6, sock.skcV6Daddr());
-        put(REMOTE_PORT, 4, (Short.reverseBytes((short) sock.dport) & 0xffffL) << 16);
-        put(LOCAL_PORT, 4, sock.num);
+        putSockFields(FAMILY, sock);
     }
 
     /** The protocol field for a test-run frame: skb->protocol as eth_type_trans set it (little-endian u32 of a __be16). */
@@ -136,6 +129,16 @@ final class CgroupSkbCtx extends UapiCtx {
     @Override
     public List<Region> regions() {
         return List.of(packet, sockRegion);
+    }
+
+    /** Sets the Ethernet header that precedes the packet (a test run's frame header). */
+    void macHeader(byte[] header) {
+        this.macHeader = header.clone();
+    }
+
+    /** The Ethernet header set by {@link #macHeader(byte[])}, or null. */
+    byte[] macHeader() {
+        return macHeader;
     }
 
     /** The packet from its network header on (read-only for cgroup_skb programs). */

@@ -28,7 +28,10 @@ public final class CgroupSkbTestRun {
     static final int PACKET_MULTICAST = 2;
     static final int PACKET_OTHERHOST = 3;
 
-    /** @param retval R0 of the last run; dataOut the frame with its Ethernet header zeroed, as the kernel hands it back */
+    /**
+     * @param retval R0 of the last run; dataOut the packet as the program left it (bpf_skb_ecn_set_ce
+     *               may change it) behind a zeroed Ethernet header, as the kernel hands it back
+     */
     public record Result(long retval, byte[] dataOut) {
     }
 
@@ -51,6 +54,7 @@ public final class CgroupSkbTestRun {
         InetSock sk = fakeSocket(etherType, network);
         SkBuff skb = new SkBuff(network, true, pktType(frame), 0, 0, 0, 0, 0, 0);
         CgroupSkbCtx ctx = new CgroupSkbCtx(skb, sk);
+        ctx.macHeader(Arrays.copyOf(frame, ETH_HLEN));
         ctx.protocol(Short.reverseBytes((short) protocol(frame, etherType)) & 0xffff);
         AttachType at = prog.expectedAttach() == null ? AttachType.CGROUP_INET_INGRESS : prog.expectedAttach();
         HookEnv env = new HookEnv(taskCgroup, at, sk, null);
@@ -59,8 +63,9 @@ public final class CgroupSkbTestRun {
         for (int i = 0; i < Math.max(1, repeat); i++) {
             r0 = executor.execute(prog, ctx, env);
         }
-        byte[] out = frame.clone();
-        Arrays.fill(out, 0, ETH_HLEN, (byte) 0);
+        byte[] packet = ctx.packetBytes();
+        byte[] out = new byte[ETH_HLEN + packet.length];
+        System.arraycopy(packet, 0, out, ETH_HLEN, packet.length);
         return new Result(r0, out);
     }
 

@@ -5,6 +5,7 @@ import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.engine.backend.Probe;
 import dev.cgbpf.engine.cgroup.BpfProgArray;
 import dev.cgbpf.engine.cgroup.Cgroup;
+import dev.cgbpf.engine.interp.ProgContext;
 
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
@@ -92,11 +93,23 @@ public final class SocketLayer {
         }
         InetSock sk = new InetSock(family == Probe.Family.INET6, InetSock.typeNumber(type), proto);
         AttachType at = AttachType.CGROUP_INET_SOCK_CREATE;
-        BpfProgArray.RunResult r = runner.run(cgroup, at, BpfSockCtx.programCtx(sk, at), new HookEnv(cgroup, at, sk, this), false);
-        if (!r.allowed()) {
-            throw Errnos.fail(r.retval(), "socket(2) refused by the cgroup_inet_sock_create programs of " + cgroup);
-        }
+        runOrRefuse(cgroup, at, sk, BpfSockCtx.programCtx(sk, at), false, "socket(2)");
         return sk;
+    }
+
+    /**
+     * A socket call's hook (BPF_CGROUP_RUN_PROG_INET_SOCK, BPF_CGROUP_RUN_SA_PROG): {@code cgroup}'s
+     * programs at {@code at} run over {@code ctx}, with this layer as bpf_bind's socket layer; when
+     * they refuse, {@code call} fails with the array's errno (EPERM unless a program set another).
+     *
+     * @param retFlags true for bind, whose programs' R0 bit 1 is a flag (see the class comment)
+     */
+    private void runOrRefuse(Cgroup cgroup, AttachType at, InetSock sk, ProgContext ctx, boolean retFlags, String call)
+            throws BpfException {
+        BpfProgArray.RunResult r = runner.run(cgroup, at, ctx, new HookEnv(cgroup, at, sk, this), retFlags);
+        if (!r.allowed()) {
+            throw Errnos.fail(r.retval(), call + " refused by the " + at.scenarioName() + " programs of " + cgroup);
+        }
     }
 
     private static Probe.SockType typeOf(Probe.Proto proto) {
@@ -149,10 +162,7 @@ public final class SocketLayer {
         try {
             AttachType at = sk.v6() ? AttachType.CGROUP_INET6_BIND : AttachType.CGROUP_INET4_BIND;
             BpfSockAddrCtx ctx = new BpfSockAddrCtx(at, sk, SockAddr.of(addr, sk.v6()), port, null);
-            BpfProgArray.RunResult r = runner.run(cgroup, at, ctx, new HookEnv(cgroup, at, sk, this), true);
-            if (!r.allowed()) {
-                throw Errnos.fail(r.retval(), "bind refused by the " + at.scenarioName() + " programs of " + cgroup);
-            }
+            runOrRefuse(cgroup, at, sk, ctx, true, "bind");
             int wanted = ctx.userPort();
             int err = inetBind(sk, ctx.userAddr(), wanted, false, false, cgroup);
             if (err != 0) {
@@ -256,10 +266,7 @@ public final class SocketLayer {
         try {
             AttachType at = sk.v6() ? AttachType.CGROUP_INET6_CONNECT : AttachType.CGROUP_INET4_CONNECT;
             BpfSockAddrCtx ctx = new BpfSockAddrCtx(at, sk, SockAddr.of(addr, sk.v6()), port, null);
-            BpfProgArray.RunResult r = runner.run(cgroup, at, ctx, new HookEnv(cgroup, at, sk, this), false);
-            if (!r.allowed()) {
-                throw Errnos.fail(r.retval(), "connect refused by the " + at.scenarioName() + " programs of " + cgroup);
-            }
+            runOrRefuse(cgroup, at, sk, ctx, false, "connect");
             SockAddr dest = ctx.userAddr();
             int dport = ctx.userPort();
             byte[] v4 = dest.v4();
@@ -383,10 +390,7 @@ public final class SocketLayer {
     private Probe.Delivered sendV4(Cgroup cgroup, InetSock sk, byte[] dest, int port, byte[] src) throws BpfException {
         AttachType at = AttachType.CGROUP_UDP4_SENDMSG;
         BpfSockAddrCtx ctx = new BpfSockAddrCtx(at, sk, new SockAddr(dest), port, new SockAddr(src));
-        BpfProgArray.RunResult r = runner.run(cgroup, at, ctx, new HookEnv(cgroup, at, sk, this), false);
-        if (!r.allowed()) {
-            throw Errnos.fail(r.retval(), "sendmsg refused by the " + at.scenarioName() + " programs of " + cgroup);
-        }
+        runOrRefuse(cgroup, at, sk, ctx, false, "sendmsg");
         byte[] d = ctx.userAddr().ip();
         int dport = ctx.userPort();
         if (dport == 0) {
@@ -418,10 +422,7 @@ public final class SocketLayer {
         }
         AttachType at = AttachType.CGROUP_UDP6_SENDMSG;
         BpfSockAddrCtx ctx = new BpfSockAddrCtx(at, sk, dest, port, from == null ? new SockAddr(SockAddr.V6_ANY) : from);
-        BpfProgArray.RunResult r = runner.run(cgroup, at, ctx, new HookEnv(cgroup, at, sk, this), false);
-        if (!r.allowed()) {
-            throw Errnos.fail(r.retval(), "sendmsg refused by the " + at.scenarioName() + " programs of " + cgroup);
-        }
+        runOrRefuse(cgroup, at, sk, ctx, false, "sendmsg");
         SockAddr d = ctx.userAddr();
         int dport = ctx.userPort();
         if (d.isV4Mapped()) {

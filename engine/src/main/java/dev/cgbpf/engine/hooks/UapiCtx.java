@@ -77,6 +77,24 @@ abstract class UapiCtx implements ProgContext {
         System.arraycopy(bytes, 0, image, off, bytes.length);
     }
 
+    /**
+     * The socket fields that {@code struct __sk_buff} and {@code struct bpf_sock_ops} lay out alike
+     * from their {@code family} on: family, remote_ip4, local_ip4, remote_ip6[4], local_ip6[4],
+     * remote_port, local_port. Values as convert_ctx_access reads them: local_ip4/remote_ip4 from
+     * skc_rcv_saddr/skc_daddr (a v6 socket's may read 127.0.0.6), the *_ip6 fields from the v6
+     * copies (v4-mapped for an IPv4 socket), local_port in host order, remote_port in network
+     * order in the UPPER 16 bits (the kernel shifts skc_dport left by 16 on little-endian machines).
+     */
+    protected final void putSockFields(int family, InetSock sock) {
+        put(family, 4, sock.family());
+        putBytes(family + 4, sock.skcDaddr());
+        putBytes(family + 8, sock.skcRcvSaddr());
+        putBytes(family + 12, sock.skcV6Daddr());
+        putBytes(family + 28, sock.skcV6RcvSaddr());
+        put(family + 44, 4, (Short.reverseBytes((short) sock.dport) & 0xffffL) << 16);
+        put(family + 48, 4, sock.num);
+    }
+
     protected final byte[] getBytes(int off, int len) {
         byte[] out = new byte[len];
         System.arraycopy(image, off, out, 0, len);

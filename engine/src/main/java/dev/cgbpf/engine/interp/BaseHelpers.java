@@ -2,29 +2,93 @@ package dev.cgbpf.engine.interp;
 
 import dev.cgbpf.engine.maps.EngineMap;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * The helpers every program type gets (the kernel's bpf_base_func_proto), as far as the engine
- * has them: the map element helpers, bpf_ktime_get_ns and bpf_get_prandom_u32.
+ * has them: the map element helpers, the clocks ({@link KernelClocks}), bpf_get_prandom_u32,
+ * the CPU and NUMA node the program runs on, bpf_strtol/bpf_strtoul ({@link BpfStrtol}) and
+ * bpf_trace_printk ({@link TracePrintk}).
+ *
+ * <p>A clock the host does not let the engine read exactly (TAI, jiffies and the coarse clock
+ * need /proc/timer_list or the kernel's CONFIG_HZ) is left out, so that programs calling it are
+ * refused at load rather than given a made-up time.
  */
 public final class BaseHelpers {
     public static final int MAP_LOOKUP_ELEM = 1;
     public static final int MAP_UPDATE_ELEM = 2;
     public static final int MAP_DELETE_ELEM = 3;
     public static final int KTIME_GET_NS = 5;
+    public static final int TRACE_PRINTK = 6;
     public static final int GET_PRANDOM_U32 = 7;
+    public static final int GET_SMP_PROCESSOR_ID = 8;
+    public static final int GET_NUMA_NODE_ID = 42;
+    public static final int STRTOL = 105;
+    public static final int STRTOUL = 106;
+    public static final int JIFFIES64 = 118;
+    public static final int KTIME_GET_BOOT_NS = 125;
+    public static final int KTIME_GET_COARSE_NS = 160;
+    public static final int KTIME_GET_TAI_NS = 208;
+
+    /**
+     * The CPU every engine program runs on: 0, the CPU whose per-CPU cgroup storage value
+     * programs see (CgroupStorageMap).
+     */
+    public static final int ENGINE_CPU = 0;
 
     private BaseHelpers() {
     }
 
-    public static final HelperTable TABLE = HelperTable.builder()
-            .add(MAP_LOOKUP_ELEM, BaseHelpers::mapLookupElem)
-            .add(MAP_UPDATE_ELEM, BaseHelpers::mapUpdateElem)
-            .add(MAP_DELETE_ELEM, BaseHelpers::mapDeleteElem)
-            .add(KTIME_GET_NS, (m, r1, r2, r3, r4, r5) -> System.nanoTime())
-            .add(GET_PRANDOM_U32, (m, r1, r2, r3, r4, r5) -> ThreadLocalRandom.current().nextInt() & 0xffffffffL)
-            .build();
+    public static final HelperTable TABLE = table(KernelClocks.host());
+
+    /** The base table over the given clocks: the clocks they cannot give are left out. */
+    static HelperTable table(KernelClocks clocks) {
+        int node = numaNodeOfCpu(ENGINE_CPU);
+        HelperTable.Builder b = HelperTable.builder()
+                .add(MAP_LOOKUP_ELEM, BaseHelpers::mapLookupElem)
+                .add(MAP_UPDATE_ELEM, BaseHelpers::mapUpdateElem)
+                .add(MAP_DELETE_ELEM, BaseHelpers::mapDeleteElem)
+                .add(KTIME_GET_NS, (m, r1, r2, r3, r4, r5) -> clocks.monotonicNs())
+                .add(KTIME_GET_BOOT_NS, (m, r1, r2, r3, r4, r5) -> clocks.bootNs())
+                .add(TRACE_PRINTK, TracePrintk::call)
+                .add(GET_PRANDOM_U32, (m, r1, r2, r3, r4, r5) -> ThreadLocalRandom.current().nextInt() & 0xffffffffL)
+                .add(GET_SMP_PROCESSOR_ID, (m, r1, r2, r3, r4, r5) -> ENGINE_CPU)
+                .add(GET_NUMA_NODE_ID, (m, r1, r2, r3, r4, r5) -> node)
+                .add(STRTOL, BpfStrtol::strtol)
+                .add(STRTOUL, BpfStrtol::strtoul);
+        if (clocks.knowsTick()) {
+            b.add(KTIME_GET_COARSE_NS, (m, r1, r2, r3, r4, r5) -> clocks.coarseNs());
+        }
+        if (clocks.knowsJiffies()) {
+            b.add(JIFFIES64, (m, r1, r2, r3, r4, r5) -> clocks.jiffies64());
+        }
+        if (clocks.knowsTai()) {
+            b.add(KTIME_GET_TAI_NS, (m, r1, r2, r3, r4, r5) -> clocks.taiNs());
+        }
+        return b.build();
+    }
+
+    /**
+     * numa_node_id() of a CPU: the node whose link sysfs puts in the CPU's directory
+     * ({@code /sys/devices/system/cpu/cpu0/node0}); 0 on a host without NUMA, as the kernel says.
+     */
+    static int numaNodeOfCpu(int cpu) {
+        Pattern node = Pattern.compile("node(\\d+)");
+        try (Stream<Path> entries = Files.list(Path.of("/sys/devices/system/cpu/cpu" + cpu))) {
+            return entries.map(p -> node.matcher(p.getFileName().toString()))
+                    .filter(Matcher::matches)
+                    .mapToInt(mt -> Integer.parseInt(mt.group(1)))
+                    .findFirst().orElse(0);
+        } catch (IOException | SecurityException | java.io.UncheckedIOException e) {
+            return 0;
+        }
+    }
 
     /** void *bpf_map_lookup_elem(map, key): the value's address or NULL. */
     static long mapLookupElem(Machine m, long map, long key, long r3, long r4, long r5) {

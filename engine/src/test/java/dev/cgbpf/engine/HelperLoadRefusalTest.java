@@ -1,0 +1,99 @@
+package dev.cgbpf.engine;
+
+import dev.cgbpf.engine.backend.AttachType;
+import dev.cgbpf.engine.backend.BpfException;
+import dev.cgbpf.engine.backend.BpfMap;
+import dev.cgbpf.engine.backend.LoadRequest;
+import dev.cgbpf.engine.backend.LoadedProg;
+import dev.cgbpf.engine.backend.MapSpec;
+import dev.cgbpf.engine.backend.MapType;
+import dev.cgbpf.engine.backend.ProgType;
+import dev.cgbpf.engine.isa.Assembler;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** EngineBackend refuses at load a program calling a helper its interpreter cannot run. */
+class HelperLoadRefusalTest {
+    private final EngineBackend engine = new EngineBackend();
+
+    @AfterEach
+    void close() {
+        engine.close();
+    }
+
+    private LoadedProg load(ProgType type, AttachType attach, int logLevel, Map<String, Integer> maps, String... lines)
+            throws BpfException {
+        return engine.load(new LoadRequest("p", type, attach, new Assembler(maps::get).assemble(List.of(lines)), "GPL",
+                logLevel));
+    }
+
+    @ParameterizedTest(name = "{0} in {1}")
+    @CsvSource({
+        "bpf_get_current_pid_tgid#14, cgroup_skb, cgroup_inet_ingress",
+        "bpf_get_current_uid_gid#15, cgroup_sock, cgroup_inet_sock_create",
+        "bpf_get_current_task#35, cgroup_device, cgroup_device",
+        "bpf_send_signal#109, sock_ops, cgroup_sock_ops",
+        "bpf_get_current_pid_tgid#14, socket_filter, ''"})
+    void aHelperTheInterpreterLacksIsEinvalWithTheEngineLine(String helper, String type, String attach) {
+        ProgType t = ProgType.fromScenarioName(type);
+        AttachType a = attach.isEmpty() ? null : AttachType.fromScenarioName(attach);
+        BpfException e = assertThrows(BpfException.class,
+                () -> load(t, a, 1, Map.of(), "call " + helper, "r0 = 1", "exit"));
+        assertEquals("EINVAL", e.errno());
+        String line = "engine: helper " + helper + " is not implemented by the engine's interpreter";
+        assertEquals(line, e.logReason());
+        String[] log = e.verifierLog().strip().split("\n");
+        assertEquals(line, log[log.length - 1], "the engine's line is the log's last");
+        assertTrue(log.length > 1, "after the verifier's own log at level 1: " + e.verifierLog());
+        assertEquals("EINVAL: program 'p': insn 0: " + line, e.getMessage());
+    }
+
+    @Test
+    void atLogLevelZeroTheLogIsTheEngineLineAlone() {
+        BpfException e = assertThrows(BpfException.class, () -> load(ProgType.CGROUP_SKB,
+                AttachType.CGROUP_INET_INGRESS, 0, Map.of(), "call bpf_get_current_uid_gid#15", "r0 = 1", "exit"));
+        assertEquals("engine: helper bpf_get_current_uid_gid#15 is not implemented by the engine's interpreter\n",
+                e.verifierLog());
+    }
+
+    @Test
+    void aRefusedLoadRegistersNothing() throws BpfException {
+        BpfMap m = engine.createMap(new MapSpec("m", MapType.ARRAY, 4, 8, 1, 0));
+        assertEquals(3, m.fd());
+        Map<String, Integer> maps = Map.of("m", m.fd());
+        assertThrows(BpfException.class, () -> load(ProgType.CGROUP_SKB, AttachType.CGROUP_INET_INGRESS, 0, maps,
+                "r1 = map[m]", "call bpf_get_current_pid_tgid#14", "r0 = 1", "exit"));
+        // the refused program took no fd: the next object gets 4, and a good program loads beside it
+        assertEquals(4, engine.createMap(new MapSpec("n", MapType.ARRAY, 4, 8, 1, 0)).fd());
+        LoadedProg ok = load(ProgType.CGROUP_SKB, AttachType.CGROUP_INET_INGRESS, 0, maps,
+                "r6 = r1", "r1 = map[m]", "r1 = r6", "call bpf_get_socket_uid#47", "r0 = 1", "exit");
+        ok.close();
+        assertEquals(5, engine.createMap(new MapSpec("o", MapType.ARRAY, 4, 8, 1, 0)).fd(),
+                "fd 5: the good program's fd was 5 and is free again");
+    }
+
+    @Test
+    void helpersTheInterpreterHasLoadInEveryTypeThatMayCallThem() throws BpfException {
+        load(ProgType.CGROUP_SKB, AttachType.CGROUP_INET_EGRESS, 0, Map.of(),
+                "r6 = r1",
+                "call bpf_ktime_get_boot_ns#125", "call bpf_get_smp_processor_id#8", "call bpf_get_numa_node_id#42",
+                "r1 = 0", "call bpf_get_current_ancestor_cgroup_id#123", "r1 = r6", "call bpf_skb_cgroup_id#79",
+                "r1 = r6", "call bpf_get_socket_cookie#46", "r1 = r6", "call bpf_skb_ecn_set_ce#97",
+                "call bpf_get_cgroup_classid#17", "r1 = 0", "call bpf_get_netns_cookie#122",
+                "r0 = 1", "exit");
+        load(ProgType.CGROUP_SOCK, AttachType.CGROUP_INET_SOCK_CREATE, 0, Map.of(),
+                "call bpf_get_socket_cookie#46", "r0 = 1", "exit");
+        load(ProgType.CGROUP_SOCK_ADDR, AttachType.CGROUP_INET4_CONNECT, 0, Map.of(),
+                "call bpf_get_socket_cookie#46", "r0 = 1", "exit");
+        load(ProgType.SOCK_OPS, null, 0, Map.of(), "call bpf_get_socket_cookie#46", "r0 = 1", "exit");
+    }
+}
