@@ -96,14 +96,7 @@ public final class KernelBackend implements Backend {
 
     /** A backend with a fresh scenario root under the cgroup v2 mount, made now. */
     public static KernelBackend openScenario() throws BpfException {
-        KernelBackend b = new KernelBackend();
-        try {
-            b.session();
-        } catch (BpfException | RuntimeException e) {
-            b.close();
-            throw e;
-        }
-        return b;
+        return started(new KernelBackend());
     }
 
     /**
@@ -112,7 +105,11 @@ public final class KernelBackend implements Backend {
      * made; the directory itself stays.
      */
     public static KernelBackend atCgroupRoot(Path dir) throws BpfException {
-        KernelBackend b = new KernelBackend(dir);
+        return started(new KernelBackend(dir));
+    }
+
+    /** {@code b} with its cgroup session begun; when that fails, b is undone before the failure goes on. */
+    private static KernelBackend started(KernelBackend b) throws BpfException {
         try {
             b.session();
         } catch (BpfException | RuntimeException e) {
@@ -635,14 +632,14 @@ public final class KernelBackend implements Backend {
     }
 
     private KernelProg own(LoadedProg prog) {
-        if (prog instanceof KernelProg p && p.owner() == this && p.fd().isOpen()) {
+        if (prog instanceof KernelProg p && p.isOpenIn(this)) {
             return p;
         }
         throw new IllegalArgumentException(prog + " is not an open program of this kernel backend");
     }
 
     private KernelMap own(BpfMap map) {
-        if (map instanceof KernelMap m && m.owner() == this && m.handle().isOpen()) {
+        if (map instanceof KernelMap m && m.isOpenIn(this)) {
             return m;
         }
         throw new IllegalArgumentException(map + " is not an open map of this kernel backend");

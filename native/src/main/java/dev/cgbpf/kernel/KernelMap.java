@@ -5,23 +5,12 @@ import dev.cgbpf.engine.backend.MapSpec;
 import dev.cgbpf.engine.backend.MapType;
 
 /** A map created by a {@link KernelBackend}: owns its fd. */
-final class KernelMap implements BpfMap, KernelObject {
-    private final KernelBackend owner;
-    private final Fd fd;
+final class KernelMap extends KernelObject implements BpfMap {
     private final MapSpec spec;
 
     KernelMap(KernelBackend owner, Fd fd, MapSpec spec) {
-        this.owner = owner;
-        this.fd = fd;
+        super(owner, fd);
         this.spec = spec;
-    }
-
-    KernelBackend owner() {
-        return owner;
-    }
-
-    Fd handle() {
-        return fd;
     }
 
     @Override
@@ -32,7 +21,7 @@ final class KernelMap implements BpfMap, KernelObject {
     /** The real fd number: what LD_IMM64 src=PSEUDO_MAP_FD carries in a program. */
     @Override
     public int fd() {
-        return fd.get();
+        return handle().get();
     }
 
     /** Bytes of one value as lookups and updates carry it: per-CPU maps hold one slot per possible CPU. */
@@ -44,13 +33,7 @@ final class KernelMap implements BpfMap, KernelObject {
     }
 
     @Override
-    public void close() {
-        fd.close();
-        owner.forget(this);
-    }
-
-    @Override
     public String toString() {
-        return "kernel map '" + spec.name() + "' (" + spec.type().scenarioName() + ", " + fd + ")";
+        return "kernel map '" + spec.name() + "' (" + spec.type().scenarioName() + ", " + handle() + ")";
     }
 }

@@ -4,27 +4,21 @@ import dev.cgbpf.engine.backend.LoadedProg;
 import dev.cgbpf.engine.backend.ProgType;
 
 /** A program loaded by a {@link KernelBackend}: owns its fd. */
-final class KernelProg implements LoadedProg, KernelObject {
-    private final KernelBackend owner;
-    private final Fd fd;
+final class KernelProg extends KernelObject implements LoadedProg {
     private final String name;
     private final ProgType type;
     private final String verifierLog;
 
     KernelProg(KernelBackend owner, Fd fd, String name, ProgType type, String verifierLog) {
-        this.owner = owner;
-        this.fd = fd;
+        super(owner, fd);
         this.name = name;
         this.type = type;
         this.verifierLog = verifierLog;
     }
 
-    KernelBackend owner() {
-        return owner;
-    }
-
+    /** The program's fd, for the attach, link and test-run commands. */
     Fd fd() {
-        return fd;
+        return handle();
     }
 
     @Override
@@ -43,13 +37,7 @@ final class KernelProg implements LoadedProg, KernelObject {
     }
 
     @Override
-    public void close() {
-        fd.close();
-        owner.forget(this);
-    }
-
-    @Override
     public String toString() {
-        return "kernel prog '" + name + "' (" + type.scenarioName() + ", " + fd + ")";
+        return "kernel prog '" + name + "' (" + type.scenarioName() + ", " + handle() + ")";
     }
 }

@@ -27,23 +27,26 @@ public final class MapElem {
     }
 
     public static byte[] lookupElem(Fd map, byte[] key, int valueSize, long flags) throws BpfException {
-        try (BpfAttr attr = new BpfAttr(FLAGS); UserMem k = UserMem.of(key); UserMem v = UserMem.zeroed(valueSize)) {
-            attr.u32(MAP_FD, map.get());
-            attr.ptr(KEY, k);
-            attr.ptr(VALUE, v);
-            attr.u64(FLAGS, flags);
-            BpfSyscall.call(BpfCmd.BPF_MAP_LOOKUP_ELEM, attr, "map fd " + map.get());
+        try (UserMem v = UserMem.zeroed(valueSize)) {
+            keyValueCall(BpfCmd.BPF_MAP_LOOKUP_ELEM, map, key, v, flags);
             return v.read(valueSize);
         }
     }
 
     public static void updateElem(Fd map, byte[] key, byte[] value, long flags) throws BpfException {
-        try (BpfAttr attr = new BpfAttr(FLAGS); UserMem k = UserMem.of(key); UserMem v = UserMem.of(value)) {
+        try (UserMem v = UserMem.of(value)) {
+            keyValueCall(BpfCmd.BPF_MAP_UPDATE_ELEM, map, key, v, flags);
+        }
+    }
+
+    /** A command on map_fd, key, value and flags: the kernel reads the value (update) or fills it (lookup). */
+    private static void keyValueCall(BpfCmd cmd, Fd map, byte[] key, UserMem value, long flags) throws BpfException {
+        try (BpfAttr attr = new BpfAttr(FLAGS); UserMem k = UserMem.of(key)) {
             attr.u32(MAP_FD, map.get());
             attr.ptr(KEY, k);
-            attr.ptr(VALUE, v);
+            attr.ptr(VALUE, value);
             attr.u64(FLAGS, flags);
-            BpfSyscall.call(BpfCmd.BPF_MAP_UPDATE_ELEM, attr, "map fd " + map.get());
+            BpfSyscall.call(cmd, attr, "map fd " + map.get());
         }
     }
 

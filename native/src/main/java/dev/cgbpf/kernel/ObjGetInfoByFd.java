@@ -1,11 +1,12 @@
 package dev.cgbpf.kernel;
 
 import dev.cgbpf.engine.backend.BpfException;
-import java.nio.charset.StandardCharsets;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 /**
- * BPF_OBJ_GET_INFO_BY_FD for programs: the kernel's id, type and name of a loaded program
- * ({@code struct bpf_prog_info}).
+ * BPF_OBJ_GET_INFO_BY_FD: the kernel's id, type and name of a loaded program ({@code struct
+ * bpf_prog_info}) and the name of a map ({@code struct bpf_map_info}).
  *
  * <p>info_len is set to the end of the last field read: the kernel copies min(info_len, its own
  * size) and requires bytes beyond its own size to be zero, so asking for less is always safe.
@@ -21,6 +22,10 @@ public final class ObjGetInfoByFd {
     public static final UapiField PROG_TAG = new UapiField(PROG_INFO, "tag", 8, 8);
     public static final UapiField PROG_NAME = new UapiField(PROG_INFO, "name", 64, 16);
 
+    static final String MAP_INFO = "struct bpf_map_info";
+    public static final UapiField MAP_INFO_ID = new UapiField(MAP_INFO, "id", 4, 4);
+    public static final UapiField MAP_INFO_NAME = new UapiField(MAP_INFO, "name", 24, 16);
+
     /**
      * @param tag the kernel's program tag (hash of the instructions), 16 hex digits
      */
@@ -31,22 +36,28 @@ public final class ObjGetInfoByFd {
     }
 
     public static ProgInfo progInfo(Fd prog) throws BpfException {
-        try (BpfAttr attr = new BpfAttr(INFO); UserMem info = UserMem.zeroed(PROG_NAME.end())) {
-            attr.u32(BPF_FD, prog.get());
-            attr.u32(INFO_LEN, PROG_NAME.end());
+        ByteBuffer info = info(prog, PROG_NAME.end(), "prog " + prog);
+        StringBuilder tag = new StringBuilder();
+        for (int i = 0; i < PROG_TAG.size(); i++) {
+            tag.append(String.format("%02x", info.get(PROG_TAG.offset() + i) & 0xff));
+        }
+        return new ProgInfo(info.getInt(PROG_ID.offset()), info.getInt(PROG_TYPE.offset()),
+                ObjName.decoded(info.array(), PROG_NAME.offset()), tag.toString());
+    }
+
+    /** The name the map was created with (cut to 15 bytes); {@code what} names it in an error. */
+    public static String mapName(Fd map, String what) throws BpfException {
+        return ObjName.decoded(info(map, MAP_INFO_NAME.end(), what).array(), MAP_INFO_NAME.offset());
+    }
+
+    /** The first {@code len} bytes of the object's info struct, in the kernel's (native) byte order. */
+    private static ByteBuffer info(Fd obj, int len, String what) throws BpfException {
+        try (BpfAttr attr = new BpfAttr(INFO); UserMem info = UserMem.zeroed(len)) {
+            attr.u32(BPF_FD, obj.get());
+            attr.u32(INFO_LEN, len);
             attr.ptr(INFO, info);
-            BpfSyscall.call(BpfCmd.BPF_OBJ_GET_INFO_BY_FD, attr, "prog " + prog);
-            byte[] raw = info.read(PROG_NAME.end());
-            int n = 0;
-            while (n < PROG_NAME.size() && raw[PROG_NAME.offset() + n] != 0) {
-                n++;
-            }
-            StringBuilder tag = new StringBuilder();
-            for (int i = 0; i < PROG_TAG.size(); i++) {
-                tag.append(String.format("%02x", raw[PROG_TAG.offset() + i] & 0xff));
-            }
-            return new ProgInfo(info.u32(PROG_ID.offset()), info.u32(PROG_TYPE.offset()),
-                    new String(raw, PROG_NAME.offset(), n, StandardCharsets.UTF_8), tag.toString());
+            BpfSyscall.call(BpfCmd.BPF_OBJ_GET_INFO_BY_FD, attr, what);
+            return ByteBuffer.wrap(info.read(len)).order(ByteOrder.nativeOrder());
         }
     }
 }

@@ -2,7 +2,6 @@ package dev.cgbpf.kernel;
 
 import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.engine.backend.Errno;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,10 +14,6 @@ public final class ObjGetNextId {
     public static final UapiField NEXT_ID = UapiField.attr("next_id", 4, 4);
     public static final UapiField MAP_ID = UapiField.attr("map_id", 0, 4);
     public static final UapiField OPEN_FLAGS = UapiField.attr("open_flags", 8, 4);
-
-    static final String MAP_INFO = "struct bpf_map_info";
-    public static final UapiField MAP_INFO_ID = new UapiField(MAP_INFO, "id", 4, 4);
-    public static final UapiField MAP_INFO_NAME = new UapiField(MAP_INFO, "name", 24, 16);
 
     private ObjGetNextId() {
     }
@@ -59,18 +54,8 @@ public final class ObjGetNextId {
             attr.u32(MAP_ID, id);
             fd = new Fd(BpfSyscall.call(BpfCmd.BPF_MAP_GET_FD_BY_ID, attr, "map id " + id));
         }
-        try (fd; BpfAttr attr = new BpfAttr(ObjGetInfoByFd.INFO);
-             UserMem info = UserMem.zeroed(MAP_INFO_NAME.end())) {
-            attr.u32(ObjGetInfoByFd.BPF_FD, fd.get());
-            attr.u32(ObjGetInfoByFd.INFO_LEN, MAP_INFO_NAME.end());
-            attr.ptr(ObjGetInfoByFd.INFO, info);
-            BpfSyscall.call(BpfCmd.BPF_OBJ_GET_INFO_BY_FD, attr, "map id " + id);
-            byte[] raw = info.read(MAP_INFO_NAME.end());
-            int n = 0;
-            while (n < MAP_INFO_NAME.size() && raw[MAP_INFO_NAME.offset() + n] != 0) {
-                n++;
-            }
-            return new String(raw, MAP_INFO_NAME.offset(), n, StandardCharsets.UTF_8);
+        try (fd) {
+            return ObjGetInfoByFd.mapName(fd, "map id " + id);
         }
     }
 

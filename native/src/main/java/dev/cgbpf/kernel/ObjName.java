@@ -22,6 +22,15 @@ final class ObjName {
         return utf8.length < BPF_OBJ_NAME_LEN ? utf8 : Arrays.copyOf(utf8, BPF_OBJ_NAME_LEN - 1);
     }
 
+    /** A name as bpf_prog_info / bpf_map_info report it: the bytes at {@code offset} up to the first NUL. */
+    static String decoded(byte[] info, int offset) {
+        int n = 0;
+        while (n < BPF_OBJ_NAME_LEN && info[offset + n] != 0) {
+            n++;
+        }
+        return new String(info, offset, n, StandardCharsets.UTF_8);
+    }
+
     /** True when the kernel's bpf_obj_name_cpy accepts every character. */
     static boolean kernelAccepts(String name) {
         for (int i = 0; i < name.length(); i++) {

@@ -109,19 +109,23 @@ final class Sock implements AutoCloseable {
     }
 
     SockAddr localAddress() throws ErrnoException {
-        byte[] raw = new byte[SockAddr.SIZE_STORAGE];
-        IntByReference len = new IntByReference(raw.length);
-        if (LibC.INSTANCE.getsockname(fd, raw, len) != 0) {
-            throw ErrnoException.last("getsockname");
-        }
-        return SockAddr.decode(raw, len.getValue());
+        return address("getsockname", LibC.INSTANCE::getsockname);
     }
 
     SockAddr peerAddress() throws ErrnoException {
+        return address("getpeername", LibC.INSTANCE::getpeername);
+    }
+
+    /** getsockname(2) and getpeername(2), which fill a sockaddr_storage and say how much of it they used. */
+    private interface NameCall {
+        int call(int fd, byte[] addr, IntByReference len);
+    }
+
+    private SockAddr address(String syscall, NameCall nameCall) throws ErrnoException {
         byte[] raw = new byte[SockAddr.SIZE_STORAGE];
         IntByReference len = new IntByReference(raw.length);
-        if (LibC.INSTANCE.getpeername(fd, raw, len) != 0) {
-            throw ErrnoException.last("getpeername");
+        if (nameCall.call(fd, raw, len) != 0) {
+            throw ErrnoException.last(syscall);
         }
         return SockAddr.decode(raw, len.getValue());
     }

@@ -9,27 +9,50 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.engine.backend.ProgType;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Phase 2 commands on a real cgroup: attach, detach, query, info, get-by-id, links. */
+/**
+ * Phase 2 commands on a real cgroup: attach, detach, query, info, get-by-id, links. Each test has
+ * a fresh cgroup ({@link #target}) and three passing cgroup_skb programs a, b and c, all closed
+ * and removed after it.
+ */
 class CgroupAttachTest {
     private static final int INGRESS = AttachType.CGROUP_INET_INGRESS.value();
     private static final int MULTI = ProgAttach.BPF_F_ALLOW_MULTI;
 
     private final List<Fd> fds = new ArrayList<>();
+    private TestCgroup cg;
+    private Fd target;
+    private Fd a;
+    private Fd b;
+    private Fd c;
 
     @BeforeAll
     static void kernel() {
         KernelRequired.check();
     }
 
+    @BeforeEach
+    void cgroupAndPrograms() throws BpfException {
+        cg = new TestCgroup();
+        target = cg.fd();
+        a = skb("a", 1);
+        b = skb("b", 1);
+        c = skb("c", 1);
+    }
+
     @AfterEach
-    void closeAll() {
+    void closeAll() throws IOException {
         fds.forEach(Fd::close);
+        if (cg != null) {
+            cg.close();
+        }
     }
 
     private Fd keep(Fd fd) {
@@ -47,87 +70,74 @@ class CgroupAttachTest {
         return ObjGetInfoByFd.progInfo(prog).id();
     }
 
+    /** The ids BPF_PROG_QUERY lists as attached to {@code cgroup} itself at ingress, in order. */
+    private static int[] attachedIds(Fd cgroup) throws BpfException {
+        return ProgQuery.progQuery(cgroup, INGRESS, 0, 8, false).progIds();
+    }
+
     @Test
     void attachQueryDetach() throws Exception {
-        try (TestCgroup cg = new TestCgroup()) {
-            Fd target = cg.fd();
-            Fd p = skb("pass", 1);
-            ProgQuery.Result empty = ProgQuery.progQuery(target, INGRESS, 0, 8, false);
-            assertEquals(0, empty.count());
-            ProgAttach.progAttach(target, p, INGRESS, 0, null);
-            ProgQuery.Result q = ProgQuery.progQuery(target, INGRESS, 0, 8, false);
-            assertEquals(1, q.count());
-            assertFalse(q.enospc());
-            assertEquals(0, q.attachFlags());
-            assertArrayEquals(new int[] {id(p)}, q.progIds());
-            ProgAttach.progDetach(target, p, INGRESS);
-            assertEquals(0, ProgQuery.progQuery(target, INGRESS, 0, 8, false).count());
-            BpfException again = assertThrows(BpfException.class, () -> ProgAttach.progDetach(target, p, INGRESS));
-            assertEquals("ENOENT", again.errno());
-        }
+        Fd p = skb("pass", 1);
+        ProgQuery.Result empty = ProgQuery.progQuery(target, INGRESS, 0, 8, false);
+        assertEquals(0, empty.count());
+        ProgAttach.progAttach(target, p, INGRESS, 0, null);
+        ProgQuery.Result q = ProgQuery.progQuery(target, INGRESS, 0, 8, false);
+        assertEquals(1, q.count());
+        assertFalse(q.enospc());
+        assertEquals(0, q.attachFlags());
+        assertArrayEquals(new int[] {id(p)}, q.progIds());
+        ProgAttach.progDetach(target, p, INGRESS);
+        assertEquals(0, ProgQuery.progQuery(target, INGRESS, 0, 8, false).count());
+        BpfException again = assertThrows(BpfException.class, () -> ProgAttach.progDetach(target, p, INGRESS));
+        assertEquals("ENOENT", again.errno());
     }
 
     @Test
     void queryWithTooSmallBufferIsEnospcWithTheIdsThatFit() throws Exception {
-        try (TestCgroup cg = new TestCgroup()) {
-            Fd target = cg.fd();
-            Fd a = skb("a", 1);
-            Fd b = skb("b", 1);
-            Fd c = skb("c", 1);
-            for (Fd p : new Fd[] {a, b, c}) {
-                ProgAttach.progAttach(target, p, INGRESS, MULTI, null);
-            }
-            ProgQuery.Result all = ProgQuery.progQuery(target, INGRESS, 0, 8, true);
-            assertEquals(MULTI, all.attachFlags());
-            assertArrayEquals(new int[] {id(a), id(b), id(c)}, all.progIds(), "attach order");
-            // per program: the flags each one was attached with
-            assertArrayEquals(new int[] {MULTI, MULTI, MULTI}, all.progAttachFlags());
-            ProgQuery.Result two = ProgQuery.progQuery(target, INGRESS, 0, 2, false);
-            assertTrue(two.enospc());
-            assertEquals(3, two.count());
-            assertArrayEquals(new int[] {id(a), id(b)}, two.progIds());
-            ProgQuery.Result countOnly = ProgQuery.progQuery(target, INGRESS, 0, 0, false);
-            assertFalse(countOnly.enospc());
-            assertEquals(3, countOnly.count());
-            BpfException e = assertThrows(BpfException.class,
-                    () -> ProgQuery.progQuery(target, INGRESS, ProgQuery.BPF_F_QUERY_EFFECTIVE, 8, true));
-            assertEquals("EINVAL", e.errno());
+        for (Fd p : new Fd[] {a, b, c}) {
+            ProgAttach.progAttach(target, p, INGRESS, MULTI, null);
         }
+        ProgQuery.Result all = ProgQuery.progQuery(target, INGRESS, 0, 8, true);
+        assertEquals(MULTI, all.attachFlags());
+        assertArrayEquals(new int[] {id(a), id(b), id(c)}, all.progIds(), "attach order");
+        // per program: the flags each one was attached with
+        assertArrayEquals(new int[] {MULTI, MULTI, MULTI}, all.progAttachFlags());
+        ProgQuery.Result two = ProgQuery.progQuery(target, INGRESS, 0, 2, false);
+        assertTrue(two.enospc());
+        assertEquals(3, two.count());
+        assertArrayEquals(new int[] {id(a), id(b)}, two.progIds());
+        ProgQuery.Result countOnly = ProgQuery.progQuery(target, INGRESS, 0, 0, false);
+        assertFalse(countOnly.enospc());
+        assertEquals(3, countOnly.count());
+        BpfException e = assertThrows(BpfException.class,
+                () -> ProgQuery.progQuery(target, INGRESS, ProgQuery.BPF_F_QUERY_EFFECTIVE, 8, true));
+        assertEquals("EINVAL", e.errno());
     }
 
     @Test
     void replaceKeepsThePosition() throws Exception {
-        try (TestCgroup cg = new TestCgroup()) {
-            Fd target = cg.fd();
-            Fd a = skb("a", 1);
-            Fd b = skb("b", 1);
-            Fd c = skb("c", 1);
-            ProgAttach.progAttach(target, a, INGRESS, MULTI, null);
-            ProgAttach.progAttach(target, b, INGRESS, MULTI, null);
-            ProgAttach.progAttach(target, c, INGRESS, MULTI | ProgAttach.BPF_F_REPLACE, a);
-            assertArrayEquals(new int[] {id(c), id(b)}, ProgQuery.progQuery(target, INGRESS, 0, 8, false).progIds());
-            // a is no longer attached: replacing it again is ENOENT
-            BpfException e = assertThrows(BpfException.class,
-                    () -> ProgAttach.progAttach(target, a, INGRESS, MULTI | ProgAttach.BPF_F_REPLACE, a));
-            assertEquals("ENOENT", e.errno());
-        }
+        ProgAttach.progAttach(target, a, INGRESS, MULTI, null);
+        ProgAttach.progAttach(target, b, INGRESS, MULTI, null);
+        ProgAttach.progAttach(target, c, INGRESS, MULTI | ProgAttach.BPF_F_REPLACE, a);
+        assertArrayEquals(new int[] {id(c), id(b)}, attachedIds(target));
+        // a is no longer attached: replacing it again is ENOENT
+        BpfException e = assertThrows(BpfException.class,
+                () -> ProgAttach.progAttach(target, a, INGRESS, MULTI | ProgAttach.BPF_F_REPLACE, a));
+        assertEquals("ENOENT", e.errno());
     }
 
     @Test
     void effectiveQuerySeesTheParentsPrograms() throws Exception {
-        try (TestCgroup cg = new TestCgroup()) {
-            Fd parent = cg.fd();
-            Fd child = cg.fd(cg.child("child"));
-            Fd p = skb("parent", 1);
-            Fd q = skb("child", 1);
-            ProgAttach.progAttach(parent, p, INGRESS, MULTI, null);
-            ProgAttach.progAttach(child, q, INGRESS, MULTI, null);
-            assertArrayEquals(new int[] {id(q)}, ProgQuery.progQuery(child, INGRESS, 0, 8, false).progIds());
-            ProgQuery.Result eff = ProgQuery.progQuery(child, INGRESS, ProgQuery.BPF_F_QUERY_EFFECTIVE, 8, false);
-            // effective order: the cgroup's own programs first, then the ancestors'
-            assertArrayEquals(new int[] {id(q), id(p)}, eff.progIds());
-            assertEquals(0, eff.attachFlags());
-        }
+        Fd child = cg.fd(cg.child("child"));
+        Fd p = skb("parent", 1);
+        Fd q = skb("child", 1);
+        ProgAttach.progAttach(target, p, INGRESS, MULTI, null);
+        ProgAttach.progAttach(child, q, INGRESS, MULTI, null);
+        assertArrayEquals(new int[] {id(q)}, attachedIds(child));
+        ProgQuery.Result eff = ProgQuery.progQuery(child, INGRESS, ProgQuery.BPF_F_QUERY_EFFECTIVE, 8, false);
+        // effective order: the cgroup's own programs first, then the ancestors'
+        assertArrayEquals(new int[] {id(q), id(p)}, eff.progIds());
+        assertEquals(0, eff.attachFlags());
     }
 
     @Test
@@ -146,43 +156,33 @@ class CgroupAttachTest {
 
     @Test
     void linkCreateUpdateDetach() throws Exception {
-        try (TestCgroup cg = new TestCgroup()) {
-            Fd target = cg.fd();
-            Fd a = skb("a", 1);
-            Fd b = skb("b", 1);
-            Fd c = skb("c", 1);
-            Fd link = keep(LinkCreate.linkCreate(a, target, INGRESS, 0));
-            ProgQuery.Result q = ProgQuery.progQuery(target, INGRESS, 0, 8, false);
-            assertArrayEquals(new int[] {id(a)}, q.progIds());
-            assertEquals(MULTI, q.attachFlags(), "a link attaches like BPF_F_ALLOW_MULTI");
-            // a plain attach without ALLOW_MULTI next to a link: flags must match
-            BpfException mix = assertThrows(BpfException.class, () -> ProgAttach.progAttach(target, b, INGRESS, 0, null));
-            assertEquals("EPERM", mix.errno());
-            LinkUpdate.linkUpdate(link, b, null);
-            assertArrayEquals(new int[] {id(b)}, ProgQuery.progQuery(target, INGRESS, 0, 8, false).progIds());
-            BpfException stale = assertThrows(BpfException.class, () -> LinkUpdate.linkUpdate(link, c, a));
-            assertEquals("EPERM", stale.errno());
-            LinkUpdate.linkUpdate(link, c, b);
-            assertArrayEquals(new int[] {id(c)}, ProgQuery.progQuery(target, INGRESS, 0, 8, false).progIds());
-            // a link is not detached by PROG_DETACH
-            BpfException viaDetach = assertThrows(BpfException.class, () -> ProgAttach.progDetach(target, c, INGRESS));
-            assertEquals("ENOENT", viaDetach.errno());
-            LinkDetach.linkDetach(link);
-            assertEquals(0, ProgQuery.progQuery(target, INGRESS, 0, 8, false).count());
-            BpfException defunct = assertThrows(BpfException.class, () -> LinkUpdate.linkUpdate(link, a, null));
-            assertEquals("ENOLINK", defunct.errno(), "ENOLINK");
-        }
+        Fd link = keep(LinkCreate.linkCreate(a, target, INGRESS, 0));
+        ProgQuery.Result q = ProgQuery.progQuery(target, INGRESS, 0, 8, false);
+        assertArrayEquals(new int[] {id(a)}, q.progIds());
+        assertEquals(MULTI, q.attachFlags(), "a link attaches like BPF_F_ALLOW_MULTI");
+        // a plain attach without ALLOW_MULTI next to a link: flags must match
+        BpfException mix = assertThrows(BpfException.class, () -> ProgAttach.progAttach(target, b, INGRESS, 0, null));
+        assertEquals("EPERM", mix.errno());
+        LinkUpdate.linkUpdate(link, b, null);
+        assertArrayEquals(new int[] {id(b)}, attachedIds(target));
+        BpfException stale = assertThrows(BpfException.class, () -> LinkUpdate.linkUpdate(link, c, a));
+        assertEquals("EPERM", stale.errno());
+        LinkUpdate.linkUpdate(link, c, b);
+        assertArrayEquals(new int[] {id(c)}, attachedIds(target));
+        // a link is not detached by PROG_DETACH
+        BpfException viaDetach = assertThrows(BpfException.class, () -> ProgAttach.progDetach(target, c, INGRESS));
+        assertEquals("ENOENT", viaDetach.errno());
+        LinkDetach.linkDetach(link);
+        assertEquals(0, ProgQuery.progQuery(target, INGRESS, 0, 8, false).count());
+        BpfException defunct = assertThrows(BpfException.class, () -> LinkUpdate.linkUpdate(link, a, null));
+        assertEquals("ENOLINK", defunct.errno(), "ENOLINK");
     }
 
     @Test
     void closingTheLastLinkFdDetaches() throws Exception {
-        try (TestCgroup cg = new TestCgroup()) {
-            Fd target = cg.fd();
-            Fd a = skb("a", 1);
-            try (Fd link = LinkCreate.linkCreate(a, target, INGRESS, 0)) {
-                assertEquals(1, ProgQuery.progQuery(target, INGRESS, 0, 8, false).count());
-            }
-            assertEquals(0, ProgQuery.progQuery(target, INGRESS, 0, 8, false).count());
+        try (Fd link = LinkCreate.linkCreate(a, target, INGRESS, 0)) {
+            assertEquals(1, ProgQuery.progQuery(target, INGRESS, 0, 8, false).count());
         }
+        assertEquals(0, ProgQuery.progQuery(target, INGRESS, 0, 8, false).count());
     }
 }

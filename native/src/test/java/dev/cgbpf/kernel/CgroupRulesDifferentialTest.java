@@ -1,20 +1,19 @@
 package dev.cgbpf.kernel;
 
+import static dev.cgbpf.kernel.CgroupAnswer.engineQuery;
+import static dev.cgbpf.kernel.CgroupAnswer.kernelQuery;
+import static dev.cgbpf.kernel.CgroupAnswer.outcome;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.cgbpf.engine.backend.AttachFlag;
 import dev.cgbpf.engine.backend.AttachType;
-import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.engine.backend.LoadedProg;
 import dev.cgbpf.engine.backend.ProgType;
 import dev.cgbpf.engine.cgroup.AttachFlags;
-import dev.cgbpf.engine.cgroup.CgroupProg;
 import dev.cgbpf.engine.cgroup.CgroupTree;
-import dev.cgbpf.engine.cgroup.QueryResult;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -32,34 +31,18 @@ class CgroupRulesDifferentialTest {
     static final List<String> TARGETS = List.of("", "a", "a/b", "a/b/c", "d");
     static final List<AttachType> TYPES = List.of(AttachType.CGROUP_DEVICE, AttachType.CGROUP_INET_INGRESS);
 
-    record ModelProg(String name, ProgType type) implements CgroupProg {
-        @Override
-        public AttachType expectedAttach() {
-            return null;
-        }
-    }
-
     @BeforeAll
     static void kernel() {
         KernelRequired.check();
     }
 
-    /** How often each kernel answer came up (OK, EPERM, ..., or "query"), to show the sample covers the rules. */
-    private final java.util.Map<String, Integer> answers = new java.util.TreeMap<>();
+    /** The kernel's answers (OK, EPERM, ..., or "query"), to show the sample covers the rules. */
+    private final DifferentialSample sample = new DifferentialSample();
 
     @Test
     void engineModelAndKernelAgreeOnRandomSequences() throws Exception {
-        long base = new Random().nextLong();
-        int ops = 0;
-        for (int s = 0; s < SEQUENCES; s++) {
-            ops += run(base + s);
-        }
-        assertEquals(SEQUENCES * OPS, ops);
-        System.out.println("cgroup rules differential: " + SEQUENCES + " sequences, " + ops + " ops, seeds from "
-                + base + "; kernel answers " + answers);
-        for (String errno : List.of("OK", "EPERM", "EINVAL", "ENOENT", "EEXIST", "EBUSY", "query")) {
-            org.junit.jupiter.api.Assertions.assertTrue(answers.getOrDefault(errno, 0) > 0, errno + " never came up: " + answers);
-        }
+        sample.run("cgroup rules differential", SEQUENCES, OPS, this::run,
+                List.of("OK", "EPERM", "EINVAL", "ENOENT", "EEXIST", "EBUSY", "query"));
     }
 
     private int run(long seed) throws Exception {
@@ -121,47 +104,11 @@ class CgroupRulesDifferentialTest {
                         kernel = kernelQuery(k, path, type, effective, max);
                     }
                 }
-                answers.merge(kernel.startsWith("flags=") ? "query" : kernel, 1, Integer::sum);
+                sample.count(kernel.startsWith("flags=") ? "query" : kernel);
                 assertEquals(engine, kernel, "seed " + seed + ", after:\n  " + String.join("\n  ", trace));
                 done++;
             }
             return done;
         }
-    }
-
-    interface Op {
-        void run() throws BpfException;
-    }
-
-    private static String outcome(Op op) {
-        try {
-            op.run();
-            return "OK";
-        } catch (BpfException e) {
-            return e.errno();
-        }
-    }
-
-    private static String engineQuery(CgroupTree tree, String path, AttachType type, boolean eff, int max) {
-        try {
-            QueryResult q = max < 0 ? tree.query(tree.lookup(path), type, eff) : tree.query(tree.lookup(path), type, eff, max);
-            List<String> names = q.progs().stream().map(CgroupProg::name).toList();
-            return describe(AttachFlag.of(q.flags().bits()), names, q.count(), q.noSpace() ? "ENOSPC" : null);
-        } catch (BpfException e) {
-            return e.errno();
-        }
-    }
-
-    private static String kernelQuery(KernelBackend k, String path, AttachType type, boolean eff, int max) {
-        try {
-            dev.cgbpf.engine.backend.QueryResult q = k.query(path, type, eff, max);
-            return describe(q.flags(), q.progs(), q.count(), q.errno());
-        } catch (BpfException e) {
-            return e.errno();
-        }
-    }
-
-    private static String describe(Set<AttachFlag> flags, List<String> names, int count, String errno) {
-        return "flags=" + new java.util.TreeSet<>(flags) + " progs=" + names + " count=" + count + " " + errno;
     }
 }

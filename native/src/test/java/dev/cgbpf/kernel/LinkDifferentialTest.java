@@ -1,30 +1,25 @@
 package dev.cgbpf.kernel;
 
+import static dev.cgbpf.kernel.CgroupAnswer.engineQuery;
+import static dev.cgbpf.kernel.CgroupAnswer.kernelQuery;
+import static dev.cgbpf.kernel.CgroupAnswer.outcome;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.cgbpf.engine.backend.AttachFlag;
 import dev.cgbpf.engine.backend.AttachType;
-import dev.cgbpf.engine.backend.BpfException;
-import dev.cgbpf.engine.backend.LoadedProg;
 import dev.cgbpf.engine.backend.ProgType;
 import dev.cgbpf.engine.cgroup.AttachFlags;
 import dev.cgbpf.engine.cgroup.Cgroup;
 import dev.cgbpf.engine.cgroup.CgroupLink;
 import dev.cgbpf.engine.cgroup.CgroupProg;
 import dev.cgbpf.engine.cgroup.CgroupTree;
-import dev.cgbpf.engine.cgroup.QueryResult;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
-import java.util.Set;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -52,13 +47,6 @@ class LinkDifferentialTest {
     static final List<String> TARGETS = List.of("", "a", "a/b", "a/b/c", "d");
     static final long RELEASE_WAIT_MS = 5000;
 
-    record ModelProg(String name, ProgType type) implements CgroupProg {
-        @Override
-        public AttachType expectedAttach() {
-            return null;
-        }
-    }
-
     /** One link on both sides: the model's handle and the kernel's fd. */
     record LinkPair(String name, CgroupLink model, Fd fd) {
     }
@@ -68,25 +56,15 @@ class LinkDifferentialTest {
         KernelRequired.check();
     }
 
-    /** How often each kernel answer came up per operation kind, to show that the sample covers the rules. */
-    private final Map<String, Integer> answers = new TreeMap<>();
+    /** The kernel's answers per operation kind, to show that the sample covers the rules. */
+    private final DifferentialSample sample = new DifferentialSample();
 
     @Test
     void engineAndKernelAgreeOnLinksMixedWithPlainAttach() throws Exception {
-        long base = new Random().nextLong();
-        int ops = 0;
-        for (int s = 0; s < SEQUENCES; s++) {
-            ops += run(base + s);
-        }
-        assertEquals(SEQUENCES * OPS, ops);
-        System.out.println("link differential: " + SEQUENCES + " sequences, " + ops + " ops, seeds from " + base
-                + "; kernel answers " + answers);
-        for (String must : List.of("link_create OK", "link_create EINVAL", "link_create EPERM", "link_create ENOENT",
-                "link_update OK", "link_update EINVAL", "link_update EPERM", "link_update ENOLINK",
-                "link_detach OK", "attach OK", "attach EPERM", "attach ENOENT", "detach OK", "detach ENOENT",
-                "detach EINVAL", "rmdir OK", "query")) {
-            assertTrue(answers.getOrDefault(must, 0) > 0, "'" + must + "' never came up: " + answers);
-        }
+        sample.run("link differential", SEQUENCES, OPS, this::run, List.of("link_create OK", "link_create EINVAL",
+                "link_create EPERM", "link_create ENOENT", "link_update OK", "link_update EINVAL", "link_update EPERM",
+                "link_update ENOLINK", "link_detach OK", "attach OK", "attach EPERM", "attach ENOENT", "detach OK",
+                "detach ENOENT", "detach EINVAL", "rmdir OK", "query"));
     }
 
     private int run(long seed) throws Exception {
@@ -114,7 +92,7 @@ class LinkDifferentialTest {
             try {
                 for (int i = 0; i < OPS; i++) {
                     String[] result = step(rnd, tree, k, root, model, real, links, trace);
-                    answers.merge(result[2].startsWith("flags=") ? "query" : result[0] + " " + result[2], 1, Integer::sum);
+                    sample.count(result[2].startsWith("flags=") ? "query" : result[0] + " " + result[2]);
                     assertEquals(result[1], result[2], "seed " + seed + ", after:\n  " + String.join("\n  ", trace));
                     if (result[0].equals("rmdir") && result[2].equals("OK")) {
                         awaitAutoDetach(links, seed, trace);
@@ -295,42 +273,5 @@ class LinkDifferentialTest {
             out.add(l.name() + "@" + where);
         }
         return out.toString();
-    }
-
-    interface Op {
-        void run() throws BpfException;
-    }
-
-    private static String outcome(Op op) {
-        try {
-            op.run();
-            return "OK";
-        } catch (BpfException e) {
-            return e.errno();
-        }
-    }
-
-    private static String engineQuery(CgroupTree tree, String path, AttachType type, boolean eff, int max) {
-        try {
-            Cgroup c = tree.lookup(path);
-            QueryResult q = max < 0 ? tree.query(c, type, eff) : tree.query(c, type, eff, max);
-            List<String> names = q.progs().stream().map(CgroupProg::name).toList();
-            return describe(AttachFlag.of(q.flags().bits()), names, q.count(), q.noSpace() ? "ENOSPC" : null);
-        } catch (BpfException e) {
-            return e.errno();
-        }
-    }
-
-    private static String kernelQuery(KernelBackend k, String path, AttachType type, boolean eff, int max) {
-        try {
-            dev.cgbpf.engine.backend.QueryResult q = k.query(path, type, eff, max);
-            return describe(q.flags(), q.progs(), q.count(), q.errno());
-        } catch (BpfException e) {
-            return e.errno();
-        }
-    }
-
-    private static String describe(Set<AttachFlag> flags, List<String> names, int count, String errno) {
-        return "flags=" + new TreeSet<>(flags) + " progs=" + names + " count=" + count + " " + errno;
     }
 }

@@ -19,63 +19,11 @@ import org.junit.jupiter.api.Test;
  * "r0 = 1; exit" unless said otherwise), asserted against the engine's model. Each test names the
  * situation as it was put to the kernel; the expected values are what the kernel printed.
  */
-class KernelAttachRulesTest {
-    static final AttachFlags NONE = AttachFlags.NONE;
-    static final AttachFlags OVERRIDE = new AttachFlags(AttachFlags.ALLOW_OVERRIDE);
-    static final AttachFlags MULTI = new AttachFlags(AttachFlags.ALLOW_MULTI);
-    static final AttachFlags REPLACE = new AttachFlags(AttachFlags.REPLACE);
-    static final AttachFlags MULTI_REPLACE = new AttachFlags(AttachFlags.ALLOW_MULTI | AttachFlags.REPLACE);
-
-    final CgroupTree tree = new CgroupTree();
-    final TestProg a = TestProg.device("A");
-    final TestProg b = TestProg.device("B");
-    final TestProg c = TestProg.device("C");
+class KernelAttachRulesTest extends DeviceAttachFixture {
     final TestProg e = TestProg.device("E");
-    final TestProg skb = TestProg.of("S", ProgType.CGROUP_SKB, null);
-
-    interface Op {
-        void run() throws BpfException;
-    }
-
-    static String errno(Op op) {
-        try {
-            op.run();
-            return "OK";
-        } catch (BpfException ex) {
-            return ex.errno();
-        }
-    }
 
     Cgroup mk(String path) throws BpfException {
         return tree.mkdir(path);
-    }
-
-    String attach(Cgroup cg, CgroupProg p, AttachFlags f) {
-        return errno(() -> tree.attach(cg, p, CGROUP_DEVICE, f, null));
-    }
-
-    String attach(Cgroup cg, CgroupProg p, AttachFlags f, CgroupProg replace) {
-        return errno(() -> tree.attach(cg, p, CGROUP_DEVICE, f, replace));
-    }
-
-    String detach(Cgroup cg, CgroupProg p) {
-        return errno(() -> tree.detach(cg, CGROUP_DEVICE, p));
-    }
-
-    static List<String> names(List<CgroupProg> progs) {
-        List<String> out = new ArrayList<>();
-        for (CgroupProg p : progs) {
-            out.add(p.name());
-        }
-        return out;
-    }
-
-    List<String> attachedNames(Cgroup cg) throws BpfException {
-        return names(tree.query(cg, CGROUP_DEVICE, false).progs());
-    }
-
-    List<String> effectiveNames(Cgroup cg) throws BpfException {
-        return names(tree.query(cg, CGROUP_DEVICE, true).progs());
     }
 
     @Nested
@@ -230,7 +178,7 @@ class KernelAttachRulesTest {
             Cgroup n = mk("n");
             assertEquals("OK", attach(n, a, NONE));
             assertEquals("OK", attach(n, a, NONE));
-            assertEquals(List.of("A"), attachedNames(n));
+            assertEquals(List.of("A"), attached(n));
         }
 
         @Test
@@ -245,7 +193,7 @@ class KernelAttachRulesTest {
             Cgroup o = mk("o");
             attach(o, a, OVERRIDE);
             assertEquals("OK", attach(o, b, OVERRIDE));
-            assertEquals(List.of("B"), attachedNames(o));
+            assertEquals(List.of("B"), attached(o));
             assertEquals(OVERRIDE, tree.query(o, CGROUP_DEVICE, false).flags());
         }
 
@@ -267,12 +215,12 @@ class KernelAttachRulesTest {
             Cgroup n = mk("n");
             attach(n, b, NONE);
             assertEquals("OK", detach(n, c)); // C was never attached
-            assertEquals(List.of(), attachedNames(n));
+            assertEquals(List.of(), attached(n));
             attach(n, a, NONE);
             assertEquals("OK", detach(n, null));
             attach(n, a, NONE);
             assertEquals("OK", detach(n, skb)); // a program of another type counts as none
-            assertEquals(List.of(), attachedNames(n));
+            assertEquals(List.of(), attached(n));
         }
 
         @Test
@@ -320,7 +268,7 @@ class KernelAttachRulesTest {
         void replaceKeepsThePosition() throws Exception {
             threeProgs();
             assertEquals("OK", attach(m, e, MULTI_REPLACE, b));
-            assertEquals(List.of("A", "E", "C"), attachedNames(m));
+            assertEquals(List.of("A", "E", "C"), attached(m));
         }
 
         @Test
@@ -335,7 +283,7 @@ class KernelAttachRulesTest {
             threeProgs();
             assertEquals("EINVAL", attach(m, c, MULTI_REPLACE, a));
             assertEquals("OK", attach(m, a, MULTI_REPLACE, a));
-            assertEquals(List.of("A", "B", "C"), attachedNames(m));
+            assertEquals(List.of("A", "B", "C"), attached(m));
         }
 
         @Test
@@ -351,7 +299,7 @@ class KernelAttachRulesTest {
             assertEquals("EINVAL", detach(m, skb));
             assertEquals("ENOENT", detach(m, e));
             assertEquals("OK", detach(m, b));
-            assertEquals(List.of("A", "C"), attachedNames(m));
+            assertEquals(List.of("A", "C"), attached(m));
         }
 
         @Test
@@ -385,7 +333,7 @@ class KernelAttachRulesTest {
             assertEquals("EPERM", attach(h, p.get(64), NONE));
             assertEquals("OK", detach(h, p.get(10)));
             assertEquals("OK", attach(h, p.get(64), MULTI));
-            assertEquals("p64", attachedNames(h).get(63));
+            assertEquals("p64", attached(h).get(63));
         }
     }
 
@@ -401,7 +349,7 @@ class KernelAttachRulesTest {
             assertEquals("EPERM", attach(ch, b, OVERRIDE));
             assertEquals("EPERM", attach(ch, b, MULTI));
             assertEquals("EPERM", attach(gc, b, MULTI)); // through the empty parent
-            assertEquals(List.of("A"), effectiveNames(gc));
+            assertEquals(List.of("A"), effective(gc));
         }
 
         @Test
@@ -411,8 +359,8 @@ class KernelAttachRulesTest {
             Cgroup gc = mk("h2/b/c");
             attach(p, a, OVERRIDE);
             assertEquals("OK", attach(ch, b, NONE));
-            assertEquals(List.of("B"), effectiveNames(ch));
-            assertEquals(List.of("B"), effectiveNames(gc));
+            assertEquals(List.of("B"), effective(ch));
+            assertEquals(List.of("B"), effective(gc));
             assertEquals("EPERM", attach(gc, c, NONE)); // the nearest ancestor with a program decides
         }
 
@@ -431,11 +379,11 @@ class KernelAttachRulesTest {
             attach(rb, p2, MULTI);
             assertEquals("OK", attach(rb, p0, MULTI)); // the same program at two levels
             assertEquals("OK", attach(rbc, p3, NONE));
-            assertEquals(List.of("p0", "p1"), effectiveNames(r));
-            assertEquals(List.of("p2", "p0", "p0", "p1"), effectiveNames(rb));
-            assertEquals(List.of("p3", "p2", "p0", "p0", "p1"), effectiveNames(rbc));
-            assertEquals(List.of("p3", "p2", "p0", "p0", "p1"), effectiveNames(rbcd));
-            assertEquals(List.of(), attachedNames(rbcd));
+            assertEquals(List.of("p0", "p1"), effective(r));
+            assertEquals(List.of("p2", "p0", "p0", "p1"), effective(rb));
+            assertEquals(List.of("p3", "p2", "p0", "p0", "p1"), effective(rbc));
+            assertEquals(List.of("p3", "p2", "p0", "p0", "p1"), effective(rbcd));
+            assertEquals(List.of(), attached(rbcd));
             assertEquals("EPERM", attach(rbcd, TestProg.device("p4"), MULTI));
         }
 
@@ -451,9 +399,9 @@ class KernelAttachRulesTest {
             attach(r, p0, MULTI);
             assertEquals("OK", attach(rb, p1, OVERRIDE));
             assertEquals("OK", attach(rbc, p2, NONE));
-            assertEquals(List.of("p1", "p0"), effectiveNames(rb));
-            assertEquals(List.of("p2", "p0"), effectiveNames(rbc)); // b's override program drops out
-            assertEquals(List.of("p2", "p0"), effectiveNames(rbcd));
+            assertEquals(List.of("p1", "p0"), effective(rb));
+            assertEquals(List.of("p2", "p0"), effective(rbc)); // b's override program drops out
+            assertEquals(List.of("p2", "p0"), effective(rbcd));
             assertEquals("EPERM", attach(rbcd, TestProg.device("p3"), MULTI));
         }
 
@@ -467,13 +415,13 @@ class KernelAttachRulesTest {
             Cgroup rbc = mk("h5/b/c");
             attach(rb, p1, MULTI);
             assertEquals("OK", attach(r, p0, NONE));
-            assertEquals(List.of("p1"), effectiveNames(rb)); // the none program does not reach b
-            assertEquals(List.of("p1"), effectiveNames(rbc));
+            assertEquals(List.of("p1"), effective(rb)); // the none program does not reach b
+            assertEquals(List.of("p1"), effective(rbc));
             assertEquals("EPERM", attach(rb, TestProg.device("p2"), MULTI)); // but it blocks b now
             assertEquals("OK", attach(rbc, p3, MULTI)); // c's nearest ancestor with programs is b (multi)
-            assertEquals(List.of("p3", "p1"), effectiveNames(rbc));
+            assertEquals(List.of("p3", "p1"), effective(rbc));
             assertEquals("OK", detach(r, p0));
-            assertEquals(List.of("p3", "p1"), effectiveNames(rbc));
+            assertEquals(List.of("p3", "p1"), effective(rbc));
         }
     }
 
@@ -589,7 +537,7 @@ class KernelAttachRulesTest {
             assertEquals(1, tree.query(x, CGROUP_DEVICE, true).count());
             Cgroup y2 = mk("x/y");
             assertEquals(0, tree.query(y2, CGROUP_DEVICE, false).count());
-            assertEquals(List.of("A"), effectiveNames(y2)); // a new cgroup inherits
+            assertEquals(List.of("A"), effective(y2)); // a new cgroup inherits
             assertTrue(y2.id() != y.id());
             assertEquals("OK", errno(() -> tree.rmdir("x/y")));
             assertEquals("OK", errno(() -> tree.rmdir("x")));

@@ -22,61 +22,13 @@ import org.junit.jupiter.api.Test;
  * exit"), asserted against the engine's model. The same rules are checked on random sequences
  * against the live kernel by native's LinkDifferentialTest.
  */
-class KernelLinkRulesTest {
-    static final AttachFlags NONE = AttachFlags.NONE;
-    static final AttachFlags OVERRIDE = new AttachFlags(AttachFlags.ALLOW_OVERRIDE);
-    static final AttachFlags MULTI = new AttachFlags(AttachFlags.ALLOW_MULTI);
-    static final AttachFlags MULTI_REPLACE = new AttachFlags(AttachFlags.ALLOW_MULTI | AttachFlags.REPLACE);
-
-    final CgroupTree tree = new CgroupTree();
-    final TestProg a = TestProg.device("A");
-    final TestProg b = TestProg.device("B");
-    final TestProg c = TestProg.device("C");
-    final TestProg skb = TestProg.of("S", ProgType.CGROUP_SKB, null);
-
-    interface Op {
-        void run() throws BpfException;
-    }
-
-    static String errno(Op op) {
-        try {
-            op.run();
-            return "OK";
-        } catch (BpfException ex) {
-            return ex.errno();
-        }
-    }
-
-    String attach(Cgroup cg, CgroupProg p, AttachFlags f, CgroupProg replace) {
-        return errno(() -> tree.attach(cg, p, CGROUP_DEVICE, f, replace));
-    }
-
-    String detach(Cgroup cg, CgroupProg p) {
-        return errno(() -> tree.detach(cg, CGROUP_DEVICE, p));
-    }
-
+class KernelLinkRulesTest extends DeviceAttachFixture {
     String update(CgroupLink l, CgroupProg p, CgroupProg old) {
         return errno(() -> l.update(p, old));
     }
 
     CgroupLink link(Cgroup cg, CgroupProg p) throws BpfException {
         return tree.linkCreate(cg, p, CGROUP_DEVICE);
-    }
-
-    static List<String> names(List<CgroupProg> progs) {
-        List<String> out = new ArrayList<>();
-        for (CgroupProg p : progs) {
-            out.add(p.name());
-        }
-        return out;
-    }
-
-    List<String> attached(Cgroup cg) throws BpfException {
-        return names(tree.query(cg, CGROUP_DEVICE, false).progs());
-    }
-
-    List<String> effective(Cgroup cg) throws BpfException {
-        return names(tree.query(cg, CGROUP_DEVICE, true).progs());
     }
 
     AttachFlags flags(Cgroup cg) throws BpfException {

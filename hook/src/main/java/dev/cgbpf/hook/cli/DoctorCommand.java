@@ -52,15 +52,7 @@ final class DoctorCommand implements Command {
 
     @Override
     public int run(Args args, Console console) throws CliException {
-        boolean json = false;
-        for (String o; (o = args.nextOption()) != null; ) {
-            if (o.equals("--json")) {
-                args.noValue(o);
-                json = true;
-            } else {
-                throw args.unknownOption(o);
-            }
-        }
+        boolean json = OutputFormat.fromOptions(args) == OutputFormat.JSON;
         args.operands(0);
         HostReport r = report.get();
         if (json) {

@@ -40,15 +40,7 @@ final class StatusCommand implements Command {
 
     @Override
     public int run(Args args, Console console) throws CliException {
-        boolean json = false;
-        for (String o; (o = args.nextOption()) != null; ) {
-            if (o.equals("--json")) {
-                args.noValue(o);
-                json = true;
-            } else {
-                throw args.unknownOption(o);
-            }
-        }
+        boolean json = OutputFormat.fromOptions(args) == OutputFormat.JSON;
         List<String> ops = args.operands(1);
         if (ops.isEmpty()) {
             throw CliException.usage("status: which container? (cgbpf status ID)");

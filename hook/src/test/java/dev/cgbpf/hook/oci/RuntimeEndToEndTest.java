@@ -39,6 +39,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -149,31 +151,23 @@ class RuntimeEndToEndTest {
         assertTrue(errors.get(0).contains(text), errors.get(0));
     }
 
-    private static OciRuntime runtime(String name) {
-        return OciRuntime.find(name, work);
+    /** A test's part in its container's life: run it, look at it, stop it. */
+    private interface InContainer {
+        void test(OciRuntime rt, String id, Path bundle) throws Exception;
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"runc", "crun"})
-    void aDeviceRuleDeniesWritesToDevZeroWhileReadsAndOtherDevicesWork(String name) throws Exception {
-        OciRuntime rt = runtime(name);
+    /**
+     * One container's life under runtime {@code name}: a bundle with the hook installed, the
+     * test's part, the container force-deleted whatever happened, then nothing of it may be left.
+     */
+    private static void container(String name, List<String> args, Map<String, String> annotations, boolean hostNet,
+                                  InContainer part) throws Exception {
+        OciRuntime rt = OciRuntime.find(name, work);
         String id = newId(name);
-        String script = String.join("; ",
-                "echo x > /dev/zero && echo zero-write-allowed || echo zero-write-denied",
-                "echo zero-read $(head -c 4 /dev/zero | wc -c)",
-                "echo x > /dev/null && echo null-write-ok",
-                "echo urandom-read $(head -c 4 /dev/urandom | wc -c)");
-        Path b = bundle(id, List.of("sh", "-c", script), Map.of("dev.cgbpf.devices", "deny c 1:5 w"), false);
+        Path b = bundle(id, args, annotations, hostNet);
         Set<Integer> before = cgbpfProgs();
         try {
-            OciRuntime.Run r = rt.run(b, id);
-            System.out.println(name + " device run: exit " + r.exit() + "\n" + r.stdout() + r.stderr());
-            assertEquals(0, r.exit(), r.stderr());
-            assertTrue(r.stdout().contains("zero-write-denied"), r.stdout());
-            assertTrue(r.stdout().contains("zero-read 4"), r.stdout());
-            assertTrue(r.stdout().contains("null-write-ok"), r.stdout());
-            assertTrue(r.stdout().contains("urandom-read 4"), r.stdout());
-            assertTrue(r.stderr().contains("Operation not permitted"), r.stderr());
+            part.test(rt, id, b);
         } finally {
             rt.forceDelete(id);
         }
@@ -182,9 +176,28 @@ class RuntimeEndToEndTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"runc", "crun"})
+    void aDeviceRuleDeniesWritesToDevZeroWhileReadsAndOtherDevicesWork(String name) throws Exception {
+        String script = String.join("; ",
+                "echo x > /dev/zero && echo zero-write-allowed || echo zero-write-denied",
+                "echo zero-read $(head -c 4 /dev/zero | wc -c)",
+                "echo x > /dev/null && echo null-write-ok",
+                "echo urandom-read $(head -c 4 /dev/urandom | wc -c)");
+        container(name, List.of("sh", "-c", script), Map.of("dev.cgbpf.devices", "deny c 1:5 w"), false,
+                (rt, id, b) -> {
+                    OciRuntime.Run r = rt.run(b, id);
+                    System.out.println(name + " device run: exit " + r.exit() + "\n" + r.stdout() + r.stderr());
+                    assertEquals(0, r.exit(), r.stderr());
+                    assertTrue(r.stdout().contains("zero-write-denied"), r.stdout());
+                    assertTrue(r.stdout().contains("zero-read 4"), r.stdout());
+                    assertTrue(r.stdout().contains("null-write-ok"), r.stdout());
+                    assertTrue(r.stdout().contains("urandom-read 4"), r.stdout());
+                    assertTrue(r.stderr().contains("Operation not permitted"), r.stderr());
+                });
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"runc", "crun"})
     void aHostNetworkContainerBindsConnectsAndSendsFromItsOwnAddress(String name) throws Exception {
-        OciRuntime rt = runtime(name);
-        String id = newId(name);
         String own = name.equals("runc") ? "127.0.0.21" : "127.0.0.22";
         int bindPort = freePort();
         try (ServerSocket tcp = new ServerSocket(0, 5, InetAddress.getByName("127.0.0.1"));
@@ -205,137 +218,117 @@ class RuntimeEndToEndTest {
                     "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)",
                     "u.sendto(b'cgbpf', ('127.0.0.1', " + udp.getLocalPort() + "))",
                     "print('sent')");
-            Path b = bundle(id, List.of("/usr/bin/python3", "-c", py), Map.of("dev.cgbpf.bind-ip", own), true);
-            Set<Integer> before = cgbpfProgs();
-            List<String> peers = new ArrayList<>();
-            Thread acceptor = new Thread(() -> {
-                try (Socket s = tcp.accept()) {
-                    peers.add(s.getInetAddress().getHostAddress());
-                } catch (IOException e) {
-                    peers.add("accept failed: " + e.getMessage());
-                }
-            });
-            acceptor.start();
-            try {
-                OciRuntime.Run r = rt.run(b, id);
-                System.out.println(name + " network run: exit " + r.exit() + "\n" + r.stdout() + r.stderr());
-                assertEquals(0, r.exit(), r.stderr());
-                assertTrue(r.stdout().contains("bind4 " + own + " " + bindPort), r.stdout());
-                assertTrue(r.stdout().contains("bind6 ::ffff:" + own), r.stdout());
-                assertTrue(r.stdout().contains("connect-from " + own), r.stdout());
-                DatagramPacket d = new DatagramPacket(new byte[16], 16);
-                udp.receive(d);
-                assertEquals(own, d.getAddress().getHostAddress(), "source of the container's UDP datagram");
-                acceptor.join(60_000);
-                assertEquals(List.of(own), peers, "peer of the container's TCP connect");
-            } finally {
-                rt.forceDelete(id);
-            }
-            assertNothingLeft(id, before);
+            container(name, List.of("/usr/bin/python3", "-c", py), Map.of("dev.cgbpf.bind-ip", own), true,
+                    (rt, id, b) -> {
+                        List<String> peers = new ArrayList<>();
+                        Thread acceptor = new Thread(() -> {
+                            try (Socket s = tcp.accept()) {
+                                peers.add(s.getInetAddress().getHostAddress());
+                            } catch (IOException e) {
+                                peers.add("accept failed: " + e.getMessage());
+                            }
+                        });
+                        acceptor.start();
+                        OciRuntime.Run r = rt.run(b, id);
+                        System.out.println(name + " network run: exit " + r.exit() + "\n" + r.stdout() + r.stderr());
+                        assertEquals(0, r.exit(), r.stderr());
+                        assertTrue(r.stdout().contains("bind4 " + own + " " + bindPort), r.stdout());
+                        assertTrue(r.stdout().contains("bind6 ::ffff:" + own), r.stdout());
+                        assertTrue(r.stdout().contains("connect-from " + own), r.stdout());
+                        DatagramPacket d = new DatagramPacket(new byte[16], 16);
+                        udp.receive(d);
+                        assertEquals(own, d.getAddress().getHostAddress(), "source of the container's UDP datagram");
+                        acceptor.join(60_000);
+                        assertEquals(List.of(own), peers, "peer of the container's TCP connect");
+                    });
         }
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"runc", "crun"})
-    void aContainerWhoseHookFailsDoesNotStart(String name) throws Exception {
-        OciRuntime rt = runtime(name);
-        String id = newId(name);
-        Path b = bundle(id, List.of("sh", "-c", "echo CONTAINER-STARTED"),
-                Map.of("dev.cgbpf.bind-ip", "10.254.254.254"), true);
-        Set<Integer> before = cgbpfProgs();
-        try {
-            OciRuntime.Run r = rt.run(b, id);
-            System.out.println(name + " failing hook: exit " + r.exit() + "\n" + r.stdout() + r.stderr());
-            assertNotEquals(0, r.exit());
-            assertFalse(r.stdout().contains("CONTAINER-STARTED"), r.stdout());
-            assertHookError(name, r, id, "annotation dev.cgbpf.bind-ip: 10.254.254.254 is not an address of this machine");
-        } finally {
-            rt.forceDelete(id);
+    /**
+     * Containers the hook refuses, per runtime: the annotation that makes it refuse, whether the
+     * container shares the host's network, and the hook's one line.
+     */
+    static Stream<Arguments> refusedContainers() {
+        List<Arguments> out = new ArrayList<>();
+        for (String runtime : List.of("runc", "crun")) {
+            out.add(Arguments.of(runtime, "dev.cgbpf.bind-ip", "10.254.254.254", true,
+                    "annotation dev.cgbpf.bind-ip: 10.254.254.254 is not an address of this machine"));
+            out.add(Arguments.of(runtime, "dev.cgbpf.devices", "deny c 1:3 w", false,
+                    "the device policy denies read-write access to /dev/null (c 1:3)"));
         }
-        assertNothingLeft(id, before);
+        return out.stream();
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"runc", "crun"})
-    void aContainerDeniedDevNullGetsAClearError(String name) throws Exception {
-        OciRuntime rt = runtime(name);
-        String id = newId(name);
-        Path b = bundle(id, List.of("sh", "-c", "echo CONTAINER-STARTED"),
-                Map.of("dev.cgbpf.devices", "deny c 1:3 w"), false);
-        Set<Integer> before = cgbpfProgs();
-        try {
-            OciRuntime.Run r = rt.run(b, id);
-            System.out.println(name + " /dev/null denied: exit " + r.exit() + "\n" + r.stdout() + r.stderr());
-            assertNotEquals(0, r.exit());
-            assertFalse(r.stdout().contains("CONTAINER-STARTED"), r.stdout());
-            assertHookError(name, r, id, "the device policy denies read-write access to /dev/null (c 1:3)");
-        } finally {
-            rt.forceDelete(id);
-        }
-        assertNothingLeft(id, before);
+    @ParameterizedTest(name = "{0}: {1}={2}")
+    @MethodSource("refusedContainers")
+    void aContainerTheHookRefusesDoesNotStartAndGetsAClearError(String name, String annotation, String value,
+                                                                boolean hostNet, String error) throws Exception {
+        container(name, List.of("sh", "-c", "echo CONTAINER-STARTED"), Map.of(annotation, value), hostNet,
+                (rt, id, b) -> {
+                    OciRuntime.Run r = rt.run(b, id);
+                    System.out.println(name + " " + annotation + "=" + value + ": exit " + r.exit() + "\n" + r.stdout()
+                            + r.stderr());
+                    assertNotEquals(0, r.exit());
+                    assertFalse(r.stdout().contains("CONTAINER-STARTED"), r.stdout());
+                    assertHookError(name, r, id, error);
+                });
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"runc", "crun"})
     void statusShowsTheAttachedProgramsAndCountsDenials(String name) throws Exception {
-        OciRuntime rt = runtime(name);
-        String id = newId(name);
-        Path b = bundle(id, List.of("sh", "-c", "echo > /dev/zero; echo > /dev/zero; echo > /dev/zero; sleep 60"),
-                Map.of("dev.cgbpf.devices", "deny c 1:5 w"), false);
-        Set<Integer> before = cgbpfProgs();
-        try {
-            OciRuntime.Run r = rt.exec(List.of("run", "--detach", "--bundle", b.toString(), id), 120);
-            assertEquals(0, r.exit(), r.stderr());
-            HookSettings settings = new HookSettings(policy, runDir, pinDir, null, HookSettings.BackendMode.AUTO,
-                    HookSettings.AttachMode.LINK, Path.of("/proc"));
-            ContainerStatus s = null;
-            for (int i = 0; i < 100; i++) {
-                s = ContainerStatus.of(settings, id);
-                if (s.denials().getOrDefault("device", 0L) >= 3) {
-                    break;
-                }
-                Thread.sleep(100);
-            }
-            System.out.println(s.text());
-            assertEquals(3L, s.denials().get("device"), s.text());
-            assertEquals(0L, s.denials().get("socket"), s.text());
-            assertTrue(s.cgroupExists());
-            assertEquals(Map.of("cgbpf_dev", true), s.attached(), s.text());
-            assertTrue(s.text().contains("cgbpf_dev    cgroup_device"), s.text());
-            // the command line, as an operator runs it: cgbpf status --json ID
-            ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "status", "--json", id)
-                    .redirectError(ProcessBuilder.Redirect.INHERIT);
-            pb.environment().put("CGBPF_RUN_DIR", runDir.toString());
-            pb.environment().put("CGBPF_PIN_DIR", pinDir.toString());
-            Process p = pb.start();
-            String json = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
-            assertEquals(0, p.exitValue(), json);
-            JsonNode j = new ObjectMapper().readTree(json);
-            assertEquals(id, j.get("id").asText(), json);
-            assertEquals("kernel", j.get("backend").asText(), json);
-            assertEquals(3, j.at("/denials/device").asLong(), json);
-            assertEquals(0, j.at("/denials/socket").asLong(), json);
-            assertEquals(1, j.get("programs").size(), json);
-            assertEquals("cgbpf_dev", j.at("/programs/0/name").asText(), json);
-            assertEquals("cgroup_device", j.at("/programs/0/attachType").asText(), json);
-            assertTrue(j.at("/programs/0/attached").asBoolean(), json);
-            assertEquals(s.record().programs().get(0).progId(), j.at("/programs/0/progId").asInt(), json);
-            r = rt.exec(List.of("kill", id, "KILL"), 30);
-            assertEquals(0, r.exit(), r.stderr());
-            for (int i = 0; i < 100; i++) {
-                OciRuntime.Run st = rt.exec(List.of("state", id), 30);
-                if (st.stdout().contains("\"stopped\"")) {
-                    break;
-                }
-                Thread.sleep(100);
-            }
-            r = rt.exec(List.of("delete", id), 60);
-            assertEquals(0, r.exit(), r.stderr());
-        } finally {
-            rt.forceDelete(id);
-        }
-        assertNothingLeft(id, before);
+        container(name, List.of("sh", "-c", "echo > /dev/zero; echo > /dev/zero; echo > /dev/zero; sleep 60"),
+                Map.of("dev.cgbpf.devices", "deny c 1:5 w"), false,
+                (rt, id, b) -> {
+                    OciRuntime.Run r = rt.exec(List.of("run", "--detach", "--bundle", b.toString(), id), 120);
+                    assertEquals(0, r.exit(), r.stderr());
+                    HookSettings settings = new HookSettings(policy, runDir, pinDir, null,
+                            HookSettings.BackendMode.AUTO, HookSettings.AttachMode.LINK, Path.of("/proc"));
+                    ContainerStatus s = null;
+                    for (int i = 0; i < 100; i++) {
+                        s = ContainerStatus.of(settings, id);
+                        if (s.denials().getOrDefault("device", 0L) >= 3) {
+                            break;
+                        }
+                        Thread.sleep(100);
+                    }
+                    System.out.println(s.text());
+                    assertEquals(3L, s.denials().get("device"), s.text());
+                    assertEquals(0L, s.denials().get("socket"), s.text());
+                    assertTrue(s.cgroupExists());
+                    assertEquals(Map.of("cgbpf_dev", true), s.attached(), s.text());
+                    assertTrue(s.text().contains("cgbpf_dev    cgroup_device"), s.text());
+                    // the command line, as an operator runs it: cgbpf status --json ID
+                    ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "status", "--json", id)
+                            .redirectError(ProcessBuilder.Redirect.INHERIT);
+                    pb.environment().put("CGBPF_RUN_DIR", runDir.toString());
+                    pb.environment().put("CGBPF_PIN_DIR", pinDir.toString());
+                    Process p = pb.start();
+                    String json = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                    assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+                    assertEquals(0, p.exitValue(), json);
+                    JsonNode j = new ObjectMapper().readTree(json);
+                    assertEquals(id, j.get("id").asText(), json);
+                    assertEquals("kernel", j.get("backend").asText(), json);
+                    assertEquals(3, j.at("/denials/device").asLong(), json);
+                    assertEquals(0, j.at("/denials/socket").asLong(), json);
+                    assertEquals(1, j.get("programs").size(), json);
+                    assertEquals("cgbpf_dev", j.at("/programs/0/name").asText(), json);
+                    assertEquals("cgroup_device", j.at("/programs/0/attachType").asText(), json);
+                    assertTrue(j.at("/programs/0/attached").asBoolean(), json);
+                    assertEquals(s.record().programs().get(0).progId(), j.at("/programs/0/progId").asInt(), json);
+                    r = rt.exec(List.of("kill", id, "KILL"), 30);
+                    assertEquals(0, r.exit(), r.stderr());
+                    for (int i = 0; i < 100; i++) {
+                        OciRuntime.Run st = rt.exec(List.of("state", id), 30);
+                        if (st.stdout().contains("\"stopped\"")) {
+                            break;
+                        }
+                        Thread.sleep(100);
+                    }
+                    r = rt.exec(List.of("delete", id), 60);
+                    assertEquals(0, r.exit(), r.stderr());
+                });
     }
 
     private static int freePort() throws IOException {
