@@ -6,15 +6,12 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.engine.backend.LoadRequest;
 import dev.cgbpf.engine.backend.LoadedProg;
-import dev.cgbpf.engine.backend.MapSpec;
 import dev.cgbpf.engine.isa.Program;
 import dev.cgbpf.engine.verifier.CorpusCase;
 import dev.cgbpf.engine.verifier.CorpusGenerator;
 import dev.cgbpf.engine.verifier.Verifier;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -53,15 +50,9 @@ class VerifierDifferentialTest {
         int handRejected = 0;
         int handReasonDiffs = 0;
         try (KernelBackend k = new KernelBackend()) {
-            Map<String, Integer> fds = new HashMap<>();
-            Map<Integer, MapSpec> specs = new HashMap<>();
-            for (Map.Entry<String, MapSpec> e : CorpusCase.MAPS.entrySet()) {
-                int fd = k.createMap(e.getValue()).fd();
-                fds.put(e.getKey(), fd);
-                specs.put(fd, e.getValue());
-            }
+            CorpusMaps maps = CorpusMaps.create(k);
             for (CorpusCase c : cases) {
-                Program p = c.program(fds::get);
+                Program p = c.program(maps::fd);
                 Verdict kv;
                 try (LoadedProg lp = k.load(new LoadRequest("corpus", c.type(), c.attach(), p, "GPL", 1))) {
                     kv = new Verdict(null, null);
@@ -70,7 +61,7 @@ class VerifierDifferentialTest {
                 }
                 Verdict ev;
                 try {
-                    Verifier.verify(p, c.type(), c.attach(), specs::get, 1);
+                    Verifier.verify(p, c.type(), c.attach(), maps::spec, 1);
                     ev = new Verdict(null, null);
                 } catch (BpfException e) {
                     ev = new Verdict(e.errno(), e.logReason());

@@ -56,7 +56,9 @@ public final class Disassembler {
 
     /** The kernel's text of slot {@code index}: {@code (bf) r6 = r1}. */
     public String line(Program p, int index) {
-        return "(" + hex2(p.get(index).code()) + ") " + text(p, index, false);
+        String text = text(p, index, false);
+        // the kernel prints an instruction it cannot decode without its opcode in parentheses
+        return text.startsWith("BUG_") ? text : "(" + hex2(p.get(index).code()) + ") " + text;
     }
 
     /** The assembly form of slot {@code index}, as {@link Assembler} reads it: {@code r6 = r1}. */
@@ -110,6 +112,10 @@ public final class Disassembler {
         }
         String sym = (op == DIV || op == MOD) && insn.off() == 1 ? "s" + ALU_OPS[op >> 4] : str(ALU_OPS[op >> 4]);
         if (src(insn.code()) == X) {
+            if (op == MOV && insn.cls() == ALU64 && insn.off() == 1) { // BPF_ADDR_SPACE_CAST
+                return "r" + d + " = addr_space_cast(r" + insn.src() + ", " + (insn.imm() >>> 16) + ", "
+                        + (insn.imm() & 0xffff) + ")";
+            }
             String cast = "";
             if (op == MOV) {
                 cast = switch (insn.off()) {

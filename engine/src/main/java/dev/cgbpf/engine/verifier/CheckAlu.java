@@ -68,7 +68,13 @@ final class CheckAlu {
                 RegState s = st.regs[insn.src()];
                 RegState r;
                 if (insn.off() == 0) {
-                    if (alu64) {
+                    if (s.isScalar() && (alu64 || fitsIn(s.val(), 32))) {
+                        // the copy is exact: both registers share an id, and what a branch learns
+                        // about one it learns about the other (sync_linked_regs)
+                        s = linkable(env, s);
+                        st.regs[insn.src()] = s;
+                        r = alu64 ? s : RegState.scalar(s.val().zext()).withId(s.id());
+                    } else if (alu64) {
                         r = s;
                     } else {
                         r = s.isScalar() ? RegState.scalar(s.val().zext()) : RegState.scalar(Scalar.UNKNOWN.zext());
@@ -112,6 +118,25 @@ final class CheckAlu {
         st.regs[insn.dst()] = adjustRegMinMax(insn, op, alu64, dst, srcReg, x);
     }
 
+    /**
+     * assign_scalar_id_before_mov: an unknown scalar about to be copied gets an id (constants need
+     * none: there is nothing to learn about them).
+     */
+    static RegState linkable(VerifierEnv env, RegState s) {
+        if (!s.isScalar()) {
+            return s;
+        }
+        if ((s.id() & RegState.ADD_CONST) != 0) {
+            s = s.withId(0).withOff(0); // a copy of a shifted copy starts a link of its own
+        }
+        return s.id() == 0 && !s.val().isConst() ? s.withId(env.nextId()) : s;
+    }
+
+    /** get_reg_width(reg) <= bits: the value's unsigned maximum needs at most that many bits. */
+    static boolean fitsIn(Scalar v, int bits) {
+        return 64 - Long.numberOfLeadingZeros(v.umax()) <= bits;
+    }
+
     private RegState adjustRegMinMax(Insn insn, int op, boolean alu64, RegState dst, RegState src, boolean x)
             throws VerifierError {
         int d = insn.dst();
@@ -128,7 +153,31 @@ final class CheckAlu {
             return adjustPtr(insn, op, alu64, dst, src, false);
         }
         Scalar sv = x ? src.val() : (alu64 ? Scalar.constant(insn.imm()) : Scalar.constant(Integer.toUnsignedLong(insn.imm())));
-        return RegState.scalar(ScalarAlu.compute(op, dst.val(), sv, !alu64));
+        RegState r = RegState.scalar(ScalarAlu.compute(op, dst.val(), sv, !alu64));
+        return (op == ADD || op == SUB) && dst.id() != 0 && sv.isConst() ? linkedPlusConst(dst, r, op, sv, alu64) : r;
+    }
+
+    /**
+     * A linked copy plus or minus a constant stays linked, once (BPF_ADD_CONST64/32), as 6.18
+     * keeps it: 64-bit with a constant in s32 range, 32-bit while the copy fits 32 bits; any other
+     * operation on it breaks the link.
+     */
+    private static RegState linkedPlusConst(RegState dst, RegState result, int op, Scalar sv, boolean alu64) {
+        if ((dst.id() & RegState.ADD_CONST) != 0) {
+            return result;
+        }
+        long val = alu64 ? sv.constValue() : sv.constValue() & 0xffffffffL;
+        if (alu64 ? val != (int) val : !fitsIn(dst.val(), 32)) {
+            return result;
+        }
+        int off = (int) val;
+        if (op == SUB) {
+            if (off == Integer.MIN_VALUE) {
+                return result; // its negation overflows
+            }
+            off = -off;
+        }
+        return result.withId(dst.id() | (alu64 ? RegState.ADD_CONST64 : RegState.ADD_CONST32)).withOff(off);
     }
 
     /** adjust_ptr_min_max_vals: pointer plus or minus a scalar. */
@@ -147,7 +196,8 @@ final class CheckAlu {
         Scalar ov = off.val();
         boolean known = ov.isConst();
         switch (ptr.type()) {
-            case PTR_TO_CTX, PTR_TO_MAP_VALUE, PTR_TO_STACK, PTR_TO_PACKET, PTR_TO_PACKET_META, PTR_TO_RINGBUF_MEM -> {
+            case PTR_TO_CTX, PTR_TO_MAP_VALUE, PTR_TO_STACK, PTR_TO_PACKET, PTR_TO_PACKET_META, PTR_TO_RINGBUF_MEM,
+                    PTR_TO_BTF_ID -> {
             }
             case CONST_PTR_TO_MAP -> {
                 if (!(known && ov.constValue() == 0 && op == ADD)) {

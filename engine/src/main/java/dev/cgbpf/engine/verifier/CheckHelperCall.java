@@ -4,6 +4,7 @@ import static dev.cgbpf.engine.isa.Opcodes.*;
 import static dev.cgbpf.engine.verifier.CheckRegArg.*;
 import static dev.cgbpf.engine.verifier.VerifierState.*;
 
+import dev.cgbpf.engine.backend.Errno;
 import dev.cgbpf.engine.backend.MapSpec;
 import dev.cgbpf.engine.backend.MapType;
 import dev.cgbpf.engine.backend.ProgType;
@@ -74,7 +75,7 @@ final class CheckHelperCall {
         MapSpec map = meta.map;
         if (id == TAIL_CALL) {
             // record_func_key: the engine has no prog_array map, so every tail call ends here
-            throw VerifierError.einval("expected prog array map for tail call");
+            throw VerifierError.unterminated(Errno.EINVAL, "expected prog array map for tail call");
         }
         if (meta.releaseRegno != 0) {
             boolean released = meta.refObjId != 0 ? CheckReferences.release(st, meta.refObjId)
@@ -98,7 +99,7 @@ final class CheckHelperCall {
                     ? new RegState(RegType.PTR_TO_MAP_VALUE, false, 0, Scalar.constant(0), 0, 0, map, 0)
                     : new RegState(RegType.PTR_TO_MAP_VALUE, true, 0, Scalar.constant(0), env.nextId(), 0, map, 0);
             case MAP_VALUE -> new RegState(RegType.PTR_TO_MAP_VALUE, false, 0, Scalar.constant(0), 0, 0, map, 0);
-            case BTF_PTR -> RegState.pointer(RegType.PTR_TO_OTHER, 0);
+            case BTF_PTR -> RegState.pointer(RegType.PTR_TO_BTF_ID, 0);
             case SOCKET_OR_NULL -> maybeNull(RegType.PTR_TO_SOCKET, 0);
             case SOCK_COMMON_OR_NULL -> maybeNull(RegType.PTR_TO_SOCK_COMMON, 0);
             case TCP_SOCK_OR_NULL -> maybeNull(RegType.PTR_TO_TCP_SOCK, 0);
@@ -168,6 +169,9 @@ final class CheckHelperCall {
         if (!(arg == HelperProto.Arg.PTR_TO_CTX_OR_NULL && r.isNullConst())) {
             // check_reg_type: a maybe-null pointer never matches (no argument here takes one)
             expect(r, regno, !r.maybeNull() && arg.accepts(r.type()), arg.expected());
+            if (r.type() == RegType.PTR_TO_BTF_ID) {
+                checkBtfArg(r, regno, arg, proto);
+            }
             checkArgRegOff(r, regno, arg);
             if (arg.releases() && r.refObjId() == 0) {
                 throw VerifierError.einval("R" + regno + " must be referenced when passed to release function");
@@ -205,7 +209,7 @@ final class CheckHelperCall {
                 boolean write = proto.args().get(i - 1) == HelperProto.Arg.PTR_TO_UNINIT_MEM;
                 helperMem(st, regno - 1, (int) v.umax(), write, zeroOk);
                 if (write) {
-                    markWritten(st, regno - 1, (int) v.umax());
+                    markWritten(st, regno - 1, (int) v.umax(), v.isConst());
                 }
             }
             case CONST_ALLOC_SIZE_OR_ZERO -> {
@@ -222,10 +226,26 @@ final class CheckHelperCall {
             case PTR_TO_ALIGNED_LONG -> {
                 helperMem(st, regno, 8, true, false);
                 checkStrictAlignment(r, 8);
-                markWritten(st, regno, 8);
+                markWritten(st, regno, 8, true);
             }
             default -> {
             }
+        }
+    }
+
+    /**
+     * A task_struct BTF pointer where check_reg_type let a BTF pointer through: a socket argument
+     * wants sock_common's BTF id, memory a helper writes must be writable; memory a helper reads
+     * is checked against task_struct's BTF layout, which the engine lacks.
+     */
+    private static void checkBtfArg(RegState r, int regno, HelperProto.Arg arg, HelperProto proto) throws VerifierError {
+        switch (arg) {
+            case PTR_TO_BTF_ID_SOCK_COMMON, RELEASE_SOCK_COMMON -> throw VerifierError.eacces(
+                    "R" + regno + " is of type " + RegType.BTF_TASK_STRUCT + " but sock_common is expected");
+            case PTR_TO_UNINIT_MEM, PTR_TO_ALIGNED_LONG -> throw VerifierError.eacces(
+                    proto.name() + "() may write into memory pointed by R" + regno + " type=" + r.typeName());
+            default -> throw VerifierError.einval("engine: helper memory in " + RegType.BTF_TASK_STRUCT
+                    + " needs the kernel's BTF, which the engine verifier does not model");
         }
     }
 
@@ -374,7 +394,13 @@ final class CheckHelperCall {
         }
     }
 
-    private static void markWritten(VerifierState st, int regno, int size) {
+    /**
+     * Marks the stack bytes a helper writes as STACK_MISC. The kernel writes a buffer of constant
+     * size at a fixed offset byte by byte (check_mem_access), which marks the slots for the log,
+     * whichever frame's stack it is; a variable size or offset it only checks as a read and marks
+     * nothing (so the engine, which still forgets what the bytes held, shows nothing either).
+     */
+    private void markWritten(VerifierState st, int regno, int size, boolean constSize) {
         RegState r = st.regs[regno];
         if (r.type() != RegType.PTR_TO_STACK) {
             return;
@@ -385,6 +411,9 @@ final class CheckHelperCall {
         for (long b = Math.max(0, lo); b < Math.min(MAX_BPF_STACK, hi); b++) {
             frame.stype[(int) b] = STACK_MISC;
             CheckMemAccess.clearSlot(frame, (int) b / 8);
+            if (constSize && r.val().isConst()) {
+                env.scratchedStack |= 1L << ((int) b / 8);
+            }
         }
     }
 }

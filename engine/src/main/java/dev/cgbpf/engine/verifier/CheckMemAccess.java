@@ -104,12 +104,21 @@ final class CheckMemAccess {
                 sockAccess(regno, reg, off, size);
                 loaded = RegState.UNKNOWN;
             }
+            case PTR_TO_BTF_ID -> {
+                if (write) {
+                    throw VerifierError.eacces("only read is supported");
+                }
+                throw VerifierError.einval("engine: reading " + RegType.BTF_TASK_STRUCT
+                        + " fields needs the kernel's BTF, which the engine verifier does not model");
+            }
             default -> throw VerifierError.eacces("R" + regno + " invalid mem access '" + reg.typeName() + "'");
         }
         if (!write && valueReg >= 0) {
             if (loaded.isScalar() && size < 8) {
+                // a narrowing fill breaks the link with the slot; one the value fits in keeps it
+                int id = !signExt && CheckAlu.fitsIn(loaded.val(), 8 * size) ? loaded.id() : 0;
                 loaded = RegState.scalar(signExt ? ScalarAlu.signExtend(loaded.val(), size * 8, false)
-                        : coerce(loaded.val(), size));
+                        : coerce(loaded.val(), size)).withId(id);
             }
             st.regs[valueReg] = loaded;
         }
@@ -218,12 +227,16 @@ final class CheckMemAccess {
     private void stackWrite(VerifierState cur, RegState reg, int off, int size, int valueReg) throws VerifierError {
         FuncState st = cur.stackOf(reg);
         if (!reg.val().isConst()) {
-            // variable-offset write: every byte it may touch becomes misc, spills are destroyed
+            // check_stack_write_var_off: every byte it may touch becomes misc (a zero register
+            // keeps zeros zero), spills are destroyed, and every slot shows in the log
+            boolean writingZero = valueReg >= 0 && cur.regs[valueReg].isNullConst();
             long lo = reg.val().smin() + off + MAX_BPF_STACK;
             long hi = reg.val().smax() + off + size + MAX_BPF_STACK;
             for (long b = lo; b < hi; b++) {
                 clearSlot(st, (int) b / 8);
-                st.stype[(int) b] = STACK_MISC;
+                boolean keepZero = writingZero && st.stype[(int) b] == STACK_ZERO;
+                st.stype[(int) b] = keepZero ? STACK_ZERO : STACK_MISC;
+                env.scratchedStack |= 1L << ((int) b / 8);
             }
             return;
         }
@@ -244,6 +257,15 @@ final class CheckMemAccess {
         boolean stImm = value == null && env.stMem;
         if (at % 8 == 0 && (value != null || stImm)) {
             RegState v = value != null ? value : RegState.constant(env.stImm);
+            if (value != null && value.isScalar()) {
+                // a spill links the stack slot and the register like a copy, unless it narrows the value
+                if (CheckAlu.fitsIn(value.val(), 8 * size)) {
+                    v = CheckAlu.linkable(env, value);
+                    cur.regs[valueReg] = v;
+                } else {
+                    v = value.withId(0);
+                }
+            }
             clearSlot(st, slot);
             st.spill[slot] = v;
             st.spillSize[slot] = (byte) size;

@@ -12,7 +12,6 @@ final class Checkpoint {
     final Checkpoint parent;
     /** hash of every frame's registers: most loop checks end here, which keeps long loops linear */
     final int regsHash;
-    final boolean hasIds;
     int pending = 1;
     boolean safe;
     /** how often this checkpoint pruned a later state, and how often it was compared in vain */
@@ -24,7 +23,6 @@ final class Checkpoint {
         this.state = state;
         this.parent = parent;
         this.regsHash = state.regsHash();
-        this.hasIds = state.hasIds();
     }
 
     /** One path below this checkpoint finished without error. */

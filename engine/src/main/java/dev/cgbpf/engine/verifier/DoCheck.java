@@ -32,7 +32,9 @@ final class DoCheck {
     static final int COMPLEXITY_LIMIT_INSNS = 1_000_000;
     static final int COMPLEXITY_LIMIT_JMP_SEQ = 8192;
     static final long MAX_VAR_OFF = 1L << 29;
+    /** BPF_LOG_ALIGNMENT and BPF_LOG_MIN_ALIGNMENT: where the state after an instruction starts. */
     private static final int LOG_ALIGN = 40;
+    private static final int LOG_MIN_ALIGN = 8;
 
     private final VerifierEnv env;
     private final Program prog;
@@ -154,7 +156,18 @@ final class DoCheck {
                 jmpsProcessed++;
             }
             env.state = st;
-            int next = step(idx, insn, st, stack);
+            insnLogged = false;
+            int next;
+            try {
+                next = step(idx, insn, st, stack);
+            } catch (VerifierError e) {
+                // the kernel prints each instruction before checking it: a refused one stands
+                // right above the reason
+                if (logLevel > 0 && !insnLogged) {
+                    log.append(idx).append(": ").append(disasm.line(prog, idx)).append('\n');
+                }
+                throw e;
+            }
             if (stack.size() > COMPLEXITY_LIMIT_JMP_SEQ) {
                 throw new VerifierError(Errno.E2BIG, "The sequence of " + stack.size() + " jumps is too complex.");
             }
@@ -230,7 +243,6 @@ final class DoCheck {
         }
         boolean addNew = jmpsProcessed - prevJmpsProcessed >= 2 && processed - prevInsnProcessed >= 8;
         int regsHash = st.regsHash();
-        boolean ids = st.hasIds();
         for (java.util.Iterator<Checkpoint> it = list.iterator(); it.hasNext(); ) {
             Checkpoint c = it.next();
             if (!c.safe) {
@@ -242,7 +254,7 @@ final class DoCheck {
                 if (jmpsProcessed - prevJmpsProcessed < 20 && processed - prevInsnProcessed < 100) {
                     addNew = false;
                 }
-            } else if (!ids && !c.hasIds && st.withinNoIds(c.state)) {
+            } else if (st.within(c.state)) {
                 c.hits++;
                 return 1;
             }
@@ -264,6 +276,8 @@ final class DoCheck {
     }
 
     private int lastInsnTextEnd;
+    /** Whether the instruction being checked has had its log line. */
+    private boolean insnLogged;
 
     /**
      * The log line of one instruction: its text and, after a {@code ;} at the kernel's column, the
@@ -276,6 +290,7 @@ final class DoCheck {
             return;
         }
         String text = idx + ": " + disasm.line(prog, idx);
+        insnLogged = true;
         log.append(text);
         lastInsnTextEnd = log.length();
         StringBuilder sb = new StringBuilder();
@@ -283,7 +298,11 @@ final class DoCheck {
         java.util.Arrays.sort(sorted);
         int last = -1;
         int frameno = st.curframe();
+        // the kernel prints the state when anything was scratched, even if nothing scratched is
+        // printable (a void helper's R0): then the line ends in a bare ';'
+        boolean scratched = slots != 0;
         for (int r : sorted) {
+            scratched |= r >= 0 && r < 11;
             if (r >= 0 && r < 11 && r != last && st.regs[r].isInit()) {
                 sb.append(' ').append('R').append(r).append('=').append(StatePrinter.reg(st.regs[r], frameno));
             }
@@ -297,12 +316,24 @@ final class DoCheck {
                 }
             }
         }
-        if (sb.length() > 0) {
-            int col = (Math.max(text.length(), 8) + LOG_ALIGN) / LOG_ALIGN * LOG_ALIGN - 2;
+        if (scratched) {
+            sb.append(StatePrinter.refs(st));
             String frame = frameno == 0 ? "" : " " + StatePrinter.framePrefix(frameno);
-            log.append(" ".repeat(Math.max(1, col - text.length()))).append(';').append(frame).append(sb);
+            log.append(" ".repeat(stateColumnPadding(text.length()))).append(';').append(frame).append(sb);
         }
         log.append('\n');
+    }
+
+    /**
+     * vlog_alignment: the spaces between an instruction of {@code textLength} characters and the
+     * ';' of its register state. The kernel counts the instruction's newline, which it then
+     * overwrites, and prints the padding with "%*c", so at least one space.
+     */
+    static int stateColumnPadding(int textLength) {
+        int pos = textLength + 1;
+        int column = Math.max(pos + LOG_MIN_ALIGN / 2, LOG_ALIGN);
+        int rounded = (column + LOG_MIN_ALIGN - 1) / LOG_MIN_ALIGN * LOG_MIN_ALIGN;
+        return Math.max(1, rounded - pos - 1);
     }
 
     // ================================================================ one instruction
@@ -329,7 +360,8 @@ final class DoCheck {
             case STX -> {
                 if (mode(insn.code()) == ATOMIC) {
                     mem.checkAtomic(idx, insn, st);
-                    logInsn(idx, st, insn.src());
+                    // check_atomic reads the value and address registers, and R0 for cmpxchg
+                    logInsn(idx, st, insn.src(), insn.dst(), insn.imm() == CMPXCHG ? 0 : -1);
                     return idx + 1;
                 }
                 if (mode(insn.code()) != MEM || insn.imm() != 0) {
@@ -498,14 +530,19 @@ final class DoCheck {
         if (dst.isScalar() && src.isScalar()) {
             Branches.Pair t = Branches.refine(dst.val(), src.val(), op, jmp32);
             Branches.Pair f = Branches.refine(dst.val(), src.val(), Branches.negate(op), jmp32);
-            other.regs[insn.dst()] = RegState.scalar(t.dst());
-            st.regs[insn.dst()] = RegState.scalar(f.dst());
-            if (x) {
-                if (insn.src() != insn.dst()) {
-                    other.regs[insn.src()] = RegState.scalar(t.src());
-                    st.regs[insn.src()] = RegState.scalar(f.src());
-                }
+            other.regs[insn.dst()] = dst.withVal(t.dst());
+            st.regs[insn.dst()] = dst.withVal(f.dst());
+            if (x && insn.src() != insn.dst()) {
+                other.regs[insn.src()] = src.withVal(t.src());
+                st.regs[insn.src()] = src.withVal(f.src());
             }
+            // sync_linked_regs: the source's copies first, then the destination's
+            if (x) {
+                syncLinkedRegs(st, st.regs[insn.src()]);
+                syncLinkedRegs(other, other.regs[insn.src()]);
+            }
+            syncLinkedRegs(st, st.regs[insn.dst()]);
+            syncLinkedRegs(other, other.regs[insn.dst()]);
         }
         if (!jmp32 && !x && insn.imm() == 0 && (op == JEQ || op == JNE) && dst.maybeNull()) {
             markPtrOrNull(st, dst.id(), op == JNE);
@@ -518,9 +555,39 @@ final class DoCheck {
         return idx + 1;
     }
 
+    /**
+     * sync_linked_regs: every scalar that shares the refined register's id (a copy made by a mov
+     * or a spill) learns the same bounds. Only in the current frame: 6.18 leaves a caller's
+     * copies as they were when a callee's branch refines the argument (asked of the kernel).
+     */
+    private static void syncLinkedRegs(VerifierState st, RegState known) {
+        if (!known.isScalar() || known.id() == 0) {
+            return;
+        }
+        int link = known.id() & ~RegState.ADD_CONST;
+        boolean knownShifted = (known.id() & RegState.ADD_CONST) != 0;
+        st.cur().mapRegs(r -> {
+            if (!r.isScalar() || (r.id() & ~RegState.ADD_CONST) != link) {
+                return r;
+            }
+            boolean shifted = (r.id() & RegState.ADD_CONST) != 0;
+            if (!shifted && !knownShifted || r.off() == known.off()) {
+                return known;
+            }
+            // r = known + (r's constant - known's constant), keeping r's own id and constant; a
+            // 32-bit link adds in 32 bits and zero-extends
+            boolean in32 = ((r.id() | known.id()) & RegState.ADD_CONST32) != 0;
+            Scalar delta = Scalar.constant((long) r.off() - known.off());
+            return r.withVal(ScalarAlu.compute(ADD, known.val(), delta, in32));
+        });
+    }
+
     private static int branchTaken(RegState dst, RegState src, int op, boolean jmp32) {
         if (dst.isScalar() && src.isScalar()) {
             return Branches.taken(dst.val(), src.val(), op, jmp32);
+        }
+        if (isPktPointerAny(dst) && isPktPointerAny(src) && !jmp32) {
+            return pktPtrBranchTaken(dst, src, op);
         }
         // a pointer the kernel knows is not NULL (reg_not_null: map values, sockets, map pointers;
         // not ctx, stack or packet pointers) compared with the constant 0
@@ -581,22 +648,27 @@ final class DoCheck {
             default -> op;
         };
         VerifierState good;
+        VerifierState beyond;
         boolean openRight;
         switch (o) {
             case JGT -> { // pkt > end: fall-through has pkt <= end
                 good = fall;
+                beyond = taken;
                 openRight = false;
             }
             case JLE -> {
                 good = taken;
+                beyond = fall;
                 openRight = false;
             }
             case JGE -> { // pkt >= end: fall-through has pkt < end
                 good = fall;
+                beyond = taken;
                 openRight = true;
             }
             case JLT -> {
                 good = taken;
+                beyond = fall;
                 openRight = true;
             }
             default -> {
@@ -604,6 +676,53 @@ final class DoCheck {
             }
         }
         findGoodPktPointers(good, pkt, openRight);
+        // mark_pkt_end: where the pointer is at or past the end, that register (not its copies)
+        // remembers it, so a later comparison of it with pkt_end is decided
+        int regno = pktIsDst ? insn.dst() : insn.src();
+        beyond.regs[regno] = beyond.regs[regno].withRange(o == JGT || o == JLE ? BEYOND_PKT_END : AT_PKT_END);
+    }
+
+    /** reg_is_pkt_pointer_any: packet, packet meta or packet end pointers. */
+    private static boolean isPktPointerAny(RegState r) {
+        return r.type().isPacket() || r.type() == RegType.PTR_TO_PACKET_END;
+    }
+
+    /** The ranges of a packet pointer known to be at (pkt >= end) or past (pkt > end) the packet's end. */
+    static final int AT_PKT_END = -1;
+    static final int BEYOND_PKT_END = -2;
+
+    /**
+     * is_pkt_ptr_branch_taken: a comparison with pkt_end of a pointer marked at or past the end.
+     * 1 taken, 0 not taken, -1 unknown.
+     */
+    private static int pktPtrBranchTaken(RegState dst, RegState src, int op) {
+        RegState pkt;
+        if (src.type() == RegType.PTR_TO_PACKET_END) {
+            pkt = dst;
+        } else if (dst.type() == RegType.PTR_TO_PACKET_END) {
+            pkt = src;
+            op = switch (op) { // flip_opcode: end OP pkt as pkt OP' end
+                case JGT -> JLT;
+                case JLT -> JGT;
+                case JGE -> JLE;
+                case JLE -> JGE;
+                case JSGT -> JSLT;
+                case JSLT -> JSGT;
+                case JSGE -> JSLE;
+                case JSLE -> JSGE;
+                default -> op;
+            };
+        } else {
+            return -1;
+        }
+        if (pkt.range() >= 0) {
+            return -1;
+        }
+        return switch (op) {
+            case JLE, JGT -> pkt.range() == BEYOND_PKT_END ? (op == JGT ? 1 : 0) : -1;
+            case JLT, JGE -> op == JGE ? 1 : 0;
+            default -> -1;
+        };
     }
 
     private static void findGoodPktPointers(VerifierState st, RegState pkt, boolean openRight) {

@@ -38,6 +38,18 @@ final class FuncState {
         return f;
     }
 
+    /** Applies {@code f} to every register and spilled register of this frame. */
+    void mapRegs(java.util.function.UnaryOperator<RegState> f) {
+        for (int i = 0; i < regs.length; i++) {
+            regs[i] = f.apply(regs[i]);
+        }
+        for (int k = 0; k < spill.length; k++) {
+            if (spill[k] != null) {
+                spill[k] = f.apply(spill[k]);
+            }
+        }
+    }
+
     FuncState copy() {
         FuncState f = new FuncState(callsite, frameno, subprog);
         System.arraycopy(regs, 0, f.regs, 0, regs.length);
@@ -47,52 +59,38 @@ final class FuncState {
         return f;
     }
 
-    boolean hasIds() {
-        for (RegState r : regs) {
-            if (r != null && (r.id() != 0 || r.refObjId() != 0)) {
-                return true;
-            }
-        }
-        for (RegState r : spill) {
-            if (r != null && (r.id() != 0 || r.refObjId() != 0)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     boolean sameAs(FuncState o) {
         return callsite == o.callsite && Arrays.equals(regs, o.regs) && Arrays.equals(stype, o.stype)
                 && Arrays.equals(spill, o.spill) && Arrays.equals(spillSize, o.spillSize);
     }
 
     /** The registers and stack of this frame allow no more than {@code old}'s did (regsafe, stacksafe). */
-    boolean within(FuncState old) {
+    boolean within(FuncState old, IdMap ids) {
         if (callsite != old.callsite) {
             return false;
         }
         for (int i = 0; i < regs.length; i++) {
-            if (!regs[i].within(old.regs[i])) {
+            if (!regs[i].within(old.regs[i], ids)) {
                 return false;
             }
         }
-        return stackWithin(old);
+        return stackWithin(old, ids);
     }
 
-    boolean stackWithin(FuncState old) {
+    boolean stackWithin(FuncState old, IdMap ids) {
         for (int k = 0; k < spill.length; k++) {
-            if (!slotWithin(k, old)) {
+            if (!slotWithin(k, old, ids)) {
                 return false;
             }
         }
         return true;
     }
 
-    private boolean slotWithin(int k, FuncState old) {
+    private boolean slotWithin(int k, FuncState old, IdMap ids) {
         RegState os = old.spill[k];
         RegState cs = spill[k];
         if (os != null) {
-            return cs != null && cs.within(os) && spillSize[k] == old.spillSize[k]
+            return cs != null && cs.within(os, ids) && spillSize[k] == old.spillSize[k]
                     && Arrays.equals(stype, 8 * k, 8 * k + 8, old.stype, 8 * k, 8 * k + 8);
         }
         for (int i = 8 * k; i < 8 * k + 8; i++) {

@@ -51,10 +51,12 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
                 case PTR_TO_CTX, PTR_TO_CTX_OR_NULL -> t == RegType.PTR_TO_CTX;
                 case PTR_TO_MAP_KEY, PTR_TO_MAP_VALUE, PTR_TO_MEM_RDONLY, PTR_TO_UNINIT_MEM, PTR_TO_ALIGNED_LONG ->
                         t == RegType.PTR_TO_STACK || t.isPacket() || t == RegType.PTR_TO_MAP_VALUE
-                                || t == RegType.PTR_TO_RINGBUF_MEM;
+                                || t == RegType.PTR_TO_RINGBUF_MEM || t == RegType.PTR_TO_BTF_ID;
                 case CONST_SIZE, CONST_SIZE_OR_ZERO, CONST_ALLOC_SIZE_OR_ZERO -> t == RegType.SCALAR;
                 // the engine's opaque BTF pointers are not sockets: refused rather than BTF-matched
-                case PTR_TO_SOCK_COMMON, PTR_TO_BTF_ID_SOCK_COMMON, RELEASE_SOCK_COMMON -> t.isSocket();
+                case PTR_TO_SOCK_COMMON -> t.isSocket();
+                // a BTF pointer matches the kind, then fails the BTF type check (see btfMismatch)
+                case PTR_TO_BTF_ID_SOCK_COMMON, RELEASE_SOCK_COMMON -> t.isSocket() || t == RegType.PTR_TO_BTF_ID;
                 case RELEASE_RINGBUF_MEM -> t == RegType.PTR_TO_RINGBUF_MEM;
                 case PTR_TO_CONST_STR -> t == RegType.PTR_TO_MAP_VALUE;
             };

@@ -24,6 +24,16 @@ public record RegState(RegType type, boolean maybeNull, int off, Scalar val, int
         this(type, maybeNull, off, val, id, range, map, mapFd, 0, 0);
     }
 
+    /**
+     * BPF_ADD_CONST64 and BPF_ADD_CONST32: set in a scalar's id when it is a linked copy moved by a
+     * constant (rX = rY; rX += 2, or wX += 2): {@code off} then holds the constant, and what a
+     * branch proves about rY it proves about rX shifted by it (in 32 bits, zero-extended, for the
+     * 32-bit flag). {@link #ADD_CONST} is either.
+     */
+    static final int ADD_CONST64 = 1 << 31;
+    static final int ADD_CONST32 = 1 << 30;
+    static final int ADD_CONST = ADD_CONST64 | ADD_CONST32;
+
     public static final RegState NOT_INIT = new RegState(RegType.NOT_INIT, false, 0, Scalar.UNKNOWN, 0, 0, null, 0);
     public static final RegState UNKNOWN = scalar(Scalar.UNKNOWN);
 
@@ -108,7 +118,7 @@ public record RegState(RegType type, boolean maybeNull, int off, Scalar val, int
         }
         return switch (type) {
             case CONST_PTR_TO_MAP, PTR_TO_MAP_VALUE, PTR_TO_SOCKET, PTR_TO_SOCK_COMMON, PTR_TO_TCP_SOCK,
-                    PTR_TO_RINGBUF_MEM -> true;
+                    PTR_TO_RINGBUF_MEM, PTR_TO_BTF_ID -> true;
             default -> false;
         };
     }
@@ -117,7 +127,7 @@ public record RegState(RegType type, boolean maybeNull, int off, Scalar val, int
      * regsafe: true when everything this (the current path's) register allows was already proven
      * safe with {@code old} in its place. Conservative: exact match for pointers.
      */
-    public boolean within(RegState old) {
+    boolean within(RegState old, IdMap ids) {
         if (old.type == RegType.NOT_INIT) {
             return true; // the old path never read it before writing it
         }
@@ -125,10 +135,10 @@ public record RegState(RegType type, boolean maybeNull, int off, Scalar val, int
             return false;
         }
         if (type == RegType.SCALAR) {
-            return val.within(old.val);
+            return val.within(old.val) && ids.checkScalar(old.id, id, old.off, off);
         }
         return maybeNull == old.maybeNull && off == old.off && val.equals(old.val) && range >= old.range
-                && Objects.equals(map, old.map) && mapFd == old.mapFd
-                && (old.id == 0) == (id == 0) && frameno == old.frameno && refObjId == old.refObjId;
+                && Objects.equals(map, old.map) && mapFd == old.mapFd && frameno == old.frameno
+                && ids.check(old.id, id) && ids.check(old.refObjId, refObjId);
     }
 }

@@ -22,8 +22,15 @@ public enum RegType {
      * mem_size) is kept in {@link RegState#range}, the field it shares a union with in the kernel.
      */
     PTR_TO_RINGBUF_MEM("ringbuf_mem"),
-    /** A pointer the engine does not model (helper results such as btf ids): only passed on. */
-    PTR_TO_OTHER("ptr_");
+    /**
+     * PTR_TO_BTF_ID | PTR_TRUSTED: a kernel object typed by BTF. The only one the engine hands
+     * out is bpf_get_current_task_btf's task_struct (the log shows {@code trusted_ptr_task_struct()});
+     * reading its fields needs the kernel's BTF, which the engine does not have.
+     */
+    PTR_TO_BTF_ID("trusted_ptr_");
+
+    /** The BTF type name of every {@link #PTR_TO_BTF_ID} the engine knows. */
+    static final String BTF_TASK_STRUCT = "task_struct";
 
     private final String logName;
 

@@ -20,9 +20,18 @@ final class StatePrinter {
      */
     static String reg(RegState r, int frameno) {
         if (r.isScalar()) {
+            if (r.id() != 0 && !r.val().isConst()) {
+                String body = scalarBody(r.val());
+                boolean shifted = (r.id() & RegState.ADD_CONST) != 0;
+                String id = (r.id() & ~RegState.ADD_CONST) + (shifted ? (r.off() >= 0 ? "+" : "") + r.off() : "");
+                return "scalar(id=" + id + (body.isEmpty() ? "" : "," + body) + ")";
+            }
             return scalar(r.val());
         }
         StringBuilder sb = new StringBuilder(r.typeName());
+        if (r.type() == RegType.PTR_TO_BTF_ID) {
+            sb.append(RegType.BTF_TASK_STRUCT);
+        }
         if (r.type() == RegType.PTR_TO_STACK && r.frameno() != frameno) {
             sb.append('[').append(r.frameno()).append(']');
         }
@@ -31,8 +40,18 @@ final class StatePrinter {
         }
         sb.append('(');
         String sep = "";
+        // print_reg_state's order: ids, the map, the fixed offset, then what the type adds
         if (r.id() != 0) {
             sb.append("id=").append(r.id());
+            sep = ",";
+        }
+        if (r.refObjId() != 0) {
+            sb.append(sep).append("ref_obj_id=").append(r.refObjId());
+            sep = ",";
+        }
+        if (r.map() != null) {
+            sb.append(sep).append("map=").append(r.map().name()).append(",ks=").append(r.map().keySize())
+                    .append(",vs=").append(r.map().valueSize());
             sep = ",";
         }
         if (r.off() != 0) {
@@ -40,12 +59,12 @@ final class StatePrinter {
             sep = ",";
         }
         if (r.type().isPacket()) {
-            sb.append(sep).append("r=").append(r.range());
+            // AT_PKT_END and BEYOND_PKT_END are negative ranges, printed as unsigned 64-bit
+            sb.append(sep).append("r=").append(udec(r.range()));
             sep = ",";
         }
-        if (r.map() != null) {
-            sb.append(sep).append("map=").append(r.map().name()).append(",ks=").append(r.map().keySize())
-                    .append(",vs=").append(r.map().valueSize());
+        if (r.type() == RegType.PTR_TO_RINGBUF_MEM) {
+            sb.append(sep).append("sz=").append(udec(Integer.toUnsignedLong(r.range())));
             sep = ",";
         }
         if (r.val().isConst()) {
@@ -155,9 +174,9 @@ final class StatePrinter {
         return t == VerifierState.STACK_MISC ? 'm' : t == VerifierState.STACK_ZERO ? '0' : '?';
     }
 
-    /** The current frame's state. */
+    /** The current frame's state, and the references the path holds. */
     static String state(VerifierState st) {
-        return state(st.cur());
+        return state(st.cur()) + refs(st);
     }
 
     /**
@@ -180,6 +199,18 @@ final class StatePrinter {
             if (slot != null) {
                 sb.append(' ').append(slot);
             }
+        }
+        return sb.toString();
+    }
+
+    /** What print_verifier_state adds after the registers and stack: the references held, {@code refs=2,3}. */
+    static String refs(VerifierState st) {
+        if (st.refs.length == 0) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder(" refs=");
+        for (int i = 0; i < st.refs.length; i++) {
+            sb.append(i == 0 ? "" : ",").append(st.refs[i].id());
         }
         return sb.toString();
     }

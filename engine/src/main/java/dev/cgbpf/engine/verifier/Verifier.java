@@ -79,7 +79,7 @@ public final class Verifier {
         } catch (VerifierError e) {
             String trace = check == null ? "" : check.log();
             String stats = check == null ? statsLine(0) : check.statsLine();
-            String log = trace + e.getMessage() + "\n" + stats + "\n";
+            String log = trace + e.getMessage() + (e.terminated ? "\n" : "") + stats + "\n";
             String reason = e.getMessage().substring(e.getMessage().lastIndexOf('\n') + 1);
             throw new BpfException(e.errno, "verifier: " + reason, log);
         }

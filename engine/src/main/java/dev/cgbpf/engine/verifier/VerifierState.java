@@ -112,25 +112,8 @@ final class VerifierState {
      */
     void mapAllRegs(UnaryOperator<RegState> f) {
         for (int fr = 0; fr <= curframe; fr++) {
-            FuncState func = frames[fr];
-            for (int i = 0; i < func.regs.length; i++) {
-                func.regs[i] = f.apply(func.regs[i]);
-            }
-            for (int k = 0; k < func.spill.length; k++) {
-                if (func.spill[k] != null) {
-                    func.spill[k] = f.apply(func.spill[k]);
-                }
-            }
+            frames[fr].mapRegs(f);
         }
-    }
-
-    boolean hasIds() {
-        for (int fr = 0; fr <= curframe; fr++) {
-            if (frames[fr].hasIds()) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** A hash of every frame's registers: most loop checks end here, which keeps long loops linear. */
@@ -172,8 +155,9 @@ final class VerifierState {
         if (curframe != old.curframe) {
             return false;
         }
+        IdMap ids = new IdMap();
         for (int fr = 0; fr <= curframe; fr++) {
-            if (frames[fr].callsite != old.frames[fr].callsite || !frames[fr].stackWithin(old.frames[fr])) {
+            if (frames[fr].callsite != old.frames[fr].callsite || !frames[fr].stackWithin(old.frames[fr], ids)) {
                 return false;
             }
         }
@@ -182,23 +166,22 @@ final class VerifierState {
 
     /**
      * True when this state is covered by the already-verified {@code old}: every path from it is
-     * safe. States in different call chains (another depth, another call site in any frame) never
-     * cover each other: what happens after a return depends on the caller.
+     * safe (states_equal). States in different call chains (another depth, another call site in
+     * any frame) never cover each other: what happens after a return depends on the caller. Ids
+     * are compared through one {@link IdMap} over all frames and the references held (refsafe).
      */
     boolean within(VerifierState old) {
-        if (hasIds() || old.hasIds() || !Arrays.equals(refs, old.refs)) {
-            return false; // ids (and references) are not mapped between paths: no pruning
-        }
-        return withinNoIds(old);
-    }
-
-    /** {@link #within} for states known to carry no ids. */
-    boolean withinNoIds(VerifierState old) {
-        if (curframe != old.curframe || !Arrays.equals(refs, old.refs)) {
+        if (curframe != old.curframe || refs.length != old.refs.length) {
             return false;
         }
+        IdMap ids = new IdMap();
         for (int fr = 0; fr <= curframe; fr++) {
-            if (!frames[fr].within(old.frames[fr])) {
+            if (!frames[fr].within(old.frames[fr], ids)) {
+                return false;
+            }
+        }
+        for (int i = 0; i < refs.length; i++) {
+            if (!ids.check(old.refs[i].id(), refs[i].id())) {
                 return false;
             }
         }
