@@ -154,7 +154,7 @@ public final class EngineBackend implements Backend {
         }
         // the verifier checks in the kernel's order, map fds included; usedMaps then only collects them
         VerifierResult verified = Verifier.verify(p, request.type(), request.expectedAttach(), this::mapSpecAt,
-                fd -> fdObject(fd) != null, request.logLevel());
+                fd -> fdObject(fd) != null, request.logLevel(), request.license());
         Set<EngineMap> used = usedMaps(request.name(), p);
         Interpreter interp;
         try {

@@ -96,4 +96,21 @@ class HelperLoadRefusalTest {
                 "call bpf_get_socket_cookie#46", "r0 = 1", "exit");
         load(ProgType.SOCK_OPS, null, 0, Map.of(), "call bpf_get_socket_cookie#46", "r0 = 1", "exit");
     }
+
+    /** The license reaches the verifier: GPL-only helpers are refused to other licenses, before anything runs. */
+    @Test
+    void aGplOnlyHelperIsRefusedToANonGplLicense() throws BpfException {
+        Assembler asm = new Assembler();
+        var program = asm.assemble(List.of("r1 = r10", "r1 += -8", "r2 = 8", "r3 = 0", "call bpf_probe_read_kernel#113",
+                "r0 = 1", "exit"));
+        BpfException e = assertThrows(BpfException.class, () -> engine.load(new LoadRequest("p", ProgType.CGROUP_SKB,
+                AttachType.CGROUP_INET_INGRESS, program, "Dual MIT/Apache", 1)));
+        assertEquals("EINVAL", e.errno());
+        assertEquals("cannot call GPL-restricted function from non-GPL compatible program", e.logReason());
+        var ktime = asm.assemble(List.of("call bpf_ktime_get_ns#5", "r0 = 1", "exit"));
+        try (LoadedProg p = engine.load(new LoadRequest("p", ProgType.CGROUP_SKB, AttachType.CGROUP_INET_INGRESS,
+                ktime, "Dual MIT/Apache", 1))) {
+            assertEquals("p", p.name(), "a helper that is not GPL-only loads under any license");
+        }
+    }
 }

@@ -42,6 +42,9 @@ final class CheckHelperCall {
         if (!HelperAllowlist.allowed(env.type, env.attach, id)) {
             throw VerifierError.einval("program of this type cannot use helper " + name + "#" + id);
         }
+        if (!env.gplCompatible && HelperGplOnly.contains(id)) {
+            throw VerifierError.einval("cannot call GPL-restricted function from non-GPL compatible program");
+        }
         HelperProto proto = HelperProto.of(id);
         if (proto == null && HelperProto.mightSleep(id)) {
             throw VerifierError.einval("helper call might sleep in a non-sleepable prog");

@@ -43,6 +43,8 @@ final class DoCheck {
     private final List<List<Checkpoint>> explored = new ArrayList<>();
     private final Disassembler disasm = new Disassembler();
     private final CheckAlu alu;
+    /** The registers live before each instruction: the others are ignored when pruning. */
+    private final short[] liveBefore;
     private final CheckMemAccess mem;
     private final CheckHelperCall helpers;
     /** The log kept for the final answer; at level 1 the current path only. */
@@ -71,9 +73,15 @@ final class DoCheck {
         for (int i = 0; i < prog.size(); i++) {
             explored.add(null);
         }
+        this.liveBefore = Liveness.liveBefore(prog);
         this.alu = new CheckAlu(env);
         this.mem = new CheckMemAccess(env);
         this.helpers = new CheckHelperCall(env, mem);
+    }
+
+    /** Whether the program's license lets it call GPL-only helpers. */
+    void gplCompatible(boolean yes) {
+        env.gplCompatible = yes;
     }
 
     /** What the program uses that the engine cannot run, or null. */
@@ -254,7 +262,7 @@ final class DoCheck {
                 if (jmpsProcessed - prevJmpsProcessed < 20 && processed - prevInsnProcessed < 100) {
                     addNew = false;
                 }
-            } else if (st.within(c.state)) {
+            } else if (st.within(c.state, liveBefore, idx)) {
                 c.hits++;
                 return 1;
             }
@@ -538,11 +546,11 @@ final class DoCheck {
             }
             // sync_linked_regs: the source's copies first, then the destination's
             if (x) {
-                syncLinkedRegs(st, st.regs[insn.src()]);
-                syncLinkedRegs(other, other.regs[insn.src()]);
+                syncLinkedRegs(st, st.regs[insn.src()], idx);
+                syncLinkedRegs(other, other.regs[insn.src()], idx);
             }
-            syncLinkedRegs(st, st.regs[insn.dst()]);
-            syncLinkedRegs(other, other.regs[insn.dst()]);
+            syncLinkedRegs(st, st.regs[insn.dst()], idx);
+            syncLinkedRegs(other, other.regs[insn.dst()], idx);
         }
         if (!jmp32 && !x && insn.imm() == 0 && (op == JEQ || op == JNE) && dst.maybeNull()) {
             markPtrOrNull(st, dst.id(), op == JNE);
@@ -556,30 +564,46 @@ final class DoCheck {
     }
 
     /**
-     * sync_linked_regs: every scalar that shares the refined register's id (a copy made by a mov
-     * or a spill) learns the same bounds. Only in the current frame: 6.18 leaves a caller's
-     * copies as they were when a callee's branch refines the argument (asked of the kernel).
+     * collect_linked_regs and sync_linked_regs: every scalar that shares the refined register's id
+     * (a copy made by a mov or a spill) learns the same bounds: in every frame, the registers
+     * live there (at the branch in the current frame, at the call in a caller's: 6.18 leaves a
+     * dead copy as it was, which shows in the log) and the spilled copies.
      */
-    private static void syncLinkedRegs(VerifierState st, RegState known) {
+    private void syncLinkedRegs(VerifierState st, RegState known, int insnIdx) {
         if (!known.isScalar() || known.id() == 0) {
             return;
         }
-        int link = known.id() & ~RegState.ADD_CONST;
+        for (int fr = 0; fr <= st.curframe(); fr++) {
+            FuncState f = st.frame(fr);
+            int live = liveBefore[fr == st.curframe() ? insnIdx : st.frame(fr + 1).callsite];
+            for (int r = 0; r < 10; r++) {
+                if ((live & (1 << r)) != 0) {
+                    f.regs[r] = synced(f.regs[r], known);
+                }
+            }
+            for (int k = 0; k < f.spill.length; k++) {
+                if (f.spill[k] != null) {
+                    f.spill[k] = synced(f.spill[k], known);
+                }
+            }
+        }
+    }
+
+    /** One linked register after {@code known} was refined: the same bounds, shifted by their constants. */
+    private static RegState synced(RegState r, RegState known) {
+        if (!r.isScalar() || (r.id() & ~RegState.ADD_CONST) != (known.id() & ~RegState.ADD_CONST)) {
+            return r;
+        }
+        boolean shifted = (r.id() & RegState.ADD_CONST) != 0;
         boolean knownShifted = (known.id() & RegState.ADD_CONST) != 0;
-        st.cur().mapRegs(r -> {
-            if (!r.isScalar() || (r.id() & ~RegState.ADD_CONST) != link) {
-                return r;
-            }
-            boolean shifted = (r.id() & RegState.ADD_CONST) != 0;
-            if (!shifted && !knownShifted || r.off() == known.off()) {
-                return known;
-            }
-            // r = known + (r's constant - known's constant), keeping r's own id and constant; a
-            // 32-bit link adds in 32 bits and zero-extends
-            boolean in32 = ((r.id() | known.id()) & RegState.ADD_CONST32) != 0;
-            Scalar delta = Scalar.constant((long) r.off() - known.off());
-            return r.withVal(ScalarAlu.compute(ADD, known.val(), delta, in32));
-        });
+        if (!shifted && !knownShifted || r.off() == known.off()) {
+            return known;
+        }
+        // r = known + (r's constant - known's constant), keeping r's own id and constant; a 32-bit
+        // link adds in 32 bits and zero-extends
+        boolean in32 = ((r.id() | known.id()) & RegState.ADD_CONST32) != 0;
+        Scalar delta = Scalar.constant((long) r.off() - known.off());
+        return r.withVal(ScalarAlu.compute(ADD, known.val(), delta, in32));
     }
 
     private static int branchTaken(RegState dst, RegState src, int op, boolean jmp32) {

@@ -64,13 +64,17 @@ final class FuncState {
                 && Arrays.equals(spill, o.spill) && Arrays.equals(spillSize, o.spillSize);
     }
 
-    /** The registers and stack of this frame allow no more than {@code old}'s did (regsafe, stacksafe). */
-    boolean within(FuncState old, IdMap ids) {
+    /**
+     * The registers and stack of this frame allow no more than {@code old}'s did (regsafe,
+     * stacksafe); registers not in {@code liveRegs} (bit r for Rr) are dead here and not compared.
+     */
+    boolean within(FuncState old, IdMap ids, int liveRegs) {
         if (callsite != old.callsite) {
             return false;
         }
         for (int i = 0; i < regs.length; i++) {
-            if (!regs[i].within(old.regs[i], ids)) {
+            boolean dead = i < 10 && (liveRegs & (1 << i)) == 0;
+            if (!dead && !regs[i].within(old.regs[i], ids)) {
                 return false;
             }
         }

@@ -85,7 +85,17 @@ public final class Fuzz {
             System.exit(2);
             return;
         }
-        Backend kernel = engineOnly ? null : kernelBackend();
+        Backend kernel = null;
+        if (!engineOnly) {
+            try {
+                kernel = kernelBackend();
+            } catch (IllegalStateException e) {
+                // no silent engine-only run: the comparison with the kernel is the point
+                System.err.println("fuzz: " + e.getMessage() + " (--engine-only runs without it)");
+                System.exit(2);
+                return;
+            }
+        }
         try {
             Report r = run(count, seed, kernel, System.out);
             System.out.println("fuzz seed " + seed + ": " + r.summary());
@@ -97,21 +107,26 @@ public final class Fuzz {
         }
     }
 
-    /** The host kernel's backend when it is on the class path and usable, else null. */
+    /**
+     * The host kernel's backend, checked with a trivial load.
+     *
+     * @throws IllegalStateException naming why it cannot be used (not on the class path, a library
+     *         missing, bpf(2) refused)
+     */
     static Backend kernelBackend() {
+        Backend k;
         try {
-            Object b = Class.forName("dev.cgbpf.kernel.KernelBackend").getConstructor().newInstance();
-            Backend k = (Backend) b;
-            try (LoadedProg p = k.load(new LoadRequest("probe", ProgType.SOCKET_FILTER, null,
-                    Program.of(new dev.cgbpf.engine.isa.Insn(0xb7, 0, 0, 0, 0), new dev.cgbpf.engine.isa.Insn(0x95, 0, 0, 0, 0)),
-                    "GPL", 0))) {
-                return k;
-            } catch (BpfException | RuntimeException e) {
-                k.close();
-                return null;
-            }
+            k = (Backend) Class.forName("dev.cgbpf.kernel.KernelBackend").getConstructor().newInstance();
         } catch (ReflectiveOperationException | LinkageError e) {
-            return null;
+            throw new IllegalStateException("the kernel backend cannot be loaded: " + e);
+        }
+        try (LoadedProg p = k.load(new LoadRequest("probe", ProgType.SOCKET_FILTER, null,
+                Program.of(new dev.cgbpf.engine.isa.Insn(0xb7, 0, 0, 0, 0), new dev.cgbpf.engine.isa.Insn(0x95, 0, 0, 0, 0)),
+                "GPL", 0))) {
+            return k;
+        } catch (BpfException | RuntimeException | LinkageError e) {
+            k.close();
+            throw new IllegalStateException("the host kernel refused a trivial program: " + e.getMessage());
         }
     }
 

@@ -54,6 +54,16 @@ public final class Verifier {
     public static VerifierResult verify(Program prog, ProgType type, AttachType expectedAttach,
                                         IntFunction<MapSpec> mapsByFd, IntPredicate fdOpen, int logLevel)
             throws BpfException {
+        return verify(prog, type, expectedAttach, mapsByFd, fdOpen, logLevel, "GPL");
+    }
+
+    /**
+     * As {@link #verify(Program, ProgType, AttachType, IntFunction, IntPredicate, int)} for a
+     * program under {@code license}: one that is not GPL-compatible may not call GPL-only helpers.
+     */
+    public static VerifierResult verify(Program prog, ProgType type, AttachType expectedAttach,
+                                        IntFunction<MapSpec> mapsByFd, IntPredicate fdOpen, int logLevel,
+                                        String license) throws BpfException {
         Objects.requireNonNull(type, "program type");
         Objects.requireNonNull(mapsByFd, "map table");
         Objects.requireNonNull(fdOpen, "fd table");
@@ -71,6 +81,7 @@ public final class Verifier {
         try {
             Structure.Cfg cfg = Structure.check(prog, mapsByFd, fdOpen);
             check = new DoCheck(prog, type, attach, mapsByFd, logLevel, cfg.prunePoints(), cfg.subprogStarts());
+            check.gplCompatible(License.isGplCompatible(license));
             check.run();
             check.checkMaxStackDepth();
             if (check.unsupported() != null) {
@@ -217,7 +228,7 @@ public final class Verifier {
                 // callbacks (bpf_loop, for_each_map_elem, timers) are what a subprogram's address is for
                 throw VerifierError.einval("engine: function pointers (callbacks of bpf_loop, for_each_map_elem, timers) are not supported");
             }
-            // check_cfg: every instruction reachable; prune points at jump targets and after branches
+            // check_cfg: every instruction reachable; prune points at jumps and their targets, calls and returns
             boolean[] seen = new boolean[n];
             boolean[] prune = new boolean[n];
             int[] work = new int[n + 1];
@@ -247,10 +258,11 @@ public final class Verifier {
                         succ = new int[] {t};
                         prune[t] = true;
                     } else {
+                        // visit_insn: a conditional jump is itself a prune point, and so is its target
                         int t = i + 1 + insn.off();
                         succ = new int[] {i + 1, t};
                         prune[t] = true;
-                        prune[i + 1] = true;
+                        prune[i] = true;
                     }
                 } else {
                     succ = new int[] {i + (insn.code() == LD_IMM64 ? 2 : 1)};

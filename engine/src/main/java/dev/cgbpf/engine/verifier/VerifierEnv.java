@@ -27,6 +27,8 @@ final class VerifierEnv {
     /** Set when the program uses something the kernel accepts but the engine cannot run: refused at the end. */
     String unsupported;
     boolean enforceExpectedAttach;
+    /** prog->gpl_compatible: the license allows GPL-only helpers */
+    boolean gplCompatible = true;
     boolean directPacketAccess;
 
     /** The path state the current instruction is checked in. */

@@ -168,15 +168,18 @@ final class VerifierState {
      * True when this state is covered by the already-verified {@code old}: every path from it is
      * safe (states_equal). States in different call chains (another depth, another call site in
      * any frame) never cover each other: what happens after a return depends on the caller. Ids
-     * are compared through one {@link IdMap} over all frames and the references held (refsafe).
+     * are compared through one {@link IdMap} over all frames and the references held (refsafe);
+     * registers dead at the instruction ({@link Liveness}) are not compared.
      */
-    boolean within(VerifierState old) {
+    boolean within(VerifierState old, short[] liveBefore, int insn) {
         if (curframe != old.curframe || refs.length != old.refs.length) {
             return false;
         }
         IdMap ids = new IdMap();
         for (int fr = 0; fr <= curframe; fr++) {
-            if (!frames[fr].within(old.frames[fr], ids)) {
+            // a caller's registers matter as they are live at its call instruction
+            int at = fr == curframe ? insn : frames[fr + 1].callsite;
+            if (!frames[fr].within(old.frames[fr], ids, liveBefore[at])) {
                 return false;
             }
         }
