@@ -209,7 +209,7 @@ final class CheckAlu {
         if (ov.isEmpty()) {
             return RegState.UNKNOWN;
         }
-        saneOffset(off.val(), 0, ptr.typeName());
+        saneOffset(off.val(), off.off(), ptr.typeName()); // a linked scalar's constant counts as its offset
         saneOffset(ptr.val(), ptr.off(), ptr.typeName());
         RegState r;
         switch (op) {

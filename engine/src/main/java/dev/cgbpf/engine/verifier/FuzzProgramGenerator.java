@@ -167,6 +167,10 @@ final class FuzzProgramGenerator {
     /** {@code n} random instructions; {@code level} is 0 in the main program, s+1 in subprogram s. */
     private void body(List<Insn> p, int n, int level) {
         for (int i = 0; i < n; i++) {
+            if (rnd.nextInt(14) == 0) {
+                linkedCopies(p);
+                continue;
+            }
             switch (rnd.nextInt(subprogs > 0 ? 15 : 13)) {
                 case 13, 14 -> call(p, level, -1);
                 case 0, 1 -> p.add(new Insn(ALU64 | MOV | K, reg(), 0, 0, smallImm()));
@@ -272,6 +276,40 @@ final class FuzzProgramGenerator {
                 }
             }
         }
+    }
+
+    /**
+     * Linked scalars: an unknown number, a copy of it (mov, 32-bit mov, or a spill and fill, then
+     * perhaps plus or minus a constant), a branch that bounds one of the two, and the other as a
+     * stack offset: right only if the kernel's (and the engine's) link carries the bound over.
+     */
+    private void linkedCopies(List<Insn> p) {
+        int a = 7 + rnd.nextInt(2);
+        int b = a == 7 ? 8 : 7;
+        p.add(new Insn(LDX | MEM | (rnd.nextInt(4) == 0 ? DW : W), a, rnd.nextInt(6) == 0 ? reg() : 6, 0, 0));
+        switch (rnd.nextInt(4)) {
+            case 0 -> p.add(new Insn(ALU | MOV | X, b, a, 0, 0));
+            case 1 -> {
+                int off = -8 * (1 + rnd.nextInt(4));
+                int size = rnd.nextInt(4) == 0 ? W : DW;
+                p.add(new Insn(STX | MEM | size, 10, a, off, 0));
+                p.add(new Insn(LDX | MEM | size, b, 10, off, 0));
+            }
+            default -> p.add(new Insn(ALU64 | MOV | X, b, a, 0, 0));
+        }
+        if (rnd.nextBoolean()) {
+            int cls = rnd.nextInt(3) == 0 ? ALU : ALU64;
+            p.add(new Insn(cls | (rnd.nextBoolean() ? ADD : SUB) | K, rnd.nextBoolean() ? b : a, 0, 0, smallImm()));
+        }
+        int bounded = rnd.nextBoolean() ? a : b;
+        int used = rnd.nextInt(5) == 0 ? bounded : (bounded == a ? b : a);
+        int[] ops = {JGT, JGE, JLT, JLE, JSGT, JSLT, JEQ, JNE};
+        int op = ops[rnd.nextInt(ops.length)];
+        p.add(new Insn((rnd.nextInt(4) == 0 ? JMP32 : JMP) | op | K, bounded, 0, 4, rnd.nextInt(0, 24)));
+        p.add(new Insn(ALU64 | MOV | X, 1, 10, 0, 0));
+        p.add(new Insn(ALU64 | ADD | K, 1, 0, 0, -32));
+        p.add(new Insn(ALU64 | ADD | X, 1, used, 0, 0));
+        p.add(new Insn(LDX | MEM | B, 0, 1, 0, 0));
     }
 
     /** A call leaves R1-R5 unreadable; most programs give some of them values again. */
