@@ -78,17 +78,21 @@ public final class Verifier {
         }
         AttachType attach = ExpectedAttach.check(type, expectedAttach);
         DoCheck check = null;
+        boolean walked = false;
         try {
             Structure.Cfg cfg = Structure.check(prog, mapsByFd, fdOpen);
             check = new DoCheck(prog, type, attach, mapsByFd, logLevel, cfg.prunePoints(), cfg.subprogStarts());
             check.gplCompatible(License.isGplCompatible(license));
             check.run();
+            walked = true;
             check.checkMaxStackDepth();
             if (check.unsupported() != null) {
                 throw VerifierError.einval(check.unsupported());
             }
         } catch (VerifierError e) {
-            String trace = check == null ? "" : check.log();
+            // at level 1 the kernel keeps only a failing path: once every path is safe, the log
+            // is empty again when the checks after the walk (stack depth) refuse the program
+            String trace = check == null || (walked && logLevel == 1) ? "" : check.log();
             String stats = check == null ? statsLine(0) : check.statsLine();
             String log = trace + e.getMessage() + (e.terminated ? "\n" : "") + stats + "\n";
             String reason = e.getMessage().substring(e.getMessage().lastIndexOf('\n') + 1);
