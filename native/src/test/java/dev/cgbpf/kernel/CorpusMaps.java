@@ -11,8 +11,8 @@ import java.util.Map;
  * loading, and the same fds mapped to their specs for the engine verifier, so that both see one
  * program with the same immediates.
  */
-record CorpusMaps(Map<String, Integer> fdsByName, Map<Integer, MapSpec> specsByFd) {
-    static CorpusMaps create(KernelBackend k) throws BpfException {
+public record CorpusMaps(Map<String, Integer> fdsByName, Map<Integer, MapSpec> specsByFd) {
+    public static CorpusMaps create(KernelBackend k) throws BpfException {
         Map<String, Integer> fds = new HashMap<>();
         Map<Integer, MapSpec> specs = new HashMap<>();
         for (Map.Entry<String, MapSpec> e : CorpusCase.MAPS.entrySet()) {
@@ -23,11 +23,11 @@ record CorpusMaps(Map<String, Integer> fdsByName, Map<Integer, MapSpec> specsByF
         return new CorpusMaps(fds, specs);
     }
 
-    Integer fd(String name) {
+    public Integer fd(String name) {
         return fdsByName.get(name);
     }
 
-    MapSpec spec(int fd) {
+    public MapSpec spec(int fd) {
         return specsByFd.get(fd);
     }
 }

@@ -43,6 +43,7 @@ final class DoCheck {
     private final List<List<Checkpoint>> explored = new ArrayList<>();
     private final Disassembler disasm = new Disassembler();
     private final CheckAlu alu;
+    private final CheckCondJmp condJmp;
     /** The registers live before each instruction: the others are ignored when pruning. */
     private final short[] liveBefore;
     private final CheckMemAccess mem;
@@ -73,7 +74,8 @@ final class DoCheck {
         for (int i = 0; i < prog.size(); i++) {
             explored.add(null);
         }
-        this.liveBefore = Liveness.liveBefore(prog);
+        this.liveBefore = Liveness.liveBefore(prog, type, attach);
+        this.condJmp = new CheckCondJmp(liveBefore);
         this.alu = new CheckAlu(env);
         this.mem = new CheckMemAccess(env);
         this.helpers = new CheckHelperCall(env, mem);
@@ -527,7 +529,7 @@ final class DoCheck {
             src = RegState.constant(insn.imm());
         }
         int target = idx + 1 + insn.off();
-        int pred = branchTaken(dst, src, op, jmp32);
+        int pred = CheckCondJmp.branchTaken(dst, src, op, jmp32);
         if (pred >= 0) {
             logInsn(idx, st, insn.dst(), x ? insn.src() : -1);
             return pred == 1 ? target : idx + 1;
@@ -535,232 +537,10 @@ final class DoCheck {
         VerifierState other = st.copy();
         st.checkpoint.pending++;
         // other = jump taken, st = fall through
-        if (dst.isScalar() && src.isScalar()) {
-            Branches.Pair t = Branches.refine(dst.val(), src.val(), op, jmp32);
-            Branches.Pair f = Branches.refine(dst.val(), src.val(), Branches.negate(op), jmp32);
-            other.regs[insn.dst()] = dst.withVal(t.dst());
-            st.regs[insn.dst()] = dst.withVal(f.dst());
-            if (x && insn.src() != insn.dst()) {
-                other.regs[insn.src()] = src.withVal(t.src());
-                st.regs[insn.src()] = src.withVal(f.src());
-            }
-            // sync_linked_regs: the source's copies first, then the destination's
-            if (x) {
-                syncLinkedRegs(st, st.regs[insn.src()], idx);
-                syncLinkedRegs(other, other.regs[insn.src()], idx);
-            }
-            syncLinkedRegs(st, st.regs[insn.dst()], idx);
-            syncLinkedRegs(other, other.regs[insn.dst()], idx);
-        }
-        if (!jmp32 && !x && insn.imm() == 0 && (op == JEQ || op == JNE) && dst.maybeNull()) {
-            markPtrOrNull(st, dst.id(), op == JNE);
-            markPtrOrNull(other, dst.id(), op == JEQ);
-        } else if (x && !jmp32) { // try_match_pkt_pointers ignores 32-bit comparisons
-            matchPktPointers(insn, op, dst, src, st, other);
-        }
+        condJmp.refine(idx, insn, dst, src, st, other);
         logInsn(idx, st, insn.dst(), x ? insn.src() : -1);
         stack.push(new Pending(target, idx, other, lastInsnTextEnd));
         return idx + 1;
-    }
-
-    /**
-     * collect_linked_regs and sync_linked_regs: every scalar that shares the refined register's id
-     * (a copy made by a mov or a spill) learns the same bounds: in every frame, the registers
-     * live there (at the branch in the current frame, at the call in a caller's: 6.18 leaves a
-     * dead copy as it was, which shows in the log) and the spilled copies.
-     */
-    private void syncLinkedRegs(VerifierState st, RegState known, int insnIdx) {
-        if (!known.isScalar() || known.id() == 0) {
-            return;
-        }
-        for (int fr = 0; fr <= st.curframe(); fr++) {
-            FuncState f = st.frame(fr);
-            int live = liveBefore[fr == st.curframe() ? insnIdx : st.frame(fr + 1).callsite];
-            for (int r = 0; r < 10; r++) {
-                if ((live & (1 << r)) != 0) {
-                    f.regs[r] = synced(f.regs[r], known);
-                }
-            }
-            for (int k = 0; k < f.spill.length; k++) {
-                if (f.spill[k] != null) {
-                    f.spill[k] = synced(f.spill[k], known);
-                }
-            }
-        }
-    }
-
-    /** One linked register after {@code known} was refined: the same bounds, shifted by their constants. */
-    private static RegState synced(RegState r, RegState known) {
-        if (!r.isScalar() || (r.id() & ~RegState.ADD_CONST) != (known.id() & ~RegState.ADD_CONST)) {
-            return r;
-        }
-        boolean shifted = (r.id() & RegState.ADD_CONST) != 0;
-        boolean knownShifted = (known.id() & RegState.ADD_CONST) != 0;
-        if (!shifted && !knownShifted || r.off() == known.off()) {
-            return known;
-        }
-        // r = known + (r's constant - known's constant), keeping r's own id and constant; a 32-bit
-        // link adds in 32 bits and zero-extends
-        boolean in32 = ((r.id() | known.id()) & RegState.ADD_CONST32) != 0;
-        Scalar delta = Scalar.constant((long) r.off() - known.off());
-        return r.withVal(ScalarAlu.compute(ADD, known.val(), delta, in32));
-    }
-
-    private static int branchTaken(RegState dst, RegState src, int op, boolean jmp32) {
-        if (dst.isScalar() && src.isScalar()) {
-            return Branches.taken(dst.val(), src.val(), op, jmp32);
-        }
-        if (isPktPointerAny(dst) && isPktPointerAny(src) && !jmp32) {
-            return pktPtrBranchTaken(dst, src, op);
-        }
-        // a pointer the kernel knows is not NULL (reg_not_null: map values, sockets, map pointers;
-        // not ctx, stack or packet pointers) compared with the constant 0
-        RegState ptr = dst.isPointer() ? dst : src;
-        RegState other = dst.isPointer() ? src : dst;
-        if (!other.isScalar()) {
-            return -1;
-        }
-        Scalar c = other.val();
-        boolean zero = jmp32 ? c.isSubregConst() && (int) c.var().value() == 0 : c.isConst() && c.constValue() == 0;
-        if (!zero || !ptr.notNull()) {
-            return -1;
-        }
-        return op == JEQ ? 0 : op == JNE ? 1 : -1;
-    }
-
-    /**
-     * mark_ptr_or_null_regs: after {@code if rX == 0}, copies of the pointer are NULL or valid,
-     * in registers and spills of every frame.
-     */
-    private static void markPtrOrNull(VerifierState st, int id, boolean isNull) {
-        if (isNull) {
-            CheckReferences.nullBranch(st, id); // a NULL from an acquiring helper holds no reference
-        }
-        st.mapAllRegs(r -> nullMark(r, id, isNull));
-    }
-
-    private static RegState nullMark(RegState r, int id, boolean isNull) {
-        if (!r.maybeNull() || r.id() != id) {
-            return r;
-        }
-        if (isNull) {
-            return RegState.constant(0);
-        }
-        return r.nonNull().withId(0);
-    }
-
-    /** try_match_pkt_pointers: a packet pointer compared with pkt_end proves a readable range. */
-    private void matchPktPointers(Insn insn, int op, RegState dst, RegState src, VerifierState fall,
-                                  VerifierState taken) {
-        RegState pkt;
-        boolean pktIsDst;
-        if (dst.type() == RegType.PTR_TO_PACKET && src.type() == RegType.PTR_TO_PACKET_END) {
-            pkt = dst;
-            pktIsDst = true;
-        } else if (src.type() == RegType.PTR_TO_PACKET && dst.type() == RegType.PTR_TO_PACKET_END) {
-            pkt = src;
-            pktIsDst = false;
-        } else {
-            return;
-        }
-        // normalise to "pkt OP end"
-        int o = pktIsDst ? op : switch (op) {
-            case JGT -> JLT;
-            case JLT -> JGT;
-            case JGE -> JLE;
-            case JLE -> JGE;
-            default -> op;
-        };
-        VerifierState good;
-        VerifierState beyond;
-        boolean openRight;
-        switch (o) {
-            case JGT -> { // pkt > end: fall-through has pkt <= end
-                good = fall;
-                beyond = taken;
-                openRight = false;
-            }
-            case JLE -> {
-                good = taken;
-                beyond = fall;
-                openRight = false;
-            }
-            case JGE -> { // pkt >= end: fall-through has pkt < end
-                good = fall;
-                beyond = taken;
-                openRight = true;
-            }
-            case JLT -> {
-                good = taken;
-                beyond = fall;
-                openRight = true;
-            }
-            default -> {
-                return;
-            }
-        }
-        findGoodPktPointers(good, pkt, openRight);
-        // mark_pkt_end: where the pointer is at or past the end, that register (not its copies)
-        // remembers it, so a later comparison of it with pkt_end is decided
-        int regno = pktIsDst ? insn.dst() : insn.src();
-        beyond.regs[regno] = beyond.regs[regno].withRange(o == JGT || o == JLE ? BEYOND_PKT_END : AT_PKT_END);
-    }
-
-    /** reg_is_pkt_pointer_any: packet, packet meta or packet end pointers. */
-    private static boolean isPktPointerAny(RegState r) {
-        return r.type().isPacket() || r.type() == RegType.PTR_TO_PACKET_END;
-    }
-
-    /** The ranges of a packet pointer known to be at (pkt >= end) or past (pkt > end) the packet's end. */
-    static final int AT_PKT_END = -1;
-    static final int BEYOND_PKT_END = -2;
-
-    /**
-     * is_pkt_ptr_branch_taken: a comparison with pkt_end of a pointer marked at or past the end.
-     * 1 taken, 0 not taken, -1 unknown.
-     */
-    private static int pktPtrBranchTaken(RegState dst, RegState src, int op) {
-        RegState pkt;
-        if (src.type() == RegType.PTR_TO_PACKET_END) {
-            pkt = dst;
-        } else if (dst.type() == RegType.PTR_TO_PACKET_END) {
-            pkt = src;
-            op = switch (op) { // flip_opcode: end OP pkt as pkt OP' end
-                case JGT -> JLT;
-                case JLT -> JGT;
-                case JGE -> JLE;
-                case JLE -> JGE;
-                case JSGT -> JSLT;
-                case JSLT -> JSGT;
-                case JSGE -> JSLE;
-                case JSLE -> JSGE;
-                default -> op;
-            };
-        } else {
-            return -1;
-        }
-        if (pkt.range() >= 0) {
-            return -1;
-        }
-        return switch (op) {
-            case JLE, JGT -> pkt.range() == BEYOND_PKT_END ? (op == JGT ? 1 : 0) : -1;
-            case JLT, JGE -> op == JGE ? 1 : 0;
-            default -> -1;
-        };
-    }
-
-    private static void findGoodPktPointers(VerifierState st, RegState pkt, boolean openRight) {
-        if (pkt.off() < 0 || (pkt.off() == 0 && openRight)) {
-            return;
-        }
-        if (Long.compareUnsigned(pkt.val().umax(), 0xffff) > 0 || pkt.val().umax() + pkt.off() > 0xffff) {
-            return;
-        }
-        // pkt + off < end (right-open) proves one byte more than pkt + off <= end
-        int newRange = pkt.off() + (openRight ? 1 : 0);
-        // every copy of the pointer, in registers and spills of every frame
-        st.mapAllRegs(r -> r.type() == pkt.type() && r.id() == pkt.id() && r.range() < newRange
-                ? r.withRange(newRange) : r);
     }
 
     // ================================================================ bpf-to-bpf calls

@@ -71,6 +71,9 @@ final class HelperAllowlist {
     }
 
     static boolean allowed(ProgType type, AttachType attach, int helperId) {
+        if (helperId < 0) {
+            return false;
+        }
         BitSet s = attach == null ? null : SETS.get(type.scenarioName() + " " + attach.scenarioName());
         if (s == null) {
             s = SETS.get(type.scenarioName() + " -");

@@ -2,6 +2,8 @@ package dev.cgbpf.engine.verifier;
 
 import static dev.cgbpf.engine.isa.Opcodes.*;
 
+import dev.cgbpf.engine.backend.AttachType;
+import dev.cgbpf.engine.backend.ProgType;
 import dev.cgbpf.engine.isa.Insn;
 import dev.cgbpf.engine.isa.Program;
 import java.util.ArrayDeque;
@@ -13,20 +15,24 @@ import java.util.Deque;
  * instruction cannot change what happens from there, so pruning ignores it (clean_func_state).
  *
  * <p>Reads and writes per instruction as the kernel counts them: a helper call reads the
- * arguments of its prototype (R1-R5 when the engine has no prototype) and writes R0-R5; a
- * bpf-to-bpf call reads R1-R5 and writes R0-R5; exit reads R0; LD_ABS and LD_IND read R6 (and
- * the index register) and write R0-R5. Each function's exits end its paths: the caller's
+ * arguments of its prototype ({@link HelperArgs}; R1-R5 for a helper the program type may not
+ * call) and writes R0-R5; a bpf-to-bpf call reads R1-R5 and writes R0-R5; exit reads R0; LD_ABS
+ * and LD_IND, which may end the program, read everything. Each function's exits end its paths: the caller's
  * registers flow past a call instruction to the next one.
  */
 final class Liveness {
     private static final int CALLER_SAVED = 0b111111;
     private static final int ARGS = 0b111110;
+    private static final int ALL = 0b1111111111;
 
     private Liveness() {
     }
 
-    /** Bit r of element i: Rr is live before instruction i. */
-    static short[] liveBefore(Program prog) {
+    /**
+     * Bit r of element i: Rr is live before instruction i, in a program of {@code type} loaded
+     * for {@code attach} (which helpers it may call decides how many arguments a call reads).
+     */
+    static short[] liveBefore(Program prog, ProgType type, AttachType attach) {
         int n = prog.size();
         short[] use = new short[n];
         short[] def = new short[n];
@@ -54,7 +60,11 @@ final class Liveness {
                 case ST -> u |= bit(insn.dst());
                 case STX -> {
                     u |= bit(insn.dst()) | bit(insn.src());
-                    if (mode(insn.code()) == ATOMIC) {
+                    if (mode(insn.code()) == ATOMIC && insn.imm() == CheckMemAccess.LOAD_ACQ) {
+                        // rD = load_acquire(rS + off): the destination is written, not read
+                        u = bit(insn.src());
+                        d |= bit(insn.dst());
+                    } else if (mode(insn.code()) == ATOMIC) {
                         if (insn.imm() == CMPXCHG) {
                             u |= bit(0);
                             d |= bit(0);
@@ -66,7 +76,8 @@ final class Liveness {
                 case LD -> {
                     int m = mode(insn.code());
                     if (m == ABS || m == IND) {
-                        u |= bit(6) | (m == IND ? bit(insn.src()) : 0);
+                        // it may end the program from inside: everything counts as read
+                        u |= ALL;
                         d |= CALLER_SAVED;
                     } else if (insn.isLdImm64()) {
                         d |= bit(insn.dst());
@@ -80,8 +91,10 @@ final class Liveness {
                         next = new int[0];
                     } else if (op == CALL) {
                         if (insn.src() == 0) {
-                            HelperProto proto = HelperProto.of(insn.imm());
-                            u |= proto == null ? ARGS : ((1 << (proto.args().size() + 1)) - 2);
+                            // a helper the program type may call reads its prototype's arguments;
+                            // for any other call the kernel assumes all five
+                            int args = HelperAllowlist.allowed(type, attach, insn.imm()) ? HelperArgs.count(insn.imm()) : -1;
+                            u |= args < 0 ? ARGS : (1 << (args + 1)) - 2;
                         } else {
                             u |= ARGS;
                         }
