@@ -156,42 +156,16 @@ final class CheckCondJmp {
         } else {
             return;
         }
-        // normalise to "pkt OP end"
-        int o = pktIsDst ? op : switch (op) {
-            case JGT -> JLT;
-            case JLT -> JGT;
-            case JGE -> JLE;
-            case JLE -> JGE;
-            default -> op;
-        };
-        VerifierState good;
-        VerifierState beyond;
-        boolean openRight;
-        switch (o) {
-            case JGT -> { // pkt > end: fall-through has pkt <= end
-                good = fall;
-                beyond = taken;
-                openRight = false;
-            }
-            case JLE -> {
-                good = taken;
-                beyond = fall;
-                openRight = false;
-            }
-            case JGE -> { // pkt >= end: fall-through has pkt < end
-                good = fall;
-                beyond = taken;
-                openRight = true;
-            }
-            case JLT -> {
-                good = taken;
-                beyond = fall;
-                openRight = true;
-            }
-            default -> {
-                return;
-            }
+        int o = pktIsDst ? op : flip(op); // as "pkt OP end"
+        if (o != JGT && o != JGE && o != JLT && o != JLE) {
+            return;
         }
+        // after pkt > end or pkt >= end the fall-through is inside the packet; after < or <= the jump
+        boolean fallIsGood = o == JGT || o == JGE;
+        VerifierState good = fallIsGood ? fall : taken;
+        VerifierState beyond = fallIsGood ? taken : fall;
+        // pkt < end proves one byte more than pkt <= end
+        boolean openRight = o == JGE || o == JLT;
         findGoodPktPointers(good, pkt, openRight);
         // mark_pkt_end: where the pointer is at or past the end, that register (not its copies)
         // remembers it, so a later comparison of it with pkt_end is decided
@@ -204,6 +178,21 @@ final class CheckCondJmp {
         return r.type().isPacket() || r.type() == RegType.PTR_TO_PACKET_END;
     }
 
+    /** flip_opcode: "a OP b" as "b OP' a". */
+    private static int flip(int op) {
+        return switch (op) {
+            case JGT -> JLT;
+            case JLT -> JGT;
+            case JGE -> JLE;
+            case JLE -> JGE;
+            case JSGT -> JSLT;
+            case JSLT -> JSGT;
+            case JSGE -> JSLE;
+            case JSLE -> JSGE;
+            default -> op;
+        };
+    }
+
     /**
      * is_pkt_ptr_branch_taken: a comparison with pkt_end of a pointer marked at or past the end.
      * 1 taken, 0 not taken, -1 unknown.
@@ -214,17 +203,7 @@ final class CheckCondJmp {
             pkt = dst;
         } else if (dst.type() == RegType.PTR_TO_PACKET_END) {
             pkt = src;
-            op = switch (op) { // flip_opcode: end OP pkt as pkt OP' end
-                case JGT -> JLT;
-                case JLT -> JGT;
-                case JGE -> JLE;
-                case JLE -> JGE;
-                case JSGT -> JSLT;
-                case JSLT -> JSGT;
-                case JSGE -> JSLE;
-                case JSLE -> JSGE;
-                default -> op;
-            };
+            op = flip(op);
         } else {
             return -1;
         }
