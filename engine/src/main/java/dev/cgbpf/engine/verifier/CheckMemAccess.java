@@ -104,6 +104,14 @@ final class CheckMemAccess {
                 sockAccess(regno, reg, off, size);
                 loaded = RegState.UNKNOWN;
             }
+            case CONST_PTR_TO_MAP -> {
+                if (!write) {
+                    // the kernel reads struct bpf_map (and its container) through BTF
+                    throw VerifierError.einval("engine: reading struct bpf_map fields needs the kernel's BTF,"
+                            + " which the engine verifier does not model");
+                }
+                throw VerifierError.eacces("R" + regno + " invalid mem access '" + reg.typeName() + "'");
+            }
             case PTR_TO_BTF_ID -> {
                 if (write) {
                     throw VerifierError.eacces("only read is supported");
