@@ -8,6 +8,7 @@ import dev.cgbpf.engine.backend.LoadedProg;
 import dev.cgbpf.engine.backend.ProgType;
 import dev.cgbpf.engine.isa.Assembler;
 import dev.cgbpf.engine.isa.Program;
+import dev.cgbpf.engine.verifier.Verifier;
 import java.util.List;
 
 /**
@@ -46,7 +47,8 @@ final class VerifyCommand implements Command {
                   --attach ATTACH     expected attach type, e.g. cgroup_inet4_bind
                   --log-level N       1 (default: the reason and statistics) or 2 (every insn
                                       with the register state)
-                  --backend B         engine (default) or kernel (needs root)
+                  --backend B         engine (default: the engine's verifier, which answers
+                                      as the kernel's load does) or kernel (needs root)
                 """;
     }
 
@@ -76,18 +78,25 @@ final class VerifyCommand implements Command {
         } catch (IllegalArgumentException e) {
             throw CliException.badInput("verify: " + in.label() + ": " + e.getMessage());
         }
-        try (Backend b = backend.open()) {
-            LoadRequest request = new LoadRequest("verify", type, attach, program, "GPL", logLevel);
-            try (LoadedProg prog = b.load(request)) {
-                console.out().print(prog.verifierLog());
-                return 0;
-            } catch (BpfException e) {
-                console.out().print(e.verifierLog() == null ? "" : e.verifierLog());
-                // a load refused before the verifier ran (e.g. a missing expected attach type) has no log
-                String reason = e.logReason() != null ? e.logReason()
-                        : e.getMessage().substring(e.errno().length() + 2);
-                throw CliException.badInput("verify: refused: " + e.errno() + ": " + reason);
-            }
+        try {
+            console.out().print(backend == BackendChoice.ENGINE
+                    // the engine's verifier alone: whether the engine's interpreter could also run
+                    // the program (its helpers) is the engine backend's question, not the kernel's load's
+                    ? Verifier.verify(program, type, attach, fd -> null, logLevel).log()
+                    : loadInKernel(backend, new LoadRequest("verify", type, attach, program, "GPL", logLevel)));
+            return 0;
+        } catch (BpfException e) {
+            console.out().print(e.verifierLog() == null ? "" : e.verifierLog());
+            // a load refused before the verifier ran (e.g. a missing expected attach type) has no log
+            String reason = e.logReason() != null ? e.logReason()
+                    : e.getMessage().substring(e.errno().length() + 2);
+            throw CliException.badInput("verify: refused: " + e.errno() + ": " + reason);
+        }
+    }
+
+    private static String loadInKernel(BackendChoice backend, LoadRequest request) throws CliException, BpfException {
+        try (Backend b = backend.open(); LoadedProg prog = b.load(request)) {
+            return prog.verifierLog();
         }
     }
 

@@ -44,6 +44,22 @@ class VerifyCommandTest {
         assertEquals(kernel.err(), engine.err());
     }
 
+    /**
+     * The engine answers with its verifier, as the kernel's load would: a helper the engine's
+     * interpreter cannot run (bpf_get_current_pid_tgid) is no reason to refuse here.
+     */
+    @Test
+    void theEngineAnswersWithItsVerifierEvenForHelpersItCannotRun() {
+        KernelRequired.check();
+        String prog = "call bpf_get_current_pid_tgid#14\nr0 = 1\nexit\n";
+        CliRun engine = CliRun.of(prog, "verify", "--type", "cgroup_skb", "--attach", "cgroup_inet_ingress");
+        CliRun kernel = CliRun.of(prog, "verify", "--type", "cgroup_skb", "--attach", "cgroup_inet_ingress",
+                "--backend", "kernel");
+        assertEquals(0, kernel.status(), kernel.toString());
+        assertEquals(0, engine.status(), engine.toString());
+        assertEquals(kernel.out(), engine.out());
+    }
+
     @Test
     void badArgumentsAreUsageErrors() {
         assertEquals("cgbpf: verify: --type is required (see 'cgbpf help verify')\n",
