@@ -9,6 +9,7 @@ import dev.cgbpf.engine.backend.Errno;
  */
 final class Errnos {
     static final int EPERM = 1;
+    static final int EFAULT = 14;
     static final int EINVAL = 22;
     static final int EAFNOSUPPORT = 97;
     static final int EADDRINUSE = 98;

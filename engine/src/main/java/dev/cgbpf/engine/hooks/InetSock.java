@@ -45,6 +45,8 @@ final class InetSock {
      * 127.0.0.6); null otherwise.
      */
     byte[] inetRcvSaddr4;
+    /** sk_cookie: 0 until {@link SockCookie#of} gives the socket its number. */
+    long cookie;
     /**
      * Whether setting the IPv4 addresses also sets their v4-mapped IPv6 copies (sk_rcv_saddr_set /
      * sk_daddr_set do; the fake socket of BPF_PROG_TEST_RUN is written directly and has none).

@@ -1,5 +1,11 @@
 package dev.cgbpf.engine.hooks;
 
+import static dev.cgbpf.engine.hooks.CgroupSkbTestRun.ETH_HLEN;
+import static dev.cgbpf.engine.hooks.CgroupSkbTestRun.ETH_P_IP;
+import static dev.cgbpf.engine.hooks.CgroupSkbTestRun.ETH_P_IPV6;
+import static dev.cgbpf.engine.hooks.LoopbackPacket.IPV4_HLEN;
+import static dev.cgbpf.engine.hooks.LoopbackPacket.IPV6_HLEN;
+
 import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.interp.Fault;
 import dev.cgbpf.engine.interp.Machine;
@@ -22,14 +28,8 @@ final class SkbHelpers {
     /** enum bpf_hdr_start_off. */
     static final long BPF_HDR_START_MAC = 0;
     static final long BPF_HDR_START_NET = 1;
-    static final int ETH_HLEN = 14;
-    static final long EFAULT = 14;
     /** overflowuid: what bpf_get_socket_uid answers for a packet without a full socket. */
     static final long OVERFLOW_UID = 65534;
-    static final int ETH_P_IP = 0x0800;
-    static final int ETH_P_IPV6 = 0x86dd;
-    static final int IPV4_HLEN = 20;
-    static final int IPV6_HLEN = 40;
     /** INET_ECN_MASK and INET_ECN_CE. */
     static final int ECN_MASK = 3;
     static final int ECN_CE = 3;
@@ -95,7 +95,7 @@ final class SkbHelpers {
         for (int i = 0; i < n; i++) {
             m.store(to + i, 1, inside ? from[(int) (off + i)] & 0xff : 0);
         }
-        return inside ? 0 : -EFAULT;
+        return inside ? 0 : -Errnos.EFAULT;
     }
 
     /**

@@ -1,8 +1,5 @@
 package dev.cgbpf.engine.hooks;
 
-import java.util.Collections;
-import java.util.Map;
-import java.util.WeakHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -21,14 +18,17 @@ final class SockCookie {
     static final long NETNS_COOKIE = 1;
 
     private static final AtomicLong LAST = new AtomicLong();
-    /** By identity: InetSock keeps Object's equals; a socket's cookie goes with the socket. */
-    private static final Map<InetSock, Long> COOKIES = Collections.synchronizedMap(new WeakHashMap<>());
 
     private SockCookie() {
     }
 
-    /** sock_gen_cookie: the socket's cookie, made at the first call. */
+    /** sock_gen_cookie: the socket's cookie, made at the first call and kept in the socket. */
     static long of(InetSock sk) {
-        return COOKIES.computeIfAbsent(sk, s -> LAST.incrementAndGet());
+        synchronized (sk) {
+            if (sk.cookie == 0) {
+                sk.cookie = LAST.incrementAndGet();
+            }
+            return sk.cookie;
+        }
     }
 }

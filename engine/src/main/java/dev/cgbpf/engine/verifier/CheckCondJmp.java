@@ -68,7 +68,7 @@ final class CheckCondJmp {
         }
         for (int fr = 0; fr <= st.curframe(); fr++) {
             FuncState f = st.frame(fr);
-            int live = liveBefore[fr == st.curframe() ? insnIdx : st.frame(fr + 1).callsite];
+            int live = liveBefore[st.frameInsn(fr, insnIdx)];
             for (int r = 0; r < 10; r++) {
                 if ((live & (1 << r)) != 0) {
                     f.regs[r] = synced(f.regs[r], known);

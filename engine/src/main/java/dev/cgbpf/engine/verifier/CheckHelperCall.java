@@ -136,7 +136,8 @@ final class CheckHelperCall {
         return new RegState(t, true, 0, Scalar.constant(0), env.nextId(), memSize, null, 0);
     }
 
-    private static final int TAIL_CALL = 12;
+    /** BPF_FUNC_tail_call */
+    static final int TAIL_CALL = 12;
     private static final int MAX_ERRNO = 4095;
 
     /**

@@ -110,7 +110,7 @@ final class CheckMemAccess {
                     throw VerifierError.einval("engine: reading struct bpf_map fields needs the kernel's BTF,"
                             + " which the engine verifier does not model");
                 }
-                throw VerifierError.eacces("R" + regno + " invalid mem access '" + reg.typeName() + "'");
+                throw invalidMemAccess(regno, reg);
             }
             case PTR_TO_BTF_ID -> {
                 if (write) {
@@ -119,7 +119,7 @@ final class CheckMemAccess {
                 throw VerifierError.einval("engine: reading " + RegType.BTF_TASK_STRUCT
                         + " fields needs the kernel's BTF, which the engine verifier does not model");
             }
-            default -> throw VerifierError.eacces("R" + regno + " invalid mem access '" + reg.typeName() + "'");
+            default -> throw invalidMemAccess(regno, reg);
         }
         if (!write && valueReg >= 0) {
             if (loaded.isScalar() && size < 8) {
@@ -130,6 +130,11 @@ final class CheckMemAccess {
             }
             st.regs[valueReg] = loaded;
         }
+    }
+
+    /** The kernel's refusal of a load or store through a pointer that is not memory. */
+    private static VerifierError invalidMemAccess(int regno, RegState reg) {
+        return VerifierError.eacces("R" + regno + " invalid mem access '" + reg.typeName() + "'");
     }
 
     /** coerce_reg_to_size: keeps the low {@code size} bytes. */

@@ -65,9 +65,10 @@ final class DoCheck {
     private record Pending(int insn, int prevInsn, VerifierState state, int logPos) {
     }
 
+    /** @param gplCompatible whether the program's license lets it call GPL-only helpers */
     DoCheck(Program prog, ProgType type, AttachType attach, IntFunction<MapSpec> maps, int logLevel,
-            boolean[] prunePoint, int[] subprogStarts) {
-        this.env = new VerifierEnv(prog, type, attach, maps, subprogStarts);
+            boolean[] prunePoint, int[] subprogStarts, boolean gplCompatible) {
+        this.env = new VerifierEnv(prog, type, attach, maps, subprogStarts, gplCompatible);
         this.prog = prog;
         this.logLevel = logLevel;
         this.prunePoint = prunePoint;
@@ -79,11 +80,6 @@ final class DoCheck {
         this.alu = new CheckAlu(env);
         this.mem = new CheckMemAccess(env);
         this.helpers = new CheckHelperCall(env, mem);
-    }
-
-    /** Whether the program's license lets it call GPL-only helpers. */
-    void gplCompatible(boolean yes) {
-        env.gplCompatible = yes;
     }
 
     /** What the program uses that the engine cannot run, or null. */

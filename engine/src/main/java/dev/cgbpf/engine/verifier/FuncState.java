@@ -59,11 +59,6 @@ final class FuncState {
         return f;
     }
 
-    boolean sameAs(FuncState o) {
-        return callsite == o.callsite && Arrays.equals(regs, o.regs) && Arrays.equals(stype, o.stype)
-                && Arrays.equals(spill, o.spill) && Arrays.equals(spillSize, o.spillSize);
-    }
-
     /**
      * The registers and stack of this frame allow no more than {@code old}'s did (regsafe,
      * stacksafe); registers not in {@code liveRegs} (bit r for Rr) are dead here and not compared.

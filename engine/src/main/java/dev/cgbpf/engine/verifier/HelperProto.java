@@ -55,7 +55,7 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
                 case CONST_SIZE, CONST_SIZE_OR_ZERO, CONST_ALLOC_SIZE_OR_ZERO -> t == RegType.SCALAR;
                 // the engine's opaque BTF pointers are not sockets: refused rather than BTF-matched
                 case PTR_TO_SOCK_COMMON -> t.isSocket();
-                // a BTF pointer matches the kind, then fails the BTF type check (see btfMismatch)
+                // a BTF pointer matches the kind, then fails the BTF type check (CheckHelperCall.checkBtfArg)
                 case PTR_TO_BTF_ID_SOCK_COMMON, RELEASE_SOCK_COMMON -> t.isSocket() || t == RegType.PTR_TO_BTF_ID;
                 case RELEASE_RINGBUF_MEM -> t == RegType.PTR_TO_RINGBUF_MEM;
                 case PTR_TO_CONST_STR -> t == RegType.PTR_TO_MAP_VALUE;

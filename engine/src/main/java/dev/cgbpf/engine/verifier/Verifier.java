@@ -81,8 +81,8 @@ public final class Verifier {
         boolean walked = false;
         try {
             Structure.Cfg cfg = Structure.check(prog, mapsByFd, fdOpen);
-            check = new DoCheck(prog, type, attach, mapsByFd, logLevel, cfg.prunePoints(), cfg.subprogStarts());
-            check.gplCompatible(License.isGplCompatible(license));
+            check = new DoCheck(prog, type, attach, mapsByFd, logLevel, cfg.prunePoints(), cfg.subprogStarts(),
+                    License.isGplCompatible(license));
             check.run();
             walked = true;
             check.checkMaxStackDepth();
@@ -309,7 +309,7 @@ public final class Verifier {
                 for (int i = s[sub]; i < end; i++) {
                     Insn insn = p.get(i);
                     ldAbs |= insn.cls() == LD && (mode(insn.code()) == ABS || mode(insn.code()) == IND);
-                    tailCall |= insn.code() == (JMP | CALL) && insn.src() == 0 && insn.imm() == TAIL_CALL;
+                    tailCall |= insn.code() == (JMP | CALL) && insn.src() == 0 && insn.imm() == CheckHelperCall.TAIL_CALL;
                 }
                 if (ldAbs) {
                     throw VerifierError.einval("LD_ABS is not allowed in subprogs without BTF");
@@ -319,9 +319,6 @@ public final class Verifier {
                 }
             }
         }
-
-        /** BPF_FUNC_tail_call */
-        private static final int TAIL_CALL = 12;
 
         private static boolean isSecondSlot(Program p, int s) {
             for (int i = 0; i < p.size(); i++) {

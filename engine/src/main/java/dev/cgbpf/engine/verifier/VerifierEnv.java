@@ -28,7 +28,7 @@ final class VerifierEnv {
     String unsupported;
     boolean enforceExpectedAttach;
     /** prog->gpl_compatible: the license allows GPL-only helpers */
-    boolean gplCompatible = true;
+    final boolean gplCompatible;
     boolean directPacketAccess;
 
     /** The path state the current instruction is checked in. */
@@ -38,8 +38,10 @@ final class VerifierEnv {
     /** The kernel's subprog_info[].stack_depth: the deepest stack byte each subprogram touched, rounded up to 8. */
     final int[] stackDepth;
 
-    VerifierEnv(Program prog, ProgType type, AttachType attach, IntFunction<MapSpec> maps, int[] subprogStart) {
+    VerifierEnv(Program prog, ProgType type, AttachType attach, IntFunction<MapSpec> maps, int[] subprogStart,
+                boolean gplCompatible) {
         this.prog = prog;
+        this.gplCompatible = gplCompatible;
         this.type = type;
         this.attach = attach;
         this.maps = maps;

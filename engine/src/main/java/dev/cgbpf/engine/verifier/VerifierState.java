@@ -71,6 +71,14 @@ final class VerifierState {
     }
 
     /**
+     * frame_insn_idx: where frame {@code fr} stands while the current frame is at {@code insn}: a
+     * caller stands at its call instruction.
+     */
+    int frameInsn(int fr, int insn) {
+        return fr == curframe ? insn : frames[fr + 1].callsite;
+    }
+
+    /**
      * The frame whose stack a stack pointer points into (the kernel's func(env, reg)). A pointer
      * can only point into its own frame or a caller's: a callee's frame pointer never outlives
      * the call (it may not be returned nor stored into a caller's stack).
@@ -138,18 +146,6 @@ final class VerifierState {
         return true;
     }
 
-    boolean sameAs(VerifierState o) {
-        if (curframe != o.curframe || !Arrays.equals(refs, o.refs)) {
-            return false;
-        }
-        for (int fr = 0; fr <= curframe; fr++) {
-            if (!frames[fr].sameAs(o.frames[fr])) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     /** The stack part of {@link #within}, for every frame of the same call chain. */
     boolean stackWithin(VerifierState old) {
         if (curframe != old.curframe) {
@@ -178,8 +174,7 @@ final class VerifierState {
         IdMap ids = new IdMap();
         for (int fr = 0; fr <= curframe; fr++) {
             // a caller's registers matter as they are live at its call instruction
-            int at = fr == curframe ? insn : frames[fr + 1].callsite;
-            if (!frames[fr].within(old.frames[fr], ids, liveBefore[at])) {
+            if (!frames[fr].within(old.frames[fr], ids, liveBefore[frameInsn(fr, insn)])) {
                 return false;
             }
         }
