@@ -1,6 +1,7 @@
 package dev.cgbpf.hook.bench;
 
 import dev.cgbpf.hook.oci.AttachRecord;
+import dev.cgbpf.hook.oci.ContainerStatus;
 import dev.cgbpf.hook.oci.BundleHooks;
 import dev.cgbpf.hook.oci.BusyboxBundles;
 import dev.cgbpf.hook.oci.HookException;
@@ -354,7 +355,8 @@ public final class HookBench {
                 HookSettings.BackendMode.KERNEL, HookSettings.AttachMode.LINK, Path.of("/proc"));
         AttachRecord r;
         try {
-            r = AttachRecord.read(s.files(id));
+            List<ContainerStatus> found = ContainerStatus.find(s, id);
+            r = found.isEmpty() ? null : found.get(0).record();
         } catch (HookException e) {
             throw new IOException(e.getMessage());
         }

@@ -32,7 +32,7 @@ final class HookCommand implements Command {
 
     @Override
     public String synopsis() {
-        return "STAGE < state.json | install --bundle DIR [options] | oci-config [options]";
+        return "[--dry-run] STAGE < state.json | install --bundle DIR [options] | oci-config [options]";
     }
 
     @Override
@@ -43,14 +43,18 @@ final class HookCommand implements Command {
     @Override
     public String help() {
         return """
-                cgbpf hook STAGE
+                cgbpf hook [--dry-run] STAGE
                   The hook a runtime runs, the container's state JSON on stdin. STAGE is
                   createRuntime or prestart (attach the container's programs) or poststop
                   (remove them). Exit 0 on success; on failure one line on stderr and exit 1,
-                  so that the runtime does not start the container ("failurePolicy": "open"
-                  in the host policy warns and exits 0 instead). docs/hook.md has the details;
-                  environment: CGBPF_POLICY, CGBPF_RUN_DIR, CGBPF_PIN_DIR, CGBPF_LOG_FILE,
-                  CGBPF_BACKEND (auto, kernel, dry-run), CGBPF_ATTACH (link, attach).
+                  so that the runtime does not start the container. "failurePolicy": "open"
+                  in the host policy lets only failures of the machine pass (bpf(2) not
+                  usable, no cgroup v2, no bpffs) with a warning; bad input always fails.
+                  --dry-run (or CGBPF_BACKEND=dry-run) verifies and records what would be
+                  attached and enforces nothing; a stage never does that by itself.
+                  docs/hook.md has the details; environment: CGBPF_POLICY, CGBPF_RUN_DIR,
+                  CGBPF_PIN_DIR, CGBPF_LOG_FILE, CGBPF_BACKEND (kernel, dry-run),
+                  CGBPF_ATTACH (link, attach).
 
                 cgbpf hook install --bundle DIR
                   Adds the hook to DIR/config.json (for plain runc or crun): the attach stage
@@ -75,6 +79,7 @@ final class HookCommand implements Command {
         String stage = null;
         String policy = null;
         Integer timeout = null;
+        boolean dryRun = false;
         List<String> env = new ArrayList<>();
         for (String o; (o = args.nextOption()) != null; ) {
             switch (o) {
@@ -84,6 +89,7 @@ final class HookCommand implements Command {
                 case "--policy" -> policy = args.value(o);
                 case "--env" -> env.add(args.value(o));
                 case "--timeout" -> timeout = intValue(args.value(o), o);
+                case "--dry-run" -> dryRun = true;
                 default -> throw args.unknownOption(o);
             }
         }
@@ -121,7 +127,7 @@ final class HookCommand implements Command {
                         throw CliException.usage("hook " + operands.get(0) + ": takes no options (settings come from"
                                 + " the environment)");
                     }
-                    return stage(HookStage.parse(operands.get(0)), console);
+                    return stage(HookStage.parse(operands.get(0)), dryRun, console);
                 }
             }
         } catch (HookException e) {
@@ -131,12 +137,15 @@ final class HookCommand implements Command {
         }
     }
 
-    private static int stage(HookStage stage, Console console) throws CliException, HookException {
+    private static int stage(HookStage stage, boolean dryRun, Console console) throws CliException, HookException {
         // stderr is what the runtime shows its user when the hook fails: keep it to warnings
         if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
             System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         }
         HookSettings settings = HookSettings.fromEnvironment(System.getenv());
+        if (dryRun) {
+            settings = settings.withBackend(HookSettings.BackendMode.DRY_RUN);
+        }
         HookLog log = new HookLog(settings.logFile());
         byte[] state;
         try {

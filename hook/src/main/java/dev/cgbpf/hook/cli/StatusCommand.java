@@ -17,7 +17,7 @@ final class StatusCommand implements Command {
 
     @Override
     public String synopsis() {
-        return "[--json] ID";
+        return "[--json] [ID]";
     }
 
     @Override
@@ -32,7 +32,8 @@ final class StatusCommand implements Command {
                 or CGBPF_RUN_DIR), whether each program is still attached to the container's
                 cgroup, and the denial counters the programs keep: device accesses, binds to
                 a foreign address, binds to a port outside the ranges, refused sockets.
-                Needs root for the kernel queries.
+                Two containers may share an id (two runtimes): each is shown. Without ID,
+                every container the hook has a record of. Needs root for the kernel queries.
 
                   --json   the same as a JSON object
                 """;
@@ -42,13 +43,22 @@ final class StatusCommand implements Command {
     public int run(Args args, Console console) throws CliException {
         boolean json = OutputFormat.fromOptions(args) == OutputFormat.JSON;
         List<String> ops = args.operands(1);
-        if (ops.isEmpty()) {
-            throw CliException.usage("status: which container? (cgbpf status ID)");
-        }
         try {
-            String id = ContainerId.validate(ops.get(0), "status");
-            ContainerStatus s = ContainerStatus.of(HookSettings.fromEnvironment(System.getenv()), id);
-            console.out().print(json ? s.json() : s.text());
+            String id = ops.isEmpty() ? null : ContainerId.validate(ops.get(0), "status");
+            HookSettings settings = HookSettings.fromEnvironment(System.getenv());
+            List<ContainerStatus> found = ContainerStatus.find(settings, id);
+            if (found.isEmpty() && id != null) {
+                throw new HookException("no cgbpf record for container " + id + " in " + settings.runDir()
+                        + " (not started with the hook, no policy applied, or already stopped)");
+            }
+            if (json) {
+                console.out().print(id != null && found.size() == 1 ? found.get(0).json()
+                        : "[" + String.join(",", found.stream().map(ContainerStatus::json).toList()) + "]\n");
+            } else {
+                for (ContainerStatus s : found) {
+                    console.out().print(s.text());
+                }
+            }
             return 0;
         } catch (SpecException e) {
             throw CliException.usage(e.getMessage());

@@ -40,6 +40,8 @@ import java.util.List;
  */
 public final class DeviceCompiler {
     public static final String NAME = "cgbpf_dev";
+    /** The host policy's device ceiling, a second program next to the container's own list. */
+    public static final String HOST_NAME = "cgbpf_dev_host";
     /** Beyond this many exceptions a deny block's jump to the shared refusal may exceed a 16-bit offset. */
     static final int SHORT_JUMP_EXCEPTIONS = 1500;
 
@@ -52,7 +54,11 @@ public final class DeviceCompiler {
     }
 
     public static CompiledProgram program(DeviceAllowlist list, DenialCounters counters) {
-        return new CompiledProgram(NAME, ProgType.CGROUP_DEVICE, AttachType.CGROUP_DEVICE, compile(list, counters));
+        return program(NAME, list, counters);
+    }
+
+    public static CompiledProgram program(String name, DeviceAllowlist list, DenialCounters counters) {
+        return new CompiledProgram(name, ProgType.CGROUP_DEVICE, AttachType.CGROUP_DEVICE, compile(list, counters));
     }
 
     public static Program compile(DeviceAllowlist list, DenialCounters counters) {

@@ -17,8 +17,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 
 /**
- * What the attach stage made for a container, kept in {@code /run/cgbpf/<id>/state.json} (0600)
- * so that poststop, {@code cgbpf status} and a repeated attach stage find it by id.
+ * What the attach stage made for a container, kept in {@code /run/cgbpf/<cgroup id>/state.json}
+ * (0600) so that poststop, {@code cgbpf status} and a repeated attach stage find it.
  *
  * <p>The record is written twice: with status {@code attaching} before the first kernel object
  * exists (it names the cgroup, which is all a cleanup needs besides the pins), and with status
@@ -27,13 +27,18 @@ import java.util.List;
  *
  * @param backend {@code kernel} or {@code dry-run} (nothing attached, only recorded)
  * @param mode {@code link} or {@code attach}
+ * @param bundle the bundle path of the runtime's state: with the id, what poststop knows its container by
  * @param cgroup the cgroup v2 directory the programs are attached to
  * @param cgroupPath the cgroup's path in the hierarchy
+ * @param cgroupId the cgroup's id (its directory's inode number), the record's key
+ * @param bindAddresses the bind addresses the container holds, so that no other container takes them
  * @param programs what is (or, dry-run: would be) attached, in attach order
  */
 public record AttachRecord(int version, String id, String status, String backend, String mode, String stage,
-                           String bundle, String cgroup, String cgroupPath, String pinDir, String time,
-                           List<Program> programs) {
+                           String bundle, String cgroup, String cgroupPath, long cgroupId, List<String> bindAddresses,
+                           String pinDir, String time, List<Program> programs) {
+    /** The record format: 2 keys records by cgroup id (1 keyed them by container id). */
+    public static final int VERSION = 2;
     public static final String ATTACHING = "attaching";
     public static final String ATTACHED = "attached";
     public static final String KERNEL = "kernel";
@@ -54,24 +59,34 @@ public record AttachRecord(int version, String id, String status, String backend
 
     public AttachRecord {
         programs = programs == null ? List.of() : List.copyOf(programs);
+        bindAddresses = bindAddresses == null ? List.of() : List.copyOf(bindAddresses);
     }
 
     public AttachRecord with(String newStatus, List<Program> newPrograms) {
-        return new AttachRecord(version, id, newStatus, backend, mode, stage, bundle, cgroup, cgroupPath, pinDir, time,
-                newPrograms);
+        return new AttachRecord(version, id, newStatus, backend, mode, stage, bundle, cgroup, cgroupPath, cgroupId,
+                bindAddresses, pinDir, time, newPrograms);
     }
 
-    /** Reads a record; a missing one is null, a damaged one a one-line error. */
+    /** Reads a record; a missing one is null, a damaged one (or one of another cgroup) a one-line error. */
     public static AttachRecord read(ContainerFiles files) throws HookException {
         Path f = files.record();
         if (!Files.exists(f, LinkOption.NOFOLLOW_LINKS)) {
             return null;
         }
+        AttachRecord r = read(f);
+        if (!Long.toUnsignedString(r.cgroupId()).equals(files.key())) {
+            throw new HookException(f + ": a record of cgroup " + Long.toUnsignedString(r.cgroupId())
+                    + ", not of " + files.key());
+        }
+        return r;
+    }
+
+    /** Reads the record file {@code f}; damaged is a one-line error that does not quote the file. */
+    static AttachRecord read(Path f) throws HookException {
         try {
             AttachRecord r = Json.read(f, AttachRecord.class, f.toString());
-            if (r.version() != 1 || r.id() == null || !r.id().equals(files.id()) || r.status() == null
-                    || r.backend() == null) {
-                throw new HookException(f + ": not a cgbpf record of container " + files.id());
+            if (r.version() != VERSION || r.id() == null || r.status() == null || r.backend() == null) {
+                throw new HookException(f + ": not a cgbpf record (version " + VERSION + ")");
             }
             ContainerId.validate(r.id(), f.toString());
             return r;
@@ -87,11 +102,16 @@ public record AttachRecord(int version, String id, String status, String backend
             Path tmp = files.recordDir().resolve(ContainerFiles.RECORD + ".tmp");
             Files.deleteIfExists(tmp);
             Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.write(tmp, WRITER.writeValueAsBytes(this));
             try {
-                Files.move(tmp, files.record(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, files.record(), StandardCopyOption.REPLACE_EXISTING);
+                Files.write(tmp, WRITER.writeValueAsBytes(this));
+                try {
+                    Files.move(tmp, files.record(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } catch (AtomicMoveNotSupportedException e) {
+                    Files.move(tmp, files.record(), StandardCopyOption.REPLACE_EXISTING);
+                }
+            } finally {
+                // a full disk fails the write: leave no half-written file for nobody to remove
+                Files.deleteIfExists(tmp);
             }
         } catch (IOException e) {
             throw new HookException("cannot write " + files.record() + ": " + e.getMessage());

@@ -23,7 +23,50 @@ import java.util.List;
  * @param path the cgroup's path in the hierarchy, e.g. {@code /exp1}
  * @param dir its directory on this host, below the v2 mount point
  */
-public record ContainerCgroup(String path, Path dir) {
+public record ContainerCgroup(String path, Path dir, long id) {
+
+    /** What became of a recorded container's cgroup. */
+    public enum Liveness {
+        /** the directory is gone, or another cgroup (another id) has its name now */
+        GONE,
+        /** still there, with no process in it or its children (cgroup.events: populated 0) */
+        EMPTY,
+        /** still there with processes */
+        POPULATED
+    }
+
+    /** The cgroup's id: its directory's inode number in the cgroup v2 hierarchy (bpf_get_current_cgroup_id). */
+    static long idOf(Path dir) throws HookException {
+        try {
+            return ((Number) Files.getAttribute(dir, "unix:ino", LinkOption.NOFOLLOW_LINKS)).longValue();
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            throw new HookException("cgroup directory " + dir + ": cannot read its id: " + e.getMessage());
+        }
+    }
+
+    /** What became of the cgroup with id {@code id} at {@code dir}. */
+    public static Liveness liveness(String dir, long id) {
+        if (dir == null) {
+            return Liveness.GONE;
+        }
+        Path d = Path.of(dir);
+        try {
+            if (!Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS) || idOf(d) != id) {
+                return Liveness.GONE;
+            }
+            for (String line : Files.readAllLines(d.resolve("cgroup.events"))) {
+                if (line.equals("populated 0")) {
+                    return Liveness.EMPTY;
+                }
+            }
+            return Liveness.POPULATED;
+        } catch (NoSuchFileException e) {
+            // every cgroup v2 directory has cgroup.events: without it, no process can be in there
+            return Liveness.EMPTY;
+        } catch (HookException | IOException e) {
+            return Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS) ? Liveness.POPULATED : Liveness.GONE;
+        }
+    }
 
     /** Resolves the cgroup of container {@code id} from its {@code pid}. */
     public static ContainerCgroup resolve(int pid, String cgroupsPath, String id, CgroupV2Mount mount, Path procRoot)
@@ -47,7 +90,8 @@ public record ContainerCgroup(String path, Path dir) {
         } catch (BpfException | IllegalArgumentException e) {
             throw new HookException("cgroup " + Printable.quote(path) + ": " + e.getMessage());
         }
-        return new ContainerCgroup(path, checkDir(dir, mount.mountPoint()));
+        Path checked = checkDir(dir, mount.mountPoint());
+        return new ContainerCgroup(path, checked, idOf(checked));
     }
 
     /** The directory must exist, be a directory reached without symbolic links, and lie below the mount. */

@@ -3,13 +3,20 @@ package dev.cgbpf.hook.oci;
 import java.nio.file.Path;
 
 /**
- * What the hook keeps for one container, by container id, so that poststop (which gets no pid
- * and runs after the runtime removed the cgroup) finds it: the record
- * {@code <runDir>/<id>/state.json} and the pins in {@code <pinDir>/<id>/}: one per program (named
- * as the program, e.g. {@code cgbpf_dev}), one per link ({@code cgbpf_dev_link}) and the denial
- * counter map ({@code cgbpf_denials}). Directories 0700, files 0600.
+ * What the hook keeps for one container, keyed by its cgroup: the record
+ * {@code <runDir>/<cgroup id>/state.json} and the pins in {@code <pinDir>/<cgroup id>/}: one per
+ * program (named as the program, e.g. {@code cgbpf_dev}), one per link ({@code cgbpf_dev_link})
+ * and the denial counter map ({@code cgbpf_denials}). Directories 0700, files 0600.
+ *
+ * <p>Why the cgroup and not the container id: ids are unique only per runtime state root
+ * (runc --root, a containerd namespace, podman's store), so two live containers can share one;
+ * a cgroup holds one container at a time, and its id (the cgroup v2 directory's inode number,
+ * what bpf_get_current_cgroup_id returns) is never reused while the host runs. poststop, which
+ * knows only the container id and bundle, finds its records by reading them ({@link RunDir}).
+ *
+ * @param key the directory name: the cgroup id in decimal
  */
-public record ContainerFiles(String id, Path recordDir, Path pinDir) {
+public record ContainerFiles(String key, Path recordDir, Path pinDir) {
     public static final String RECORD = "state.json";
     public static final String COUNTERS = "cgbpf_denials";
     /** bpffs refuses names with a '.' (bpf_lookup: EPERM), so the link pins get an underscore suffix. */

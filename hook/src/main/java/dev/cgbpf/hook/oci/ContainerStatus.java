@@ -39,13 +39,22 @@ public record ContainerStatus(AttachRecord record, boolean cgroupExists, Map<Str
                               Map<String, Long> denials) {
     private static final ObjectMapper OUT = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
 
-    public static ContainerStatus of(HookSettings settings, String id) throws HookException {
-        ContainerFiles files = settings.files(id);
-        AttachRecord r = AttachRecord.read(files);
-        if (r == null) {
-            throw new HookException("no cgbpf record for container " + id + " in " + settings.runDir()
-                    + " (not started with the hook, no policy applied, or already stopped)");
+    /**
+     * The status of every container with the id {@code id} (two runtimes, or two state roots of one,
+     * may each run one), or of every container the hook knows when {@code id} is null.
+     */
+    public static List<ContainerStatus> find(HookSettings settings, String id) throws HookException {
+        List<ContainerStatus> out = new ArrayList<>();
+        for (RunDir.Entry e : RunDir.records(settings, new HookLog(null))) {
+            if (id == null || e.record().id().equals(id)) {
+                out.add(of(e.files(), e.record()));
+            }
         }
+        out.sort((a, b) -> a.record().time().compareTo(b.record().time()));
+        return out;
+    }
+
+    static ContainerStatus of(ContainerFiles files, AttachRecord r) {
         boolean exists = r.cgroup() != null && Files.isDirectory(Path.of(r.cgroup()), LinkOption.NOFOLLOW_LINKS);
         Map<String, Boolean> attached = new LinkedHashMap<>();
         Map<String, Long> denials = new LinkedHashMap<>();
@@ -114,7 +123,11 @@ public record ContainerStatus(AttachRecord record, boolean cgroupExists, Map<Str
             b.append(r.status()).append(" by the ").append(r.stage()).append(" hook at ").append(r.time())
                     .append(" (").append(r.mode()).append(")\n");
         }
-        b.append("cgroup: ").append(r.cgroup()).append(cgroupExists ? "" : " (gone)").append('\n');
+        b.append("cgroup: ").append(r.cgroup()).append(" (id ").append(Long.toUnsignedString(r.cgroupId()))
+                .append(cgroupExists ? ")" : ", gone)").append('\n');
+        if (!r.bindAddresses().isEmpty()) {
+            b.append("bind address: ").append(String.join(",", r.bindAddresses())).append('\n');
+        }
         b.append("programs:\n");
         for (AttachRecord.Program p : r.programs()) {
             b.append(String.format("  %-12s %-22s id %-6d %6d insns  %s%n", p.name(), p.attachType(), p.progId(),
@@ -141,6 +154,8 @@ public record ContainerStatus(AttachRecord record, boolean cgroupExists, Map<Str
         m.put("stage", record.stage());
         m.put("cgroup", record.cgroup());
         m.put("cgroupExists", cgroupExists);
+        m.put("cgroupId", Long.toUnsignedString(record.cgroupId()));
+        m.put("bindAddresses", record.bindAddresses());
         List<Map<String, Object>> progs = new ArrayList<>();
         for (AttachRecord.Program p : record.programs()) {
             Map<String, Object> pm = new LinkedHashMap<>();

@@ -7,14 +7,15 @@ import dev.cgbpf.hook.compile.DenialCounters;
 import dev.cgbpf.hook.compile.PolicyCompiler;
 import dev.cgbpf.hook.policy.Policy;
 
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The attach stage without a usable bpf(2): every program is compiled and checked by the engine's
- * verifier exactly as it would be loaded, and what would be attached is recorded under the run
- * directory; nothing is enforced, and the hook says so loudly on stderr and in its log.
+ * The attach stage as a dry run, only when asked for ({@code CGBPF_BACKEND=dry-run} or
+ * {@code cgbpf hook --dry-run}): every program is compiled and checked by the engine's verifier
+ * exactly as it would be loaded, and what would be attached is recorded under the run directory;
+ * nothing is enforced, and the hook says so loudly on stderr and in its log. A hook stage never
+ * gets here by itself: bpf(2) that is not usable is a failure.
  */
 public final class DryRun {
     /** The map fd the programs of a dry run refer to: any number works, the verifier maps it to the counter spec. */
@@ -23,8 +24,9 @@ public final class DryRun {
     private DryRun() {
     }
 
-    public static AttachRecord attach(ContainerFiles files, ContainerCgroup cgroup, Policy policy, HookStage stage,
-                                      String bundle, String why, HookLog log) throws HookException {
+    /** @param record the container's record as written with status {@code attaching} */
+    public static AttachRecord attach(ContainerFiles files, AttachRecord record, Policy policy, String why,
+                                      HookLog log) throws HookException {
         List<AttachRecord.Program> programs = new ArrayList<>();
         for (CompiledProgram p : PolicyCompiler.compile(policy, new DenialCounters(COUNTERS_FD))) {
             try {
@@ -36,11 +38,9 @@ public final class DryRun {
             }
             programs.add(new AttachRecord.Program(p.name(), p.attachType().scenarioName(), 0, p.program().size()));
         }
-        AttachRecord r = new AttachRecord(1, files.id(), AttachRecord.ATTACHED, AttachRecord.DRY_RUN, "none",
-                stage.specName(), bundle, cgroup == null ? null : cgroup.dir().toString(),
-                cgroup == null ? null : cgroup.path(), null, OffsetDateTime.now().toString(), programs);
+        AttachRecord r = record.with(AttachRecord.ATTACHED, programs);
         r.write(files);
-        log.warn("DRY RUN: NOTHING IS ENFORCED for container " + files.id() + ": " + why + "; verified "
+        log.warn("DRY RUN: NOTHING IS ENFORCED for container " + record.id() + ": " + why + "; verified "
                 + programs.size() + " program(s) in the engine and recorded them in " + files.record());
         return r;
     }

@@ -13,10 +13,11 @@ import java.util.Map;
  *
  * <ul>
  * <li>{@code CGBPF_POLICY}: the host policy file (default /etc/cgbpf/policy.json)</li>
- * <li>{@code CGBPF_RUN_DIR}: per-container records, {@code <dir>/<id>/state.json} (default /run/cgbpf)</li>
- * <li>{@code CGBPF_PIN_DIR}: per-container pins, {@code <dir>/<id>/} (default /sys/fs/bpf/cgbpf); must lie on a bpffs</li>
+ * <li>{@code CGBPF_RUN_DIR}: per-container records, {@code <dir>/<cgroup id>/state.json} (default /run/cgbpf)</li>
+ * <li>{@code CGBPF_PIN_DIR}: per-container pins, {@code <dir>/<cgroup id>/} (default /sys/fs/bpf/cgbpf); must lie on a bpffs</li>
  * <li>{@code CGBPF_LOG_FILE}: the hook's log (default /var/log/cgbpf/hook.log; "-" for none)</li>
- * <li>{@code CGBPF_BACKEND}: {@code auto} (kernel when bpf(2) is usable, else dry-run), {@code kernel}, {@code dry-run}</li>
+ * <li>{@code CGBPF_BACKEND}: {@code kernel} (the default) or {@code dry-run}: verify and record what would be
+ *     attached, enforce nothing. A real stage never falls back to a dry run by itself.</li>
  * <li>{@code CGBPF_ATTACH}: {@code link} (bpf_link, the default) or {@code attach} (BPF_PROG_ATTACH); see docs/hook.md</li>
  * </ul>
  */
@@ -26,16 +27,17 @@ public record HookSettings(Path policy, Path runDir, Path pinDir, Path logFile, 
     public static final Path PIN_DIR = Path.of("/sys/fs/bpf/cgbpf");
     public static final Path LOG_FILE = Path.of("/var/log/cgbpf/hook.log");
 
-    /** Which backend the attach stage uses. */
+    /** Which backend the attach stage uses: the kernel, or a dry run only when asked for. */
     public enum BackendMode {
-        AUTO, KERNEL, DRY_RUN;
+        KERNEL, DRY_RUN;
 
         static BackendMode parse(String s) throws HookException {
             return switch (s) {
-                case "auto" -> AUTO;
                 case "kernel" -> KERNEL;
                 case "dry-run" -> DRY_RUN;
-                default -> throw new HookException("CGBPF_BACKEND='" + s + "' is not auto, kernel or dry-run");
+                case "auto" -> throw new HookException("CGBPF_BACKEND='auto' is no longer accepted: a hook stage never"
+                        + " falls back to a dry run; use kernel, or dry-run to enforce nothing on purpose");
+                default -> throw new HookException("CGBPF_BACKEND='" + s + "' is not kernel or dry-run");
             };
         }
     }
@@ -61,7 +63,7 @@ public record HookSettings(Path policy, Path runDir, Path pinDir, Path logFile, 
     }
 
     public static HookSettings defaults() {
-        return new HookSettings(HostPolicy.DEFAULT_PATH, RUN_DIR, PIN_DIR, LOG_FILE, BackendMode.AUTO,
+        return new HookSettings(HostPolicy.DEFAULT_PATH, RUN_DIR, PIN_DIR, LOG_FILE, BackendMode.KERNEL,
                 AttachMode.LINK, Path.of("/proc"));
     }
 
@@ -94,8 +96,13 @@ public record HookSettings(Path policy, Path runDir, Path pinDir, Path logFile, 
         return new HookSettings(policy, runDir, pinDir, logFile, backend, attachMode, proc);
     }
 
-    /** Where the records and pins of container {@code id} live (id already validated). */
-    public ContainerFiles files(String id) {
-        return new ContainerFiles(id, runDir.resolve(id), pinDir.resolve(id));
+    public HookSettings withBackend(BackendMode mode) {
+        return new HookSettings(policy, runDir, pinDir, logFile, mode, attachMode, procRoot);
+    }
+
+    /** Where the records and pins of the container in the cgroup with id {@code cgroupId} live. */
+    public ContainerFiles files(long cgroupId) {
+        String key = Long.toUnsignedString(cgroupId);
+        return new ContainerFiles(key, runDir.resolve(key), pinDir.resolve(key));
     }
 }

@@ -18,7 +18,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -37,15 +36,15 @@ public final class KernelAttach {
     private KernelAttach() {
     }
 
+    /**
+     * @param record the container's record with status {@code attaching}, already written by the
+     *               caller (under the run directory's lock, which makes its bind addresses taken)
+     */
     public static AttachRecord attach(ContainerFiles files, ContainerCgroup cgroup, Policy policy,
-                                      HookSettings.AttachMode mode, HookStage stage, String bundle, HookLog log)
+                                      HookSettings.AttachMode mode, AttachRecord record, HookLog log)
             throws HookException {
-        prepareBpfFs(files.pinDir());
-        AttachRecord record = new AttachRecord(1, files.id(), AttachRecord.ATTACHING, AttachRecord.KERNEL,
-                mode.word(), stage.specName(), bundle, cgroup.dir().toString(), cgroup.path(),
-                files.pinDir().toString(), OffsetDateTime.now().toString(), List.of());
-        record.write(files);
         try {
+            prepareBpfFs(files.pinDir());
             try {
                 Secure.mkdirs(files.pinDir());
             } catch (IOException e) {
@@ -118,10 +117,11 @@ public final class KernelAttach {
                 BpfFs.ensureMounted(BpfFs.DEFAULT);
                 return;
             } catch (BpfException e) {
-                throw new HookException("cannot mount a bpf file system at " + BpfFs.DEFAULT + ": " + e.getMessage());
+                throw HookException.machine("cannot mount a bpf file system at " + BpfFs.DEFAULT + ": "
+                        + e.getMessage());
             }
         }
-        throw new HookException("pin directory " + pinDir + " is not on a bpf file system (" + existing
+        throw HookException.machine("pin directory " + pinDir + " is not on a bpf file system (" + existing
                 + " is not bpffs)");
     }
 

@@ -21,7 +21,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Removes everything the attach stage made for a container, by container id: poststop's work,
+ * Removes everything the attach stage made for a container, by its files: poststop's work,
  * and the rollback of a failed attach. Idempotent: what is already gone is skipped.
  *
  * <ul>
@@ -97,10 +97,14 @@ public final class KernelCleanup {
             }
         }
         if (!problems.isEmpty()) {
-            throw new HookException("cleanup of container " + files.id() + ": " + String.join("; ", problems));
+            throw new HookException("cleanup of " + whose(files, record) + ": " + String.join("; ", problems));
         }
         AttachRecord.remove(files);
-        log.info("removed the programs, pins and record of container " + files.id());
+        log.info("removed the programs, pins and record of " + whose(files, record));
+    }
+
+    private static String whose(ContainerFiles files, AttachRecord record) {
+        return (record == null ? "the container" : "container " + record.id()) + " in cgroup " + files.key();
     }
 
     /** The recorded cgroup, if it still exists (runc removes it before poststop). */

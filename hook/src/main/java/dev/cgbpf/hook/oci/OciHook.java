@@ -21,9 +21,10 @@ import dev.cgbpf.kernel.CgroupV2Mount;
 import dev.cgbpf.kernel.Fd;
 import dev.cgbpf.kernel.ProgQuery;
 
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
+import java.net.InetAddress;
 import java.nio.file.Path;
+import java.time.OffsetDateTime;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -31,16 +32,18 @@ import java.util.function.Supplier;
  * {@code cgbpf hook STAGE}: one stage of the OCI hook for one container.
  *
  * <p>Attach stages (createRuntime, prestart): state from stdin, the bundle's config.json, the host
- * policy and the annotations merged into the container's policy; the container's cgroup from
- * the state's pid; the programs attached on the kernel, or verified and recorded in a dry run
- * when bpf(2) is not usable. A second attach stage for the same container (a bundle with both
- * createRuntime and prestart hooks) finds its record and the programs in place and does
- * nothing. poststop removes by id what the attach stage made.
+ * policy and the annotations merged into the container's policy (the host policy a ceiling the
+ * container can only narrow); the container's cgroup from the state's pid; its bind address
+ * taken from the host's pool under the run directory's lock; the programs attached on the
+ * kernel. A second attach stage for the same container (a bundle with both createRuntime and
+ * prestart hooks) finds its record and the programs in place and does nothing. poststop removes
+ * what the attach stage made for the container with this id and bundle, once its cgroup is
+ * empty or gone.
  *
- * <p>Failures: with {@code "failurePolicy": "closed"} (the default) the hook rolls back, prints
- * one line and exits non-zero, so the runtime does not start the container; with {@code open}
- * it rolls back, warns, and exits 0. Input the host policy cannot yet be known for (malformed
- * state, unreadable policy file) always fails closed.
+ * <p>Failures: the hook rolls back, prints one line and exits non-zero, so the runtime does not
+ * start the container. {@code "failurePolicy": "open"} lets only failures of the machine pass
+ * (bpf(2) not usable, no cgroup v2, no bpffs; see {@link HookException#machineFailure()}), with a
+ * warning: bad input, above all the container's own, always fails closed.
  */
 public final class OciHook {
     private final HookSettings settings;
@@ -83,27 +86,42 @@ public final class OciHook {
         }
     }
 
+    /**
+     * poststop: every record of this container (id and bundle) whose cgroup is empty or gone is
+     * undone. A record whose cgroup still has processes belongs to a container that still runs
+     * (the same id and bundle under another runtime root): left alone.
+     */
     private Outcome cleanup(State state) throws HookException {
-        ContainerFiles files = settings.files(state.id());
-        AttachRecord record;
-        try {
-            record = AttachRecord.read(files);
-        } catch (HookException e) {
-            // a damaged record must not keep the pins alive: remove what the pins show, then report
-            KernelCleanup.run(files, null, log);
-            throw e;
+        List<RunDir.Entry> mine;
+        try (RunDir.Lock ignored = RunDir.lock(settings)) {
+            mine = RunDir.records(settings, log).stream()
+                    .filter(e -> e.record().id().equals(state.id()) && e.record().bundle() != null
+                            && e.record().bundle().equals(state.bundle()))
+                    .toList();
         }
-        if (record == null && !Files.isDirectory(files.pinDir(), LinkOption.NOFOLLOW_LINKS)) {
+        if (mine.isEmpty()) {
             log.info("nothing to remove");
             return new Outcome(0, null);
         }
-        if (record != null && record.backend().equals(AttachRecord.DRY_RUN)) {
-            AttachRecord.remove(files);
-            log.info("removed the dry-run record");
-            return new Outcome(0, null);
+        for (RunDir.Entry e : mine) {
+            AttachRecord r = e.record();
+            if (ContainerCgroup.liveness(r.cgroup(), r.cgroupId()) == ContainerCgroup.Liveness.POPULATED) {
+                log.warn("cgroup " + r.cgroup() + " of container " + r.id() + " still has processes; its programs"
+                        + " stay (another container with this id and bundle?)");
+                continue;
+            }
+            undo(e.files(), r);
         }
-        KernelCleanup.run(files, record, log);
         return new Outcome(0, null);
+    }
+
+    private void undo(ContainerFiles files, AttachRecord r) throws HookException {
+        if (r != null && r.backend().equals(AttachRecord.DRY_RUN)) {
+            AttachRecord.remove(files);
+            log.info("removed the dry-run record of container " + r.id());
+            return;
+        }
+        KernelCleanup.run(files, r, log);
     }
 
     private Outcome attach(HookStage stage, State state) throws HookException {
@@ -116,7 +134,7 @@ public final class OciHook {
         try {
             return attach(stage, state, host);
         } catch (HookException e) {
-            if (host.failurePolicy() == FailurePolicy.OPEN) {
+            if (e.machineFailure() && host.failurePolicy() == FailurePolicy.OPEN) {
                 String w = "failurePolicy open: container " + state.id() + " starts WITHOUT its cgbpf policy: "
                         + e.getMessage();
                 log.warn(w);
@@ -127,72 +145,95 @@ public final class OciHook {
     }
 
     private Outcome attach(HookStage stage, State state, HostPolicy host) throws HookException {
-        Path bundle = Path.of(state.bundle());
         Policy policy;
+        Config config;
         try {
-            Config config = Config.read(bundle);
+            config = Config.read(Path.of(state.bundle()));
             policy = Policy.merge(config, host, state.annotations(), new HostDevices(), LocalAddresses.HOST);
-            ContainerFiles files = settings.files(state.id());
-            AttachRecord existing = AttachRecord.read(files);
-            if (!policy.applies()) {
-                removeStale(files, existing, "the policy does not apply to this container");
-                log.info("the host policy does not apply (no dev.cgbpf.* annotation, appliesTo annotated): nothing to do");
-                return new Outcome(0, null);
-            }
-            checkRuntimeNeeds(policy);
-            if (PolicyCompiler.compile(policy, DenialCounters.NONE).isEmpty()) {
-                removeStale(files, existing, "the policy has no programs");
-                log.info("the policy needs no programs: nothing to attach");
-                return new Outcome(0, null);
-            }
-            if (state.pid() == null) {
-                throw new HookException("state: field 'pid': missing; the " + stage.specName()
-                        + " stage needs the container's process to find its cgroup");
-            }
-            CgroupV2Mount v2 = mount.get().orElseThrow(() -> new HookException(
-                    "no cgroup v2 (unified) hierarchy is mounted: cgroup-bpf needs one"));
-            String cgroupsPath = config.linux() == null ? null : config.linux().cgroupsPath();
-            ContainerCgroup cg = ContainerCgroup.resolve(state.pid(), cgroupsPath, state.id(), v2, settings.procRoot());
-            if (existing != null) {
-                if (stillInPlace(existing, cg)) {
-                    log.info("already attached to " + cg.dir() + " by an earlier stage (" + existing.stage() + ")");
-                    return new Outcome(0, null);
-                }
-                removeStale(files, existing, "a record of an earlier container with this id");
-            } else if (Files.isDirectory(files.pinDir(), LinkOption.NOFOLLOW_LINKS)) {
-                removeStale(files, null, "pins without a record");
-            }
-            String why = dryRunReason();
-            if (why != null) {
-                AttachRecord r = DryRun.attach(files, cg, policy, stage, state.bundle(), why, log);
-                return new Outcome(0, "DRY RUN, NOTHING IS ENFORCED for container " + state.id() + ": " + why
-                        + " (" + r.programs().size() + " program(s) verified and recorded in " + files.record() + ")");
-            }
-            AttachRecord r = KernelAttach.attach(files, cg, policy, settings.attachMode(), stage, state.bundle(), log);
-            log.info("attached " + r.programs().size() + " program(s) to " + cg.dir() + " (" + r.mode() + ")");
-            return new Outcome(0, null);
         } catch (SpecException | PolicyException e) {
             throw new HookException(e.getMessage());
         }
-    }
-
-    /** Why this attach is a dry run, or null when the kernel is used. */
-    private String dryRunReason() throws HookException {
-        switch (settings.backend()) {
-            case DRY_RUN:
-                return "CGBPF_BACKEND=dry-run";
-            case KERNEL: {
-                BpfAvailability a = availability.get();
-                if (!a.usable()) {
-                    throw new HookException("bpf(2) is not usable: " + a.reason());
-                }
-                return null;
-            }
-            default: {
-                BpfAvailability a = availability.get();
-                return a.usable() ? null : "bpf(2) is not usable: " + a.reason();
+        if (!policy.applies()) {
+            log.info("the host policy does not apply (no dev.cgbpf.* annotation, appliesTo annotated): nothing to do");
+            return new Outcome(0, null);
+        }
+        policy.warnings().forEach(w -> log.warn(w));
+        checkRuntimeNeeds(policy);
+        if (PolicyCompiler.compile(policy, DenialCounters.NONE).isEmpty() && !policy.bindRequest().auto()) {
+            log.info("the policy needs no programs: nothing to attach");
+            return new Outcome(0, null);
+        }
+        if (state.pid() == null) {
+            throw new HookException("state: field 'pid': missing; the " + stage.specName()
+                    + " stage needs the container's process to find its cgroup");
+        }
+        boolean dryRun = settings.backend() == HookSettings.BackendMode.DRY_RUN;
+        if (!dryRun) {
+            BpfAvailability a = availability.get();
+            if (!a.usable()) {
+                throw HookException.machine("bpf(2) is not usable: " + a.reason());
             }
         }
+        CgroupV2Mount v2 = mount.get().orElseThrow(() -> HookException.machine(
+                "no cgroup v2 (unified) hierarchy is mounted: cgroup-bpf needs one"));
+        String cgroupsPath = config.linux() == null ? null : config.linux().cgroupsPath();
+        ContainerCgroup cg = ContainerCgroup.resolve(state.pid(), cgroupsPath, state.id(), v2, settings.procRoot());
+        ContainerFiles files = settings.files(cg.id());
+
+        AttachRecord record;
+        try (RunDir.Lock ignored = RunDir.lock(settings)) {
+            List<RunDir.Entry> all = RunDir.records(settings, log);
+            AttachRecord existing = null;
+            for (RunDir.Entry e : all) {
+                if (e.files().key().equals(files.key())) {
+                    existing = e.record();
+                }
+            }
+            if (existing != null) {
+                if (!existing.id().equals(state.id())) {
+                    throw new HookException("cgroup " + cg.dir() + " already holds the cgbpf programs of container "
+                            + existing.id() + "; refusing to attach container " + state.id() + " there");
+                }
+                if (stillInPlace(existing, cg, dryRun)) {
+                    log.info("already attached to " + cg.dir() + " by an earlier stage (" + existing.stage() + ")");
+                    return new Outcome(0, null);
+                }
+                log.info("removing an incomplete record of this container's cgroup");
+                undo(files, existing);
+            }
+            for (RunDir.Entry e : all) {
+                AttachRecord r = e.record();
+                if (r.id().equals(state.id()) && !e.files().key().equals(files.key())
+                        && ContainerCgroup.liveness(r.cgroup(), r.cgroupId()) == ContainerCgroup.Liveness.GONE) {
+                    log.info("removing the record of an earlier container " + r.id() + " whose cgroup is gone");
+                    undo(e.files(), r);
+                }
+            }
+            policy = BindAddressLeases.take(policy, all, files.key());
+            record = new AttachRecord(AttachRecord.VERSION, state.id(), AttachRecord.ATTACHING,
+                    dryRun ? AttachRecord.DRY_RUN : AttachRecord.KERNEL,
+                    dryRun ? "none" : settings.attachMode().word(), stage.specName(), state.bundle(),
+                    cg.dir().toString(), cg.path(), cg.id(),
+                    policy.network().bind().all().stream().map(InetAddress::getHostAddress).toList(),
+                    dryRun ? null : files.pinDir().toString(), OffsetDateTime.now().toString(), List.of());
+            try {
+                record.write(files);
+            } catch (HookException e) {
+                AttachRecord.remove(files);
+                throw e;
+            }
+        }
+        String warning = policy.warnings().isEmpty() ? null : String.join("; ", policy.warnings());
+        if (dryRun) {
+            AttachRecord r = DryRun.attach(files, record, policy, "CGBPF_BACKEND=dry-run", log);
+            return new Outcome(0, "DRY RUN, NOTHING IS ENFORCED for container " + state.id() + " (asked for: "
+                    + "dry-run; " + r.programs().size() + " program(s) verified and recorded in " + files.record() + ")"
+                    + (warning == null ? "" : "; " + warning));
+        }
+        AttachRecord r = KernelAttach.attach(files, cg, policy, settings.attachMode(), record, log);
+        log.info("attached " + r.programs().size() + " program(s) to " + cg.dir() + " (" + r.mode() + ")"
+                + (r.bindAddresses().isEmpty() ? "" : ", bind address " + String.join(",", r.bindAddresses())));
+        return new Outcome(0, warning);
     }
 
     /**
@@ -201,20 +242,19 @@ public final class OciHook {
      * before attaching anything.
      */
     public static void checkRuntimeNeeds(Policy policy) throws HookException {
-        if (policy.devices() != null
-                && !policy.devices().allows(DeviceType.CHAR, 1, 3, Access.READ | Access.WRITE)) {
+        if (!policy.allowsDevice(DeviceType.CHAR, 1, 3, Access.READ | Access.WRITE)) {
             throw new HookException("the device policy denies read-write access to /dev/null (c 1:3): the runtime"
                     + " opens /dev/null while it starts the container, which would fail; allow c 1:3 rw");
         }
     }
 
     /** True when {@code r} describes programs still attached to cgroup {@code cg}. */
-    private boolean stillInPlace(AttachRecord r, ContainerCgroup cg) {
+    private static boolean stillInPlace(AttachRecord r, ContainerCgroup cg, boolean dryRun) {
         if (!AttachRecord.ATTACHED.equals(r.status()) || !cg.dir().toString().equals(r.cgroup())) {
             return false;
         }
         if (r.backend().equals(AttachRecord.DRY_RUN)) {
-            return dryRunReasonQuiet() != null;
+            return dryRun;
         }
         try (Fd fd = CgroupDir.open(cg.dir())) {
             for (AttachRecord.Program p : r.programs()) {
@@ -232,25 +272,5 @@ public final class OciHook {
         } catch (BpfException | IllegalArgumentException e) {
             return false;
         }
-    }
-
-    private String dryRunReasonQuiet() {
-        try {
-            return dryRunReason();
-        } catch (HookException e) {
-            return null;
-        }
-    }
-
-    private void removeStale(ContainerFiles files, AttachRecord r, String what) throws HookException {
-        if (r == null && !Files.isDirectory(files.pinDir(), LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        log.info("removing " + what);
-        if (r != null && r.backend().equals(AttachRecord.DRY_RUN)) {
-            AttachRecord.remove(files);
-            return;
-        }
-        KernelCleanup.run(files, r, log);
     }
 }

@@ -12,6 +12,7 @@ import java.util.Map;
 final class ProgramNames {
     static final Map<String, AttachType> ATTACH_TYPES = Map.of(
             "cgbpf_dev", AttachType.CGROUP_DEVICE,
+            "cgbpf_dev_host", AttachType.CGROUP_DEVICE,
             "cgbpf_sock", AttachType.CGROUP_INET_SOCK_CREATE,
             "cgbpf_bind4", AttachType.CGROUP_INET4_BIND,
             "cgbpf_bind6", AttachType.CGROUP_INET6_BIND,

@@ -34,6 +34,19 @@ public record BindAddresses(List<Inet4Address> v4, List<Inet6Address> v6) {
         return v4.isEmpty() && v6.isEmpty();
     }
 
+    /** Every address, IPv4 first. */
+    public List<InetAddress> all() {
+        List<InetAddress> out = new ArrayList<>(v4);
+        out.addAll(v6);
+        return out;
+    }
+
+    /** One address, as the hook picks it for {@code auto}. */
+    public static BindAddresses of(InetAddress a) {
+        return a instanceof Inet4Address a4 ? new BindAddresses(List.of(a4), List.of())
+                : new BindAddresses(List.of(), List.of((Inet6Address) a));
+    }
+
     public static BindAddresses parse(String text, String where, LocalAddresses local) throws PolicyException {
         List<Inet4Address> v4 = new ArrayList<>();
         List<Inet6Address> v6 = new ArrayList<>();
@@ -47,7 +60,7 @@ public record BindAddresses(List<Inet4Address> v4, List<Inet6Address> v6) {
             }
             InetAddress a = literal(s, where);
             if (a.isAnyLocalAddress() || a.isMulticastAddress()
-                    || (a instanceof Inet4Address && s.equals("255.255.255.255"))) {
+                    || (a instanceof Inet4Address && (s.equals("255.255.255.255") || s.equals("127.255.255.255")))) {
                 throw new PolicyException(where + ": " + s + " is not a unicast address a container can own");
             }
             if (!local.isLocal(a)) {

@@ -34,6 +34,28 @@ public record DeviceAllowlist(boolean defaultAllow, List<DeviceException> except
         return defaultAllow;
     }
 
+    /**
+     * Whether every access of {@code rule}'s pattern (all its devices, all its bits) is allowed.
+     * Conservative: in a deny-by-default list one exception must cover the whole pattern, so a
+     * pattern that several exceptions cover together answers false.
+     */
+    public boolean coversAll(DeviceRule rule) {
+        if (defaultAllow) {
+            for (DeviceException e : exceptions) {
+                if (e.overlaps(rule) && (e.access() & rule.access()) != 0) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        for (DeviceException e : exceptions) {
+            if (e.covers(rule) && (rule.access() & ~e.access()) == 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public String describe() {
         StringBuilder b = new StringBuilder(defaultAllow ? "allow all devices except:\n" : "deny all devices except:\n");
         for (DeviceException e : exceptions) {

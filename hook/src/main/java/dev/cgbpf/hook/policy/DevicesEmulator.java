@@ -32,7 +32,12 @@ public final class DevicesEmulator {
 
     /** Starts deny-by-default, as a cgroup v2 device program with no rules does. */
     public DevicesEmulator() {
-        this.defaultAllow = false;
+        this(false);
+    }
+
+    /** Starts with the given default: the host policy's ceiling starts from allow-all. */
+    public DevicesEmulator(boolean defaultAllow) {
+        this.defaultAllow = defaultAllow;
     }
 
     public void apply(DeviceRule rule) throws PolicyException {

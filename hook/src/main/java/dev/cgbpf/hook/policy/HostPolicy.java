@@ -18,19 +18,36 @@ import java.util.Set;
  * @param failurePolicy what to do when the policy cannot be enforced
  * @param appliesTo which containers get a policy at all
  * @param runtimeDefaults whether runc's implicit device rules are part of the list ({@code runc}) or not ({@code none})
- * @param devices device rules applied after the container's own rules and before its annotations
- * @param bindMode default bind mode for containers with bind addresses
- * @param bindPorts default allowed bind ports (empty: any)
+ * @param devices the device ceiling: rules applied to an allow-all list; a container gets at most what
+ *                they allow, whatever its own rules say
+ * @param bindMode the bind mode; {@code deny} cannot be relaxed by a container
+ * @param bindPorts the allowed bind ports (empty: any); a container may only narrow them
  * @param denySockets socket kinds refused in every container the policy applies to
+ * @param bindAddressPool the addresses containers may take as their bind address
+ * @param shareBindAddresses whether two running containers may hold the same bind address
+ * @param limits bounds on what a container's spec may ask for
  */
 public record HostPolicy(FailurePolicy failurePolicy, AppliesTo appliesTo, boolean runtimeDefaults,
                          List<DeviceRule> devices, BindMode bindMode, List<PortRange> bindPorts,
-                         Set<SocketRule> denySockets) {
+                         Set<SocketRule> denySockets, AddressPool bindAddressPool, boolean shareBindAddresses,
+                         Limits limits) {
     public static final Path DEFAULT_PATH = Path.of("/etc/cgbpf/policy.json");
     public static final String WHAT = "policy.json";
 
     public static final HostPolicy DEFAULTS = new HostPolicy(FailurePolicy.CLOSED, AppliesTo.ANNOTATED, true,
-            List.of(), BindMode.REWRITE, List.of(), Set.of());
+            List.of(), BindMode.REWRITE, List.of(), Set.of(), AddressPool.DEFAULT, false, Limits.DEFAULTS);
+
+    /**
+     * Bounds on a container's own device rules (config.json and the annotation): the hook's time
+     * and the program's size grow with them, and every device open in the container walks them.
+     *
+     * @param deviceRules most device rules a container's spec may carry, before merging
+     * @param devicePatterns most distinct patterns one merged list may keep (at most
+     *                       {@link Policy#MAX_DEVICE_EXCEPTIONS}, the kernel verifier's budget)
+     */
+    public record Limits(int deviceRules, int devicePatterns) {
+        public static final Limits DEFAULTS = new Limits(10_000, 10_000);
+    }
 
     public HostPolicy {
         devices = List.copyOf(devices);
@@ -40,14 +57,18 @@ public record HostPolicy(FailurePolicy failurePolicy, AppliesTo appliesTo, boole
 
     /** The file's JSON shape. */
     record File(Integer version, String failurePolicy, String appliesTo, String runtimeDefaults,
-                List<DeviceEntry> devices, Network network) {
+                List<DeviceEntry> devices, Network network, LimitsEntry limits) {
+    }
+
+    record LimitsEntry(Long deviceRules, Long devicePatterns) {
     }
 
     /** A number rule (type, major, minor) or a path rule (path), each with allow and access. */
     record DeviceEntry(Boolean allow, String type, Long major, Long minor, String path, String access) {
     }
 
-    record Network(String bindMode, String bindPorts, List<String> denySockets) {
+    record Network(String bindMode, String bindPorts, List<String> denySockets, List<String> bindAddressPool,
+                   Boolean shareBindAddresses) {
     }
 
     /**
@@ -101,6 +122,8 @@ public record HostPolicy(FailurePolicy failurePolicy, AppliesTo appliesTo, boole
         BindMode mode = BindMode.REWRITE;
         List<PortRange> ports = List.of();
         Set<SocketRule> sockets = EnumSet.noneOf(SocketRule.class);
+        AddressPool pool = AddressPool.DEFAULT;
+        boolean share = false;
         if (f.network() != null) {
             Network n = f.network();
             if (n.bindMode() != null) {
@@ -115,8 +138,32 @@ public record HostPolicy(FailurePolicy failurePolicy, AppliesTo appliesTo, boole
                     sockets.add(SocketRule.parse(w == null ? "null" : w, WHAT + ": field 'network.denySockets[" + i + "]'"));
                 }
             }
+            if (n.bindAddressPool() != null) {
+                pool = AddressPool.parse(n.bindAddressPool(), WHAT + ": field 'network.bindAddressPool'");
+            }
+            share = Boolean.TRUE.equals(n.shareBindAddresses());
         }
-        return new HostPolicy(failure, applies, defaults, rules, mode, ports, sockets);
+        return new HostPolicy(failure, applies, defaults, rules, mode, ports, sockets, pool, share, limits(f.limits()));
+    }
+
+    private static Limits limits(LimitsEntry e) throws PolicyException {
+        if (e == null) {
+            return Limits.DEFAULTS;
+        }
+        return new Limits(
+                limit(e.deviceRules(), Limits.DEFAULTS.deviceRules(), Policy.MAX_DEVICE_RULES, "limits.deviceRules"),
+                limit(e.devicePatterns(), Limits.DEFAULTS.devicePatterns(), Policy.MAX_DEVICE_EXCEPTIONS,
+                        "limits.devicePatterns"));
+    }
+
+    private static int limit(Long v, int dflt, int max, String field) throws PolicyException {
+        if (v == null) {
+            return dflt;
+        }
+        if (v < 0 || v > max) {
+            throw new PolicyException(WHAT + ": field '" + field + "': " + v + " is out of range 0.." + max);
+        }
+        return v.intValue();
     }
 
     private static void deviceEntry(DeviceEntry e, String field, DeviceRuleParser parser, List<DeviceRule> out)

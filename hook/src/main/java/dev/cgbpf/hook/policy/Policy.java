@@ -4,6 +4,7 @@ import dev.cgbpf.hook.spec.Config;
 import dev.cgbpf.hook.spec.Printable;
 import dev.cgbpf.hook.spec.SpecException;
 
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -15,23 +16,36 @@ import java.util.Set;
 /**
  * The merged policy of one container, ready for the compilers.
  *
- * <p>Device rules are merged in this order, later rules overriding earlier ones: config.json
- * {@code linux.resources.devices} (runc's reading: absent type is {@code a}, absent or -1 major
- * and minor are wildcards), runc's implicit defaults (see {@link RuntimeDefaults}; the host policy
- * can leave them out), the host policy's {@code devices}, the {@code dev.cgbpf.devices}
- * annotation. Network settings: the host policy's defaults, overridden per key by annotations.
+ * <p>The host policy is a ceiling; the container's spec can only narrow it (docs/security.md):
+ * <ul>
+ * <li>devices: two lists, each its own program, and an access must pass both. The container's
+ *     list is config.json {@code linux.resources.devices} (runc's reading: absent type is
+ *     {@code a}, absent or -1 major and minor are wildcards), runc's implicit defaults (see
+ *     {@link RuntimeDefaults}; the host policy can leave them out) and the
+ *     {@code dev.cgbpf.devices} annotation, in that order, later rules overriding earlier ones.
+ *     The host's list is its {@code devices} rules applied to allow-all;</li>
+ * <li>bind ports: the annotation's ranges cut to the host's; bind mode: {@code deny} wins;
+ *     refused sockets: the union; bind addresses: only from the host's pool.</li>
+ * </ul>
+ * A container setting that reaches beyond the ceiling is not applied: the ceiling holds and
+ * {@link #warnings()} says which key asked for more.
  *
  * @param applies false when the host policy does not apply to this container: then nothing is compiled
- * @param deviceRules the merged rule list, in order, each with its origin
- * @param devices the rules merged into an allowlist; null when there are no device rules at all
+ * @param deviceRules the container's rule list, in order, each with its origin
+ * @param devices the container's rules merged into an allowlist; null when it has no device rules
+ * @param hostDevices the host policy's device ceiling; null when the host policy has no device rules
+ * @param bindRequest how the bind address is had: {@link NetworkPolicy#bind()} is empty until the
+ *                    hook picks an address for {@code auto}
+ * @param warnings one line per container setting that asked for more than the host policy allows
  */
 public record Policy(boolean applies, FailurePolicy failurePolicy, List<DeviceRule> deviceRules,
-                     DeviceAllowlist devices, NetworkPolicy network) {
+                     DeviceAllowlist devices, DeviceAllowlist hostDevices, NetworkPolicy network,
+                     BindRequest bindRequest, List<String> warnings) {
 
-    /** Most device rules accepted from all sources together, before merging. */
+    /** Most device rules a host policy file may hold, and the largest container limit it may set. */
     public static final int MAX_DEVICE_RULES = 200_000;
     /**
-     * Most exceptions the merged device list may keep. The device program spends at most 18
+     * Most exceptions one merged device list may keep. The device program spends at most 18
      * instructions on one exception (allow-by-default, type, major, minor and a partial access
      * set) and the verifier processes each exactly once (measured on 6.18: 50,000 such exceptions
      * = 900,019 instructions, 950,017 processed, 0.5 s), so 40,000 keeps the program below 720,000
@@ -48,9 +62,22 @@ public record Policy(boolean applies, FailurePolicy failurePolicy, List<DeviceRu
     public static final String BIND_PORTS = "dev.cgbpf.bind-ports";
     public static final String DENY_SOCKETS = "dev.cgbpf.deny-sockets";
     public static final Set<String> ANNOTATIONS = Set.of(DEVICES, BIND_IP, BIND_MODE, BIND_PORTS, DENY_SOCKETS);
+    private static final String CAP_NET_RAW = "CAP_NET_RAW";
+    /** The hook's own network namespace: the runtime's, the host's. */
+    private static final Path OWN_NETNS = Path.of("/proc/self/ns/net");
+    /** The bind-ip value that asks the hook to pick a free address from the host's pool. */
+    public static final String AUTO = "auto";
 
     public Policy {
         deviceRules = List.copyOf(deviceRules);
+        warnings = List.copyOf(warnings);
+    }
+
+    /** This policy with the bind addresses the hook picked (or checked) for the container. */
+    public Policy withBind(BindAddresses bind) {
+        NetworkPolicy n = network;
+        return new Policy(applies, failurePolicy, deviceRules, devices, hostDevices,
+                new NetworkPolicy(bind, n.bindMode(), n.bindPorts(), n.denySockets()), bindRequest, warnings);
     }
 
     /**
@@ -93,54 +120,118 @@ public record Policy(boolean applies, FailurePolicy failurePolicy, List<DeviceRu
             }
         }
         if (host.appliesTo() == AppliesTo.ANNOTATED && !annotated) {
-            return new Policy(false, host.failurePolicy(), List.of(), null, NetworkPolicy.NONE);
+            return new Policy(false, host.failurePolicy(), List.of(), null, null, NetworkPolicy.NONE,
+                    BindRequest.NONE, List.of());
         }
+        List<String> warnings = new ArrayList<>();
+        HostPolicy.Limits limits = host.limits();
 
         List<DeviceRule> rules = new ArrayList<>(configRules(config));
         if (host.runtimeDefaults()) {
             rules.addAll(RuntimeDefaults.runc(config));
         }
-        rules.addAll(host.devices());
-        checkCount(rules.size());
+        checkCount(rules.size(), limits);
+        List<DeviceRule> annotationRules = List.of();
         String devText = ann.get(DEVICES);
         if (devText != null) {
-            rules.addAll(new DeviceRuleParser(hostDevices).parse(devText, "annotation " + DEVICES,
-                    MAX_DEVICE_RULES - rules.size()));
+            annotationRules = new DeviceRuleParser(hostDevices).parse(devText, "annotation " + DEVICES,
+                    limits.deviceRules() - rules.size());
+            rules.addAll(annotationRules);
         }
-        checkCount(rules.size());
-        DeviceAllowlist devices = null;
-        if (!rules.isEmpty()) {
-            DevicesEmulator emu = new DevicesEmulator();
-            for (DeviceRule r : rules) {
-                emu.apply(r);
-                if (emu.size() > MAX_DEVICE_EXCEPTIONS) {
-                    throw new PolicyException("too many device rules: more than " + MAX_DEVICE_EXCEPTIONS
-                            + " distinct device patterns after merging (limit from the kernel verifier's budget; "
-                            + "use wildcards)");
+        checkCount(rules.size(), limits);
+        DeviceAllowlist devices = rules.isEmpty() ? null : allowlist(false, rules, limits.devicePatterns());
+        DeviceAllowlist ceiling = host.devices().isEmpty() ? null
+                : allowlist(true, host.devices(), MAX_DEVICE_EXCEPTIONS);
+        if (ceiling != null) {
+            for (DeviceRule r : annotationRules) {
+                if (r.allow() && !ceiling.coversAll(r)) {
+                    warnings.add("annotation " + DEVICES + ": '" + r.text() + "' asks for more than the host policy"
+                            + " allows; the host policy's device rules still apply");
                 }
             }
-            devices = emu.result();
         }
 
-        BindAddresses bind = BindAddresses.NONE;
-        if (ann.containsKey(BIND_IP)) {
-            bind = BindAddresses.parse(ann.get(BIND_IP), "annotation " + BIND_IP, local);
+        BindMode mode = host.bindMode();
+        if (ann.containsKey(BIND_MODE)) {
+            BindMode asked = BindMode.parse(ann.get(BIND_MODE), "annotation " + BIND_MODE);
+            if (asked == BindMode.DENY) {
+                mode = BindMode.DENY;
+            } else if (mode == BindMode.DENY) {
+                warnings.add("annotation " + BIND_MODE + ": 'rewrite' is not applied, the host policy's bind mode"
+                        + " is deny");
+            }
         }
-        BindMode mode = ann.containsKey(BIND_MODE) ? BindMode.parse(ann.get(BIND_MODE), "annotation " + BIND_MODE)
-                : host.bindMode();
-        List<PortRange> ports = ann.containsKey(BIND_PORTS)
-                ? PortRange.parseList(ann.get(BIND_PORTS), "annotation " + BIND_PORTS) : host.bindPorts();
+        List<PortRange> ports = host.bindPorts();
+        if (ann.containsKey(BIND_PORTS)) {
+            List<PortRange> asked = PortRange.parseList(ann.get(BIND_PORTS), "annotation " + BIND_PORTS);
+            ports = PortRange.intersect(host.bindPorts(), asked);
+            if (ports.isEmpty() && !host.bindPorts().isEmpty() && !asked.isEmpty()) {
+                throw new PolicyException("annotation " + BIND_PORTS + ": " + Printable.quote(ann.get(BIND_PORTS))
+                        + " has no port inside the host policy's network.bindPorts " + host.bindPorts());
+            }
+            if (!PortRange.within(asked, host.bindPorts())) {
+                warnings.add("annotation " + BIND_PORTS + ": " + Printable.quote(ann.get(BIND_PORTS))
+                        + " asks for more than the host policy's network.bindPorts; allowed: " + ports);
+            }
+        }
         Set<SocketRule> sockets = EnumSet.noneOf(SocketRule.class);
         sockets.addAll(host.denySockets());
         if (ann.containsKey(DENY_SOCKETS)) {
             sockets.addAll(SocketRule.parseList(ann.get(DENY_SOCKETS), "annotation " + DENY_SOCKETS));
         }
-        return new Policy(true, host.failurePolicy(), rules, devices, new NetworkPolicy(bind, mode, ports, sockets));
+
+        if (sockets.contains(SocketRule.RAW) && config.mayHold(CAP_NET_RAW)
+                && config.sharesNetworkNamespace(OWN_NETNS)) {
+            throw new PolicyException("deny-sockets raw: the container keeps CAP_NET_RAW in the host's network"
+                    + " namespace, where it could open AF_PACKET sockets, which the cgroup socket hook never sees;"
+                    + " drop CAP_NET_RAW or give the container its own network namespace");
+        }
+
+        BindAddresses bind = BindAddresses.NONE;
+        BindRequest request = BindRequest.NONE;
+        String bindText = ann.get(BIND_IP);
+        if (bindText != null) {
+            String where = "annotation " + BIND_IP;
+            boolean auto = bindText.strip().equals(AUTO);
+            if (!auto) {
+                bind = BindAddresses.parse(bindText, where, local);
+                for (InetAddress a : bind.all()) {
+                    if (!host.bindAddressPool().contains(a)) {
+                        throw new PolicyException(where + ": " + a.getHostAddress() + " is not in the host policy's"
+                                + " network.bindAddressPool " + host.bindAddressPool());
+                    }
+                }
+            }
+            request = new BindRequest(auto, host.bindAddressPool(), host.shareBindAddresses());
+        }
+        return new Policy(true, host.failurePolicy(), rules, devices, ceiling,
+                new NetworkPolicy(bind, mode, ports, sockets), request, warnings);
     }
 
-    private static void checkCount(int n) throws PolicyException {
-        if (n > MAX_DEVICE_RULES) {
-            throw new PolicyException("too many device rules: " + n + ", the limit is " + MAX_DEVICE_RULES);
+    private static DeviceAllowlist allowlist(boolean defaultAllow, List<DeviceRule> rules, int maxPatterns)
+            throws PolicyException {
+        DevicesEmulator emu = new DevicesEmulator(defaultAllow);
+        for (DeviceRule r : rules) {
+            emu.apply(r);
+            if (emu.size() > maxPatterns) {
+                throw new PolicyException("too many device rules: more than " + maxPatterns
+                        + " distinct device patterns after merging (the host policy's limits.devicePatterns;"
+                        + " use wildcards)");
+            }
+        }
+        return emu.result();
+    }
+
+    /** Whether both device lists allow {@code access} (no list: allowed). */
+    public boolean allowsDevice(DeviceType type, long major, long minor, int access) {
+        return (devices == null || devices.allows(type, major, minor, access))
+                && (hostDevices == null || hostDevices.allows(type, major, minor, access));
+    }
+
+    private static void checkCount(int n, HostPolicy.Limits limits) throws PolicyException {
+        if (n > limits.deviceRules()) {
+            throw new PolicyException("too many device rules: " + n + ", the host policy's limits.deviceRules is "
+                    + limits.deviceRules());
         }
     }
 
@@ -183,12 +274,21 @@ public record Policy(boolean applies, FailurePolicy failurePolicy, List<DeviceRu
         } else {
             b.append("merged: no device rules, no device program\n");
         }
+        if (hostDevices != null) {
+            b.append("host policy ceiling (a second device program; an access must pass both): ")
+                    .append(hostDevices.describe());
+        }
         NetworkPolicy n = network;
-        b.append("bind addresses: ").append(n.bind().isEmpty() ? "(none)" : n.bind().toString())
+        b.append("bind addresses: ").append(bindRequest.auto() && n.bind().isEmpty()
+                        ? "auto (the first free address of " + bindRequest.pool() + ", picked at start)"
+                        : n.bind().isEmpty() ? "(none)" : n.bind().toString())
                 .append(", mode ").append(n.bindMode().name().toLowerCase()).append('\n');
         b.append("bind ports: ").append(n.bindPorts().isEmpty() ? "any" : n.bindPorts().toString()).append('\n');
         b.append("denied sockets: ").append(n.denySockets().isEmpty() ? "(none)"
                 : n.denySockets().stream().map(SocketRule::word).sorted().toList()).append('\n');
+        for (String w : warnings) {
+            b.append("warning: ").append(w).append('\n');
+        }
         return b.toString();
     }
 }

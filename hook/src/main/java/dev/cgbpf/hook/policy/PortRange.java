@@ -20,6 +20,54 @@ public record PortRange(int first, int last) {
         return port >= first && port <= last;
     }
 
+    /**
+     * The ports both lists allow, where an empty list allows any port: the other list when one
+     * is empty, else the overlaps, sorted and joined. Empty also when two non-empty lists are disjoint.
+     */
+    public static List<PortRange> intersect(List<PortRange> a, List<PortRange> b) {
+        if (a.isEmpty()) {
+            return b;
+        }
+        if (b.isEmpty()) {
+            return a;
+        }
+        List<PortRange> out = new ArrayList<>();
+        for (PortRange x : merged(a)) {
+            for (PortRange y : merged(b)) {
+                int lo = Math.max(x.first, y.first);
+                int hi = Math.min(x.last, y.last);
+                if (lo <= hi) {
+                    out.add(new PortRange(lo, hi));
+                }
+            }
+        }
+        return merged(out);
+    }
+
+    /** Whether every port {@code inner} allows, {@code outer} allows too (an empty list is any port). */
+    public static boolean within(List<PortRange> inner, List<PortRange> outer) {
+        if (outer.isEmpty()) {
+            return true;
+        }
+        return !inner.isEmpty() && merged(intersect(inner, outer)).equals(merged(inner));
+    }
+
+    /** The ranges sorted, overlapping and adjacent ones joined. */
+    static List<PortRange> merged(List<PortRange> in) {
+        List<PortRange> sorted = new ArrayList<>(in);
+        sorted.sort((x, y) -> Integer.compare(x.first, y.first));
+        List<PortRange> out = new ArrayList<>();
+        for (PortRange r : sorted) {
+            PortRange last = out.isEmpty() ? null : out.get(out.size() - 1);
+            if (last != null && r.first <= last.last + 1) {
+                out.set(out.size() - 1, new PortRange(last.first, Math.max(last.last, r.last)));
+            } else {
+                out.add(r);
+            }
+        }
+        return out;
+    }
+
     /** Comma-separated {@code PORT} or {@code FIRST-LAST}; an empty string is no range. */
     public static List<PortRange> parseList(String text, String where) throws PolicyException {
         List<PortRange> out = new ArrayList<>();

@@ -13,7 +13,8 @@ import java.util.Map;
  * @param hooks the POSIX hooks, may be absent
  * @param linux the Linux section, may be absent
  */
-public record Config(String ociVersion, Map<String, String> annotations, Hooks hooks, Linux linux) {
+public record Config(String ociVersion, Map<String, String> annotations, Hooks hooks, Linux linux,
+                     Process process) {
     public static final String FILE = "config.json";
 
     public Config {
@@ -21,10 +22,62 @@ public record Config(String ociVersion, Map<String, String> annotations, Hooks h
     }
 
     /** {@code linux}: devices are the nodes the runtime creates, resources.devices the cgroup rules. */
-    public record Linux(Resources resources, List<LinuxDevice> devices, String cgroupsPath) {
+    public record Linux(Resources resources, List<LinuxDevice> devices, String cgroupsPath,
+                        List<Namespace> namespaces) {
         public Linux {
             devices = devices == null ? List.of() : List.copyOf(devices);
+            namespaces = namespaces == null ? List.of() : List.copyOf(namespaces);
         }
+    }
+
+    /** One entry of {@code linux.namespaces}: a new namespace of {@code type}, or the one at {@code path}. */
+    public record Namespace(String type, String path) {
+    }
+
+    /** {@code process}: only the capabilities matter here. */
+    public record Process(Capabilities capabilities) {
+    }
+
+    /** {@code process.capabilities}: the five sets, each a list of names such as CAP_NET_RAW. */
+    public record Capabilities(List<String> bounding, List<String> effective, List<String> inheritable,
+                               List<String> permitted, List<String> ambient) {
+        /** Whether any set names {@code cap}. */
+        public boolean any(String cap) {
+            for (List<String> set : java.util.Arrays.asList(bounding, effective, inheritable, permitted, ambient)) {
+                if (set != null && set.contains(cap)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    /** Whether the container's process may hold {@code cap} (no capabilities section: none). */
+    public boolean mayHold(String cap) {
+        return process != null && process.capabilities() != null && process.capabilities().any(cap);
+    }
+
+    /**
+     * Whether the container runs in the network namespace of the process reading this (the
+     * runtime's, the host's): no {@code network} entry in {@code linux.namespaces}, or one whose
+     * path is that namespace. A new namespace of its own, or another container's, is not.
+     */
+    public boolean sharesNetworkNamespace(java.nio.file.Path own) {
+        if (linux != null) {
+            for (Namespace n : linux.namespaces()) {
+                if (n != null && "network".equals(n.type())) {
+                    if (n.path() == null || n.path().isEmpty()) {
+                        return false;
+                    }
+                    try {
+                        return java.nio.file.Files.isSameFile(java.nio.file.Path.of(n.path()), own);
+                    } catch (java.io.IOException | java.nio.file.InvalidPathException e) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
     }
 
     /** {@code linux.resources}: only the device cgroup rules matter here. */

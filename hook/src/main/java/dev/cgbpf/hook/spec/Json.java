@@ -72,7 +72,9 @@ public final class Json {
         } catch (JsonMappingException e) {
             throw new SpecException(what + ": " + fieldOf(e) + brief(e));
         } catch (JsonProcessingException e) {
-            throw new SpecException(what + ": malformed JSON: " + brief(e));
+            // Jackson's text quotes the offending token: never echo input (it may be a secret
+            // file a symbolic link pointed at), only where it went wrong
+            throw new SpecException(what + ": malformed JSON: " + where(e));
         } catch (IOException e) {
             throw new SpecException(what + ": " + e.getMessage());
         }
@@ -130,7 +132,20 @@ public final class Json {
         return b.length() == 0 ? "" : "field '" + b + "': ";
     }
 
-    /** Jackson's message without the source excerpt and location lines, and without class names. */
+    /** Where a syntax error is, without any of the input. */
+    static String where(JsonProcessingException e) {
+        String what = e.getOriginalMessage() != null && e.getOriginalMessage().startsWith("Duplicate field")
+                ? "duplicate field" : "syntax error";
+        if (e.getLocation() != null && e.getLocation().getLineNr() > 0) {
+            return what + " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+        }
+        return what;
+    }
+
+    /**
+     * Jackson's message without the source excerpt and location lines, without class names, and
+     * without quoted input values (only the types and the field path say what was wrong).
+     */
     static String brief(JsonProcessingException e) {
         String m = e.getOriginalMessage();
         if (m == null) {
@@ -142,6 +157,7 @@ public final class Json {
             m = m.substring(0, cut);
         }
         m = m.replaceAll("(`)?(java\\.lang\\.|java\\.util\\.|dev\\.cgbpf\\.hook\\.spec\\.)", "$1");
+        m = m.replaceAll("\\('[^']*'\\)|\"[^\"]*\"|'[^']*'", "(...)");
         if (e.getLocation() != null && e.getLocation().getLineNr() > 0) {
             m = m + " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
         }

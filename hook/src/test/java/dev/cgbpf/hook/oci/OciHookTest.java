@@ -67,8 +67,29 @@ class OciHookTest {
     }
 
     @AfterEach
-    void nothingLeft() {
-        assertFalse(Files.exists(tmp.resolve("pins").resolve("ctr1"), LinkOption.NOFOLLOW_LINKS));
+    void nothingLeft() throws IOException {
+        assertEquals(List.of(), entries(tmp.resolve("pins")));
+    }
+
+    /** The names in {@code dir} (none when it is missing), the run directory's lock file left out. */
+    static List<String> entries(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).filter(n -> !n.equals(RunDir.LOCK)).sorted().toList();
+        }
+    }
+
+    /** The files of the container in the fake cgroup {@code name}, keyed by that directory's inode. */
+    ContainerFiles files(String name) throws HookException {
+        return settings.files(ContainerCgroup.idOf(mount.resolve(name)));
+    }
+
+    static ContainerStatus status(HookSettings s, String id) throws HookException {
+        List<ContainerStatus> found = ContainerStatus.find(s, id);
+        assertEquals(1, found.size(), found.toString());
+        return found.get(0);
     }
 
     void config(String body) throws IOException {
@@ -91,7 +112,11 @@ class OciHookTest {
     String fail(HookStage stage, byte[] state) {
         HookException e = assertThrows(HookException.class, () -> hook(true).run(stage, state));
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
-        assertFalse(Files.exists(settings.files("ctr1").record()), "record left after: " + e.getMessage());
+        try {
+            assertEquals(List.of(), entries(settings.runDir()), "record left after: " + e.getMessage());
+        } catch (IOException io) {
+            throw new java.io.UncheckedIOException(io);
+        }
         return e.getMessage();
     }
 
@@ -189,6 +214,8 @@ class OciHookTest {
 
     @Test
     void aHundredThousandDistinctRulesAreTooManyAndADuplicatedRuleIsFine() throws Exception {
+        // the host policy's limits at their largest: the verifier's budget is what refuses
+        Files.writeString(settings.policy(), "{\"limits\": {\"deviceRules\": 200000, \"devicePatterns\": 40000}}");
         StringBuilder distinct = new StringBuilder();
         StringBuilder same = new StringBuilder();
         for (int i = 0; i < 100_000; i++) {
@@ -200,10 +227,10 @@ class OciHookTest {
         OciHook.Outcome o = hook(false).run(HookStage.CREATE_RUNTIME,
                 state("ctr1", PID, "\"dev.cgbpf.devices\": \"" + same + "\""));
         assertTrue(o.warning().startsWith("DRY RUN, NOTHING IS ENFORCED for container ctr1"), o.warning());
-        AttachRecord r = AttachRecord.read(settings.files("ctr1"));
+        AttachRecord r = AttachRecord.read(files("ctr1"));
         assertEquals(List.of("cgbpf_dev"), r.programs().stream().map(AttachRecord.Program::name).toList());
         hook(false).run(HookStage.POSTSTOP, state("ctr1", null, null));
-        assertFalse(Files.exists(settings.files("ctr1").recordDir()));
+        assertFalse(Files.exists(files("ctr1").recordDir()));
     }
 
     @Test
@@ -212,19 +239,19 @@ class OciHookTest {
         OciHook.Outcome o = hook(false).run(HookStage.CREATE_RUNTIME,
                 state("ctr1", PID, "\"dev.cgbpf.deny-sockets\": \"raw\""));
         assertEquals(0, o.status());
-        AttachRecord r = AttachRecord.read(settings.files("ctr1"));
+        AttachRecord r = AttachRecord.read(files("ctr1"));
         assertEquals(AttachRecord.DRY_RUN, r.backend());
         assertEquals(mount.resolve("ctr1").toString(), r.cgroup());
         assertEquals(List.of("cgbpf_dev", "cgbpf_sock"), r.programs().stream().map(AttachRecord.Program::name).toList());
         assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
-                Files.getPosixFilePermissions(settings.files("ctr1").record())));
+                Files.getPosixFilePermissions(files("ctr1").record())));
         // a second attach stage (prestart after createRuntime) finds the record and does nothing
         assertEquals(0, hook(false).run(HookStage.PRESTART, state("ctr1", PID, null)).status());
         assertTrue(Files.readString(settings.logFile()).contains("already attached to " + mount.resolve("ctr1")));
         // crun's poststop state says pid 0
         hook(false).run(HookStage.POSTSTOP, ("{\"ociVersion\": \"1.0.2\", \"id\": \"ctr1\", \"status\": \"stopped\","
                 + " \"pid\": 0, \"bundle\": \"" + bundle + "\"}").getBytes(StandardCharsets.UTF_8));
-        assertFalse(Files.exists(settings.files("ctr1").recordDir()));
+        assertFalse(Files.exists(files("ctr1").recordDir()));
         // and again: idempotent
         assertEquals(0, hook(false).run(HookStage.POSTSTOP, state("ctr1", null, null)).status());
     }
@@ -242,24 +269,25 @@ class OciHookTest {
         "::1            | cgbpf_dev cgbpf_bind4 cgbpf_bind6 cgbpf_conn6 cgbpf_send6",
     })
     void aDryRunOfABindAddressPolicyVerifiesEveryProgram(String bindIp, String programs) throws Exception {
+        Files.writeString(settings.policy(), "{\"network\": {\"bindAddressPool\": [\"127.0.0.0/8\", \"::1/128\"]}}");
         OciHook.Outcome o = hook(false).run(HookStage.CREATE_RUNTIME,
                 state("ctr1", PID, "\"dev.cgbpf.bind-ip\": \"" + bindIp + "\""));
         assertEquals(0, o.status());
         assertTrue(o.warning().startsWith("DRY RUN, NOTHING IS ENFORCED for container ctr1"), o.warning());
-        AttachRecord r = AttachRecord.read(settings.files("ctr1"));
+        AttachRecord r = AttachRecord.read(files("ctr1"));
         assertEquals(AttachRecord.DRY_RUN, r.backend());
         assertEquals(List.of(programs.split(" ")), r.programs().stream().map(AttachRecord.Program::name).toList());
         hook(false).run(HookStage.POSTSTOP, state("ctr1", null, null));
-        assertFalse(Files.exists(settings.files("ctr1").recordDir()));
+        assertFalse(Files.exists(files("ctr1").recordDir()));
     }
 
     /** {@code cgbpf status --json} of a dry run: the record, nothing attached, no counters. */
     @Test
     void statusJsonOfADryRun() throws Exception {
         hook(false).run(HookStage.CREATE_RUNTIME, state("ctr1", PID, "\"dev.cgbpf.deny-sockets\": \"raw\""));
-        JsonNode j = new ObjectMapper().readTree(ContainerStatus.of(settings, "ctr1").json());
-        assertEquals(List.of("id", "backend", "status", "mode", "stage", "cgroup", "cgroupExists", "programs",
-                "denials"), fieldNames(j));
+        JsonNode j = new ObjectMapper().readTree(status(settings, "ctr1").json());
+        assertEquals(List.of("id", "backend", "status", "mode", "stage", "cgroup", "cgroupExists", "cgroupId",
+                "bindAddresses", "programs", "denials"), fieldNames(j));
         assertEquals("ctr1", j.get("id").asText());
         assertEquals("dry-run", j.get("backend").asText());
         assertEquals("attached", j.get("status").asText());
@@ -277,11 +305,10 @@ class OciHookTest {
         assertFalse(sock.get("attached").asBoolean(), "a dry run attaches nothing");
         assertEquals(0, j.get("denials").size());
         Files.delete(mount.resolve("ctr1"));
-        assertFalse(new ObjectMapper().readTree(ContainerStatus.of(settings, "ctr1").json()).get("cgroupExists")
+        assertFalse(new ObjectMapper().readTree(status(settings, "ctr1").json()).get("cgroupExists")
                 .asBoolean());
         hook(false).run(HookStage.POSTSTOP, state("ctr1", null, null));
-        assertTrue(assertThrows(HookException.class, () -> ContainerStatus.of(settings, "ctr1")).getMessage()
-                .startsWith("no cgbpf record for container ctr1 in "));
+        assertEquals(List.of(), ContainerStatus.find(settings, "ctr1"));
     }
 
     static List<String> fieldNames(JsonNode n) {
@@ -290,22 +317,144 @@ class OciHookTest {
         return out;
     }
 
-    @Test
-    void failurePolicyOpenWarnsAndLetsTheContainerStart() throws Exception {
+    /** Bad container input is never a reason to start unprotected, whatever the failure policy says. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "\"dev.cgbpf.bind-ip\": \"8.8.8.8\"      | annotation dev.cgbpf.bind-ip: 8.8.8.8",
+        "\"dev.cgbpf.devices\": \"bogus\"        | annotation dev.cgbpf.devices",
+        "\"dev.cgbpf.typo\": \"x\"               | annotation 'dev.cgbpf.typo' is not a cgbpf annotation",
+    })
+    void failurePolicyOpenDoesNotCoverBadContainerInput(String annotation, String expected) throws Exception {
         Files.writeString(settings.policy(), "{\"failurePolicy\": \"open\"}");
-        OciHook.Outcome o = hook(true).run(HookStage.CREATE_RUNTIME,
-                state("ctr1", PID, "\"dev.cgbpf.bind-ip\": \"8.8.8.8\""));
+        String m = fail(HookStage.CREATE_RUNTIME, state("ctr1", PID, annotation));
+        assertTrue(m.startsWith(expected), m);
+    }
+
+    /** bpf(2) unusable on a real stage: closed refuses the container; open lets it start, loudly, recording nothing. */
+    @Test
+    void noSilentDryRunWhenBpfIsNotUsable() throws Exception {
+        settings = settings.withBackend(HookSettings.BackendMode.KERNEL);
+        HookException e = assertThrows(HookException.class, () -> hook(false).run(HookStage.CREATE_RUNTIME,
+                state("ctr1", PID, null)));
+        assertEquals("bpf(2) is not usable: test: no bpf", e.getMessage());
+        assertEquals(List.of(), entries(settings.runDir()));
+        Files.writeString(settings.policy(), "{\"failurePolicy\": \"open\"}");
+        OciHook.Outcome o = hook(false).run(HookStage.CREATE_RUNTIME, state("ctr1", PID, null));
         assertEquals(0, o.status());
-        assertTrue(o.warning().startsWith("failurePolicy open: container ctr1 starts WITHOUT its cgbpf policy: "
-                + "annotation dev.cgbpf.bind-ip: 8.8.8.8"), o.warning());
-        assertFalse(Files.exists(settings.files("ctr1").recordDir()));
+        assertEquals("failurePolicy open: container ctr1 starts WITHOUT its cgbpf policy: bpf(2) is not usable:"
+                + " test: no bpf", o.warning());
+        assertEquals(List.of(), entries(settings.runDir()), "no record pretends protection");
+        assertTrue(assertThrows(HookException.class, () -> HookSettings.fromEnvironment(
+                java.util.Map.of("CGBPF_BACKEND", "auto"))).getMessage().startsWith("CGBPF_BACKEND='auto' is no longer"));
+    }
+
+    /**
+     * Two containers with one id (two runtimes, or two state roots) in two cgroups: each has its
+     * own record, and the poststop of one leaves the other, whose cgroup still has processes.
+     */
+    @Test
+    void containersWithTheSameIdAreKeptApart() throws Exception {
+        Files.createDirectories(mount.resolve("ctr1b"));
+        Files.writeString(mount.resolve("ctr1").resolve("cgroup.events"), "populated 1\nfrozen 0\n");
+        Files.writeString(mount.resolve("ctr1b").resolve("cgroup.events"), "populated 1\nfrozen 0\n");
+        config("\"annotations\": {\"dev.cgbpf.devices\": \"deny c 1:5 w\"}");
+        hook(false).run(HookStage.CREATE_RUNTIME, state("ctr1", PID, null));
+        // the second container: same id, same bundle, another cgroup (a runtime with another root)
+        Files.writeString(proc.resolve("cgroup"), "0::/ctr1b\n");
+        Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\": \"1.0.2\", \"annotations\": "
+                + "{\"dev.cgbpf.devices\": \"deny c 1:5 w\"}, \"linux\": {\"cgroupsPath\": \"/ctr1b\"}}");
+        hook(false).run(HookStage.CREATE_RUNTIME, state("ctr1", PID, null));
+        assertEquals(2, ContainerStatus.find(settings, "ctr1").size());
+        // the second one stops: its cgroup empties; poststop removes its record only
+        Files.writeString(mount.resolve("ctr1b").resolve("cgroup.events"), "populated 0\nfrozen 0\n");
+        hook(false).run(HookStage.POSTSTOP, state("ctr1", null, null));
+        List<ContainerStatus> left = ContainerStatus.find(settings, "ctr1");
+        assertEquals(1, left.size());
+        assertEquals(mount.resolve("ctr1").toString(), left.get(0).record().cgroup());
+        assertTrue(Files.readString(settings.logFile()).contains("still has processes; its programs stay"));
+        // a third start of the id in the first cgroup finds the record in place
+        Files.writeString(proc.resolve("cgroup"), "0::/ctr1\n");
+        config("\"annotations\": {\"dev.cgbpf.devices\": \"deny c 1:5 w\"}");
+        assertEquals(0, hook(false).run(HookStage.CREATE_RUNTIME, state("ctr1", PID, null)).status());
+        Files.writeString(mount.resolve("ctr1").resolve("cgroup.events"), "populated 0\nfrozen 0\n");
+        hook(false).run(HookStage.POSTSTOP, state("ctr1", null, null));
+        assertEquals(List.of(), entries(settings.runDir()));
+    }
+
+    /** A cgroup that holds another container's record is not taken over. */
+    @Test
+    void aCgroupHoldingAnotherContainersProgramsIsRefused() throws Exception {
+        Files.writeString(mount.resolve("ctr1").resolve("cgroup.events"), "populated 1\n");
+        config("\"annotations\": {\"dev.cgbpf.devices\": \"deny c 1:5 w\"}");
+        hook(false).run(HookStage.CREATE_RUNTIME, state("ctr1", PID, null));
+        config("\"annotations\": {\"dev.cgbpf.devices\": \"deny c 1:5 w\"}, \"linux\": {\"cgroupsPath\": \"/ctr1\"}");
+        HookException e = assertThrows(HookException.class, () -> hook(false).run(HookStage.CREATE_RUNTIME,
+                state("other", PID, null)));
+        assertTrue(e.getMessage().contains("already holds the cgbpf programs of container ctr1"), e.getMessage());
+        assertEquals(1, ContainerStatus.find(settings, "ctr1").size());
+        Files.writeString(mount.resolve("ctr1").resolve("cgroup.events"), "populated 0\n");
+        hook(false).run(HookStage.POSTSTOP, state("ctr1", null, null));
+    }
+
+    /** Bind addresses come from the host's pool, and two running containers never hold the same one. */
+    @Test
+    void bindAddressesAreLeasedFromThePool() throws Exception {
+        Files.writeString(settings.policy(), "{\"network\": {\"bindAddressPool\": [\"127.77.0.0/30\"]}}");
+        Files.createDirectories(mount.resolve("ctr2"));
+        for (String c : List.of("ctr1", "ctr2")) {
+            Files.writeString(mount.resolve(c).resolve("cgroup.events"), "populated 1\n");
+        }
+        config("\"annotations\": {\"dev.cgbpf.bind-ip\": \"127.0.0.1\"}");
+        assertTrue(fail(HookStage.CREATE_RUNTIME, state("ctr1", PID, null)).startsWith(
+                "annotation dev.cgbpf.bind-ip: 127.0.0.1 is not in the host policy's network.bindAddressPool"));
+        config("\"annotations\": {\"dev.cgbpf.bind-ip\": \"127.77.0.1\"}");
+        hook(false).run(HookStage.CREATE_RUNTIME, state("ctr1", PID, null));
+        assertEquals(List.of("127.77.0.1"), files("ctr1").record().toFile().exists()
+                ? AttachRecord.read(files("ctr1")).bindAddresses() : List.of());
+        Files.writeString(proc.resolve("cgroup"), "0::/ctr2\n");
+        HookException taken = assertThrows(HookException.class,
+                () -> hook(false).run(HookStage.CREATE_RUNTIME, state("ctr2", PID, null)));
+        assertEquals("annotation dev.cgbpf.bind-ip: 127.77.0.1 is held by running container ctr1 (the host policy"
+                + " does not let containers share bind addresses)", taken.getMessage());
+        config("\"annotations\": {\"dev.cgbpf.bind-ip\": \"auto\"}");
+        hook(false).run(HookStage.CREATE_RUNTIME, state("ctr2", PID, null));
+        assertEquals(List.of("127.77.0.2"), AttachRecord.read(files("ctr2")).bindAddresses());
+        // the pool /30 hands out .1 and .2 only: a third container finds none free
+        Files.createDirectories(mount.resolve("ctr3"));
+        Files.writeString(proc.resolve("cgroup"), "0::/ctr3\n");
+        assertTrue(assertThrows(HookException.class, () -> hook(false).run(HookStage.CREATE_RUNTIME,
+                state("ctr3", PID, null))).getMessage().startsWith("annotation dev.cgbpf.bind-ip: auto: no free address"));
+        // once ctr1's cgroup is gone its address is free again
+        Files.delete(mount.resolve("ctr1").resolve("cgroup.events"));
+        Files.delete(mount.resolve("ctr1"));
+        hook(false).run(HookStage.CREATE_RUNTIME, state("ctr3", PID, null));
+        assertEquals(List.of("127.77.0.1"), AttachRecord.read(files("ctr3")).bindAddresses());
+        for (String c : List.of("ctr1", "ctr2", "ctr3")) {
+            if (Files.exists(mount.resolve(c).resolve("cgroup.events"))) {
+                Files.writeString(mount.resolve(c).resolve("cgroup.events"), "populated 0\n");
+            }
+            hook(false).run(HookStage.POSTSTOP, state(c, null, null));
+        }
+        assertEquals(List.of(), entries(settings.runDir()));
+    }
+
+    /** A config.json that is a symbolic link to a file that is not JSON: the error quotes nothing of it. */
+    @Test
+    void errorsAboutUnreadableInputDoNotEchoIt() throws Exception {
+        Path secret = tmp.resolve("shadow");
+        Files.writeString(secret, "root:SECRETHASH:19000:0:99999:7:::\n");
+        Files.delete(bundle.resolve("config.json"));
+        Files.createSymbolicLink(bundle.resolve("config.json"), secret);
+        String m = fail(HookStage.CREATE_RUNTIME, state("ctr1", PID, null));
+        assertTrue(m.startsWith("config.json: malformed JSON: syntax error at line 1"), m);
+        assertFalse(m.contains("root") || m.contains("SECRET"), m);
     }
 
     @Test
     void containersWithoutAnnotationsAreLeftAlone() throws Exception {
         config("\"linux\": {\"cgroupsPath\": \"/ctr1\"}");
         assertEquals(new OciHook.Outcome(0, null), hook(true).run(HookStage.CREATE_RUNTIME, state("ctr1", PID, null)));
-        assertFalse(Files.exists(settings.files("ctr1").recordDir()));
+        assertFalse(Files.exists(files("ctr1").recordDir()));
     }
 
     /** The kernel path of a failing attach: a program the kernel refuses leaves nothing behind. */
@@ -325,16 +474,17 @@ class OciHookTest {
             OciHook real = new OciHook(settings, new HookLog(settings.logFile()), BpfAvailability::probe,
                     CgroupV2Mount::discover);
             String id = "ctr1";
+            ContainerFiles f = settings.files(ContainerCgroup.idOf(cg));
             // attach, then attach again (idempotent), then poststop
             String ann = "\"dev.cgbpf.devices\": \"deny c 1:5 w\", \"dev.cgbpf.bind-ip\": \"127.0.0.9\"";
             real.run(HookStage.CREATE_RUNTIME, state(id, PID, ann));
-            AttachRecord r = AttachRecord.read(settings.files(id));
+            AttachRecord r = AttachRecord.read(f);
             assertEquals(AttachRecord.ATTACHED, r.status());
             assertEquals(6, r.programs().size());
-            try (Stream<Path> s = Files.list(pins.resolve(id))) {
+            try (Stream<Path> s = Files.list(f.pinDir())) {
                 assertEquals(13, s.count(), "6 program pins, 6 link pins, the counter map");
             }
-            JsonNode status = new ObjectMapper().readTree(ContainerStatus.of(settings, id).json());
+            JsonNode status = new ObjectMapper().readTree(status(settings, id).json());
             assertEquals("kernel", status.get("backend").asText());
             assertEquals("link", status.get("mode").asText());
             for (JsonNode p : status.get("programs")) {
@@ -344,10 +494,10 @@ class OciHookTest {
             assertEquals(new ObjectMapper().readTree(
                     "{\"device\": 0, \"bind_address\": 0, \"bind_port\": 0, \"socket\": 0}"), status.get("denials"));
             real.run(HookStage.PRESTART, state(id, PID, ann));
-            assertEquals(r, AttachRecord.read(settings.files(id)));
+            assertEquals(r, AttachRecord.read(f));
             real.run(HookStage.POSTSTOP, state(id, null, null));
-            assertFalse(Files.exists(pins.resolve(id)));
-            assertFalse(Files.exists(settings.files(id).recordDir()));
+            assertFalse(Files.exists(f.pinDir()));
+            assertFalse(Files.exists(f.recordDir()));
             // midway refusal: an exclusive (non-multi) connect4 program already on the cgroup makes the
             // kernel refuse the 4th program (EPERM) after three are attached: all must go again
             try (Fd cgfd = CgroupDir.open(cg);
@@ -358,8 +508,8 @@ class OciHookTest {
                 HookException e = assertThrows(HookException.class, () -> real.run(HookStage.CREATE_RUNTIME,
                         state(id, PID, ann)));
                 assertTrue(e.getMessage().startsWith("EPERM: BPF_LINK_CREATE (attach type 10) failed"), e.getMessage());
-                assertFalse(Files.exists(pins.resolve(id)));
-                assertFalse(Files.exists(settings.files(id).recordDir()));
+                assertFalse(Files.exists(f.pinDir()));
+                assertFalse(Files.exists(f.recordDir()));
                 for (AttachType t : List.of(AttachType.CGROUP_DEVICE, AttachType.CGROUP_INET4_BIND,
                         AttachType.CGROUP_INET6_BIND)) {
                     assertEquals(0, ProgQuery.progQuery(cgfd, t.value(), 0, 8, false).count(), t + " after rollback");

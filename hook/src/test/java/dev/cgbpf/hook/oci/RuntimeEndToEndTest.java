@@ -131,9 +131,21 @@ class RuntimeEndToEndTest {
         return out;
     }
 
-    private static void assertNothingLeft(String id, Set<Integer> progsBefore) throws BpfException {
-        assertFalse(Files.exists(pinDir.resolve(id), LinkOption.NOFOLLOW_LINKS), "pins left in " + pinDir.resolve(id));
-        assertFalse(Files.exists(runDir.resolve(id), LinkOption.NOFOLLOW_LINKS), "record left in " + runDir.resolve(id));
+    /** The names in the test's own run or pin directory (the lock file left out). */
+    private static Set<String> entries(Path dir) throws IOException {
+        Set<String> out = new TreeSet<>();
+        if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            try (Stream<Path> s = Files.list(dir)) {
+                s.map(p -> p.getFileName().toString()).filter(n -> !n.equals(RunDir.LOCK)).forEach(out::add);
+            }
+        }
+        return out;
+    }
+
+    private static void assertNothingLeft(Set<String> recordsBefore, Set<String> pinsBefore, Set<Integer> progsBefore)
+            throws BpfException, IOException {
+        assertEquals(pinsBefore, entries(pinDir), "pin directories before and after the container");
+        assertEquals(recordsBefore, entries(runDir), "records before and after the container");
         assertEquals(progsBefore, cgbpfProgs(), "cgbpf programs in the kernel before and after the container");
     }
 
@@ -166,12 +178,14 @@ class RuntimeEndToEndTest {
         String id = newId(name);
         Path b = bundle(id, args, annotations, hostNet);
         Set<Integer> before = cgbpfProgs();
+        Set<String> records = entries(runDir);
+        Set<String> pins = entries(pinDir);
         try {
             part.test(rt, id, b);
         } finally {
             rt.forceDelete(id);
         }
-        assertNothingLeft(id, before);
+        assertNothingLeft(records, pins, before);
     }
 
     @ParameterizedTest
@@ -283,10 +297,10 @@ class RuntimeEndToEndTest {
                     OciRuntime.Run r = rt.exec(List.of("run", "--detach", "--bundle", b.toString(), id), 120);
                     assertEquals(0, r.exit(), r.stderr());
                     HookSettings settings = new HookSettings(policy, runDir, pinDir, null,
-                            HookSettings.BackendMode.AUTO, HookSettings.AttachMode.LINK, Path.of("/proc"));
+                            HookSettings.BackendMode.KERNEL, HookSettings.AttachMode.LINK, Path.of("/proc"));
                     ContainerStatus s = null;
                     for (int i = 0; i < 100; i++) {
-                        s = ContainerStatus.of(settings, id);
+                        s = ContainerStatus.find(settings, id).get(0);
                         if (s.denials().getOrDefault("device", 0L) >= 3) {
                             break;
                         }

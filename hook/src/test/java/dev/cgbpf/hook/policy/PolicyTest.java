@@ -36,6 +36,23 @@ class PolicyTest {
         return Policy.merge(c, HostPolicy.DEFAULTS, ann, new HostDevices(), LOCAL);
     }
 
+    /** The defaults with the largest limits, and a pool that also has ::1 and the test's "host address". */
+    static final HostPolicy WIDE = new HostPolicy(FailurePolicy.CLOSED, AppliesTo.ANNOTATED, true, java.util.List.of(),
+            BindMode.REWRITE, java.util.List.of(), java.util.Set.of(), poolOf("127.0.0.0/8", "::1/128", "192.0.2.2/32"),
+            false, new HostPolicy.Limits(Policy.MAX_DEVICE_RULES, Policy.MAX_DEVICE_EXCEPTIONS));
+
+    static AddressPool poolOf(String... blocks) {
+        try {
+            return AddressPool.parse(java.util.List.of(blocks), "test");
+        } catch (PolicyException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    Policy mergeWide(Config c, Map<String, String> ann) throws PolicyException {
+        return Policy.merge(c, WIDE, ann, new HostDevices(), LOCAL);
+    }
+
     static final String RUNC_SPEC = "{'ociVersion':'1.0.2','linux':{'resources':{'devices':[{'allow':false,'access':'rwm'}]}}}";
 
     @Test
@@ -118,7 +135,7 @@ class PolicyTest {
         Config c = config(RUNC_SPEC);
         String same = "allow c 7:1 r;".repeat(100_000) + "deny c 7:1 r";
         long t0 = System.nanoTime();
-        Policy p = merge(c, Map.of(Policy.DEVICES, same));
+        Policy p = mergeWide(c, Map.of(Policy.DEVICES, same));
         System.out.printf("100,000 repeated rules merged in %d ms%n", (System.nanoTime() - t0) / 1_000_000);
         assertEquals(100_001 + 1 + 11, p.deviceRules().size());
         assertFalse(p.devices().allows(DeviceType.CHAR, 7, 1, R));
@@ -126,17 +143,21 @@ class PolicyTest {
         for (int i = 0; i < 100_000; i++) {
             distinct.append("allow c 7:").append(i).append(" r;");
         }
-        PolicyException e = assertThrows(PolicyException.class, () -> merge(c, Map.of(Policy.DEVICES, distinct.toString())));
-        assertEquals("too many device rules: more than 40000 distinct device patterns after merging (limit from the kernel "
-                + "verifier's budget; use wildcards)", e.getMessage());
+        PolicyException e = assertThrows(PolicyException.class,
+                () -> mergeWide(c, Map.of(Policy.DEVICES, distinct.toString())));
+        assertEquals("too many device rules: more than 40000 distinct device patterns after merging (the host policy's"
+                + " limits.devicePatterns; use wildcards)", e.getMessage());
         String tooMany = "allow c 7:1 r;".repeat(Policy.MAX_DEVICE_RULES + 1);
-        e = assertThrows(PolicyException.class, () -> merge(c, Map.of(Policy.DEVICES, tooMany)));
+        e = assertThrows(PolicyException.class, () -> mergeWide(c, Map.of(Policy.DEVICES, tooMany)));
+        assertTrue(e.getMessage().startsWith("too many device rules: annotation dev.cgbpf.devices has more than"), e.getMessage());
+        // the default limits are smaller: 10,000 rules from the container's spec
+        e = assertThrows(PolicyException.class, () -> merge(c, Map.of(Policy.DEVICES, same)));
         assertTrue(e.getMessage().startsWith("too many device rules: annotation dev.cgbpf.devices has more than"), e.getMessage());
     }
 
     @Test
     void networkAnnotationsOverrideHostDefaults() throws Exception {
-        Policy p = merge(config(RUNC_SPEC), Map.of(Policy.BIND_IP, "127.0.0.5, ::1,192.0.2.2", Policy.BIND_MODE, "deny",
+        Policy p = mergeWide(config(RUNC_SPEC), Map.of(Policy.BIND_IP, "127.0.0.5, ::1,192.0.2.2", Policy.BIND_MODE, "deny",
                 Policy.BIND_PORTS, "8000-8099,443", Policy.DENY_SOCKETS, "raw"));
         NetworkPolicy n = p.network();
         assertEquals(java.util.List.of(InetAddress.getByName("127.0.0.5"), InetAddress.getByName("192.0.2.2")), n.bind().v4());
@@ -168,7 +189,9 @@ class PolicyTest {
         assertEquals("deny c 1:5 w", h.devices().get(0).text());
         Policy p = Policy.merge(config(RUNC_SPEC), h, Map.of(), new HostDevices(), LOCAL);
         assertTrue(p.applies());
-        assertFalse(p.devices().allows(DeviceType.CHAR, 1, 5, W));
+        assertTrue(p.devices().allows(DeviceType.CHAR, 1, 5, W), "the container's own list allows /dev/zero");
+        assertFalse(p.allowsDevice(DeviceType.CHAR, 1, 5, W), "the host's ceiling does not");
+        assertFalse(p.hostDevices().allows(DeviceType.CHAR, 1, 5, W));
         assertEquals(2, p.network().denySockets().size());
         PolicyException missing = assertThrows(PolicyException.class,
                 () -> HostPolicy.load(dir.resolve("nope.json"), new HostDevices(), 10));
@@ -180,5 +203,99 @@ class PolicyTest {
         long dev = (259L & 0xfff) << 8 | (259L & ~0xfffL) << 32 | (70000L & 0xff) | (70000L & ~0xffL) << 12;
         assertEquals(259, HostDevices.major(dev));
         assertEquals(70000, HostDevices.minor(dev));
+    }
+
+    /** A restrictive host policy: /dev/zero read-only, no loop devices, ports 8000-8099, bind mode deny, no raw. */
+    HostPolicy restrictive(Path dir) throws Exception {
+        Path f = dir.resolve("policy.json");
+        Files.writeString(f, ("{'appliesTo':'all','devices':[{'allow':false,'type':'c','major':1,'minor':5,'access':'w'},"
+                + "{'allow':false,'type':'b','major':7,'access':'rwm'}],'network':{'bindMode':'deny',"
+                + "'bindPorts':'8000-8099','denySockets':['raw'],'bindAddressPool':['127.77.0.0/24']}}").replace('\'', '"'));
+        return HostPolicy.load(f, new HostDevices(), Policy.MAX_DEVICE_RULES);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "allow a *:* rwm",
+        "allow c 1:5 rwm",
+        "allow c 1:5 w",
+        "allow b 7:0 rwm",
+        "allow b 7:* rwm",
+        "allow c *:* rwm; allow b *:* rwm",
+    })
+    void aDeviceAnnotationCannotLiftTheHostsCeiling(String rules, @TempDir Path dir) throws Exception {
+        HostPolicy h = restrictive(dir);
+        String privileged = "{'ociVersion':'1.0.2','linux':{'resources':{'devices':[{'allow':true,'access':'rwm'}]}}}";
+        Policy p = Policy.merge(config(privileged), h, Map.of(Policy.DEVICES, rules), new HostDevices(), LOCAL);
+        assertFalse(p.allowsDevice(DeviceType.CHAR, 1, 5, W));
+        assertFalse(p.allowsDevice(DeviceType.CHAR, 1, 5, R | W));
+        assertTrue(p.allowsDevice(DeviceType.CHAR, 1, 5, R));
+        assertFalse(p.allowsDevice(DeviceType.BLOCK, 7, 0, R));
+        assertFalse(p.warnings().isEmpty(), "the widening is named");
+        assertTrue(p.warnings().get(0).startsWith("annotation dev.cgbpf.devices: 'allow "), p.warnings().toString());
+    }
+
+    @Test
+    void networkAnnotationsOnlyNarrow(@TempDir Path dir) throws Exception {
+        HostPolicy h = restrictive(dir);
+        Config c = config(RUNC_SPEC);
+        for (String ports : java.util.List.of("", "1-65535", "8000-9000")) {
+            Policy p = Policy.merge(c, h, Map.of(Policy.BIND_PORTS, ports), new HostDevices(), LOCAL);
+            assertEquals("[8000-8099]", p.network().bindPorts().toString(), ports);
+            assertEquals(1, p.warnings().size(), p.warnings().toString());
+        }
+        Policy narrower = Policy.merge(c, h, Map.of(Policy.BIND_PORTS, "8080,8090-9000"), new HostDevices(), LOCAL);
+        assertEquals("[8080, 8090-8099]", narrower.network().bindPorts().toString());
+        PolicyException none = assertThrows(PolicyException.class,
+                () -> Policy.merge(c, h, Map.of(Policy.BIND_PORTS, "9000"), new HostDevices(), LOCAL));
+        assertEquals("annotation dev.cgbpf.bind-ports: '9000' has no port inside the host policy's network.bindPorts"
+                + " [8000-8099]", none.getMessage());
+        Policy rewrite = Policy.merge(c, h, Map.of(Policy.BIND_MODE, "rewrite"), new HostDevices(), LOCAL);
+        assertEquals(BindMode.DENY, rewrite.network().bindMode());
+        Policy sockets = Policy.merge(c, h, Map.of(Policy.DENY_SOCKETS, ""), new HostDevices(), LOCAL);
+        assertEquals(java.util.Set.of(SocketRule.RAW), sockets.network().denySockets());
+        for (String foreign : java.util.List.of("127.0.0.1", "127.78.0.1", "192.0.2.2", "::1")) {
+            PolicyException e = assertThrows(PolicyException.class,
+                    () -> Policy.merge(c, h, Map.of(Policy.BIND_IP, foreign), new HostDevices(), LOCAL));
+            assertTrue(e.getMessage().contains("is not in the host policy's network.bindAddressPool"), e.getMessage());
+        }
+        Policy own = Policy.merge(c, h, Map.of(Policy.BIND_IP, "127.77.0.5"), new HostDevices(), LOCAL);
+        assertEquals("127.77.0.5", own.network().bind().toString());
+        Policy auto = Policy.merge(c, h, Map.of(Policy.BIND_IP, "auto"), new HostDevices(), LOCAL);
+        assertTrue(auto.bindRequest().auto());
+        assertTrue(auto.network().bind().isEmpty());
+    }
+
+    @Test
+    void theDefaultPoolKeepsTheHostsOwnLoopbackAndBroadcast() throws Exception {
+        AddressPool d = AddressPool.DEFAULT;
+        assertFalse(d.contains(InetAddress.getByName("127.0.0.1")));
+        assertFalse(d.contains(InetAddress.getByName("127.0.0.0")));
+        assertFalse(d.contains(InetAddress.getByName("127.255.255.255")));
+        assertFalse(d.contains(InetAddress.getByName("::1")));
+        assertFalse(d.contains(InetAddress.getByName("192.0.2.2")));
+        assertTrue(d.contains(InetAddress.getByName("127.0.0.2")));
+        assertTrue(poolOf("127.0.0.1/32").contains(InetAddress.getByName("127.0.0.1")));
+        assertEquals("127.0.0.2", d.firstFree(java.util.Set.of()).orElseThrow().getHostAddress());
+        assertEquals("127.0.0.3", d.firstFree(java.util.Set.of(InetAddress.getByName("127.0.0.2"))).orElseThrow()
+                .getHostAddress());
+        PolicyException e = assertThrows(PolicyException.class, () -> AddressPool.parse(java.util.List.of("127.0.0.1/8"), "p"));
+        assertEquals("p[0]: '127.0.0.1/8' has host bits set after the prefix", e.getMessage());
+    }
+
+    @Test
+    void rawSocketsCannotBeDeniedToAContainerWithCapNetRawInTheHostNetwork() throws Exception {
+        String withRaw = "{'ociVersion':'1.0.2','process':{'capabilities':{'bounding':['CAP_NET_RAW']}}}";
+        PolicyException e = assertThrows(PolicyException.class,
+                () -> merge(config(withRaw), Map.of(Policy.DENY_SOCKETS, "raw")));
+        assertTrue(e.getMessage().startsWith("deny-sockets raw: the container keeps CAP_NET_RAW in the host's network"
+                + " namespace"), e.getMessage());
+        String ownNet = "{'ociVersion':'1.0.2','process':{'capabilities':{'bounding':['CAP_NET_RAW']}},"
+                + "'linux':{'namespaces':[{'type':'network'}]}}";
+        assertEquals(java.util.Set.of(SocketRule.RAW),
+                merge(config(ownNet), Map.of(Policy.DENY_SOCKETS, "raw")).network().denySockets());
+        String joinsHost = "{'ociVersion':'1.0.2','process':{'capabilities':{'bounding':['CAP_NET_RAW']}},"
+                + "'linux':{'namespaces':[{'type':'network','path':'/proc/self/ns/net'}]}}";
+        assertThrows(PolicyException.class, () -> merge(config(joinsHost), Map.of(Policy.DENY_SOCKETS, "raw")));
     }
 }

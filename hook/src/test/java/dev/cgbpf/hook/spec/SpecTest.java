@@ -45,7 +45,7 @@ class SpecTest {
         "{'ociVersion':'1','id':'a','status':'created','pid':'12','bundle':'/b'}        | state: field 'pid': ",
         "{'ociVersion':'1','id':'a','status':'created','pid':-3,'bundle':'/b'}          | state: field 'pid': -3 is not a process id",
         "{'ociVersion':'1','id':'a','status':'created','bundle':'rel'}                  | state: field 'bundle': 'rel' is not an absolute path",
-        "{'ociVersion':'1','id':'a','id':'b','status':'created','bundle':'/b'}          | state: malformed JSON: Duplicate field 'id'",
+        "{'ociVersion':'1','id':'a','id':'b','status':'created','bundle':'/b'}          | state: malformed JSON: duplicate field",
         "{'ociVersion':'1','id':'a','status':'created','bundle':'/b','annotations':{'k':1}} | state: field 'annotations.k'",
         "{'ociVersion':'1','id':'a','status':'created','bundle':'/b'} {}               | state: ",
     })
