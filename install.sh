@@ -106,15 +106,17 @@ if [[ -n $v2 ]] && mkdir "$v2/$cds_id"; then
     mkdir -p "$cds_tmp/bundle"
     cat >"$cds_tmp/bundle/config.json" <<CONFIG
 {"ociVersion": "1.0.2",
- "annotations": {"dev.cgbpf.devices": "deny c 1:5 w", "dev.cgbpf.bind-ip": "127.0.0.1"},
+ "annotations": {"dev.cgbpf.devices": "deny c 1:5 w", "dev.cgbpf.bind-ip": "auto"},
  "linux": {"cgroupsPath": "/$cds_id", "resources": {"devices": [{"allow": false, "access": "rwm"}]}}}
 CONFIG
     state() { printf '{"ociVersion":"1.0.2","id":"%s","status":"%s",%s"bundle":"%s"}' \
         "$cds_id" "$1" "$2" "$cds_tmp/bundle"; }
     export CGBPF_RUN_DIR="$cds_tmp/run" CGBPF_PIN_DIR="/sys/fs/bpf/$cds_id" CGBPF_LOG_FILE=- \
         CGBPF_POLICY=/etc/cgbpf/policy.json
+    # poststop undoes a container once its cgroup has no process left: stop the stand-in first
     if state creating "\"pid\":$cds_pid," |
         "$java_bin" -XX:ArchiveClassesAtExit="$jsa" -Xlog:cds=off -Xlog:cds+dynamic=off -jar /usr/local/lib/cgbpf/cgbpf.jar hook createRuntime \
+        && { kill "$cds_pid"; wait "$cds_pid" 2>/dev/null; cds_pid=; true; } \
         && state stopped "" | "$java_bin" -jar /usr/local/lib/cgbpf/cgbpf.jar hook poststop; then
         echo "wrote the class-data-sharing archive $jsa"
     else

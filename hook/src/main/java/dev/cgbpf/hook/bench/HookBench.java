@@ -59,7 +59,7 @@ public final class HookBench {
     /** The container's policy: one device rule and a bind address, six programs. */
     static final Map<String, String> ANNOTATIONS = new TreeMap<>(Map.of(
             "dev.cgbpf.devices", "deny c 1:5 w",
-            "dev.cgbpf.bind-ip", "127.0.0.1"));
+            "dev.cgbpf.bind-ip", "auto"));
     private static final String PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     private static final int TIMEOUT_SECONDS = 120;
 
@@ -275,6 +275,8 @@ public final class HookBench {
                 String id = tag + "-s" + (++seq);
                 times.get("JVM start only: cgbpf --version\t" + l.label()).add(timed(l, "--version", null,
                         "--version"));
+                // a container's life: its process in the cgroup while it runs, gone before poststop
+                Files.writeString(cgroupDir.resolve("cgroup.procs"), Long.toString(sleeper.pid()));
                 byte[] running = state(id, "creating", sleeper.pid(), bundle);
                 times.get("createRuntime (attach)\t" + l.label()).add(hook(l, HookStage.CREATE_RUNTIME, running, id));
                 if (i == 0) {
@@ -282,10 +284,13 @@ public final class HookBench {
                 }
                 times.get("prestart after createRuntime (no-op)\t" + l.label()).add(hook(l, HookStage.PRESTART,
                         running, id));
+                Files.writeString(v2.mountPoint().resolve("cgroup.procs"), Long.toString(sleeper.pid()));
                 times.get("poststop (remove all)\t" + l.label()).add(hook(l, HookStage.POSTSTOP,
                         state(id, "stopped", null, bundle), id));
-                if (Files.exists(pinBase.resolve(id), LinkOption.NOFOLLOW_LINKS)) {
-                    throw new IOException("poststop left the pins of " + id + " in " + pinBase.resolve(id));
+                try (Stream<Path> left = Files.list(pinBase)) {
+                    if (left.findAny().isPresent()) {
+                        throw new IOException("poststop of " + id + " left pins in " + pinBase);
+                    }
                 }
             }
             out.print('.');
@@ -350,9 +355,13 @@ public final class HookBench {
     }
 
     /** The first attach really attached: the record lists the programs, each with a kernel id. */
-    private void checkAttached(String id) throws IOException {
-        HookSettings s = new HookSettings(work.resolve("policy.json"), work.resolve("run"), pinBase, null,
+    private HookSettings hookSettings() {
+        return new HookSettings(work.resolve("policy.json"), work.resolve("run"), pinBase, null,
                 HookSettings.BackendMode.KERNEL, HookSettings.AttachMode.LINK, Path.of("/proc"));
+    }
+
+    private void checkAttached(String id) throws IOException {
+        HookSettings s = hookSettings();
         AttachRecord r;
         try {
             List<ContainerStatus> found = ContainerStatus.find(s, id);
@@ -437,23 +446,25 @@ public final class HookBench {
                 out.println("  cleanup: runc delete " + id + ": " + e.getMessage());
             }
         }
-        // a stage run that failed midway may have left a container's record and pins: poststop them
-        if (Files.isDirectory(work.resolve("run"))) {
-            try (Stream<Path> ids = Files.list(work.resolve("run"))) {
-                for (Path id : ids.toList()) {
-                    String name = id.getFileName().toString();
-                    hook(launchers.get(0), HookStage.POSTSTOP, state(name, "stopped", null, work), name);
-                }
-            } catch (IOException | InterruptedException | RuntimeException e) {
-                out.println("  cleanup: poststop of a leftover container: " + e.getMessage());
-            }
-        }
         if (sleeper != null) {
             sleeper.destroyForcibly();
             try {
                 sleeper.waitFor(10, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+        }
+        // a stage run that failed midway may have left a container's record and pins: poststop them
+        // (the sleeper is gone by now, so their cgroup is empty)
+        if (Files.isDirectory(work.resolve("run"))) {
+            try {
+                for (ContainerStatus left : ContainerStatus.find(hookSettings(), null)) {
+                    AttachRecord r = left.record();
+                    hook(launchers.get(0), HookStage.POSTSTOP, state(r.id(), "stopped", null, Path.of(r.bundle())),
+                            r.id());
+                }
+            } catch (IOException | InterruptedException | RuntimeException | HookException e) {
+                out.println("  cleanup: poststop of a leftover container: " + e.getMessage());
             }
         }
         if (cgroupDir != null) {
