@@ -53,6 +53,16 @@ public final class PolicyCheck implements AutoCloseable {
         return engine.bind(CGROUP, family, proto, addr, port);
     }
 
+    /**
+     * What socket(2) of this kind gives the container: the new socket's fields, or a
+     * {@link BpfException} with the errno it would see (EPERM when cgbpf_sock refuses the kind,
+     * EPROTONOSUPPORT for a type and protocol that do not go together). The engine's own probe;
+     * the CLI does not offer it, tests compare policies with it.
+     */
+    public Probe.SocketInfo socket(Probe.Family family, Probe.SockType type, int protocol) throws BpfException {
+        return engine.socket(CGROUP, family, type, protocol);
+    }
+
     @Override
     public void close() {
         engine.close();
