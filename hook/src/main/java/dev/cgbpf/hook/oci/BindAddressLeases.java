@@ -2,6 +2,7 @@ package dev.cgbpf.hook.oci;
 
 import dev.cgbpf.hook.policy.BindAddresses;
 import dev.cgbpf.hook.policy.BindRequest;
+import dev.cgbpf.hook.policy.LocalAddresses;
 import dev.cgbpf.hook.policy.Policy;
 
 import java.net.InetAddress;
@@ -43,7 +44,8 @@ final class BindAddressLeases {
             }
         }
         if (req.auto()) {
-            InetAddress a = req.pool().firstFree(req.shared() ? java.util.Set.of() : held.keySet())
+            InetAddress a = req.pool().firstFree(req.shared() ? java.util.Set.of() : held.keySet(),
+                            LocalAddresses.snapshot()::isLocal)
                     .orElseThrow(() -> new HookException("annotation " + Policy.BIND_IP + ": auto: no free address"
                             + " left in the host policy's network.bindAddressPool " + req.pool()));
             return policy.withBind(BindAddresses.of(a));

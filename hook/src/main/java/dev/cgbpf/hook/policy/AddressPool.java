@@ -20,7 +20,8 @@ import java.util.Set;
  * <p>Two rules keep the host's own addresses out of containers' hands: 127.0.0.1 and ::1, the
  * addresses host services listen on, are in the pool only when a block names exactly that
  * address ({@code 127.0.0.1/32}); in an IPv4 block of four or more addresses the first and
- * the last address (network and broadcast, 127.255.255.255 for 127.0.0.0/8) are never handed out.
+ * the last address (network and broadcast, 127.255.255.255 for 127.0.0.0/8) are never handed out,
+ * nor the first address of an IPv6 block wider than /127 (the subnet-router anycast address).
  *
  * @param blocks the CIDR blocks, in the order written
  */
@@ -62,13 +63,14 @@ public record AddressPool(List<Block> blocks) {
             if (a.isLoopbackAddress() && isHostLoopback(a) && prefix != bits()) {
                 return false;
             }
+            BigInteger n = number(a);
+            BigInteger first = number(base);
             if (base instanceof Inet4Address && prefix <= 30) {
-                BigInteger n = number(a);
-                BigInteger first = number(base);
                 BigInteger last = first.add(BigInteger.ONE.shiftLeft(bits() - prefix)).subtract(BigInteger.ONE);
                 return !n.equals(first) && !n.equals(last);
             }
-            return true;
+            // IPv6: the all-zero host part is the subnet-router anycast address (RFC 4291 2.6.1)
+            return base instanceof Inet4Address || prefix >= 127 || !n.equals(first);
         }
 
         @Override
@@ -101,10 +103,10 @@ public record AddressPool(List<Block> blocks) {
     }
 
     /**
-     * The first address of the pool's first IPv4 block (then IPv6) that the pool hands out and
-     * {@code taken} does not hold.
+     * The first address of the pool's first IPv4 block (then IPv6) that the pool hands out,
+     * {@code taken} does not hold and {@code usable} accepts (an address of this machine).
      */
-    public Optional<InetAddress> firstFree(Set<InetAddress> taken) {
+    public Optional<InetAddress> firstFree(Set<InetAddress> taken, java.util.function.Predicate<InetAddress> usable) {
         int looked = 0;
         for (boolean wantV4 : new boolean[] {true, false}) {
             for (Block b : blocks) {
@@ -116,7 +118,7 @@ public record AddressPool(List<Block> blocks) {
                 for (BigInteger i = BigInteger.ZERO; i.compareTo(size) < 0 && looked < MAX_CANDIDATES;
                      i = i.add(BigInteger.ONE), looked++) {
                     InetAddress a = address(first.add(i), b.bits());
-                    if (b.hands(a) && !taken.contains(a)) {
+                    if (b.hands(a) && !taken.contains(a) && usable.test(a)) {
                         return Optional.of(a);
                     }
                 }

@@ -14,6 +14,22 @@ import java.util.Collections;
 public interface LocalAddresses {
     boolean isLocal(InetAddress a);
 
+    /**
+     * The host's view now, taken once: for many questions in a row (a pool searched for a free
+     * address) without enumerating the interfaces for each.
+     */
+    static LocalAddresses snapshot() {
+        java.util.Set<InetAddress> own = new java.util.HashSet<>();
+        try {
+            for (NetworkInterface ni : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+                own.addAll(Collections.list(ni.getInetAddresses()));
+            }
+        } catch (SocketException e) {
+            // no interfaces readable: loopback only
+        }
+        return a -> a.isLoopbackAddress() || own.contains(a);
+    }
+
     /** The host's view, from the loopback rule and the interface addresses. */
     LocalAddresses HOST = a -> {
         if (a.isLoopbackAddress()) {

@@ -276,9 +276,14 @@ class PolicyTest {
         assertFalse(d.contains(InetAddress.getByName("192.0.2.2")));
         assertTrue(d.contains(InetAddress.getByName("127.0.0.2")));
         assertTrue(poolOf("127.0.0.1/32").contains(InetAddress.getByName("127.0.0.1")));
-        assertEquals("127.0.0.2", d.firstFree(java.util.Set.of()).orElseThrow().getHostAddress());
-        assertEquals("127.0.0.3", d.firstFree(java.util.Set.of(InetAddress.getByName("127.0.0.2"))).orElseThrow()
+        assertEquals("127.0.0.2", d.firstFree(java.util.Set.of(), a -> true).orElseThrow().getHostAddress());
+        assertEquals("127.0.0.3", d.firstFree(java.util.Set.of(InetAddress.getByName("127.0.0.2")), a -> true).orElseThrow()
                 .getHostAddress());
+        AddressPool v6 = poolOf("fd00:77::/64");
+        assertEquals("fd00:77:0:0:0:0:0:1", v6.firstFree(java.util.Set.of(), a -> true).orElseThrow().getHostAddress(),
+                "not the subnet-router anycast address");
+        assertTrue(v6.firstFree(java.util.Set.of(), LocalAddresses.snapshot()::isLocal).isEmpty(),
+                "auto takes only addresses of this machine");
         PolicyException e = assertThrows(PolicyException.class, () -> AddressPool.parse(java.util.List.of("127.0.0.1/8"), "p"));
         assertEquals("p[0]: '127.0.0.1/8' has host bits set after the prefix", e.getMessage());
     }
