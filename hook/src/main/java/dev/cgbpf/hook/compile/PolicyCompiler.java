@@ -5,7 +5,13 @@ import dev.cgbpf.hook.policy.Policy;
 import java.util.ArrayList;
 import java.util.List;
 
-/** All programs of one container's policy, in attach order: device, socket, then the sock_addr programs. */
+/**
+ * All programs of one container's policy, in attach order: device, socket, the sock_addr
+ * programs, then the packet guards (cgbpf_in, cgbpf_out). The guards come last so that the
+ * programs that steer a socket to the container's address are in place before the ones that
+ * drop what was not steered; the hook attaches before the container's process runs, so the
+ * order only decides what a half-attached set (a failed attach, detached again) would do.
+ */
 public final class PolicyCompiler {
     private PolicyCompiler() {
     }
@@ -20,6 +26,7 @@ public final class PolicyCompiler {
         }
         SockCreateCompiler.compile(policy.network().denySockets(), counters).ifPresent(out::add);
         out.addAll(SockAddrCompiler.compile(policy.network(), counters));
+        out.addAll(AddressGuardCompiler.compile(policy.network().bind(), counters));
         return out;
     }
 }
