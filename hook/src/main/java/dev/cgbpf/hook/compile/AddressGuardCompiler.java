@@ -1,10 +1,10 @@
 package dev.cgbpf.hook.compile;
 
 import static dev.cgbpf.engine.isa.Reg.R0;
+import static dev.cgbpf.engine.isa.Reg.R1;
 import static dev.cgbpf.engine.isa.Reg.R2;
 import static dev.cgbpf.engine.isa.Reg.R3;
 import static dev.cgbpf.engine.isa.Reg.R4;
-import static dev.cgbpf.engine.isa.Reg.R1;
 import static dev.cgbpf.engine.isa.Reg.R6;
 
 import dev.cgbpf.engine.backend.AttachType;
@@ -23,28 +23,32 @@ import java.util.List;
  * The packet guards of a container with bind addresses: two cgroup_skb programs that keep its
  * sockets from receiving on, or sending from, any address that is not the container's, whatever
  * path the socket took to its address. The sock_addr programs ({@link SockAddrCompiler}) steer
- * binds, connects and sends; these catch what never passes a sock_addr hook, measured on 6.18:
- * listen() on an unbound TCP socket autobinds to 0.0.0.0:N or [::]:N without the bind hook, an
- * unbound UDP sendto leaves the socket on 0.0.0.0, a raw socket writes its own header.
+ * binds, connects and sends; these catch what never passes a sock_addr hook, measured on 6.18
+ * ({@code AddressGuardKernelTest}): listen() on an unbound TCP socket autobinds to 0.0.0.0:N or
+ * [::]:N without the bind hook, an unbound UDP sendto leaves the socket on 0.0.0.0:N, a raw
+ * socket's sendto has no sock_addr hook at all.
  * <ul>
  * <li>{@code cgbpf_in} (cgroup_inet_ingress): a packet to one of the container's addresses
  *     passes; a packet to any other loopback destination (127.0.0.0/8, ::1) is dropped; a packet
  *     to a non-loopback destination passes only when the receiving socket has a remote port
  *     ({@code __sk_buff.remote_port}, the socket's skc_dport: a TCP socket that connected or was
  *     accepted, a connected UDP socket), that is a reply to a connection the container opened;
- *     for a listener or an unconnected socket it is dropped. Measured on 6.18 with a dump
- *     program ({@code AddressGuardKernelTest#ingressSeesTheListenerForASyn}): a SYN runs the
- *     ingress programs with skb->sk the listener (state TCP_LISTEN, remote_port 0); the
- *     handshake's final ACK the listener too; later segments the accepted socket (state
- *     TCP_ESTABLISHED, remote_port the peer's); a datagram an unconnected UDP socket (remote_port
- *     0).</li>
+ *     for a listener or an unconnected socket it is dropped. Measured with a dump program
+ *     ({@code AddressGuardKernelTest#ingressSeesTheListenerForASyn}): the SYN and the
+ *     handshake's last ACK run the ingress programs with skb->sk the listener (state 10,
+ *     TCP_LISTEN, remote_port 0); the connection's data segments run them with the accepted
+ *     socket (remote_port the peer's port). An unconnected UDP socket's skc_dport is 0.</li>
  * <li>{@code cgbpf_out} (cgroup_inet_egress): a packet from one of the container's addresses
  *     passes; from any other source it is dropped when the destination is loopback, and, when
  *     the family's first (rewrite target) address is not loopback, whatever the destination. A
  *     loopback container address leaves other sources to non-loopback destinations alone, as
  *     the connect programs do: a loopback source cannot reach them.</li>
  * </ul>
- * A family without a container address has all its packets dropped both ways: with only an IPv4
+ * What the task sees of a drop, measured: a host's connect to a dropped listener, and a
+ * container's connect whose SYN or SYN-ACK is dropped, time out (the SYN is retransmitted); a
+ * UDP or raw send dropped at egress fails with EPERM.
+ *
+ * <p>A family without a container address has all its packets dropped both ways: with only an IPv4
  * address no native IPv6 traffic (an IPv6 socket talking to a v4-mapped peer sends and receives
  * IPv4 packets, which the IPv4 rules judge), and the other way round.
  *
@@ -53,7 +57,8 @@ import java.util.List;
  * addresses are read from the packet with direct packet access (data..data_end start at the
  * network header in a cgroup_skb program); the IPv4 and IPv6 headers are in the linear part on
  * both hooks (ip_rcv and ipv6_rcv pull them, the output path builds them there), and a packet
- * whose linear part is shorter than the fixed header is dropped rather than passed unread.
+ * whose linear part is shorter than the fixed header is dropped rather than passed unread (no
+ * test can show one: BPF_PROG_TEST_RUN refuses such a frame with EINVAL).
  * Every drop is counted as {@link DenialReason#ADDRESS_TRAFFIC}.
  */
 public final class AddressGuardCompiler {
