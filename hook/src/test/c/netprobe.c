@@ -13,6 +13,8 @@
  *                                                print where, then every connection accepted
  *                                                within WAITMS
  *   sendraw FAM ADDR                             an ICMP/ICMPv6 echo request from a raw socket
+ *   recv    FAM ADDR PORT WAITMS                 bind a UDP socket, print "ready", then the
+ *                                                source of every datagram within WAITMS
  *   udpecho FAM ADDR PORT WAITMS                 unbound UDP sendto, print the local address,
  *                                                then every datagram received within WAITMS
  *
@@ -324,10 +326,40 @@ static int op_sendraw(char **a)
 	return 0;
 }
 
+static int op_recv(char **a)
+{
+	int fam = family(a[0]);
+	int fd = open_socket("recv", fam, SOCK_DGRAM, 0);
+	long deadline = now_ms() + atol(a[3]);
+	struct sockaddr_storage ss;
+	if (fd < 0)
+		return 0;
+	socklen_t len = sockaddr_of(fam, a[1], atoi(a[2]), &ss);
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
+		printf("recv %s\n", err());
+		return 0;
+	}
+	printf("ready %s\n", local_of(fd));
+	fflush(stdout);
+	while (wait_for(fd, POLLIN, deadline)) {
+		char buf[64];
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof(from);
+		if (recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl) >= 0) {
+			char *sp;
+			const char *n = name_of(&from);
+			printf("from %.*s\n", (sp = strchr(n, ' ')) ? (int)(sp - n) : (int)strlen(n), n);
+			fflush(stdout);
+		}
+	}
+	printf("done\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct { const char *name; int args; } ops[] = {
-		{ "socket", 3 }, { "bind", 6 }, { "connect", 5 }, { "sendto", 4 }, { "listen", 2 }, { "udpecho", 4 }, { "sendraw", 2 },
+		{ "socket", 3 }, { "bind", 6 }, { "connect", 5 }, { "sendto", 4 }, { "listen", 2 }, { "udpecho", 4 }, { "sendraw", 2 }, { "recv", 4 },
 	};
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (unsigned i = 0; argc > 1 && i < sizeof(ops) / sizeof(ops[0]); i++) {
@@ -343,9 +375,10 @@ int main(int argc, char **argv)
 		case 3: return op_sendto(a, argc - 2);
 		case 4: return op_listen(a, argc - 2);
 		case 5: return op_udpecho(a);
-		default: return op_sendraw(a);
+		case 6: return op_sendraw(a);
+		default: return op_recv(a);
 		}
 	}
-	fprintf(stderr, "usage: netprobe socket|bind|connect|sendto|listen|udpecho|sendraw ARGS (see the source)\n");
+	fprintf(stderr, "usage: netprobe socket|bind|connect|sendto|listen|udpecho|sendraw|recv ARGS (see the source)\n");
 	return 2;
 }

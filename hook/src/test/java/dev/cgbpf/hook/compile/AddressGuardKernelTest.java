@@ -440,4 +440,60 @@ class AddressGuardKernelTest {
             assertEquals(0, a.count(DenialReason.ADDRESS_TRAFFIC));
         }
     }
+
+    /** Runs a command that must succeed (the netns set-up). */
+    private static void sh(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), String.join(" ", cmd) + ": " + out);
+    }
+
+    /**
+     * A native IPv6 source chosen with IPV6_PKTINFO, for a container with an IPv6 address: needs a
+     * second local IPv6 address, so the test makes a network namespace whose loopback device has
+     * fd00:cb::5 (the container's) and fd00:cb::9; the receiver and the sender both run in it.
+     * A foreign source (another address, ::1) is rewritten to the container's address, or refused
+     * and counted in deny mode; the container's own source and no source arrive from it.
+     */
+    @ParameterizedTest
+    @EnumSource(BindMode.class)
+    void ipv6PktinfoSourcesAreTheContainersOrNothing(BindMode mode) throws Exception {
+        String ns = "cgbpf-guard-" + ProcessHandle.current().pid() + "-" + mode.name().toLowerCase(java.util.Locale.ROOT);
+        String own6 = "fd00:cb::5";
+        NetworkPolicy net = ProgramsKernelTest.net(OWN + "," + own6, mode, "", Set.of());
+        sh("ip", "netns", "add", ns);
+        try (AttachKernelTest.Attached a = attached("pktinfo6-" + mode, net)) {
+            sh("ip", "-n", ns, "link", "set", "lo", "up");
+            sh("ip", "-n", ns, "addr", "add", own6 + "/128", "dev", "lo");
+            sh("ip", "-n", ns, "addr", "add", "fd00:cb::9/128", "dev", "lo");
+            int port = 20000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(10000);
+            Process receiver = new NetProbe(null, ns).start("recv", "inet6", "::1", String.valueOf(port), "3000");
+            List<String> answers = new ArrayList<>();
+            List<String> got = new ArrayList<>();
+            try (BufferedReader r = NetProbe.reader(receiver)) {
+                assertTrue(r.readLine().startsWith("ready ::1 "));
+                NetProbe probe = new NetProbe(a.dir, ns);
+                for (String src : List.of("fd00:cb::9", "::1", own6, "-")) {
+                    String answer = probe.run("sendto", "inet6", "::1", String.valueOf(port), src);
+                    answers.add(src + " " + (answer.startsWith("sent") ? "sent" : answer));
+                }
+                for (String line = r.readLine(); line != null; line = r.readLine()) {
+                    if (line.startsWith("from ")) {
+                        got.add(line.substring(5));
+                    }
+                }
+            }
+            receiver.waitFor();
+            System.out.println(mode + ": " + answers + " received from " + got + ", bind-address "
+                    + a.count(DenialReason.BIND_ADDRESS) + ", address-traffic " + a.count(DenialReason.ADDRESS_TRAFFIC));
+            String refused = mode == BindMode.DENY ? "EPERM" : "sent";
+            assertEquals(List.of("fd00:cb::9 " + refused, "::1 " + refused, own6 + " sent", "- sent"), answers);
+            assertEquals(java.util.Collections.nCopies(mode == BindMode.DENY ? 2 : 4, own6), got);
+            assertEquals(mode == BindMode.DENY ? 2 : 0, a.count(DenialReason.BIND_ADDRESS));
+            assertEquals(0, a.count(DenialReason.ADDRESS_TRAFFIC));
+        } finally {
+            sh("ip", "netns", "delete", ns);
+        }
+    }
 }

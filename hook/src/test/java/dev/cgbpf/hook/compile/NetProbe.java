@@ -15,7 +15,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The C helper src/test/c/netprobe.c, built with {@code gcc -static} into target/ once per JVM,
- * and run inside a test cgroup: the shell moves itself into the cgroup, then execs the helper.
+ * and run inside a test cgroup (the shell moves itself into the cgroup, then execs the helper)
+ * or, without one, as the host; optionally in a network namespace the test made
+ * ({@code ip netns exec}).
  */
 final class NetProbe {
     private static final Path SOURCE = Path.of("src/test/c/netprobe.c");
@@ -23,9 +25,16 @@ final class NetProbe {
     private static boolean built;
 
     private final Path cgroup;
+    private final String netns;
 
     NetProbe(Path cgroup) {
+        this(cgroup, null);
+    }
+
+    /** @param cgroup null for the host side; @param netns a named network namespace, or null */
+    NetProbe(Path cgroup, String netns) {
         this.cgroup = cgroup;
+        this.netns = netns;
     }
 
     static synchronized void build() throws IOException, InterruptedException {
@@ -43,8 +52,14 @@ final class NetProbe {
 
     /** Starts one operation in the cgroup; its output is read by the caller. */
     Process start(String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c",
-                "echo $$ > \"$0\" && exec \"$@\"", cgroup.resolve("cgroup.procs").toString(), BINARY.toAbsolutePath().toString()));
+        List<String> cmd = new ArrayList<>();
+        if (cgroup != null) {
+            cmd.addAll(List.of("/bin/sh", "-c", "echo $$ > \"$0\" && exec \"$@\"", cgroup.resolve("cgroup.procs").toString()));
+        }
+        if (netns != null) {
+            cmd.addAll(List.of("ip", "netns", "exec", netns));
+        }
+        cmd.add(BINARY.toAbsolutePath().toString());
         cmd.addAll(List.of(args));
         return new ProcessBuilder(cmd).redirectErrorStream(true).start();
     }
