@@ -45,6 +45,9 @@ public final class BpfSockCtx extends UapiCtx {
     public static final int SOCK_RAW = InetSock.SOCK_RAW;
     public static final int IPPROTO_TCP = InetSock.IPPROTO_TCP;
     public static final int IPPROTO_UDP = InetSock.IPPROTO_UDP;
+    /** UDP-Lite (SOCK_DGRAM) and Multipath TCP (SOCK_STREAM): sk_protocol is a u16, 262 fits. */
+    public static final int IPPROTO_UDPLITE = 136;
+    public static final int IPPROTO_MPTCP = 262;
 
     /** How the struct is reached, which decides the access rule. */
     enum View { PROGRAM_CTX, SOCKET, SOCK_COMMON }

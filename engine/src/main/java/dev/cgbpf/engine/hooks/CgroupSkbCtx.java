@@ -17,32 +17,33 @@ import java.util.List;
  * narrow reads of 1, 2 or 4 bytes and 4-byte writes where writable. LD_ABS/LD_IND are not for
  * this program type (no {@link #packet()}).
  */
-final class CgroupSkbCtx extends UapiCtx {
+public final class CgroupSkbCtx extends UapiCtx {
+    // public: the hook's address guard compiler reads these fields by these offsets (one source of truth)
     static final int SIZE = 192;
     static final int LEN = 0;
     static final int PKT_TYPE = 4;
     static final int MARK = 8;
-    static final int PROTOCOL = 16;
+    public static final int PROTOCOL = 16;
     static final int PRIORITY = 32;
     static final int INGRESS_IFINDEX = 36;
     static final int IFINDEX = 40;
     static final int CB = 48;
     static final int CB_END = 68;
     static final int TC_CLASSID = 72;
-    static final int DATA = 76;
-    static final int DATA_END = 80;
+    public static final int DATA = 76;
+    public static final int DATA_END = 80;
     static final int FAMILY = 88;
     static final int REMOTE_IP4 = 92;
     static final int LOCAL_IP4 = 96;
     static final int REMOTE_IP6 = 100;
     static final int LOCAL_IP6 = 116;
-    static final int REMOTE_PORT = 132;
+    public static final int REMOTE_PORT = 132;
     static final int LOCAL_PORT = 136;
     static final int DATA_META = 140;
     static final int FLOW_KEYS = 144;
     static final int TSTAMP = 152;
     static final int WIRE_LEN = 160;
-    static final int SK = 168;
+    public static final int SK = 168;
     static final int TSTAMP_TYPE = 180;
     static final int HWTSTAMP = 184;
     static final int LOOPBACK_IFINDEX = 1;

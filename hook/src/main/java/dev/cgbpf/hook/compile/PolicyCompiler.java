@@ -7,9 +7,13 @@ import java.util.List;
 
 /**
  * All programs of one container's policy, in attach order: the host's device ceiling, the
- * container's device list, socket, then the sock_addr programs. The two device programs are
- * attached side by side (BPF_F_ALLOW_MULTI), so an access must pass both: whatever the
- * container's own rules allow, the host policy's still refuse.
+ * container's device list, socket, the sock_addr programs, then the packet guards (cgbpf_in,
+ * cgbpf_out). The two device programs are attached side by side (BPF_F_ALLOW_MULTI), so an access
+ * must pass both: whatever the container's own rules allow, the host policy's still refuse. The
+ * guards come last so that the programs that steer a socket to the container's address are in
+ * place before the ones that drop what was not steered; the hook attaches before the container's
+ * process runs, so the order only decides what a half-attached set (a failed attach, detached
+ * again) would do.
  */
 public final class PolicyCompiler {
     private PolicyCompiler() {
@@ -28,6 +32,7 @@ public final class PolicyCompiler {
         }
         SockCreateCompiler.compile(policy.network().denySockets(), counters).ifPresent(out::add);
         out.addAll(SockAddrCompiler.compile(policy.network(), counters));
+        out.addAll(AddressGuardCompiler.compile(policy.network().bind(), counters));
         return out;
     }
 }

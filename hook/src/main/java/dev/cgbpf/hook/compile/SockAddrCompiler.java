@@ -35,13 +35,25 @@ import java.util.List;
  * <li>{@code cgbpf_conn4}/{@code cgbpf_conn6}: before connect, bpf_bind() the local end to the
  *     container address (port 0; the kernel picks the port at connect). For a loopback container
  *     address only connects to loopback destinations are bound (127.0.0.0/8, ::1, or their
- *     v4-mapped form), since such a source cannot reach anything else. A socket that is already
- *     bound makes bpf_bind fail; the result is ignored and the connect proceeds.</li>
- * <li>{@code cgbpf_send4}/{@code cgbpf_send6}: for an unconnected UDP send without a source
- *     address, set msg_src_ip4/msg_src_ip6 to the container address (same loopback rule). An
- *     IPv6 socket sending to a v4-mapped destination goes through the kernel's IPv4 path and so
- *     through cgbpf_send4.</li>
+ *     v4-mapped form, and 0.0.0.0, which the kernel turns into a connect to the source address),
+ *     since such a source cannot reach anything else. A socket that is already bound makes
+ *     bpf_bind fail; the result is ignored and the connect proceeds. A destination of a family
+ *     the container has no address of is refused: with only IPv4 addresses a native IPv6
+ *     destination, with only IPv6 addresses an IPv4 or v4-mapped one.</li>
+ * <li>{@code cgbpf_send4}/{@code cgbpf_send6}: the source of a UDP send that takes the
+ *     unconnected path (a destination address given, or control messages such as IP_PKTINFO).
+ *     No source yet (msg_src 0: unbound or wildcard-bound socket): set to the container address.
+ *     A preset source (the bound address, IP_PKTINFO's ipi_spec_dst, IPV6_PKTINFO's ipi6_addr)
+ *     that is one of the container's addresses passes; any other is rewritten to the container
+ *     address, or refused in deny mode. The loopback rule of the connect programs applies to the
+ *     destination; a send without a destination address (a connected socket's sendmsg with
+ *     control messages: the hook sees 0.0.0.0 or ::) keeps a non-loopback source, which only a
+ *     socket connected to a non-loopback peer has, and has any loopback source checked. An IPv6
+ *     socket sending to a v4-mapped destination goes through the kernel's IPv4 path and so
+ *     through cgbpf_send4; without an address of the family every send is refused.</li>
  * </ul>
+ * {@link AddressGuardCompiler}'s packet guards catch what these hooks never see (listen()'s
+ * autobind, raw sockets).
  * Refusals return 0 (the syscall fails with EPERM) after counting in the denial map.
  */
 public final class SockAddrCompiler {
@@ -60,20 +72,18 @@ public final class SockAddrCompiler {
                 bind4(n, counters).build()));
         out.add(new CompiledProgram("cgbpf_bind6", ProgType.CGROUP_SOCK_ADDR, AttachType.CGROUP_INET6_BIND,
                 bind6(n, counters).build()));
-        if (!v4.isEmpty()) {
-            out.add(new CompiledProgram("cgbpf_conn4", ProgType.CGROUP_SOCK_ADDR, AttachType.CGROUP_INET4_CONNECT,
-                    connect4(v4.get(0)).build()));
-            out.add(new CompiledProgram("cgbpf_send4", ProgType.CGROUP_SOCK_ADDR, AttachType.CGROUP_UDP4_SENDMSG,
-                    sendmsg4(v4.get(0)).build()));
+        if (n.bind().isEmpty()) {
+            return out;
         }
-        if (!n.bind().isEmpty()) {
-            out.add(new CompiledProgram("cgbpf_conn6", ProgType.CGROUP_SOCK_ADDR, AttachType.CGROUP_INET6_CONNECT,
-                    connect6(v4.isEmpty() ? null : v4.get(0), v6.isEmpty() ? null : v6.get(0)).build()));
-        }
-        if (!v6.isEmpty()) {
-            out.add(new CompiledProgram("cgbpf_send6", ProgType.CGROUP_SOCK_ADDR, AttachType.CGROUP_UDP6_SENDMSG,
-                    sendmsg6(v6.get(0)).build()));
-        }
+        // both families always: a family without an address is refused, not left open
+        out.add(new CompiledProgram("cgbpf_conn4", ProgType.CGROUP_SOCK_ADDR, AttachType.CGROUP_INET4_CONNECT,
+                connect4(v4, counters).build()));
+        out.add(new CompiledProgram("cgbpf_conn6", ProgType.CGROUP_SOCK_ADDR, AttachType.CGROUP_INET6_CONNECT,
+                connect6(v4.isEmpty() ? null : v4.get(0), v6.isEmpty() ? null : v6.get(0), counters).build()));
+        out.add(new CompiledProgram("cgbpf_send4", ProgType.CGROUP_SOCK_ADDR, AttachType.CGROUP_UDP4_SENDMSG,
+                sendmsg4(v4, n.bindMode(), counters).build()));
+        out.add(new CompiledProgram("cgbpf_send6", ProgType.CGROUP_SOCK_ADDR, AttachType.CGROUP_UDP6_SENDMSG,
+                sendmsg6(v6, n.bindMode(), counters).build()));
         return out;
     }
 
@@ -146,17 +156,33 @@ public final class SockAddrCompiler {
 
     /** Jumps to {@code skip} unless the IPv4 word in {@code reg} is in 127.0.0.0/8. Clobbers reg. */
     private static void unlessLoopback4(Asm a, Reg reg, String skip) {
+        // if ((addr & 0xff) != 127) goto skip;   (the first byte in network order)
         a.alu32(Opcodes.AND, reg, 0xff).jmp32(Opcodes.JNE, reg, SockAddr.LOOPBACK_NET, skip);
     }
 
-    static Asm connect4(Inet4Address own) {
+    /** Jumps to {@code differ} unless the 16 bytes at ctx+{@code off} are {@code w}. Clobbers r2. */
+    private static void unlessEqual6(Asm a, int off, int[] w, String differ) {
+        for (int j = 0; j < 4; j++) {
+            a.ldxW(R2, R6, off + 4 * j).jmp32(Opcodes.JNE, R2, w[j], differ);
+        }
+    }
+
+    static Asm connect4(List<Inet4Address> v4, DenialCounters counters) {
         Asm a = new Asm().mov(R6, R1);
+        if (v4.isEmpty()) {
+            // no IPv4 address: return 0 (EPERM), counted
+            counters.emitDeny(a, DenialReason.BIND_ADDRESS, "counted");
+            return a;
+        }
+        Inet4Address own = v4.get(0);
         if (own.isLoopbackAddress()) {
-            a.ldxW(R2, R6, BpfSockAddrCtx.USER_IP4);
+            // if (ctx->user_ip4 == 0) goto bind;   (0.0.0.0: the kernel connects to the source address)
+            // if ((ctx->user_ip4 & 0xff) != 127) goto allow;
+            a.ldxW(R2, R6, BpfSockAddrCtx.USER_IP4).jmp32(Opcodes.JEQ, R2, 0, "bind");
             unlessLoopback4(a, R2, "allow");
         }
-        // struct sockaddr_in at r10-16: family, port 0, address, zero padding
-        a.movImm(R2, 0).stxDW(R10, -16, R2).stxDW(R10, -8, R2)
+        // struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr = own }; bpf_bind(ctx, &sin, sizeof(sin));
+        a.label("bind").movImm(R2, 0).stxDW(R10, -16, R2).stxDW(R10, -8, R2)
                 .stH(R10, -16, BpfSockCtx.AF_INET)
                 .stW(R10, -12, SockAddr.word(own));
         bindCall(a, -16, SockAddr.SOCKADDR_IN_SIZE);
@@ -168,36 +194,44 @@ public final class SockAddrCompiler {
     }
 
     /**
-     * @param own4 the container's IPv4 address (for v4-mapped destinations), or null
-     * @param own6 the container's IPv6 address (for IPv6 destinations), or null
+     * @param own4 the container's IPv4 address (for v4-mapped destinations), or null: refused
+     * @param own6 the container's IPv6 address (for IPv6 destinations), or null: refused
      */
-    static Asm connect6(Inet4Address own4, Inet6Address own6) {
+    static Asm connect6(Inet4Address own4, Inet6Address own6, DenialCounters counters) {
         Asm a = new Asm().mov(R6, R1);
-        // v4-mapped destination ::ffff:a.b.c.d: words 0, 0, 0xffff0000 (bytes 00 00 ff ff)
-        a.ldxW(R2, R6, BpfSockAddrCtx.USER_IP6).jmp32(Opcodes.JNE, R2, 0, "native6")
-                .ldxW(R2, R6, BpfSockAddrCtx.USER_IP6 + 4).jmp32(Opcodes.JNE, R2, 0, "native6")
-                .ldxW(R2, R6, BpfSockAddrCtx.USER_IP6 + 8).jmp32(Opcodes.JNE, R2, 0xffff0000, "native6");
+        // if (!ipv6_addr_v4mapped(&ctx->user_ip6)) goto native6;   (::ffff:a.b.c.d: words 0, 0, 0xffff0000)
+        unlessEqual6Prefix(a, "native6");
         if (own4 == null) {
-            a.ja("allow");
+            counters.emitDeny(a, DenialReason.BIND_ADDRESS, "counted4");
         } else {
             if (own4.isLoopbackAddress()) {
-                a.ldxW(R2, R6, BpfSockAddrCtx.USER_IP6 + 12);
+                // if (ctx->user_ip6[3] != 0 && (ctx->user_ip6[3] & 0xff) != 127) goto allow;
+                a.ldxW(R2, R6, BpfSockAddrCtx.USER_IP6 + 12).jmp32(Opcodes.JEQ, R2, 0, "bind4");
                 unlessLoopback4(a, R2, "allow");
             }
+            a.label("bind4");
             sockaddrIn6(a, SockAddr.v4Mapped(own4));
             a.ja("allow");
         }
         a.label("native6");
-        if (own6 != null) {
+        if (own6 == null) {
+            // no IPv6 address: native IPv6 destinations are refused
+            counters.emitDeny(a, DenialReason.BIND_ADDRESS, "counted6");
+        } else {
             if (own6.isLoopbackAddress()) {
-                int[] one = SockAddr.words(own6);
-                for (int j = 0; j < 4; j++) {
-                    a.ldxW(R2, R6, BpfSockAddrCtx.USER_IP6 + 4 * j).jmp32(Opcodes.JNE, R2, one[j], "allow");
-                }
+                // if (!ipv6_addr_loopback(&ctx->user_ip6)) goto allow;
+                unlessEqual6(a, BpfSockAddrCtx.USER_IP6, SockAddr.words(own6), "allow");
             }
             sockaddrIn6(a, SockAddr.words(own6));
         }
         return a.label("allow").movImm(R0, 1).exit();
+    }
+
+    /** Jumps to {@code other} unless user_ip6 starts with the v4-mapped prefix ::ffff:0:0/96. */
+    private static void unlessEqual6Prefix(Asm a, String other) {
+        a.ldxW(R2, R6, BpfSockAddrCtx.USER_IP6).jmp32(Opcodes.JNE, R2, 0, other)
+                .ldxW(R2, R6, BpfSockAddrCtx.USER_IP6 + 4).jmp32(Opcodes.JNE, R2, 0, other)
+                .ldxW(R2, R6, BpfSockAddrCtx.USER_IP6 + 8).jmp32(Opcodes.JNE, R2, 0xffff0000, other);
     }
 
     /** struct sockaddr_in6 at r10-32 (family, port 0, flowinfo 0, address, scope 0), then bpf_bind. */
@@ -210,31 +244,99 @@ public final class SockAddrCompiler {
         bindCall(a, -32, SockAddr.SOCKADDR_IN6_SIZE);
     }
 
-    static Asm sendmsg4(Inet4Address own) {
+    /**
+     * The source of an unconnected UDP send (and of any send with control messages, which makes
+     * udp_sendmsg take the unconnected path): msg_src_ip4 is 0 when the kernel is to choose (an
+     * unbound or wildcard-bound socket), the bound address, or the IP_PKTINFO ipi_spec_dst (or a
+     * v4-mapped IPV6_PKTINFO address of an IPv6 socket).
+     */
+    static Asm sendmsg4(List<Inet4Address> v4, BindMode mode, DenialCounters counters) {
         Asm a = new Asm().mov(R6, R1);
-        if (own.isLoopbackAddress()) {
-            a.ldxW(R2, R6, BpfSockAddrCtx.USER_IP4);
+        if (v4.isEmpty()) {
+            counters.emitDeny(a, DenialReason.BIND_ADDRESS, "counted");
+            return a;
+        }
+        Inet4Address own = v4.get(0);
+        boolean lo = own.isLoopbackAddress();
+        if (lo) {
+            // if (ctx->user_ip4 == 0) goto unspecified;   (no address: a connected socket's send with control messages)
+            // if ((ctx->user_ip4 & 0xff) != 127) goto allow;   (a loopback source cannot reach it)
+            a.ldxW(R2, R6, BpfSockAddrCtx.USER_IP4).jmp32(Opcodes.JEQ, R2, 0, "unspecified");
             unlessLoopback4(a, R2, "allow");
         }
-        a.ldxW(R2, R6, BpfSockAddrCtx.MSG_SRC_IP4).jmp32(Opcodes.JNE, R2, 0, "allow")
-                .movImm32(R2, SockAddr.word(own)).stxW(R6, BpfSockAddrCtx.MSG_SRC_IP4, R2);
+        source4(a, v4);
+        a.ja("foreign");
+        if (lo) {
+            a.label("unspecified");
+            source4(a, v4);
+            // if ((ctx->msg_src_ip4 & 0xff) != 127) goto allow;   (a non-loopback source, for a non-loopback peer; cgbpf_out judges the packet)
+            unlessLoopback4(a, R2, "allow");
+        }
+        a.label("foreign");
+        if (mode == BindMode.DENY) {
+            counters.emitDeny(a, DenialReason.BIND_ADDRESS, "counted");
+        }
+        // set: ctx->msg_src_ip4 = own;
+        a.label("set").movImm32(R2, SockAddr.word(own)).stxW(R6, BpfSockAddrCtx.MSG_SRC_IP4, R2);
         return a.label("allow").movImm(R0, 1).exit();
     }
 
-    static Asm sendmsg6(Inet6Address own) {
+    /** if (ctx->msg_src_ip4 == 0) goto set; if (ctx->msg_src_ip4 == own...) goto allow; (r2 keeps the source) */
+    private static void source4(Asm a, List<Inet4Address> v4) {
+        a.ldxW(R2, R6, BpfSockAddrCtx.MSG_SRC_IP4).jmp32(Opcodes.JEQ, R2, 0, "set");
+        for (Inet4Address x : v4) {
+            a.jmp32(Opcodes.JEQ, R2, SockAddr.word(x), "allow");
+        }
+    }
+
+    /**
+     * As {@link #sendmsg4} for native IPv6 destinations (a v4-mapped one takes the IPv4 path and
+     * meets cgbpf_send4). Without an IPv6 address every such send is refused.
+     */
+    static Asm sendmsg6(List<Inet6Address> v6, BindMode mode, DenialCounters counters) {
         Asm a = new Asm().mov(R6, R1);
-        int[] w = SockAddr.words(own);
-        if (own.isLoopbackAddress()) {
-            for (int j = 0; j < 4; j++) {
-                a.ldxW(R2, R6, BpfSockAddrCtx.USER_IP6 + 4 * j).jmp32(Opcodes.JNE, R2, w[j], "allow");
-            }
+        if (v6.isEmpty()) {
+            counters.emitDeny(a, DenialReason.BIND_ADDRESS, "counted");
+            return a;
         }
-        for (int j = 0; j < 4; j++) {
-            a.ldxW(R2, R6, BpfSockAddrCtx.MSG_SRC_IP6 + 4 * j).jmp32(Opcodes.JNE, R2, 0, "allow");
+        int[] own = SockAddr.words(v6.get(0));
+        boolean lo = v6.get(0).isLoopbackAddress();
+        if (lo) {
+            // if (ipv6_addr_any(&ctx->user_ip6)) goto unspecified;
+            unlessEqual6(a, BpfSockAddrCtx.USER_IP6, new int[4], "specified");
+            a.ja("unspecified").label("specified");
+            // if (!ipv6_addr_loopback(&ctx->user_ip6)) goto allow;
+            unlessEqual6(a, BpfSockAddrCtx.USER_IP6, own, "allow");
         }
+        source6(a, v6, "");
+        a.ja("foreign");
+        if (lo) {
+            a.label("unspecified");
+            source6(a, v6, "u");
+            // if (!ipv6_addr_loopback(&ctx->msg_src_ip6)) goto allow;   (::1 is the only IPv6 loopback address)
+            unlessEqual6(a, BpfSockAddrCtx.MSG_SRC_IP6, own, "allow");
+        }
+        a.label("foreign");
+        if (mode == BindMode.DENY) {
+            counters.emitDeny(a, DenialReason.BIND_ADDRESS, "counted");
+        }
+        // set: memcpy(ctx->msg_src_ip6, own, 16);
+        a.label("set");
         for (int j = 0; j < 4; j++) {
-            a.movImm32(R2, w[j]).stxW(R6, BpfSockAddrCtx.MSG_SRC_IP6 + 4 * j, R2);
+            a.movImm32(R2, own[j]).stxW(R6, BpfSockAddrCtx.MSG_SRC_IP6 + 4 * j, R2);
         }
         return a.label("allow").movImm(R0, 1).exit();
+    }
+
+    /** if (ipv6_addr_any(&ctx->msg_src_ip6)) goto set; if (ctx->msg_src_ip6 == own...) goto allow; */
+    private static void source6(Asm a, List<Inet6Address> v6, String tag) {
+        unlessEqual6(a, BpfSockAddrCtx.MSG_SRC_IP6, new int[4], tag + "preset");
+        a.ja("set").label(tag + "preset");
+        int k = 0;
+        for (Inet6Address x : v6) {
+            String next = tag + "src_other" + k++;
+            unlessEqual6(a, BpfSockAddrCtx.MSG_SRC_IP6, SockAddr.words(x), next);
+            a.ja("allow").label(next);
+        }
     }
 }

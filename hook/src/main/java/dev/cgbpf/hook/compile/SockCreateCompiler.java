@@ -20,8 +20,11 @@ import java.util.Set;
  * Compiles socket rules into {@code cgbpf_sock}, a cgroup_sock program at
  * cgroup_inet_sock_create: it reads {@code struct bpf_sock} family, type and protocol (offsets
  * and values from the engine's {@link BpfSockCtx}) and refuses (returns 0: socket(2) fails with
- * EPERM) a socket of a denied kind. The kernel resolves protocol 0 to the type's default before the hook runs, so "udp" catches
- * socket(AF_INET, SOCK_DGRAM, 0) too.
+ * EPERM) a socket of a denied kind. The kernel resolves protocol 0 to the type's default before
+ * the hook runs, so "udp" catches socket(AF_INET, SOCK_DGRAM, 0) too. A protocol word covers the
+ * protocol's variants (see {@link SocketRule}): "tcp" IPPROTO_TCP and IPPROTO_MPTCP (the MPTCP
+ * socket itself reaches the hook with sk_protocol 262; its TCP subflows are kernel sockets,
+ * which the hook skips), "udp" IPPROTO_UDP and IPPROTO_UDPLITE.
  */
 public final class SockCreateCompiler {
     private SockCreateCompiler() {
@@ -40,8 +43,12 @@ public final class SockCreateCompiler {
                 case INET -> a.jmp32(Opcodes.JEQ, R2, BpfSockCtx.AF_INET, "deny");
                 case INET6 -> a.jmp32(Opcodes.JEQ, R2, BpfSockCtx.AF_INET6, "deny");
                 case RAW -> a.jmp32(Opcodes.JEQ, R3, BpfSockCtx.SOCK_RAW, "deny");
-                case TCP -> a.jmp32(Opcodes.JEQ, R4, BpfSockCtx.IPPROTO_TCP, "deny");
-                case UDP -> a.jmp32(Opcodes.JEQ, R4, BpfSockCtx.IPPROTO_UDP, "deny");
+                // if (sk->protocol == IPPROTO_TCP || sk->protocol == IPPROTO_MPTCP) goto deny;
+                case TCP -> a.jmp32(Opcodes.JEQ, R4, BpfSockCtx.IPPROTO_TCP, "deny")
+                        .jmp32(Opcodes.JEQ, R4, BpfSockCtx.IPPROTO_MPTCP, "deny");
+                // if (sk->protocol == IPPROTO_UDP || sk->protocol == IPPROTO_UDPLITE) goto deny;
+                case UDP -> a.jmp32(Opcodes.JEQ, R4, BpfSockCtx.IPPROTO_UDP, "deny")
+                        .jmp32(Opcodes.JEQ, R4, BpfSockCtx.IPPROTO_UDPLITE, "deny");
                 default -> throw new IllegalStateException(r.name());
             }
         }

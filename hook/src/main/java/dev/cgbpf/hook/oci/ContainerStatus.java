@@ -138,7 +138,7 @@ public record ContainerStatus(AttachRecord record, boolean cgroupExists, Map<Str
         }
         if (!denials.isEmpty()) {
             b.append("denials:\n");
-            denials.forEach((k, v) -> b.append(String.format("  %-14s %d%n", k.replace('_', '-'), v)));
+            denials.forEach((k, v) -> b.append(String.format("  %-16s %d%n", k.replace('_', '-'), v)));
         } else if (r.backend().equals(AttachRecord.KERNEL)) {
             b.append("denials: counter map not readable\n");
         }

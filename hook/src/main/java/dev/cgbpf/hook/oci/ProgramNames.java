@@ -19,7 +19,9 @@ final class ProgramNames {
             "cgbpf_conn4", AttachType.CGROUP_INET4_CONNECT,
             "cgbpf_conn6", AttachType.CGROUP_INET6_CONNECT,
             "cgbpf_send4", AttachType.CGROUP_UDP4_SENDMSG,
-            "cgbpf_send6", AttachType.CGROUP_UDP6_SENDMSG);
+            "cgbpf_send6", AttachType.CGROUP_UDP6_SENDMSG,
+            "cgbpf_in", AttachType.CGROUP_INET_INGRESS,
+            "cgbpf_out", AttachType.CGROUP_INET_EGRESS);
 
     private ProgramNames() {
     }

@@ -17,9 +17,15 @@ public enum SocketRule {
     INET("inet"),
     /** every AF_INET6 socket. */
     INET6("inet6"),
-    /** TCP sockets (protocol IPPROTO_TCP) of either family. */
+    /**
+     * TCP sockets of either family: protocol IPPROTO_TCP (6, also socket(.., SOCK_STREAM, 0)) and
+     * Multipath TCP, IPPROTO_MPTCP (262), whose subflows are TCP.
+     */
     TCP("tcp"),
-    /** UDP sockets (protocol IPPROTO_UDP) of either family. */
+    /**
+     * UDP sockets of either family: protocol IPPROTO_UDP (17, also socket(.., SOCK_DGRAM, 0)) and
+     * UDP-Lite, IPPROTO_UDPLITE (136).
+     */
     UDP("udp");
 
     private final String word;

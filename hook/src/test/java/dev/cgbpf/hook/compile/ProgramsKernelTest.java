@@ -69,10 +69,11 @@ class ProgramsKernelTest {
             for (NetworkPolicy n : cases) {
                 List<CompiledProgram> progs = new ArrayList<>(SockAddrCompiler.compile(n, dc));
                 SockCreateCompiler.compile(n.denySockets(), dc).ifPresent(progs::add);
+                progs.addAll(AddressGuardCompiler.compile(n.bind(), dc));
                 loadAll(progs, k);
                 programs += progs.size();
             }
-            assertEquals(24, programs);
+            assertEquals(36, programs); // 4 policies with addresses: 6 sock_addr + 2 guards; 3 socket programs; 2 bind-only
         }
     }
 

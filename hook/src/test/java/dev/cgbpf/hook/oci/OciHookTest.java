@@ -260,13 +260,15 @@ class OciHookTest {
      * The dry run must verify a bind-address policy like any other: its connect programs call
      * bpf_bind (helper 64), which the kernel allows for cgroup_inet4/6_connect
      * (sock_addr_func_proto). Fails while the engine verifier refuses that helper: that is the
-     * verifier's gap (task F), not something the hook may work around.
+     * verifier's gap (task F), not something the hook may work around. Every family gets its
+     * connect and send programs (a family without an address refuses), and the packet guards
+     * (cgroup_skb, direct packet access) pass the engine verifier too.
      */
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-        "127.0.0.9      | cgbpf_dev cgbpf_bind4 cgbpf_bind6 cgbpf_conn4 cgbpf_send4 cgbpf_conn6",
-        "127.0.0.9,::1  | cgbpf_dev cgbpf_bind4 cgbpf_bind6 cgbpf_conn4 cgbpf_send4 cgbpf_conn6 cgbpf_send6",
-        "::1            | cgbpf_dev cgbpf_bind4 cgbpf_bind6 cgbpf_conn6 cgbpf_send6",
+        "127.0.0.9      | cgbpf_dev cgbpf_bind4 cgbpf_bind6 cgbpf_conn4 cgbpf_conn6 cgbpf_send4 cgbpf_send6 cgbpf_in cgbpf_out",
+        "127.0.0.9,::1  | cgbpf_dev cgbpf_bind4 cgbpf_bind6 cgbpf_conn4 cgbpf_conn6 cgbpf_send4 cgbpf_send6 cgbpf_in cgbpf_out",
+        "::1            | cgbpf_dev cgbpf_bind4 cgbpf_bind6 cgbpf_conn4 cgbpf_conn6 cgbpf_send4 cgbpf_send6 cgbpf_in cgbpf_out",
     })
     void aDryRunOfABindAddressPolicyVerifiesEveryProgram(String bindIp, String programs) throws Exception {
         Files.writeString(settings.policy(), "{\"network\": {\"bindAddressPool\": [\"127.0.0.0/8\", \"::1/128\"]}}");
@@ -480,9 +482,9 @@ class OciHookTest {
             real.run(HookStage.CREATE_RUNTIME, state(id, PID, ann));
             AttachRecord r = AttachRecord.read(f);
             assertEquals(AttachRecord.ATTACHED, r.status());
-            assertEquals(6, r.programs().size());
+            assertEquals(9, r.programs().size());
             try (Stream<Path> s = Files.list(f.pinDir())) {
-                assertEquals(13, s.count(), "6 program pins, 6 link pins, the counter map");
+                assertEquals(19, s.count(), "9 program pins, 9 link pins, the counter map");
             }
             JsonNode status = new ObjectMapper().readTree(status(settings, id).json());
             assertEquals("kernel", status.get("backend").asText());
@@ -492,7 +494,7 @@ class OciHookTest {
                 assertTrue(p.get("progId").asInt() > 0, p.toString());
             }
             assertEquals(new ObjectMapper().readTree(
-                    "{\"device\": 0, \"bind_address\": 0, \"bind_port\": 0, \"socket\": 0}"), status.get("denials"));
+                    "{\"device\": 0, \"bind_address\": 0, \"bind_port\": 0, \"socket\": 0, \"address_traffic\": 0}"), status.get("denials"));
             real.run(HookStage.PRESTART, state(id, PID, ann));
             assertEquals(r, AttachRecord.read(f));
             real.run(HookStage.POSTSTOP, state(id, null, null));
