@@ -243,7 +243,7 @@ class MergePropertyTest {
         }
         if (merged.bindRequest().auto()) {
             // what the hook's lease does when no other container holds an address
-            Optional<InetAddress> a = merged.bindRequest().pool().firstFree(Set.of(), a -> true);
+            Optional<InetAddress> a = merged.bindRequest().pool().firstFree(Set.of(), any -> true);
             if (a.isEmpty()) {
                 stats.refuse("auto: no free address");
                 return true;
