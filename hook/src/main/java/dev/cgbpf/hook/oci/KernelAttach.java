@@ -57,9 +57,10 @@ public final class KernelAttach {
                          DenialCounters.SPEC.name())) {
                 BpfFs.pin(counters, files.counters());
                 for (CompiledProgram p : PolicyCompiler.compile(policy, new DenialCounters(counters.get()))) {
-                    done.add(attachOne(files, cg, p, mode));
-                    log.info("attached " + p.name() + " at " + p.attachType().scenarioName() + " ("
-                            + p.program().size() + " insns) to " + cgroup.dir());
+                    AttachRecord.Program a = attachOne(files, cg, p, mode);
+                    done.add(a);
+                    log.info("attached " + p.name() + " (prog id " + a.progId() + ") at "
+                            + p.attachType().scenarioName() + " (" + p.program().size() + " insns) to " + cgroup.dir());
                 }
             } catch (BpfException e) {
                 throw new HookException(describe(e));

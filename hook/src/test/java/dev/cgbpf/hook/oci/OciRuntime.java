@@ -50,6 +50,22 @@ final class OciRuntime {
         Assumptions.abort(why);
     }
 
+    /** The same runtime with state root {@code root}: a second set of containers that the first cannot see. */
+    OciRuntime withStateRoot(Path root) {
+        return new OciRuntime(name, binary, root);
+    }
+
+    /**
+     * {@code RUNTIME --root R ARGS} started and left running, stdin empty, stderr merged into
+     * stdout: for an exec'd command that the test talks to while it runs.
+     */
+    Process spawn(List<String> args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(binary.toString(), "--root", stateRoot.toString()));
+        cmd.addAll(args);
+        return new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectErrorStream(true).start();
+    }
+
     /** {@code RUNTIME --root R run --bundle B ID} in the foreground, stdin empty. */
     Run run(Path bundle, String id) throws IOException, InterruptedException {
         return exec(List.of("run", "--bundle", bundle.toString(), id), 120);

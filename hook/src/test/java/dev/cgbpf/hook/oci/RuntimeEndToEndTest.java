@@ -8,16 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cgbpf.engine.backend.BpfException;
-import dev.cgbpf.hook.cli.Console;
-import dev.cgbpf.hook.cli.Main;
-import dev.cgbpf.kernel.CgroupV2Mount;
-import dev.cgbpf.kernel.CgroupMode;
-import dev.cgbpf.kernel.KernelRequired;
-import dev.cgbpf.kernel.ObjGetNextId;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -29,12 +20,10 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -46,89 +35,32 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The hook under real runc and crun: containers from a busybox-static rootfs built here, with
  * the hook registered by {@code cgbpf hook install} exactly as a user would, running the cgbpf
- * command line in a JVM of its own (the launcher below). Each test checks what the container saw,
+ * command line in a JVM of its own ({@link ContainerHarness}). Each test checks what the container saw,
  * what the hook printed, and that after the container is gone nothing of it remains: no pins, no
  * record, no cgbpf program in the kernel that was not there before.
  */
 class RuntimeEndToEndTest {
-    private static Path work;
-    private static Path launcher;
+    private static ContainerHarness h;
     private static Path policy;
-    private static Path runDir;
-    private static Path pinDir;
-    private static Path hookLog;
-    private static BusyboxBundles bundles;
-    private static HybridControllers detour;
-    private static final AtomicInteger SEQ = new AtomicInteger();
 
     @BeforeAll
     static void setUp() throws Exception {
-        KernelRequired.check();
-        work = Files.createTempDirectory("cgbpf-e2e-");
-        BusyboxBundles.unavailable().ifPresent(OciRuntime::missing);
-        bundles = new BusyboxBundles(work, true);
-        policy = work.resolve("policy.json");
+        h = ContainerHarness.open("e2e");
+        policy = h.work.resolve("policy.json");
         Files.writeString(policy, "{\"failurePolicy\": \"closed\", \"appliesTo\": \"annotated\"}\n");
-        runDir = work.resolve("run");
-        pinDir = Path.of("/sys/fs/bpf/cgbpf-e2e-" + ProcessHandle.current().pid());
-        hookLog = work.resolve("hook.log");
-        launcher = work.resolve("cgbpf");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Files.writeString(launcher, "#!/bin/sh\nexec " + java + " -XX:TieredStopAtLevel=1 -cp '"
-                + System.getProperty("java.class.path") + "' dev.cgbpf.hook.cli.Main \"$@\"\n");
-        launcher.toFile().setExecutable(true);
-        CgroupV2Mount v2 = CgroupV2Mount.discover().orElseThrow();
-        if (v2.mode() == CgroupMode.HYBRID) {
-            detour = HybridControllers.detour(v2.mountPoint(), work);
-        }
     }
 
     @AfterAll
     static void tearDown() throws IOException {
-        if (detour != null) {
-            detour.close();
+        if (h != null) {
+            h.close();
         }
-        if (pinDir != null) {
-            Files.deleteIfExists(pinDir);
-        }
-        if (work != null) {
-            try (Stream<Path> s = Files.walk(work)) {
-                s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-        }
-    }
-
-    private static String newId(String runtime) {
-        return "cgbpf-e2e-" + runtime + "-" + ProcessHandle.current().pid() + "-" + SEQ.incrementAndGet();
     }
 
     /** A bundle with the hook installed through the command line. */
     private static Path bundle(String id, List<String> args, Map<String, String> annotations, boolean hostNet)
             throws IOException {
-        Path b = bundles.bundle(work.resolve("bundles").resolve(id), args, annotations, hostNet);
-        String[] argv = {"hook", "install", "--bundle", b.toString(), "--path", launcher.toString(),
-                "--policy", policy.toString(), "--env", "CGBPF_RUN_DIR=" + runDir, "--env", "CGBPF_PIN_DIR=" + pinDir,
-                "--env", "CGBPF_LOG_FILE=" + hookLog};
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int rc = Main.run(argv, new Console(new ByteArrayInputStream(new byte[0]), new PrintStream(out),
-                new PrintStream(out)));
-        assertEquals(0, rc, out.toString(StandardCharsets.UTF_8));
-        return b;
-    }
-
-    /** The ids of every cgbpf program in the kernel now. */
-    private static Set<Integer> cgbpfProgs() throws BpfException {
-        Set<Integer> out = new TreeSet<>();
-        for (int id : ObjGetNextId.progIds()) {
-            try {
-                if (ObjGetNextId.progName(id).startsWith("cgbpf_")) {
-                    out.add(id);
-                }
-            } catch (BpfException e) {
-                // gone meanwhile
-            }
-        }
-        return out;
+        return h.bundle(id, args, annotations, hostNet, policy);
     }
 
     /** The names in the test's own run or pin directory (the lock file left out). */
@@ -142,11 +74,13 @@ class RuntimeEndToEndTest {
         return out;
     }
 
-    private static void assertNothingLeft(Set<String> recordsBefore, Set<String> pinsBefore, Set<Integer> progsBefore)
+    private static void assertNothingLeft(String id, Set<String> recordsBefore, Set<String> pinsBefore)
             throws BpfException, IOException {
-        assertEquals(pinsBefore, entries(pinDir), "pin directories before and after the container");
-        assertEquals(recordsBefore, entries(runDir), "records before and after the container");
-        assertEquals(progsBefore, cgbpfProgs(), "cgbpf programs in the kernel before and after the container");
+        assertEquals(pinsBefore, entries(h.pinDir), "pin directories before and after the container");
+        assertEquals(recordsBefore, entries(h.runDir), "records before and after the container");
+        // only this container's programs count: other cgbpf containers may come and go meanwhile
+        assertEquals(Set.of(), ContainerHarness.stillLoaded(h.progIdsOf(id)),
+                "programs the hook attached for " + id + " still in the kernel");
     }
 
     /**
@@ -157,7 +91,7 @@ class RuntimeEndToEndTest {
         if (runtime.equals("runc")) {
             assertTrue(r.stderr().contains("stderr: cgbpf: hook: " + text), r.stderr());
         }
-        List<String> errors = Files.readAllLines(hookLog).stream()
+        List<String> errors = Files.readAllLines(h.hookLog).stream()
                 .filter(l -> l.contains(" ERROR " + id + " createRuntime: ")).toList();
         assertEquals(1, errors.size(), "hook log lines for " + id + ": " + errors);
         assertTrue(errors.get(0).contains(text), errors.get(0));
@@ -174,18 +108,17 @@ class RuntimeEndToEndTest {
      */
     private static void container(String name, List<String> args, Map<String, String> annotations, boolean hostNet,
                                   InContainer part) throws Exception {
-        OciRuntime rt = OciRuntime.find(name, work);
-        String id = newId(name);
+        OciRuntime rt = h.runtime(name);
+        String id = h.newId(name);
         Path b = bundle(id, args, annotations, hostNet);
-        Set<Integer> before = cgbpfProgs();
-        Set<String> records = entries(runDir);
-        Set<String> pins = entries(pinDir);
+        Set<String> records = entries(h.runDir);
+        Set<String> pins = entries(h.pinDir);
         try {
             part.test(rt, id, b);
         } finally {
             rt.forceDelete(id);
         }
-        assertNothingLeft(records, pins, before);
+        assertNothingLeft(id, records, pins);
     }
 
     @ParameterizedTest
@@ -296,7 +229,7 @@ class RuntimeEndToEndTest {
                 (rt, id, b) -> {
                     OciRuntime.Run r = rt.exec(List.of("run", "--detach", "--bundle", b.toString(), id), 120);
                     assertEquals(0, r.exit(), r.stderr());
-                    HookSettings settings = new HookSettings(policy, runDir, pinDir, null,
+                    HookSettings settings = new HookSettings(policy, h.runDir, h.pinDir, null,
                             HookSettings.BackendMode.KERNEL, HookSettings.AttachMode.LINK, Path.of("/proc"));
                     ContainerStatus s = null;
                     for (int i = 0; i < 100; i++) {
@@ -313,10 +246,10 @@ class RuntimeEndToEndTest {
                     assertEquals(Map.of("cgbpf_dev", true), s.attached(), s.text());
                     assertTrue(s.text().contains("cgbpf_dev    cgroup_device"), s.text());
                     // the command line, as an operator runs it: cgbpf status --json ID
-                    ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "status", "--json", id)
+                    ProcessBuilder pb = new ProcessBuilder(h.launcher.toString(), "status", "--json", id)
                             .redirectError(ProcessBuilder.Redirect.INHERIT);
-                    pb.environment().put("CGBPF_RUN_DIR", runDir.toString());
-                    pb.environment().put("CGBPF_PIN_DIR", pinDir.toString());
+                    pb.environment().put("CGBPF_RUN_DIR", h.runDir.toString());
+                    pb.environment().put("CGBPF_PIN_DIR", h.pinDir.toString());
                     Process p = pb.start();
                     String json = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
                     assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
