@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs cgbpf on this machine and checks it against the running kernel:
 #   1. from apt, only what is missing: a JDK (17 or newer), Maven, runc, crun, bpftool,
-#      busybox-static and python3 (the runtimes, and what `mvn -B verify` needs)
+#      busybox-static, python3, gcc and libc6-dev (the runtimes, and what `mvn -B verify` needs:
+#      the tests build small static probe programs)
 #   2. builds the project (mvn package, tests skipped: `mvn -B verify` runs them)
 #   3. installs /usr/local/lib/cgbpf/cgbpf.jar and the launcher /usr/local/bin/cgbpf
 #   4. the OCI hook: host policy, oci-hooks(5) files, class-data-sharing archive
@@ -30,8 +31,9 @@ missing=()
 jdk_ok || missing+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 # the OCI runtimes cgbpf hooks into, and what its tests use: bpftool to look at the kernel,
-# a static busybox for test containers, python3 inside them to report where sockets went
-for pkg in runc crun bpftool busybox-static python3; do
+# a static busybox for test containers, python3 inside them to report where sockets went, gcc and
+# the static libc for the probe programs the kernel tests build
+for pkg in runc crun bpftool busybox-static python3 gcc libc6-dev; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
 if ((${#missing[@]})); then
