@@ -72,6 +72,16 @@ final class CheckCommand implements Command {
                     + " cgbpf attaches nothing, everything the runtime allows is allowed");
             return 0;
         }
+        if (policy.bindRequest().auto() && policy.network().bind().isEmpty()) {
+            // the hook picks the first free address at start; answer for the first of the pool
+            java.util.Optional<java.net.InetAddress> first = policy.bindRequest().pool()
+                    .firstFree(java.util.Set.of(), dev.cgbpf.hook.policy.LocalAddresses.snapshot()::isLocal);
+            if (first.isPresent()) {
+                console.out().println("bind-ip auto: answering for " + first.get().getHostAddress()
+                        + ", the pool's first address (the hook picks the first free one at start)");
+                policy = policy.withBind(dev.cgbpf.hook.policy.BindAddresses.of(first.get()));
+            }
+        }
         try (PolicyCheck check = new PolicyCheck(policy)) {
             return switch (ops.get(0)) {
                 case "c", "b" -> device(check, ops, console);
