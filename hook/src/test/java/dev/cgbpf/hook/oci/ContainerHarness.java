@@ -116,21 +116,6 @@ final class ContainerHarness implements AutoCloseable {
         assertEquals(0, rc, out.toString(StandardCharsets.UTF_8));
     }
 
-    /** The ids of every cgbpf program in the kernel now (all of them, not only this class's). */
-    static Set<Integer> cgbpfProgs() throws BpfException {
-        Set<Integer> out = new TreeSet<>();
-        for (int id : ObjGetNextId.progIds()) {
-            try {
-                if (ObjGetNextId.progName(id).startsWith("cgbpf_")) {
-                    out.add(id);
-                }
-            } catch (BpfException e) {
-                // gone meanwhile
-            }
-        }
-        return out;
-    }
-
     /**
      * What this class's hooks keep on disk now: every path below the private run dir and pin dir
      * ("run/…", "pin/…"), directories included. Records and pins are compared as listings,
