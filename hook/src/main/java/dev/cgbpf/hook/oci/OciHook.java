@@ -93,7 +93,8 @@ public final class OciHook {
      */
     private Outcome cleanup(State state) throws HookException {
         List<RunDir.Entry> mine;
-        try (RunDir.Lock ignored = RunDir.lock(settings)) {
+        try (RunDir.Lock held = RunDir.lock(settings)) {
+            RunDir.sweepUnwritten(settings, held, log);
             mine = RunDir.records(settings, log).stream()
                     .filter(e -> e.record().id().equals(state.id()) && e.record().bundle() != null
                             && e.record().bundle().equals(state.bundle()))
@@ -181,7 +182,8 @@ public final class OciHook {
         ContainerFiles files = settings.files(cg.id());
 
         AttachRecord record;
-        try (RunDir.Lock ignored = RunDir.lock(settings)) {
+        try (RunDir.Lock held = RunDir.lock(settings)) {
+            RunDir.sweepUnwritten(settings, held, log);
             List<RunDir.Entry> all = RunDir.records(settings, log);
             AttachRecord existing = null;
             for (RunDir.Entry e : all) {

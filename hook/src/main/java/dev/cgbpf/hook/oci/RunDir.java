@@ -76,6 +76,36 @@ final class RunDir {
     }
 
     /**
+     * Removes what a hook killed while writing a container's first record leaves: a directory
+     * without a record (perhaps with the temporary file). Nothing else of that container can
+     * exist, since its record is written before the first kernel object and removed after the
+     * last; and a first record is only written under the lock, which the caller holds.
+     */
+    static void sweepUnwritten(HookSettings settings, Lock held, HookLog log) {
+        if (held == null || !Files.isDirectory(settings.runDir(), LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(settings.runDir())) {
+            for (Path d : ds) {
+                String name = d.getFileName().toString();
+                if (name.equals(LOCK) || !Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)
+                        || Files.exists(d.resolve(ContainerFiles.RECORD), LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                try {
+                    Long.parseUnsignedLong(name);
+                    AttachRecord.remove(settings.files(Long.parseUnsignedLong(name)));
+                    log.info("removed " + d + ", a record directory a killed hook left unwritten");
+                } catch (NumberFormatException | HookException e) {
+                    // not ours, or not empty: left for a person to look at
+                }
+            }
+        } catch (IOException e) {
+            log.warn("cannot list " + settings.runDir() + ": " + e.getMessage());
+        }
+    }
+
+    /**
      * Every readable record; a directory whose record is damaged or of another format is left
      * alone and logged, since nothing in it says whose it is.
      */

@@ -383,6 +383,17 @@ class OciHookTest {
         assertEquals(List.of(), entries(settings.runDir()));
     }
 
+    /** A hook killed while writing its first record leaves a directory without one: the next stage sweeps it. */
+    @Test
+    void aRecordDirectoryLeftUnwrittenIsSwept() throws Exception {
+        Path debris = Files.createDirectories(settings.runDir().resolve("4242"));
+        Files.writeString(debris.resolve(ContainerFiles.RECORD + ".tmp"), "{\"version\": 2, \"id\": \"ct");
+        Files.createDirectories(settings.runDir().resolve("not-a-cgroup-id"));
+        hook(false).run(HookStage.POSTSTOP, state("ctr1", null, null));
+        assertEquals(List.of("not-a-cgroup-id"), entries(settings.runDir()), "only the debris of a hook goes");
+        Files.delete(settings.runDir().resolve("not-a-cgroup-id"));
+    }
+
     /** A cgroup that holds another container's record is not taken over. */
     @Test
     void aCgroupHoldingAnotherContainersProgramsIsRefused() throws Exception {
