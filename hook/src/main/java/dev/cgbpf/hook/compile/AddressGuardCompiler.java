@@ -10,8 +10,9 @@ import static dev.cgbpf.engine.isa.Reg.R6;
 import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.ProgType;
 import dev.cgbpf.engine.hooks.CgroupSkbCtx;
+import dev.cgbpf.engine.isa.AluOp;
 import dev.cgbpf.engine.isa.Asm;
-import dev.cgbpf.engine.isa.Opcodes;
+import dev.cgbpf.engine.isa.JumpOp;
 import dev.cgbpf.hook.policy.BindAddresses;
 
 import java.net.Inet4Address;
@@ -98,8 +99,8 @@ public final class AddressGuardCompiler {
         Asm a = new Asm().mov(R6, R1);
         // switch (skb->protocol) { case htons(ETH_P_IP): goto ip4; case htons(ETH_P_IPV6): goto ip6; default: goto drop; }
         a.ldxW(R2, R6, CgroupSkbCtx.PROTOCOL)
-                .jmp32(Opcodes.JEQ, R2, ETH_P_IP_BE, "ip4")
-                .jmp32(Opcodes.JEQ, R2, ETH_P_IPV6_BE, "ip6")
+                .jmp32(JumpOp.JEQ, R2, ETH_P_IP_BE, "ip4")
+                .jmp32(JumpOp.JEQ, R2, ETH_P_IPV6_BE, "ip6")
                 .ja("drop");
 
         a.label("ip4");
@@ -112,13 +113,13 @@ public final class AddressGuardCompiler {
             a.ldxW(R4, R2, ingress ? IPV4_DADDR : IPV4_SADDR);
             for (Inet4Address x : v4) {
                 // if (addr == own) goto pass;
-                a.jmp32(Opcodes.JEQ, R4, SockAddr.word(x), "pass");
+                a.jmp32(JumpOp.JEQ, R4, SockAddr.word(x), "pass");
             }
             // if ((iph->daddr & 0xff) == 127) goto drop;   (first byte in network order: 127.0.0.0/8)
             if (!ingress) {
                 a.ldxW(R4, R2, IPV4_DADDR);
             }
-            a.alu32(Opcodes.AND, R4, 0xff).jmp32(Opcodes.JEQ, R4, SockAddr.LOOPBACK_NET, "drop");
+            a.alu32(AluOp.AND, R4, 0xff).jmp32(JumpOp.JEQ, R4, SockAddr.LOOPBACK_NET, "drop");
             otherNonLoopback(a, ingress, v4.get(0).isLoopbackAddress());
         }
 
@@ -135,13 +136,13 @@ public final class AddressGuardCompiler {
                 String next = "not_own6_" + k++;
                 int[] w = SockAddr.words(x);
                 for (int j = 0; j < 4; j++) {
-                    a.ldxW(R4, R2, at + 4 * j).jmp32(Opcodes.JNE, R4, w[j], next);
+                    a.ldxW(R4, R2, at + 4 * j).jmp32(JumpOp.JNE, R4, w[j], next);
                 }
                 a.ja("pass").label(next);
             }
             // if (ipv6_addr_loopback(&ip6h->daddr)) goto drop;
             for (int j = 0; j < 4; j++) {
-                a.ldxW(R4, R2, IPV6_DADDR + 4 * j).jmp32(Opcodes.JNE, R4, LOOPBACK6[j], "not_loopback6");
+                a.ldxW(R4, R2, IPV6_DADDR + 4 * j).jmp32(JumpOp.JNE, R4, LOOPBACK6[j], "not_loopback6");
             }
             a.ja("drop").label("not_loopback6");
             otherNonLoopback(a, ingress, v6.get(0).isLoopbackAddress());

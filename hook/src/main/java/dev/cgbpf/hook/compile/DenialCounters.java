@@ -3,8 +3,8 @@ package dev.cgbpf.hook.compile;
 import dev.cgbpf.engine.backend.MapSpec;
 import dev.cgbpf.engine.backend.MapType;
 import dev.cgbpf.engine.isa.Asm;
-import dev.cgbpf.engine.isa.Opcodes;
 import dev.cgbpf.engine.isa.Reg;
+import dev.cgbpf.engine.isa.Size;
 
 /**
  * The per-container denial counters the programs increment when they refuse: an array map made
@@ -38,7 +38,7 @@ public record DenialCounters(int mapFd) {
                     .call("bpf_map_lookup_elem")
                     .jeq(Reg.R0, 0, skipLabel)
                     .movImm(Reg.R1, 1)
-                    .atomicAdd(Opcodes.DW, Reg.R0, 0, Reg.R1)
+                    .atomicAdd(Size.DW, Reg.R0, 0, Reg.R1)
                     .label(skipLabel);
         }
         a.movImm(Reg.R0, 0).exit();

@@ -3,8 +3,9 @@ package dev.cgbpf.hook.compile;
 import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.ProgType;
 import dev.cgbpf.engine.hooks.BpfCgroupDevCtx;
+import dev.cgbpf.engine.isa.AluOp;
 import dev.cgbpf.engine.isa.Asm;
-import dev.cgbpf.engine.isa.Opcodes;
+import dev.cgbpf.engine.isa.JumpOp;
 import dev.cgbpf.engine.isa.Program;
 import dev.cgbpf.engine.isa.Reg;
 import dev.cgbpf.hook.policy.Access;
@@ -68,34 +69,34 @@ public final class DeviceCompiler {
             return a.movImm(Reg.R0, 1).exit().build();
         }
         a.ldxW(Reg.R2, Reg.R1, BpfCgroupDevCtx.OFF_ACCESS_TYPE)
-                .alu32(Opcodes.AND, Reg.R2, 0xffff)
+                .alu32(AluOp.AND, Reg.R2, 0xffff)
                 .ldxW(Reg.R3, Reg.R1, BpfCgroupDevCtx.OFF_ACCESS_TYPE)
-                .alu32(Opcodes.RSH, Reg.R3, 16)
+                .alu32(AluOp.RSH, Reg.R3, 16)
                 .ldxW(Reg.R4, Reg.R1, BpfCgroupDevCtx.OFF_MAJOR)
                 .ldxW(Reg.R5, Reg.R1, BpfCgroupDevCtx.OFF_MINOR);
         boolean far = list.exceptions().size() > SHORT_JUMP_EXCEPTIONS;
         int i = 0;
         for (DeviceException e : list.exceptions()) {
             String next = "next" + i++;
-            a.mov32(Reg.R1, Reg.R2).alu32(Opcodes.XOR, Reg.R1, e.type().devcg());
+            a.mov32(Reg.R1, Reg.R2).alu32(AluOp.XOR, Reg.R1, e.type().devcg());
             if (e.major() != DeviceRule.ANY) {
-                a.mov32(Reg.R0, Reg.R4).alu32(Opcodes.XOR, Reg.R0, (int) e.major()).alu32(Opcodes.OR, Reg.R1, Reg.R0);
+                a.mov32(Reg.R0, Reg.R4).alu32(AluOp.XOR, Reg.R0, (int) e.major()).alu32(AluOp.OR, Reg.R1, Reg.R0);
             }
             if (e.minor() != DeviceRule.ANY) {
-                a.mov32(Reg.R0, Reg.R5).alu32(Opcodes.XOR, Reg.R0, (int) e.minor()).alu32(Opcodes.OR, Reg.R1, Reg.R0);
+                a.mov32(Reg.R0, Reg.R5).alu32(AluOp.XOR, Reg.R0, (int) e.minor()).alu32(AluOp.OR, Reg.R1, Reg.R0);
             }
             if (e.access() != Access.ALL) {
                 if (list.defaultAllow()) {
-                    a.mov32(Reg.R0, Reg.R3).alu32(Opcodes.AND, Reg.R0, e.access())
-                            .mov32(Reg.R6, Reg.R0).neg32(Reg.R6).alu32(Opcodes.OR, Reg.R6, Reg.R0)
-                            .alu32(Opcodes.RSH, Reg.R6, 31).alu32(Opcodes.XOR, Reg.R6, 1)
-                            .alu32(Opcodes.OR, Reg.R1, Reg.R6);
+                    a.mov32(Reg.R0, Reg.R3).alu32(AluOp.AND, Reg.R0, e.access())
+                            .mov32(Reg.R6, Reg.R0).neg32(Reg.R6).alu32(AluOp.OR, Reg.R6, Reg.R0)
+                            .alu32(AluOp.RSH, Reg.R6, 31).alu32(AluOp.XOR, Reg.R6, 1)
+                            .alu32(AluOp.OR, Reg.R1, Reg.R6);
                 } else {
-                    a.mov32(Reg.R0, Reg.R3).alu32(Opcodes.AND, Reg.R0, ~e.access() & Access.ALL)
-                            .alu32(Opcodes.OR, Reg.R1, Reg.R0);
+                    a.mov32(Reg.R0, Reg.R3).alu32(AluOp.AND, Reg.R0, ~e.access() & Access.ALL)
+                            .alu32(AluOp.OR, Reg.R1, Reg.R0);
                 }
             }
-            a.jmp32(Opcodes.JNE, Reg.R1, 0, next);
+            a.jmp32(JumpOp.JNE, Reg.R1, 0, next);
             if (list.defaultAllow()) {
                 if (far) {
                     a.gotol("deny");

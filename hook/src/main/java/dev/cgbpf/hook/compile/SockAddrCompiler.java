@@ -11,8 +11,9 @@ import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.ProgType;
 import dev.cgbpf.engine.hooks.BpfSockAddrCtx;
 import dev.cgbpf.engine.hooks.BpfSockCtx;
+import dev.cgbpf.engine.isa.AluOp;
 import dev.cgbpf.engine.isa.Asm;
-import dev.cgbpf.engine.isa.Opcodes;
+import dev.cgbpf.engine.isa.JumpOp;
 import dev.cgbpf.engine.isa.Reg;
 import dev.cgbpf.hook.policy.BindMode;
 import dev.cgbpf.hook.policy.NetworkPolicy;
@@ -115,7 +116,7 @@ public final class SockAddrCompiler {
         }
         a.ldxW(R2, R6, BpfSockAddrCtx.USER_IP4);
         for (Inet4Address own : v4) {
-            a.jmp32(Opcodes.JEQ, R2, SockAddr.word(own), "allow");
+            a.jmp32(JumpOp.JEQ, R2, SockAddr.word(own), "allow");
         }
         if (n.bindMode() == BindMode.DENY) {
             counters.emitDeny(a, DenialReason.BIND_ADDRESS, "addr_counted");
@@ -138,7 +139,7 @@ public final class SockAddrCompiler {
         for (int[] w : own) {
             String next = "other" + k++;
             for (int j = 0; j < 4; j++) {
-                a.ldxW(R2, R6, BpfSockAddrCtx.USER_IP6 + 4 * j).jmp32(Opcodes.JNE, R2, w[j], next);
+                a.ldxW(R2, R6, BpfSockAddrCtx.USER_IP6 + 4 * j).jmp32(JumpOp.JNE, R2, w[j], next);
             }
             a.ja("allow").label(next);
         }
@@ -157,13 +158,13 @@ public final class SockAddrCompiler {
     /** Jumps to {@code skip} unless the IPv4 word in {@code reg} is in 127.0.0.0/8. Clobbers reg. */
     private static void unlessLoopback4(Asm a, Reg reg, String skip) {
         // if ((addr & 0xff) != 127) goto skip;   (the first byte in network order)
-        a.alu32(Opcodes.AND, reg, 0xff).jmp32(Opcodes.JNE, reg, SockAddr.LOOPBACK_NET, skip);
+        a.alu32(AluOp.AND, reg, 0xff).jmp32(JumpOp.JNE, reg, SockAddr.LOOPBACK_NET, skip);
     }
 
     /** Jumps to {@code differ} unless the 16 bytes at ctx+{@code off} are {@code w}. Clobbers r2. */
     private static void unlessEqual6(Asm a, int off, int[] w, String differ) {
         for (int j = 0; j < 4; j++) {
-            a.ldxW(R2, R6, off + 4 * j).jmp32(Opcodes.JNE, R2, w[j], differ);
+            a.ldxW(R2, R6, off + 4 * j).jmp32(JumpOp.JNE, R2, w[j], differ);
         }
     }
 
@@ -178,7 +179,7 @@ public final class SockAddrCompiler {
         if (own.isLoopbackAddress()) {
             // if (ctx->user_ip4 == 0) goto bind;   (0.0.0.0: the kernel connects to the source address)
             // if ((ctx->user_ip4 & 0xff) != 127) goto allow;
-            a.ldxW(R2, R6, BpfSockAddrCtx.USER_IP4).jmp32(Opcodes.JEQ, R2, 0, "bind");
+            a.ldxW(R2, R6, BpfSockAddrCtx.USER_IP4).jmp32(JumpOp.JEQ, R2, 0, "bind");
             unlessLoopback4(a, R2, "allow");
         }
         // struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr = own }; bpf_bind(ctx, &sin, sizeof(sin));
@@ -206,7 +207,7 @@ public final class SockAddrCompiler {
         } else {
             if (own4.isLoopbackAddress()) {
                 // if (ctx->user_ip6[3] != 0 && (ctx->user_ip6[3] & 0xff) != 127) goto allow;
-                a.ldxW(R2, R6, BpfSockAddrCtx.USER_IP6 + 12).jmp32(Opcodes.JEQ, R2, 0, "bind4");
+                a.ldxW(R2, R6, BpfSockAddrCtx.USER_IP6 + 12).jmp32(JumpOp.JEQ, R2, 0, "bind4");
                 unlessLoopback4(a, R2, "allow");
             }
             a.label("bind4");
@@ -229,9 +230,9 @@ public final class SockAddrCompiler {
 
     /** Jumps to {@code other} unless user_ip6 starts with the v4-mapped prefix ::ffff:0:0/96. */
     private static void unlessEqual6Prefix(Asm a, String other) {
-        a.ldxW(R2, R6, BpfSockAddrCtx.USER_IP6).jmp32(Opcodes.JNE, R2, 0, other)
-                .ldxW(R2, R6, BpfSockAddrCtx.USER_IP6 + 4).jmp32(Opcodes.JNE, R2, 0, other)
-                .ldxW(R2, R6, BpfSockAddrCtx.USER_IP6 + 8).jmp32(Opcodes.JNE, R2, 0xffff0000, other);
+        a.ldxW(R2, R6, BpfSockAddrCtx.USER_IP6).jmp32(JumpOp.JNE, R2, 0, other)
+                .ldxW(R2, R6, BpfSockAddrCtx.USER_IP6 + 4).jmp32(JumpOp.JNE, R2, 0, other)
+                .ldxW(R2, R6, BpfSockAddrCtx.USER_IP6 + 8).jmp32(JumpOp.JNE, R2, 0xffff0000, other);
     }
 
     /** struct sockaddr_in6 at r10-32 (family, port 0, flowinfo 0, address, scope 0), then bpf_bind. */
@@ -261,7 +262,7 @@ public final class SockAddrCompiler {
         if (lo) {
             // if (ctx->user_ip4 == 0) goto unspecified;   (no address: a connected socket's send with control messages)
             // if ((ctx->user_ip4 & 0xff) != 127) goto allow;   (a loopback source cannot reach it)
-            a.ldxW(R2, R6, BpfSockAddrCtx.USER_IP4).jmp32(Opcodes.JEQ, R2, 0, "unspecified");
+            a.ldxW(R2, R6, BpfSockAddrCtx.USER_IP4).jmp32(JumpOp.JEQ, R2, 0, "unspecified");
             unlessLoopback4(a, R2, "allow");
         }
         source4(a, v4);
@@ -283,9 +284,9 @@ public final class SockAddrCompiler {
 
     /** if (ctx->msg_src_ip4 == 0) goto set; if (ctx->msg_src_ip4 == own...) goto allow; (r2 keeps the source) */
     private static void source4(Asm a, List<Inet4Address> v4) {
-        a.ldxW(R2, R6, BpfSockAddrCtx.MSG_SRC_IP4).jmp32(Opcodes.JEQ, R2, 0, "set");
+        a.ldxW(R2, R6, BpfSockAddrCtx.MSG_SRC_IP4).jmp32(JumpOp.JEQ, R2, 0, "set");
         for (Inet4Address x : v4) {
-            a.jmp32(Opcodes.JEQ, R2, SockAddr.word(x), "allow");
+            a.jmp32(JumpOp.JEQ, R2, SockAddr.word(x), "allow");
         }
     }
 

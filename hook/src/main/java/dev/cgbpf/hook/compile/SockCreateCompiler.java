@@ -10,7 +10,7 @@ import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.ProgType;
 import dev.cgbpf.engine.hooks.BpfSockCtx;
 import dev.cgbpf.engine.isa.Asm;
-import dev.cgbpf.engine.isa.Opcodes;
+import dev.cgbpf.engine.isa.JumpOp;
 import dev.cgbpf.hook.policy.SocketRule;
 
 import java.util.Optional;
@@ -40,15 +40,15 @@ public final class SockCreateCompiler {
                 .ldxW(R4, R1, BpfSockCtx.PROTOCOL);
         for (SocketRule r : deny) {
             switch (r) {
-                case INET -> a.jmp32(Opcodes.JEQ, R2, BpfSockCtx.AF_INET, "deny");
-                case INET6 -> a.jmp32(Opcodes.JEQ, R2, BpfSockCtx.AF_INET6, "deny");
-                case RAW -> a.jmp32(Opcodes.JEQ, R3, BpfSockCtx.SOCK_RAW, "deny");
+                case INET -> a.jmp32(JumpOp.JEQ, R2, BpfSockCtx.AF_INET, "deny");
+                case INET6 -> a.jmp32(JumpOp.JEQ, R2, BpfSockCtx.AF_INET6, "deny");
+                case RAW -> a.jmp32(JumpOp.JEQ, R3, BpfSockCtx.SOCK_RAW, "deny");
                 // if (sk->protocol == IPPROTO_TCP || sk->protocol == IPPROTO_MPTCP) goto deny;
-                case TCP -> a.jmp32(Opcodes.JEQ, R4, BpfSockCtx.IPPROTO_TCP, "deny")
-                        .jmp32(Opcodes.JEQ, R4, BpfSockCtx.IPPROTO_MPTCP, "deny");
+                case TCP -> a.jmp32(JumpOp.JEQ, R4, BpfSockCtx.IPPROTO_TCP, "deny")
+                        .jmp32(JumpOp.JEQ, R4, BpfSockCtx.IPPROTO_MPTCP, "deny");
                 // if (sk->protocol == IPPROTO_UDP || sk->protocol == IPPROTO_UDPLITE) goto deny;
-                case UDP -> a.jmp32(Opcodes.JEQ, R4, BpfSockCtx.IPPROTO_UDP, "deny")
-                        .jmp32(Opcodes.JEQ, R4, BpfSockCtx.IPPROTO_UDPLITE, "deny");
+                case UDP -> a.jmp32(JumpOp.JEQ, R4, BpfSockCtx.IPPROTO_UDP, "deny")
+                        .jmp32(JumpOp.JEQ, R4, BpfSockCtx.IPPROTO_UDPLITE, "deny");
                 default -> throw new IllegalStateException(r.name());
             }
         }
