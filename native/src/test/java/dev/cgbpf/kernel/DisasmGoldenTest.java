@@ -126,7 +126,8 @@ class DisasmGoldenTest {
         c.put("mem", mem.movImm(R0, 0).exit().build());
 
         c.put("skb", new Asm().mov(R6, R1).movImm(R7, 2)
-                .ldAbs(Size.B, 0).ldAbs(Size.H, 2).ldAbs(Size.W, 4).ldInd(Size.B, R7, 1).ldInd(Size.H, R7, -2).ldInd(Size.W, R7, 0)
+                .ldAbs(Size.B, 0).ldAbs(Size.H, 2).ldAbs(Size.W, 4)
+                .ldInd(Size.B, R7, 1).ldInd(Size.H, R7, -2).ldInd(Size.W, R7, 0)
                 .movImm(R0, 0).exit().build());
 
         c.put("ld64", new Asm().ldImm64(R1, 0x123456789abcdef0L).ldImm64(R2, -1L).ldImm64(R3, 5)

@@ -350,7 +350,8 @@ public final class SockAddrCompiler {
         int[] own = SockAddr.words(v6.get(0));
         boolean lo = v6.get(0).isLoopbackAddress();
         if (lo) {
-            // if (ipv6_addr_any(&ctx->user_ip6)) goto unspecified;   (emitted as: if (some word != 0) goto specified; goto unspecified; specified:)
+            // if (ipv6_addr_any(&ctx->user_ip6)) goto unspecified;
+            //   (emitted as: if (some word != 0) goto specified; goto unspecified; specified:)
             unlessEqual6(a, BpfSockAddrCtx.USER_IP6, new int[4], "specified");
             a.ja("unspecified").label("specified");
             // if (!ipv6_addr_loopback(&ctx->user_ip6)) goto allow;
@@ -383,7 +384,8 @@ public final class SockAddrCompiler {
 
     /** if (ipv6_addr_any(&ctx->msg_src_ip6)) goto set; if (ctx->msg_src_ip6 == own...) goto allow; */
     private static void source6(Asm a, List<Inet6Address> v6, String tag) {
-        // if (ipv6_addr_any(&ctx->msg_src_ip6)) goto set;   (emitted as: if (some word != 0) goto preset; goto set; preset:)
+        // if (ipv6_addr_any(&ctx->msg_src_ip6)) goto set;
+        //   (emitted as: if (some word != 0) goto preset; goto set; preset:)
         unlessEqual6(a, BpfSockAddrCtx.MSG_SRC_IP6, new int[4], tag + "preset");
         a.ja("set").label(tag + "preset");
         int k = 0;
