@@ -1,8 +1,7 @@
 package dev.cgbpf.kernel;
 
-import dev.cgbpf.engine.isa.Insn;
-import dev.cgbpf.engine.isa.Opcodes;
-import dev.cgbpf.engine.isa.Program;
+import dev.cgbpf.engine.isa.Asm;
+import dev.cgbpf.engine.isa.Reg;
 
 /** {@code r0 = N; exit}: the smallest program every cgroup program type accepts, for probes. */
 final class TrivialProgram {
@@ -10,7 +9,6 @@ final class TrivialProgram {
     }
 
     static byte[] returning(int value) {
-        return Program.of(new Insn(Opcodes.ALU64 | Opcodes.MOV | Opcodes.K, 0, 0, 0, value),
-                new Insn(Opcodes.JMP | Opcodes.EXIT, 0, 0, 0, 0)).encode();
+        return new Asm().movImm(Reg.R0, value).exit().build().encode();
     }
 }

@@ -12,12 +12,16 @@ import dev.cgbpf.engine.backend.LoadRequest;
 import dev.cgbpf.engine.backend.MapSpec;
 import dev.cgbpf.engine.backend.MapType;
 import dev.cgbpf.engine.backend.ProgType;
+import dev.cgbpf.engine.isa.AluOp;
 import dev.cgbpf.engine.isa.Asm;
+import dev.cgbpf.engine.isa.AtomicOp;
 import dev.cgbpf.engine.isa.Disassembler;
 import dev.cgbpf.engine.isa.Encoding;
 import dev.cgbpf.engine.isa.Insn;
+import dev.cgbpf.engine.isa.JumpOp;
 import dev.cgbpf.engine.isa.MalformedProgramException;
 import dev.cgbpf.engine.isa.Program;
+import dev.cgbpf.engine.isa.Size;
 import dev.cgbpf.engine.isa.ValidOpcodes;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -78,9 +82,10 @@ class DisasmGoldenTest {
         Map<String, Program> c = new LinkedHashMap<>();
 
         Asm alu = new Asm().call("bpf_get_prandom_u32").mov(R1, R0).mov(R2, R0).movImm32(R3, -7);
-        int[] ops = {ADD, SUB, MUL, DIV, OR, AND, LSH, RSH, MOD, XOR, ARSH, MOV};
-        for (int op : ops) {
-            int imm = op == LSH || op == RSH || op == ARSH ? 3 : -7;
+        AluOp[] ops = {AluOp.ADD, AluOp.SUB, AluOp.MUL, AluOp.DIV, AluOp.OR, AluOp.AND, AluOp.LSH, AluOp.RSH, AluOp.MOD,
+            AluOp.XOR, AluOp.ARSH, AluOp.MOV};
+        for (AluOp op : ops) {
+            int imm = op == AluOp.LSH || op == AluOp.RSH || op == AluOp.ARSH ? 3 : -7;
             alu.alu64(op, R1, imm).alu64(op, R1, R2).alu32(op, R1, imm).alu32(op, R1, R2);
         }
         alu.sdiv(R1, 3).sdiv(R1, R2).smod(R1, -3).smod(R1, R2).sdiv32(R1, 5).sdiv32(R1, R2).smod32(R1, 5).smod32(R1, R2)
@@ -92,11 +97,13 @@ class DisasmGoldenTest {
         c.put("alu", alu.movImm(R0, 0).exit().build());
 
         Asm jmp = new Asm().call(7).mov(R1, R0).mov(R2, R0);
-        int[] conds = {JEQ, JGT, JGE, JSET, JNE, JSGT, JSGE, JLT, JLE, JSLT, JSLE};
-        for (int op : conds) {
+        for (JumpOp op : JumpOp.values()) {
+            if (!op.conditional()) {
+                continue;
+            }
             // offset 0: both ways lead to the next instruction, so the verifier walks every line
             jmp.jmp(op, R1, 5, 0).jmp(op, R1, R2, 0).jmp(op, R1, -1, 0);
-            jmp.raw(new Insn(JMP32 | op | K, R1.id(), 0, 0, 0x7fff0000)).raw(new Insn(JMP32 | op | X, R1.id(), R2.id(), 0, 0));
+            jmp.jmp32(op, R1, 0x7fff0000, 0).jmp32(op, R1, R2, 0);
         }
         c.put("jmp", jmp.ja(0).gotol(0).ja("next").label("next").movImm(R0, 0).exit().build());
 
@@ -104,14 +111,14 @@ class DisasmGoldenTest {
                 .label("sub").call("bpf_ktime_get_ns").movImm(R0, 1).exit().build());
 
         Asm mem = new Asm().movImm(R1, 0x1234).movImm(R0, 0);
-        for (int size : new int[] {B, H, W, DW}) {
+        for (Size size : new Size[] {Size.B, Size.H, Size.W, Size.DW}) {
             mem.st(size, R10, -8, -100).stx(size, R10, -16, R1).ldx(size, R2, R10, -8);
         }
-        mem.ldxs(B, R2, R10, -8).ldxs(H, R2, R10, -8).ldxs(W, R2, R10, -8);
-        for (int size : new int[] {W, DW}) {
-            int off = size == W ? -24 : -32;
+        mem.ldxs(Size.B, R2, R10, -8).ldxs(Size.H, R2, R10, -8).ldxs(Size.W, R2, R10, -8);
+        for (Size size : new Size[] {Size.W, Size.DW}) {
+            int off = size == Size.W ? -24 : -32;
             mem.stx(size, R10, off, R1);
-            for (int op : new int[] {ADD, OR, AND, XOR}) {
+            for (AtomicOp op : new AtomicOp[] {AtomicOp.ADD, AtomicOp.OR, AtomicOp.AND, AtomicOp.XOR}) {
                 mem.atomic(size, op, R10, off, R1).atomicFetch(size, op, R10, off, R1);
             }
             mem.xchg(size, R10, off, R1).cmpxchg(size, R10, off, R1);
@@ -119,7 +126,8 @@ class DisasmGoldenTest {
         c.put("mem", mem.movImm(R0, 0).exit().build());
 
         c.put("skb", new Asm().mov(R6, R1).movImm(R7, 2)
-                .ldAbs(B, 0).ldAbs(H, 2).ldAbs(W, 4).ldInd(B, R7, 1).ldInd(H, R7, -2).ldInd(W, R7, 0)
+                .ldAbs(Size.B, 0).ldAbs(Size.H, 2).ldAbs(Size.W, 4)
+                .ldInd(Size.B, R7, 1).ldInd(Size.H, R7, -2).ldInd(Size.W, R7, 0)
                 .movImm(R0, 0).exit().build());
 
         c.put("ld64", new Asm().ldImm64(R1, 0x123456789abcdef0L).ldImm64(R2, -1L).ldImm64(R3, 5)

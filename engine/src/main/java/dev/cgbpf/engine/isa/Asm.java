@@ -1,6 +1,32 @@
 package dev.cgbpf.engine.isa;
 
-import static dev.cgbpf.engine.isa.Opcodes.*;
+import static dev.cgbpf.engine.isa.AluOp.*;
+import static dev.cgbpf.engine.isa.JumpOp.*;
+import static dev.cgbpf.engine.isa.Opcodes.ABS;
+import static dev.cgbpf.engine.isa.Opcodes.ALU;
+import static dev.cgbpf.engine.isa.Opcodes.ALU64;
+import static dev.cgbpf.engine.isa.Opcodes.ATOMIC;
+import static dev.cgbpf.engine.isa.Opcodes.CALL;
+import static dev.cgbpf.engine.isa.Opcodes.EXIT;
+import static dev.cgbpf.engine.isa.Opcodes.IND;
+import static dev.cgbpf.engine.isa.Opcodes.JMP;
+import static dev.cgbpf.engine.isa.Opcodes.JMP32;
+import static dev.cgbpf.engine.isa.Opcodes.K;
+import static dev.cgbpf.engine.isa.Opcodes.LD;
+import static dev.cgbpf.engine.isa.Opcodes.LDX;
+import static dev.cgbpf.engine.isa.Opcodes.LD_IMM64;
+import static dev.cgbpf.engine.isa.Opcodes.MEM;
+import static dev.cgbpf.engine.isa.Opcodes.MEMSX;
+import static dev.cgbpf.engine.isa.Opcodes.PSEUDO_CALL;
+import static dev.cgbpf.engine.isa.Opcodes.PSEUDO_KFUNC_CALL;
+import static dev.cgbpf.engine.isa.Opcodes.PSEUDO_MAP_FD;
+import static dev.cgbpf.engine.isa.Opcodes.PSEUDO_MAP_VALUE;
+import static dev.cgbpf.engine.isa.Opcodes.ST;
+import static dev.cgbpf.engine.isa.Opcodes.STX;
+import static dev.cgbpf.engine.isa.Opcodes.TO_BE;
+import static dev.cgbpf.engine.isa.Opcodes.TO_LE;
+import static dev.cgbpf.engine.isa.Opcodes.X;
+import static dev.cgbpf.engine.isa.Size.*;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -19,7 +45,10 @@ import java.util.Map;
  * Method names follow the kernel's instruction macros (filter.h BPF_ALU64_REG, BPF_LDX_MEM, ...):
  * plain names are 64-bit, a {@code 32} suffix is the 32-bit (ALU / JMP32) form. Every class is
  * reachable; the generic {@link #alu64}, {@link #alu32}, {@link #jmp}, {@link #jmp32},
- * {@link #atomic} and {@link #raw} cover what has no named shortcut. A label may be defined
+ * {@link #atomic} and {@link #raw} cover what has no named shortcut. Operations and sizes are
+ * typed ({@link AluOp}, {@link JumpOp}, {@link Size}, {@link AtomicOp}), so a jump operation
+ * cannot be passed where an ALU operation belongs although both are 4-bit fields with the same
+ * values (JNE and AND are both 0x50). A label may be defined
  * once and named before or after its definition; {@link #build()} fails with a clear message for
  * an undefined label or a target beyond the 16-bit offset of a conditional jump, and checks the
  * result with {@link Encoding#check}.
@@ -62,21 +91,24 @@ public final class Asm {
 
     // ---- ALU ----
 
-    /** ALU64 {@code op} (an Opcodes ALU operation) with a register source. */
-    public Asm alu64(int op, Reg dst, Reg src) {
-        return emit(ALU64 | op | X, dst, src, 0, 0);
+    /** ALU64 {@code op} with a register source: {@code dst op= src}. */
+    public Asm alu64(AluOp op, Reg dst, Reg src) {
+        return emit(ALU64 | op.bits() | X, dst, src, 0, 0);
     }
 
-    public Asm alu64(int op, Reg dst, int imm) {
-        return emit(ALU64 | op | K, dst, null, 0, imm);
+    /** ALU64 {@code op} with an immediate, sign-extended to 64 bits: {@code dst op= imm}. */
+    public Asm alu64(AluOp op, Reg dst, int imm) {
+        return emit(ALU64 | op.bits() | K, dst, null, 0, imm);
     }
 
-    public Asm alu32(int op, Reg dst, Reg src) {
-        return emit(ALU | op | X, dst, src, 0, 0);
+    /** 32-bit ALU {@code op} with a register source: {@code wDst op= wSrc}, upper half zeroed. */
+    public Asm alu32(AluOp op, Reg dst, Reg src) {
+        return emit(ALU | op.bits() | X, dst, src, 0, 0);
     }
 
-    public Asm alu32(int op, Reg dst, int imm) {
-        return emit(ALU | op | K, dst, null, 0, imm);
+    /** 32-bit ALU {@code op} with an immediate: {@code wDst op= imm}, upper half zeroed. */
+    public Asm alu32(AluOp op, Reg dst, int imm) {
+        return emit(ALU | op.bits() | K, dst, null, 0, imm);
     }
 
     public Asm add(Reg dst, Reg src) {
@@ -121,35 +153,35 @@ public final class Asm {
 
     /** Signed division: DIV with off=1. */
     public Asm sdiv(Reg dst, Reg src) {
-        return emit(ALU64 | DIV | X, dst, src, 1, 0);
+        return emit(ALU64 | DIV.bits() | X, dst, src, 1, 0);
     }
 
     public Asm sdiv(Reg dst, int imm) {
-        return emit(ALU64 | DIV | K, dst, null, 1, imm);
+        return emit(ALU64 | DIV.bits() | K, dst, null, 1, imm);
     }
 
     public Asm smod(Reg dst, Reg src) {
-        return emit(ALU64 | MOD | X, dst, src, 1, 0);
+        return emit(ALU64 | MOD.bits() | X, dst, src, 1, 0);
     }
 
     public Asm smod(Reg dst, int imm) {
-        return emit(ALU64 | MOD | K, dst, null, 1, imm);
+        return emit(ALU64 | MOD.bits() | K, dst, null, 1, imm);
     }
 
     public Asm sdiv32(Reg dst, Reg src) {
-        return emit(ALU | DIV | X, dst, src, 1, 0);
+        return emit(ALU | DIV.bits() | X, dst, src, 1, 0);
     }
 
     public Asm sdiv32(Reg dst, int imm) {
-        return emit(ALU | DIV | K, dst, null, 1, imm);
+        return emit(ALU | DIV.bits() | K, dst, null, 1, imm);
     }
 
     public Asm smod32(Reg dst, Reg src) {
-        return emit(ALU | MOD | X, dst, src, 1, 0);
+        return emit(ALU | MOD.bits() | X, dst, src, 1, 0);
     }
 
     public Asm smod32(Reg dst, int imm) {
-        return emit(ALU | MOD | K, dst, null, 1, imm);
+        return emit(ALU | MOD.bits() | K, dst, null, 1, imm);
     }
 
     public Asm or(Reg dst, Reg src) {
@@ -201,11 +233,11 @@ public final class Asm {
     }
 
     public Asm neg(Reg dst) {
-        return emit(ALU64 | NEG, dst, null, 0, 0);
+        return emit(ALU64 | NEG.bits(), dst, null, 0, 0);
     }
 
     public Asm neg32(Reg dst) {
-        return emit(ALU | NEG, dst, null, 0, 0);
+        return emit(ALU | NEG.bits(), dst, null, 0, 0);
     }
 
     public Asm mov(Reg dst, Reg src) {
@@ -228,72 +260,91 @@ public final class Asm {
 
     /** {@code dst = (sBITS) src}: sign-extending move, bits 8, 16 or 32. */
     public Asm movsx(Reg dst, Reg src, int bits) {
-        return emit(ALU64 | MOV | X, dst, src, bits, 0);
+        return emit(ALU64 | MOV.bits() | X, dst, src, bits, 0);
     }
 
     /** {@code wDst = (sBITS) wSrc}: bits 8 or 16. */
     public Asm movsx32(Reg dst, Reg src, int bits) {
-        return emit(ALU | MOV | X, dst, src, bits, 0);
+        return emit(ALU | MOV.bits() | X, dst, src, bits, 0);
     }
 
     /** {@code dst = be16/32/64 dst}: to big endian (ALU END TO_BE). */
     public Asm be(Reg dst, int bits) {
-        return emit(ALU | END | TO_BE, dst, null, 0, bits);
+        return emit(ALU | END.bits() | TO_BE, dst, null, 0, bits);
     }
 
     /** {@code dst = le16/32/64 dst}: to little endian (ALU END TO_LE). */
     public Asm le(Reg dst, int bits) {
-        return emit(ALU | END | TO_LE, dst, null, 0, bits);
+        return emit(ALU | END.bits() | TO_LE, dst, null, 0, bits);
     }
 
     /** {@code dst = bswap16/32/64 dst}: unconditional byte swap (ALU64 END). */
     public Asm bswap(Reg dst, int bits) {
-        return emit(ALU64 | END | TO_LE, dst, null, 0, bits);
+        return emit(ALU64 | END.bits() | TO_LE, dst, null, 0, bits);
     }
 
     // ---- jumps ----
 
     public Asm ja(String label) {
-        return emitTo(label, false, JMP | JA, null, null, 0);
+        return emitTo(label, false, JMP | JA.bits(), null, null, 0);
     }
 
     public Asm ja(int off) {
-        return emit(JMP | JA, null, null, off, 0);
+        return emit(JMP | JA.bits(), null, null, off, 0);
     }
 
-    /** The 32-bit-offset jump (JMP32 | JA, target in imm). */
+    /** The 32-bit-offset jump (JMP32 | JA.bits(), target in imm). */
     public Asm gotol(String label) {
-        return emitTo(label, true, JMP32 | JA, null, null, 0);
+        return emitTo(label, true, JMP32 | JA.bits(), null, null, 0);
     }
 
     public Asm gotol(int off) {
-        return emit(JMP32 | JA, null, null, 0, off);
+        return emit(JMP32 | JA.bits(), null, null, 0, off);
     }
 
-    /** Conditional 64-bit jump; {@code op} is an Opcodes jump operation (JEQ, JGT, ...). */
-    public Asm jmp(int op, Reg dst, int imm, String label) {
-        return emitTo(label, false, JMP | op | K, dst, null, imm);
+    /** Conditional 64-bit jump to a label: {@code if (dst op imm) goto label}, imm sign-extended. */
+    public Asm jmp(JumpOp op, Reg dst, int imm, String label) {
+        return emitTo(label, false, JMP | conditional(op) | K, dst, null, imm);
     }
 
-    public Asm jmp(int op, Reg dst, Reg src, String label) {
-        return emitTo(label, false, JMP | op | X, dst, src, 0);
+    /** {@code if (dst op src) goto label}. */
+    public Asm jmp(JumpOp op, Reg dst, Reg src, String label) {
+        return emitTo(label, false, JMP | conditional(op) | X, dst, src, 0);
     }
 
-    public Asm jmp32(int op, Reg dst, int imm, String label) {
-        return emitTo(label, false, JMP32 | op | K, dst, null, imm);
+    /** Conditional 32-bit jump (JMP32): {@code if (wDst op imm) goto label}. */
+    public Asm jmp32(JumpOp op, Reg dst, int imm, String label) {
+        return emitTo(label, false, JMP32 | conditional(op) | K, dst, null, imm);
     }
 
-    public Asm jmp32(int op, Reg dst, Reg src, String label) {
-        return emitTo(label, false, JMP32 | op | X, dst, src, 0);
+    /** {@code if (wDst op wSrc) goto label}. */
+    public Asm jmp32(JumpOp op, Reg dst, Reg src, String label) {
+        return emitTo(label, false, JMP32 | conditional(op) | X, dst, src, 0);
     }
 
     /** Conditional jump with a numeric offset instead of a label. */
-    public Asm jmp(int op, Reg dst, int imm, int off) {
-        return emit(JMP | op | K, dst, null, off, imm);
+    public Asm jmp(JumpOp op, Reg dst, int imm, int off) {
+        return emit(JMP | conditional(op) | K, dst, null, off, imm);
     }
 
-    public Asm jmp(int op, Reg dst, Reg src, int off) {
-        return emit(JMP | op | X, dst, src, off, 0);
+    public Asm jmp(JumpOp op, Reg dst, Reg src, int off) {
+        return emit(JMP | conditional(op) | X, dst, src, off, 0);
+    }
+
+    public Asm jmp32(JumpOp op, Reg dst, int imm, int off) {
+        return emit(JMP32 | conditional(op) | K, dst, null, off, imm);
+    }
+
+    public Asm jmp32(JumpOp op, Reg dst, Reg src, int off) {
+        return emit(JMP32 | conditional(op) | X, dst, src, off, 0);
+    }
+
+    /** The bits of a conditional jump; JA has no operands to compare ({@link #ja}, {@link #gotol}). */
+    private static int conditional(JumpOp op) {
+        if (!op.conditional()) {
+            throw new IllegalArgumentException(op + " is not a conditional jump: use ja or gotol");
+        }
+        return op.bits();
     }
 
     public Asm jeq(Reg dst, int imm, String label) {
@@ -413,14 +464,14 @@ public final class Asm {
 
     // ---- loads and stores ----
 
-    /** {@code dst = *(size *)(src + off)}; size is Opcodes.B/H/W/DW. */
-    public Asm ldx(int size, Reg dst, Reg src, int off) {
-        return emit(LDX | MEM | size, dst, src, off, 0);
+    /** {@code dst = *(size *)(src + off)}. */
+    public Asm ldx(Size size, Reg dst, Reg src, int off) {
+        return emit(LDX | MEM | size.bits(), dst, src, off, 0);
     }
 
-    /** Sign-extending load: size B, H or W. */
-    public Asm ldxs(int size, Reg dst, Reg src, int off) {
-        return emit(LDX | MEMSX | size, dst, src, off, 0);
+    /** Sign-extending load {@code dst = *(s8/s16/s32 *)(src + off)}: size B, H or W. */
+    public Asm ldxs(Size size, Reg dst, Reg src, int off) {
+        return emit(LDX | MEMSX | size.bits(), dst, src, off, 0);
     }
 
     public Asm ldxB(Reg dst, Reg src, int off) {
@@ -440,8 +491,8 @@ public final class Asm {
     }
 
     /** {@code *(size *)(dst + off) = src}. */
-    public Asm stx(int size, Reg dst, int off, Reg src) {
-        return emit(STX | MEM | size, dst, src, off, 0);
+    public Asm stx(Size size, Reg dst, int off, Reg src) {
+        return emit(STX | MEM | size.bits(), dst, src, off, 0);
     }
 
     public Asm stxB(Reg dst, int off, Reg src) {
@@ -461,8 +512,8 @@ public final class Asm {
     }
 
     /** {@code *(size *)(dst + off) = imm}. */
-    public Asm st(int size, Reg dst, int off, int imm) {
-        return emit(ST | MEM | size, dst, null, off, imm);
+    public Asm st(Size size, Reg dst, int off, int imm) {
+        return emit(ST | MEM | size.bits(), dst, null, off, imm);
     }
 
     public Asm stB(Reg dst, int off, int imm) {
@@ -482,13 +533,13 @@ public final class Asm {
     }
 
     /** Legacy packet load {@code r0 = *(size *)skb[imm]}. */
-    public Asm ldAbs(int size, int imm) {
-        return emit(LD | ABS | size, null, null, 0, imm);
+    public Asm ldAbs(Size size, int imm) {
+        return emit(LD | ABS | size.bits(), null, null, 0, imm);
     }
 
     /** Legacy packet load {@code r0 = *(size *)skb[src + imm]}. */
-    public Asm ldInd(int size, Reg src, int imm) {
-        return emit(LD | IND | size, null, src, 0, imm);
+    public Asm ldInd(Size size, Reg src, int imm) {
+        return emit(LD | IND | size.bits(), null, src, 0, imm);
     }
 
     /** 64-bit immediate load (two slots). */
@@ -514,41 +565,44 @@ public final class Asm {
 
     // ---- atomics ----
 
-    /** STX|ATOMIC with operation {@code op} in imm (Opcodes ADD/OR/AND/XOR, |FETCH, XCHG, CMPXCHG). */
-    public Asm atomic(int size, int op, Reg dst, int off, Reg src) {
-        return emit(STX | ATOMIC | size, dst, src, off, op);
+    /** STX|ATOMIC of {@code size} (W or DW) with operation {@code op} in imm. */
+    public Asm atomic(Size size, AtomicOp op, Reg dst, int off, Reg src) {
+        return emit(STX | ATOMIC | size.bits(), dst, src, off, op.imm());
     }
 
     /** {@code lock *(size *)(dst + off) += src}. */
-    public Asm atomicAdd(int size, Reg dst, int off, Reg src) {
-        return atomic(size, ADD, dst, off, src);
+    public Asm atomicAdd(Size size, Reg dst, int off, Reg src) {
+        return atomic(size, AtomicOp.ADD, dst, off, src);
     }
 
-    public Asm atomicOr(int size, Reg dst, int off, Reg src) {
-        return atomic(size, OR, dst, off, src);
+    public Asm atomicOr(Size size, Reg dst, int off, Reg src) {
+        return atomic(size, AtomicOp.OR, dst, off, src);
     }
 
-    public Asm atomicAnd(int size, Reg dst, int off, Reg src) {
-        return atomic(size, AND, dst, off, src);
+    public Asm atomicAnd(Size size, Reg dst, int off, Reg src) {
+        return atomic(size, AtomicOp.AND, dst, off, src);
     }
 
-    public Asm atomicXor(int size, Reg dst, int off, Reg src) {
-        return atomic(size, XOR, dst, off, src);
+    public Asm atomicXor(Size size, Reg dst, int off, Reg src) {
+        return atomic(size, AtomicOp.XOR, dst, off, src);
     }
 
-    /** {@code src = atomic_fetch_<op>((size *)(dst + off), src)}; op ADD, OR, AND or XOR. */
-    public Asm atomicFetch(int size, int op, Reg dst, int off, Reg src) {
-        return atomic(size, op | FETCH, dst, off, src);
+    /**
+     * {@code src = atomic_fetch_<op>((size *)(dst + off), src)}: the fetching form of {@code op}
+     * ({@link AtomicOp#fetch}), e.g. ADD gives FETCH_ADD.
+     */
+    public Asm atomicFetch(Size size, AtomicOp op, Reg dst, int off, Reg src) {
+        return atomic(size, op.fetch(), dst, off, src);
     }
 
     /** {@code src = atomic_xchg((size *)(dst + off), src)}. */
-    public Asm xchg(int size, Reg dst, int off, Reg src) {
-        return atomic(size, XCHG, dst, off, src);
+    public Asm xchg(Size size, Reg dst, int off, Reg src) {
+        return atomic(size, AtomicOp.XCHG, dst, off, src);
     }
 
     /** {@code r0 = atomic_cmpxchg((size *)(dst + off), r0, src)}. */
-    public Asm cmpxchg(int size, Reg dst, int off, Reg src) {
-        return atomic(size, CMPXCHG, dst, off, src);
+    public Asm cmpxchg(Size size, Reg dst, int off, Reg src) {
+        return atomic(size, AtomicOp.CMPXCHG, dst, off, src);
     }
 
     // ---- result ----

@@ -272,11 +272,7 @@ public final class Encoding {
 
     /** The imm values of RFC 9669's atomic operations. */
     public static boolean isAtomicOp(int imm) {
-        return switch (imm & ~FETCH) {
-            case ADD, OR, AND, XOR -> true;
-            case 0xe0, 0xf0 -> (imm & FETCH) != 0; // xchg and cmpxchg always fetch
-            default -> false;
-        };
+        return AtomicOp.of(imm).isPresent();
     }
 
     private static String regs(Insn insn) {

@@ -5,6 +5,11 @@ package dev.cgbpf.engine.isa;
  *
  * <p>An opcode is {@code class | size | mode} for loads and stores and
  * {@code class | source | operation} for ALU and jump instructions.
+ *
+ * <p>These are plain ints, for the code that takes opcode bytes apart (encoding checks,
+ * disassembler, interpreter, verifier). The int fields overlap ({@link #AND} and {@link #JNE} are
+ * both 0x50), so instructions are built with {@link Asm}, which takes the typed {@link AluOp},
+ * {@link JumpOp}, {@link Size} and {@link AtomicOp} instead.
  */
 public final class Opcodes {
     private Opcodes() {

@@ -1,6 +1,12 @@
 package dev.cgbpf.engine.isa;
 
-import static dev.cgbpf.engine.isa.Opcodes.*;
+import static dev.cgbpf.engine.isa.AluOp.*;
+import static dev.cgbpf.engine.isa.JumpOp.*;
+import static dev.cgbpf.engine.isa.Opcodes.CALL;
+import static dev.cgbpf.engine.isa.Opcodes.JMP;
+import static dev.cgbpf.engine.isa.Opcodes.JMP32;
+import static dev.cgbpf.engine.isa.Opcodes.PSEUDO_CALL;
+import static dev.cgbpf.engine.isa.Size.*;
 import static dev.cgbpf.engine.isa.Reg.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -39,7 +45,7 @@ class AsmTest {
                 .ldAbs(H, 12).ldInd(B, R7, 4)
                 .ldImm64(R1, 0x1122334455667788L).ldMapFd(R1, 5).ldMapValue(R2, 5, 8)
                 .atomicAdd(W, R1, 0, R2).atomicOr(DW, R1, 8, R2).atomicAnd(W, R1, 0, R2).atomicXor(DW, R1, 0, R2)
-                .atomicFetch(DW, ADD, R1, 0, R2).xchg(W, R1, 0, R3).cmpxchg(DW, R1, 0, R3)
+                .atomicFetch(DW, AtomicOp.ADD, R1, 0, R2).xchg(W, R1, 0, R3).cmpxchg(DW, R1, 0, R3)
                 .call("bpf_get_current_cgroup_id").call(1).callLabel("top")
                 .label("end").exit()
                 .build();
@@ -48,10 +54,10 @@ class AsmTest {
         // labels resolve to slot indexes: "end" is the final exit, "top" is slot 0
         for (int i = 0; i < built.size(); i++) {
             Insn insn = built.get(i);
-            if (insn.code() == (JMP | JA)) {
+            if (insn.code() == (JMP | JA.bits())) {
                 assertEquals(built.size() - 1, i + 1 + insn.off(), "goto end");
             }
-            if (insn.code() == (JMP32 | JA) || (insn.code() == (JMP | CALL) && insn.src() == PSEUDO_CALL)) {
+            if (insn.code() == (JMP32 | JA.bits()) || (insn.code() == (JMP | CALL) && insn.src() == PSEUDO_CALL)) {
                 assertEquals(0, i + 1 + insn.imm(), "gotol/call top");
             }
         }

@@ -9,8 +9,8 @@ import static dev.cgbpf.engine.isa.Reg.R6;
 import static dev.cgbpf.engine.isa.Reg.R7;
 import static dev.cgbpf.engine.isa.Reg.R8;
 
+import dev.cgbpf.engine.isa.AluOp;
 import dev.cgbpf.engine.isa.Asm;
-import dev.cgbpf.engine.isa.Opcodes;
 import dev.cgbpf.engine.isa.Program;
 import dev.cgbpf.engine.isa.Reg;
 import java.util.List;
@@ -97,11 +97,11 @@ public final class BenchPrograms {
         a.ldxW(R2, R1, 0).mov(R0, R2);
         Random rnd = new Random(seed);
         while (a.here() < slots - 1) {
-            int op = switch (rnd.nextInt(4)) {
-                case 0 -> Opcodes.ADD;
-                case 1 -> Opcodes.XOR;
-                case 2 -> Opcodes.MUL;
-                default -> Opcodes.OR;
+            AluOp op = switch (rnd.nextInt(4)) {
+                case 0 -> AluOp.ADD;
+                case 1 -> AluOp.XOR;
+                case 2 -> AluOp.MUL;
+                default -> AluOp.OR;
             };
             a.alu64(op, R0, rnd.nextInt(1 << 12) + 1);
         }
@@ -120,7 +120,7 @@ public final class BenchPrograms {
             case 5 -> a.and(d, rnd.nextInt() | 0xff);
             case 6 -> a.lsh(d, rnd.nextInt(8));
             case 7 -> a.rsh(d, rnd.nextInt(8));
-            case 8 -> a.alu32(Opcodes.ADD, d, s);
+            case 8 -> a.alu32(AluOp.ADD, d, s);
             default -> a.div(d, rnd.nextInt(7) + 1);
         }
     }

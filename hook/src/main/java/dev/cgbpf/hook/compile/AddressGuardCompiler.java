@@ -10,8 +10,9 @@ import static dev.cgbpf.engine.isa.Reg.R6;
 import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.ProgType;
 import dev.cgbpf.engine.hooks.CgroupSkbCtx;
+import dev.cgbpf.engine.isa.AluOp;
 import dev.cgbpf.engine.isa.Asm;
-import dev.cgbpf.engine.isa.Opcodes;
+import dev.cgbpf.engine.isa.JumpOp;
 import dev.cgbpf.hook.policy.BindAddresses;
 
 import java.net.Inet4Address;
@@ -95,60 +96,70 @@ public final class AddressGuardCompiler {
      * egress the source (the address it sends from).
      */
     static Asm guard(BindAddresses own, boolean ingress, DenialCounters counters) {
+        // r6 = skb;   (struct __sk_buff *; r1 is clobbered by the counter's helper call)
         Asm a = new Asm().mov(R6, R1);
         // switch (skb->protocol) { case htons(ETH_P_IP): goto ip4; case htons(ETH_P_IPV6): goto ip6; default: goto drop; }
         a.ldxW(R2, R6, CgroupSkbCtx.PROTOCOL)
-                .jmp32(Opcodes.JEQ, R2, ETH_P_IP_BE, "ip4")
-                .jmp32(Opcodes.JEQ, R2, ETH_P_IPV6_BE, "ip6")
+                .jmp32(JumpOp.JEQ, R2, ETH_P_IP_BE, "ip4")
+                .jmp32(JumpOp.JEQ, R2, ETH_P_IPV6_BE, "ip6")
                 .ja("drop");
 
+        // ip4:
         a.label("ip4");
         List<Inet4Address> v4 = own.v4();
         if (v4.isEmpty()) {
             a.ja("drop"); // no IPv4 address: no IPv4 traffic
         } else {
+            // struct iphdr *iph = r2 (header() checks that its fixed 20 bytes are there)
             header(a, IPV4_HLEN);
-            // __u32 addr = ingress ? iph->daddr : iph->saddr;
+            // __u32 addr = ingress ? iph->daddr : iph->saddr;   (in r4)
             a.ldxW(R4, R2, ingress ? IPV4_DADDR : IPV4_SADDR);
             for (Inet4Address x : v4) {
                 // if (addr == own) goto pass;
-                a.jmp32(Opcodes.JEQ, R4, SockAddr.word(x), "pass");
+                a.jmp32(JumpOp.JEQ, R4, SockAddr.word(x), "pass");
             }
             // if ((iph->daddr & 0xff) == 127) goto drop;   (first byte in network order: 127.0.0.0/8)
+            //   (r4 = iph->daddr, loaded again on egress, where r4 held the source)
             if (!ingress) {
                 a.ldxW(R4, R2, IPV4_DADDR);
             }
-            a.alu32(Opcodes.AND, R4, 0xff).jmp32(Opcodes.JEQ, R4, SockAddr.LOOPBACK_NET, "drop");
+            a.alu32(AluOp.AND, R4, 0xff).jmp32(JumpOp.JEQ, R4, SockAddr.LOOPBACK_NET, "drop");
             otherNonLoopback(a, ingress, v4.get(0).isLoopbackAddress());
         }
 
+        // ip6:
         a.label("ip6");
         List<Inet6Address> v6 = own.v6();
         if (v6.isEmpty()) {
             a.ja("drop"); // no IPv6 address: no native IPv6 traffic
         } else {
+            // struct ipv6hdr *ip6h = r2 (header() checks that its fixed 40 bytes are there)
             header(a, IPV6_HLEN);
             int at = ingress ? IPV6_DADDR : IPV6_SADDR;
             int k = 0;
             for (Inet6Address x : v6) {
                 // if (!memcmp(&ip6h->daddr / &ip6h->saddr, &own, 16)) goto pass;
+                //   word by word: r4 = addr[j]; if (r4 != own[j]) goto not_own6_K; ... goto pass; not_own6_K:
                 String next = "not_own6_" + k++;
                 int[] w = SockAddr.words(x);
                 for (int j = 0; j < 4; j++) {
-                    a.ldxW(R4, R2, at + 4 * j).jmp32(Opcodes.JNE, R4, w[j], next);
+                    a.ldxW(R4, R2, at + 4 * j).jmp32(JumpOp.JNE, R4, w[j], next);
                 }
                 a.ja("pass").label(next);
             }
             // if (ipv6_addr_loopback(&ip6h->daddr)) goto drop;
+            //   word by word: r4 = ip6h->daddr[j]; if (r4 != ::1[j]) goto not_loopback6; ... goto drop; not_loopback6:
             for (int j = 0; j < 4; j++) {
-                a.ldxW(R4, R2, IPV6_DADDR + 4 * j).jmp32(Opcodes.JNE, R4, LOOPBACK6[j], "not_loopback6");
+                a.ldxW(R4, R2, IPV6_DADDR + 4 * j).jmp32(JumpOp.JNE, R4, LOOPBACK6[j], "not_loopback6");
             }
             a.ja("drop").label("not_loopback6");
             otherNonLoopback(a, ingress, v6.get(0).isLoopbackAddress());
         }
 
+        // drop: count an ADDRESS_TRAFFIC denial; return 0;   (0 drops the packet)
         a.label("drop");
         counters.emitDeny(a, DenialReason.ADDRESS_TRAFFIC, "counted");
+        // pass: return 1;
         return a.label("pass").movImm(R0, 1).exit();
     }
 
@@ -157,6 +168,7 @@ public final class AddressGuardCompiler {
      * through r2 afterwards).
      */
     private static void header(Asm a, int hlen) {
+        // r2 = skb->data; r3 = skb->data_end; r4 = r2 + hlen; if (r4 > r3) goto drop;
         a.ldxW(R2, R6, CgroupSkbCtx.DATA)
                 .ldxW(R3, R6, CgroupSkbCtx.DATA_END)
                 .mov(R4, R2).add(R4, hlen)

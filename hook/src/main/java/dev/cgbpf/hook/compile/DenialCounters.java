@@ -3,8 +3,8 @@ package dev.cgbpf.hook.compile;
 import dev.cgbpf.engine.backend.MapSpec;
 import dev.cgbpf.engine.backend.MapType;
 import dev.cgbpf.engine.isa.Asm;
-import dev.cgbpf.engine.isa.Opcodes;
 import dev.cgbpf.engine.isa.Reg;
+import dev.cgbpf.engine.isa.Size;
 
 /**
  * The per-container denial counters the programs increment when they refuse: an array map made
@@ -31,6 +31,12 @@ public record DenialCounters(int mapFd) {
      */
     void emitDeny(Asm a, DenialReason reason, String skipLabel) {
         if (enabled()) {
+            // r1 = &cgbpf_denials;                          // LD_IMM64 of the map fd
+            // r2 = r10 - 4; *(u32 *)(r10 - 4) = REASON;     // u32 key = REASON, on the stack
+            // r0 = bpf_map_lookup_elem(r1, r2);             // u64 *count
+            // if (r0 == NULL) goto skip;                    // (never for a key below SLOTS; the verifier insists)
+            // r1 = 1; lock *(u64 *)(r0 + 0) += r1;          // __sync_fetch_and_add(count, 1)
+            // skip:
             a.ldMapFd(Reg.R1, mapFd)
                     .mov(Reg.R2, Reg.R10)
                     .add(Reg.R2, -4)
@@ -38,9 +44,10 @@ public record DenialCounters(int mapFd) {
                     .call("bpf_map_lookup_elem")
                     .jeq(Reg.R0, 0, skipLabel)
                     .movImm(Reg.R1, 1)
-                    .atomicAdd(Opcodes.DW, Reg.R0, 0, Reg.R1)
+                    .atomicAdd(Size.DW, Reg.R0, 0, Reg.R1)
                     .label(skipLabel);
         }
+        // return 0;                                         // refuse: EPERM for a syscall, a drop for a packet
         a.movImm(Reg.R0, 0).exit();
     }
 }

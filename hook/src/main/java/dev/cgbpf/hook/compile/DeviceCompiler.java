@@ -3,8 +3,9 @@ package dev.cgbpf.hook.compile;
 import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.ProgType;
 import dev.cgbpf.engine.hooks.BpfCgroupDevCtx;
+import dev.cgbpf.engine.isa.AluOp;
 import dev.cgbpf.engine.isa.Asm;
-import dev.cgbpf.engine.isa.Opcodes;
+import dev.cgbpf.engine.isa.JumpOp;
 import dev.cgbpf.engine.isa.Program;
 import dev.cgbpf.engine.isa.Reg;
 import dev.cgbpf.hook.policy.Access;
@@ -67,50 +68,79 @@ public final class DeviceCompiler {
             // nothing to refuse; the verifier would reject an unreachable refusal tail
             return a.movImm(Reg.R0, 1).exit().build();
         }
+        // The emitted program, in C (every register operation is 32-bit, on u32 values):
+        //
+        // u32 r2 = ctx->access_type & 0xffff;   // type: BPF_DEVCG_DEV_BLOCK 1, BPF_DEVCG_DEV_CHAR 2
+        // u32 r3 = ctx->access_type >> 16;      // access: BPF_DEVCG_ACC_MKNOD 1 | ACC_READ 2 | ACC_WRITE 4
+        // u32 r4 = ctx->major;
+        // u32 r5 = ctx->minor;
         a.ldxW(Reg.R2, Reg.R1, BpfCgroupDevCtx.OFF_ACCESS_TYPE)
-                .alu32(Opcodes.AND, Reg.R2, 0xffff)
+                .alu32(AluOp.AND, Reg.R2, 0xffff)
                 .ldxW(Reg.R3, Reg.R1, BpfCgroupDevCtx.OFF_ACCESS_TYPE)
-                .alu32(Opcodes.RSH, Reg.R3, 16)
+                .alu32(AluOp.RSH, Reg.R3, 16)
                 .ldxW(Reg.R4, Reg.R1, BpfCgroupDevCtx.OFF_MAJOR)
                 .ldxW(Reg.R5, Reg.R1, BpfCgroupDevCtx.OFF_MINOR);
         boolean far = list.exceptions().size() > SHORT_JUMP_EXCEPTIONS;
         int i = 0;
         for (DeviceException e : list.exceptions()) {
+            // One block per exception (TYPE, MAJOR, MINOR, ACCESS its values). r1 collects the
+            // mismatches: each field is xor-ed with the exception's value (0 when equal) and
+            // or-ed into r1, so r1 == 0 exactly when every field matches; r0 and r6 are scratch.
             String next = "next" + i++;
-            a.mov32(Reg.R1, Reg.R2).alu32(Opcodes.XOR, Reg.R1, e.type().devcg());
+            // r1 = r2 ^ TYPE;                      // 0 iff the type matches
+            a.mov32(Reg.R1, Reg.R2).alu32(AluOp.XOR, Reg.R1, e.type().devcg());
             if (e.major() != DeviceRule.ANY) {
-                a.mov32(Reg.R0, Reg.R4).alu32(Opcodes.XOR, Reg.R0, (int) e.major()).alu32(Opcodes.OR, Reg.R1, Reg.R0);
+                // r0 = r4 ^ MAJOR; r1 |= r0;       // (no test for a wildcard major)
+                a.mov32(Reg.R0, Reg.R4).alu32(AluOp.XOR, Reg.R0, (int) e.major()).alu32(AluOp.OR, Reg.R1, Reg.R0);
             }
             if (e.minor() != DeviceRule.ANY) {
-                a.mov32(Reg.R0, Reg.R5).alu32(Opcodes.XOR, Reg.R0, (int) e.minor()).alu32(Opcodes.OR, Reg.R1, Reg.R0);
+                // r0 = r5 ^ MINOR; r1 |= r0;       // (no test for a wildcard minor)
+                a.mov32(Reg.R0, Reg.R5).alu32(AluOp.XOR, Reg.R0, (int) e.minor()).alu32(AluOp.OR, Reg.R1, Reg.R0);
             }
             if (e.access() != Access.ALL) {
                 if (list.defaultAllow()) {
-                    a.mov32(Reg.R0, Reg.R3).alu32(Opcodes.AND, Reg.R0, e.access())
-                            .mov32(Reg.R6, Reg.R0).neg32(Reg.R6).alu32(Opcodes.OR, Reg.R6, Reg.R0)
-                            .alu32(Opcodes.RSH, Reg.R6, 31).alu32(Opcodes.XOR, Reg.R6, 1)
-                            .alu32(Opcodes.OR, Reg.R1, Reg.R6);
+                    // A deny exception matches a request that shares an access with it:
+                    // r0 = r3 & ACCESS;                // the requested accesses it names
+                    // r6 = r0; r6 = -r6; r6 |= r0;     // -r0 | r0 has bit 31 set iff r0 != 0
+                    // r6 >>= 31;                       // 1 iff r0 != 0
+                    // r6 ^= 1;                         // 1 iff r0 == 0: no access in common
+                    // r1 |= r6;
+                    a.mov32(Reg.R0, Reg.R3).alu32(AluOp.AND, Reg.R0, e.access())
+                            .mov32(Reg.R6, Reg.R0).neg32(Reg.R6).alu32(AluOp.OR, Reg.R6, Reg.R0)
+                            .alu32(AluOp.RSH, Reg.R6, 31).alu32(AluOp.XOR, Reg.R6, 1)
+                            .alu32(AluOp.OR, Reg.R1, Reg.R6);
                 } else {
-                    a.mov32(Reg.R0, Reg.R3).alu32(Opcodes.AND, Reg.R0, ~e.access() & Access.ALL)
-                            .alu32(Opcodes.OR, Reg.R1, Reg.R0);
+                    // An allow exception matches a request all of whose accesses it allows:
+                    // r0 = r3 & (~ACCESS & 7);         // the requested accesses it does not allow
+                    // r1 |= r0;
+                    a.mov32(Reg.R0, Reg.R3).alu32(AluOp.AND, Reg.R0, ~e.access() & Access.ALL)
+                            .alu32(AluOp.OR, Reg.R1, Reg.R0);
                 }
             }
-            a.jmp32(Opcodes.JNE, Reg.R1, 0, next);
+            // if (r1 != 0) goto next;              // a mismatch: try the next exception
+            a.jmp32(JumpOp.JNE, Reg.R1, 0, next);
             if (list.defaultAllow()) {
+                // goto deny;                       // matched a deny exception (gotol beyond 16-bit offsets)
                 if (far) {
                     a.gotol("deny");
                 } else {
                     a.ja("deny");
                 }
             } else {
+                // return 1;                        // matched an allow exception
                 a.movImm(Reg.R0, 1).exit();
             }
+            // next:
             a.label(next);
         }
         if (list.defaultAllow()) {
+            // return 1;                            // no deny exception matched
+            // deny:
             a.movImm(Reg.R0, 1).exit();
             a.label("deny");
         }
+        // (deny-by-default: no allow exception matched, so the chain falls through to here)
+        // count a DEVICE denial; return 0;        (DenialCounters.emitDeny)
         counters.emitDeny(a, DenialReason.DEVICE, "counted");
         return a.build();
     }

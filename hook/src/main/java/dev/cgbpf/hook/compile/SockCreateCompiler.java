@@ -10,7 +10,7 @@ import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.ProgType;
 import dev.cgbpf.engine.hooks.BpfSockCtx;
 import dev.cgbpf.engine.isa.Asm;
-import dev.cgbpf.engine.isa.Opcodes;
+import dev.cgbpf.engine.isa.JumpOp;
 import dev.cgbpf.hook.policy.SocketRule;
 
 import java.util.Optional;
@@ -34,24 +34,31 @@ public final class SockCreateCompiler {
         if (deny.isEmpty()) {
             return Optional.empty();
         }
+        // u32 r2 = sk->family, r3 = sk->type, r4 = sk->protocol;    (r1 = struct bpf_sock *sk)
         Asm a = new Asm()
                 .ldxW(R2, R1, BpfSockCtx.FAMILY)
                 .ldxW(R3, R1, BpfSockCtx.TYPE)
                 .ldxW(R4, R1, BpfSockCtx.PROTOCOL);
+        // one test per denied kind, in the set's order
         for (SocketRule r : deny) {
             switch (r) {
-                case INET -> a.jmp32(Opcodes.JEQ, R2, BpfSockCtx.AF_INET, "deny");
-                case INET6 -> a.jmp32(Opcodes.JEQ, R2, BpfSockCtx.AF_INET6, "deny");
-                case RAW -> a.jmp32(Opcodes.JEQ, R3, BpfSockCtx.SOCK_RAW, "deny");
+                // if (sk->family == AF_INET) goto deny;
+                case INET -> a.jmp32(JumpOp.JEQ, R2, BpfSockCtx.AF_INET, "deny");
+                // if (sk->family == AF_INET6) goto deny;
+                case INET6 -> a.jmp32(JumpOp.JEQ, R2, BpfSockCtx.AF_INET6, "deny");
+                // if (sk->type == SOCK_RAW) goto deny;
+                case RAW -> a.jmp32(JumpOp.JEQ, R3, BpfSockCtx.SOCK_RAW, "deny");
                 // if (sk->protocol == IPPROTO_TCP || sk->protocol == IPPROTO_MPTCP) goto deny;
-                case TCP -> a.jmp32(Opcodes.JEQ, R4, BpfSockCtx.IPPROTO_TCP, "deny")
-                        .jmp32(Opcodes.JEQ, R4, BpfSockCtx.IPPROTO_MPTCP, "deny");
+                case TCP -> a.jmp32(JumpOp.JEQ, R4, BpfSockCtx.IPPROTO_TCP, "deny")
+                        .jmp32(JumpOp.JEQ, R4, BpfSockCtx.IPPROTO_MPTCP, "deny");
                 // if (sk->protocol == IPPROTO_UDP || sk->protocol == IPPROTO_UDPLITE) goto deny;
-                case UDP -> a.jmp32(Opcodes.JEQ, R4, BpfSockCtx.IPPROTO_UDP, "deny")
-                        .jmp32(Opcodes.JEQ, R4, BpfSockCtx.IPPROTO_UDPLITE, "deny");
+                case UDP -> a.jmp32(JumpOp.JEQ, R4, BpfSockCtx.IPPROTO_UDP, "deny")
+                        .jmp32(JumpOp.JEQ, R4, BpfSockCtx.IPPROTO_UDPLITE, "deny");
                 default -> throw new IllegalStateException(r.name());
             }
         }
+        // return 1;                   (no denied kind: socket(2) proceeds)
+        // deny: count a SOCKET denial; return 0;
         a.movImm(R0, 1).exit().label("deny");
         counters.emitDeny(a, DenialReason.SOCKET, "counted");
         return Optional.of(new CompiledProgram("cgbpf_sock", ProgType.CGROUP_SOCK, AttachType.CGROUP_INET_SOCK_CREATE,

@@ -8,10 +8,11 @@ import dev.cgbpf.engine.backend.LoadedProg;
 import dev.cgbpf.engine.backend.ProgType;
 import dev.cgbpf.engine.hooks.BpfCgroupDevCtx;
 import dev.cgbpf.engine.interp.ProgramFault;
+import dev.cgbpf.engine.isa.AluOp;
 import dev.cgbpf.engine.isa.Asm;
-import dev.cgbpf.engine.isa.Opcodes;
 import dev.cgbpf.engine.isa.Program;
 import dev.cgbpf.engine.isa.Reg;
+import dev.cgbpf.engine.isa.Size;
 import dev.cgbpf.kernel.KernelBackend;
 import dev.cgbpf.kernel.KernelRequired;
 import org.junit.jupiter.api.Test;
@@ -22,15 +23,15 @@ import org.junit.jupiter.api.Test;
  * accepted narrow loads read in the engine.
  */
 class BpfCgroupDevCtxTest {
-    record Access(boolean store, int size, int off) {
+    record Access(boolean store, Size size, int off) {
     }
 
     static final Access[] CASES = {
-        new Access(false, Opcodes.W, 0), new Access(false, Opcodes.H, 0), new Access(false, Opcodes.H, 2),
-        new Access(false, Opcodes.B, 0), new Access(false, Opcodes.B, 3), new Access(false, Opcodes.DW, 0),
-        new Access(false, Opcodes.H, 1), new Access(false, Opcodes.W, 4), new Access(false, Opcodes.H, 4),
-        new Access(false, Opcodes.B, 5), new Access(false, Opcodes.W, 8), new Access(false, Opcodes.DW, 8),
-        new Access(false, Opcodes.W, 12), new Access(true, Opcodes.W, 0), new Access(true, Opcodes.W, 4),
+        new Access(false, Size.W, 0), new Access(false, Size.H, 0), new Access(false, Size.H, 2),
+        new Access(false, Size.B, 0), new Access(false, Size.B, 3), new Access(false, Size.DW, 0),
+        new Access(false, Size.H, 1), new Access(false, Size.W, 4), new Access(false, Size.H, 4),
+        new Access(false, Size.B, 5), new Access(false, Size.W, 8), new Access(false, Size.DW, 8),
+        new Access(false, Size.W, 12), new Access(true, Size.W, 0), new Access(true, Size.W, 4),
     };
 
     static Program prog(Access a) {
@@ -38,7 +39,7 @@ class BpfCgroupDevCtxTest {
         if (a.store()) {
             asm.stx(a.size(), Reg.R1, a.off(), Reg.R0);
         } else {
-            asm.ldx(a.size(), Reg.R0, Reg.R1, a.off()).alu32(Opcodes.AND, Reg.R0, 1);
+            asm.ldx(a.size(), Reg.R0, Reg.R1, a.off()).alu32(AluOp.AND, Reg.R0, 1);
         }
         return asm.movImm(Reg.R0, 1).exit().build();
     }
