@@ -299,7 +299,7 @@ class OciHookTest {
         assertTrue(j.get("cgroupExists").asBoolean());
         assertEquals(2, j.get("programs").size());
         JsonNode sock = j.get("programs").get(1);
-        assertEquals(List.of("name", "attachType", "progId", "insns", "attached"), fieldNames(sock));
+        assertEquals(List.of("name", "attachType", "progId", "insns", "tag", "attached"), fieldNames(sock));
         assertEquals("cgbpf_sock", sock.get("name").asText());
         assertEquals("cgroup_inet_sock_create", sock.get("attachType").asText());
         assertEquals(0, sock.get("progId").asInt());
