@@ -4,12 +4,20 @@ import dev.cgbpf.engine.backend.AttachFlag;
 import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.Backend;
 import dev.cgbpf.engine.backend.BpfException;
+import dev.cgbpf.engine.backend.BpfLink;
 import dev.cgbpf.engine.backend.BpfMap;
+import dev.cgbpf.engine.backend.BpfObject;
 import dev.cgbpf.engine.backend.Errno;
+import dev.cgbpf.engine.backend.Lifetime;
+import dev.cgbpf.engine.backend.LinkInfo;
 import dev.cgbpf.engine.backend.LoadRequest;
 import dev.cgbpf.engine.backend.LoadedProg;
+import dev.cgbpf.engine.backend.MapInfo;
 import dev.cgbpf.engine.backend.MapSpec;
+import dev.cgbpf.engine.backend.ObjAccess;
+import dev.cgbpf.engine.backend.ObjNames;
 import dev.cgbpf.engine.backend.Probe;
+import dev.cgbpf.engine.backend.ProgInfo;
 import dev.cgbpf.engine.backend.ProgType;
 import dev.cgbpf.engine.backend.QueryResult;
 import dev.cgbpf.engine.backend.TestRun;
@@ -28,7 +36,6 @@ import dev.cgbpf.engine.hooks.ProgExecutor;
 import dev.cgbpf.engine.hooks.SkbHooks;
 import dev.cgbpf.engine.hooks.SocketLayer;
 import dev.cgbpf.engine.hooks.SockOpsHook;
-import dev.cgbpf.engine.interp.AddressSpace;
 import dev.cgbpf.engine.interp.BaseHelpers;
 import dev.cgbpf.engine.interp.Fault;
 import dev.cgbpf.engine.interp.Interpreter;
@@ -47,69 +54,95 @@ import dev.cgbpf.engine.verifier.Verifier;
 import dev.cgbpf.engine.verifier.VerifierResult;
 
 import java.net.InetAddress;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The in-JVM {@link Backend}: programs run on the {@link Interpreter}, maps are
  * {@link EngineMap}s, and both get small integer fds handed out like a kernel fd table does
- * (lowest free number, starting at 3 as in a process with stdin/out/err open).
+ * ({@link FdTable}).
  *
  * <p>Every load goes through the engine's {@link Verifier}, which answers as the running kernel's
  * verifier does (errno and log line; differences in docs/fidelity.md). The interpreter still
  * checks every memory access, so anything the verifier let through by mistake stops with a fault
  * (errno EFAULT, the message naming the instruction) instead of corrupting the JVM.
  *
- * <p>Cgroups: an in-memory {@link CgroupTree}; the backend's cgroup root (path "") is a fresh child
- * of the tree's root, so that rmdir "" behaves as on the kernel. The probes run the effective
- * arrays of that tree through the hooks package ({@link DeviceCgroup}, {@link SocketLayer}); loaded
- * programs are the tree's {@link CgroupProg}s (one object per load). Cgroup storage is allocated
- * when a program using it is attached and freed with its cgroup, as the running kernel does.
+ * <p>A backend is one process on an {@link EngineHost}, which holds what the kernel holds for all
+ * processes: the cgroup tree, the bpf file system, the ids. {@code new EngineBackend()} has a host
+ * of its own. Cgroups: the backend's cgroup root (path "") is a fresh child of the tree's root
+ * ({@link #openScenario}), so that rmdir "" behaves as on the kernel, or an existing cgroup
+ * ({@link #atCgroupRoot}). The probes run the effective arrays of that tree through the hooks
+ * package ({@link DeviceCgroup}, {@link SocketLayer}); loaded programs are {@link EngineProg}s,
+ * the tree's {@link CgroupProg}s (one object per load). Cgroup storage is allocated when a program
+ * using it is attached and freed with its cgroup, as the running kernel does.
  */
 public final class EngineBackend implements Backend {
     /** BPF_COMPLEXITY_LIMIT_INSNS: the kernel refuses longer programs with E2BIG. */
     static final int MAX_INSNS = 1_000_000;
-    static final int FIRST_FD = 3;
     /** Largest test_run packet: PAGE_SIZE - headroom (NET_SKB_PAD) - skb_shared_info tail, as the kernel measures. */
     static final int MAX_SKB_DATA = 3712;
     static final int IPV4_HLEN = 20;
     static final int IPV6_HLEN = 40;
 
-    /** The name of the backend's cgroup root under the tree's root. */
-    static final String SCENARIO_ROOT = "scenario";
-
-    private final AddressSpace space = new AddressSpace();
-    private final List<Object> fds = new ArrayList<>();
+    private final EngineHost host;
+    private final Lifetime lifetime;
+    /** True when the root was made for this backend (a scenario root): close() then removes it all. */
+    private final boolean freshRoot;
+    private final Cgroup root;
+    private final FdTable fds = new FdTable();
     private final long insnBudget;
-    private final CgroupTree tree = new CgroupTree();
-    private final Cgroup scenarioRoot;
     private final HookRunner hooks;
     private final DeviceCgroup devices;
     private final SocketLayer sockets;
-    /** Every storage map made here, so an rmdir can free its cgroup's storages even in maps whose fd is closed. */
-    private final List<CgroupStorageMap> storageMaps = new CopyOnWriteArrayList<>();
+    /** The programs this backend loaded: what a scoped close() detaches under an existing root. */
+    private final Set<EngineProg> loaded = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
+    /** Cgroups, pins and pin directories this backend made, in order (undone by a scoped close()). */
+    private final List<Cgroup> madeCgroups = Collections.synchronizedList(new ArrayList<>());
+    private final List<Path> madePins = Collections.synchronizedList(new ArrayList<>());
+    private final List<Path> madePinDirs = Collections.synchronizedList(new ArrayList<>());
+    private boolean closed;
 
+    /** A backend on a host of its own, at a fresh scenario root, {@link Lifetime#SCOPED}. */
     public EngineBackend() {
         this(Interpreter.DEFAULT_BUDGET);
     }
 
     /** @param insnBudget instructions one program run may execute before it is stopped */
     public EngineBackend(long insnBudget) {
+        this(new EngineHost(), null, Lifetime.SCOPED, insnBudget);
+    }
+
+    private EngineBackend(EngineHost host, Cgroup root, Lifetime lifetime, long insnBudget) {
         if (insnBudget <= 0) {
             throw new IllegalArgumentException("instruction budget must be positive, got " + insnBudget);
         }
+        this.host = host;
+        this.lifetime = lifetime;
         this.insnBudget = insnBudget;
-        try {
-            this.scenarioRoot = tree.mkdir(SCENARIO_ROOT);
-        } catch (BpfException e) {
-            throw new IllegalStateException("a fresh cgroup tree has no room for its root", e);
-        }
-        this.hooks = new HookRunner(tree, executor());
+        this.freshRoot = root == null;
+        this.root = root == null ? host.newScenarioRoot() : root;
+        this.hooks = new HookRunner(host.tree, executor());
         this.devices = new DeviceCgroup(hooks);
         this.sockets = new SocketLayer(hooks);
+    }
+
+    /** A backend on a shared host, at a fresh scenario root that its close() removes ({@link Lifetime#SCOPED}). */
+    public static EngineBackend openScenario(EngineHost host) {
+        return new EngineBackend(host, null, Lifetime.SCOPED, Interpreter.DEFAULT_BUDGET);
+    }
+
+    /**
+     * A backend rooted at an existing cgroup of the host's tree ({@code cgroup} relative to the
+     * tree's root, "" for the root itself): the engine's counterpart of
+     * {@code KernelBackend.atCgroupRoot}. ENOENT when there is no such cgroup.
+     */
+    public static EngineBackend atCgroupRoot(EngineHost host, String cgroup, Lifetime lifetime) throws BpfException {
+        return new EngineBackend(host, host.tree.lookup(cgroup), lifetime, Interpreter.DEFAULT_BUDGET);
     }
 
     @Override
@@ -117,29 +150,14 @@ public final class EngineBackend implements Backend {
         return "engine";
     }
 
-    // ---------------------------------------------------------------- fds
-
-    private synchronized int allocFd(Object o) {
-        for (int i = 0; i < fds.size(); i++) {
-            if (fds.get(i) == null) {
-                fds.set(i, o);
-                return i + FIRST_FD;
-            }
-        }
-        fds.add(o);
-        return fds.size() - 1 + FIRST_FD;
+    @Override
+    public Lifetime lifetime() {
+        return lifetime;
     }
 
-    private synchronized Object fdObject(int fd) {
-        int i = fd - FIRST_FD;
-        return i >= 0 && i < fds.size() ? fds.get(i) : null;
-    }
-
-    private synchronized void freeFd(int fd, Object o) {
-        int i = fd - FIRST_FD;
-        if (i >= 0 && i < fds.size() && fds.get(i) == o) {
-            fds.set(i, null);
-        }
+    /** The host this backend runs on. */
+    public EngineHost host() {
+        return host;
     }
 
     // ---------------------------------------------------------------- programs
@@ -154,7 +172,7 @@ public final class EngineBackend implements Backend {
         }
         // the verifier checks in the kernel's order, map fds included; usedMaps then only collects them
         VerifierResult verified = Verifier.verify(p, request.type(), request.expectedAttach(), this::mapSpecAt,
-                fd -> fdObject(fd) != null, request.logLevel(), request.license());
+                fd -> fds.get(fd) != null, request.logLevel(), request.license());
         Set<EngineMap> used = usedMaps(request.name(), p);
         Interpreter interp;
         try {
@@ -169,15 +187,15 @@ public final class EngineBackend implements Backend {
         for (EngineMap m : used) {
             m.retain();
         }
-        Prog prog = new Prog(request.name(), request.type(), request.expectedAttach(), interp, List.copyOf(used),
-                verified);
-        prog.fd = allocFd(prog);
-        return prog;
+        EngineProg prog = new EngineProg(request.name(), request.type(), request.expectedAttach(), p, interp,
+                List.copyOf(used), verified, host.nextProgId());
+        loaded.add(prog);
+        return new ProgFd(fds, prog);
     }
 
     /** The spec of the map open at {@code fd}, or null when the fd is no map (the verifier's view). */
     private MapSpec mapSpecAt(int fd) {
-        return fdObject(fd) instanceof MapHandle h && !h.closed ? h.map.spec() : null;
+        return fds.get(fd) instanceof MapFd h ? h.map.spec() : null;
     }
 
     /**
@@ -192,8 +210,8 @@ public final class EngineBackend implements Backend {
                 continue;
             }
             if (insn.src() == Opcodes.PSEUDO_MAP_FD || insn.src() == Opcodes.PSEUDO_MAP_VALUE) {
-                Object o = fdObject(insn.imm());
-                if (!(o instanceof MapHandle h) || h.closed) {
+                Object o = fds.get(insn.imm());
+                if (!(o instanceof MapFd h)) {
                     String log = "fd " + insn.imm() + " is not pointing to valid bpf_map";
                     throw new BpfException(o == null ? Errno.EBADF : Errno.EINVAL,
                             "program '" + name + "': insn " + i + ": " + log, log);
@@ -259,7 +277,7 @@ public final class EngineBackend implements Backend {
                 throw new Fault(src > Opcodes.PSEUDO_MAP_IDX_VALUE ? "unrecognized bpf_ld_imm64 insn"
                         : "ld_imm64 with src " + src + " is not supported by the engine");
             }
-            EngineMap map = ((MapHandle) fdObject(imm)).map;
+            EngineMap map = ((MapFd) fds.get(imm)).map;
             if (src == Opcodes.PSEUDO_MAP_FD) {
                 return map.objectAddress();
             }
@@ -274,9 +292,7 @@ public final class EngineBackend implements Backend {
 
     @Override
     public TestRun.Result testRun(LoadedProg loaded, TestRun.Request request) throws BpfException {
-        if (!(loaded instanceof Prog prog) || fdObject(prog.fd) != prog) {
-            throw new BpfException(Errno.EBADF, "program is not loaded in this engine");
-        }
+        EngineProg prog = prog(loaded);
         if (prog.type != ProgType.SOCKET_FILTER && prog.type != ProgType.CGROUP_SKB) {
             // the kernel has no test_run for the other cgroup types (ENOTSUPP)
             throw new BpfException(Errno.ENOTSUPP, "test_run of " + prog.type.scenarioName() + " programs is not supported");
@@ -287,7 +303,7 @@ public final class EngineBackend implements Backend {
             return testRunCgroupSkb(prog, data, Math.max(1, request.repeat()));
         }
         SkBuffContext ctx = new SkBuffContext(data);
-        Machine machine = new Machine(space, BaseHelpers.TABLE, ctx);
+        Machine machine = new Machine(host.space, BaseHelpers.TABLE, ctx);
         int repeat = Math.max(1, request.repeat());
         long r0 = 0;
         long start = System.nanoTime();
@@ -303,10 +319,10 @@ public final class EngineBackend implements Backend {
     }
 
     /** bpf_prog_test_run_skb for a cgroup_skb program ({@link CgroupSkbTestRun}). */
-    private TestRun.Result testRunCgroupSkb(Prog prog, byte[] frame, int repeat) throws BpfException {
+    private TestRun.Result testRunCgroupSkb(EngineProg prog, byte[] frame, int repeat) throws BpfException {
         long start = System.nanoTime();
         try {
-            CgroupSkbTestRun.Result r = new CgroupSkbTestRun(executor(), tree.root()).run(prog, frame, repeat);
+            CgroupSkbTestRun.Result r = new CgroupSkbTestRun(executor(), host.tree.root()).run(prog, frame, repeat);
             return new TestRun.Result(r.retval(), r.dataOut(), (System.nanoTime() - start) / repeat);
         } catch (HookFault f) {
             throw new BpfException(Errno.EFAULT, f.getMessage());
@@ -327,87 +343,33 @@ public final class EngineBackend implements Backend {
         }
     }
 
-    /** A loaded program: the backend's LoadedProg and, the same object, the cgroup tree's CgroupProg. */
-    private final class Prog implements LoadedProg, CgroupProg {
-        final String name;
-        final ProgType type;
-        final AttachType expectedAttach;
-        final Interpreter interp;
-        final List<EngineMap> maps;
-        final dev.cgbpf.engine.interp.HelperTable helpers;
-        final VerifierResult verified;
-        int fd;
-        private boolean closed;
-
-        Prog(String name, ProgType type, AttachType expectedAttach, Interpreter interp, List<EngineMap> maps,
-             VerifierResult verified) {
-            this.verified = verified;
-            this.name = name;
-            this.type = type;
-            this.expectedAttach = expectedAttach;
-            this.interp = interp;
-            this.maps = maps;
-            this.helpers = CgroupHelpers.tableFor(type, expectedAttach);
+    private EngineProg prog(LoadedProg loaded) throws BpfException {
+        if (!(loaded instanceof ProgFd f) || !f.isOpenIn(fds)) {
+            throw new BpfException(Errno.EBADF, "program is not loaded in this engine");
         }
+        return f.prog;
+    }
 
-        @Override
-        public AttachType expectedAttach() {
-            return expectedAttach;
-        }
-
-        @Override
-        public String name() {
-            return name;
-        }
-
-        @Override
-        public ProgType type() {
-            return type;
-        }
-
-        @Override
-        public String verifierLog() {
-            return verified.log();
-        }
-
-        @Override
-        public boolean enforcesExpectedAttach() {
-            return verified.enforcesExpectedAttach();
-        }
-
-        @Override
-        public void close() {
-            synchronized (EngineBackend.this) {
-                if (closed) {
-                    return;
-                }
-                closed = true;
-                freeFd(fd, this);
-            }
-            maps.forEach(EngineMap::release);
-        }
-
-        @Override
-        public String toString() {
-            return "engine prog " + name + " (fd " + fd + ")";
-        }
+    @Override
+    public ProgInfo progInfo(LoadedProg loaded) throws BpfException {
+        EngineProg p = prog(loaded);
+        return new ProgInfo(p.id, p.type, ObjNames.infoName(p.name), p.tag);
     }
 
     // ---------------------------------------------------------------- maps
 
     @Override
     public BpfMap createMap(MapSpec spec) throws BpfException {
-        EngineMap map = EngineMap.create(spec, space);
+        EngineMap map = EngineMap.create(spec, host.space);
+        map.assignId(host.nextMapId());
         if (map instanceof CgroupStorageMap s) {
-            storageMaps.add(s);
+            host.storageMaps.add(s);
         }
-        MapHandle h = new MapHandle(map);
-        h.fd = allocFd(h);
-        return h;
+        return new MapFd(fds, map, ObjAccess.READ_WRITE);
     }
 
-    private MapHandle handle(BpfMap map) throws BpfException {
-        if (!(map instanceof MapHandle h) || h.closed || fdObject(h.fd) != h) {
+    private MapFd handle(BpfMap map) throws BpfException {
+        if (!(map instanceof MapFd h) || !h.isOpenIn(fds)) {
             throw new BpfException(Errno.EBADF, "map is not open in this engine");
         }
         return h;
@@ -425,9 +387,10 @@ public final class EngineBackend implements Backend {
 
     @Override
     public void update(BpfMap map, byte[] key, byte[] value, long flags) throws BpfException {
-        EngineMap m = handle(map).map;
-        if (!m.syscallCanWrite()) {
-            throw new BpfException(Errno.EPERM, "map '" + m.spec().name() + "' is read-only for user space");
+        MapFd h = handle(map);
+        EngineMap m = h.map;
+        if (!m.syscallCanWrite() || !h.access.canWrite()) {
+            throw new BpfException(Errno.EPERM, "map '" + m.spec().name() + "' is read-only for user space (or through this fd)");
         }
         checkKey(m, key);
         if (value == null) {
@@ -443,9 +406,10 @@ public final class EngineBackend implements Backend {
 
     @Override
     public byte[] lookup(BpfMap map, byte[] key) throws BpfException {
-        EngineMap m = handle(map).map;
-        if (!m.syscallCanRead()) {
-            throw new BpfException(Errno.EPERM, "map '" + m.spec().name() + "' is write-only for user space");
+        MapFd h = handle(map);
+        EngineMap m = h.map;
+        if (!m.syscallCanRead() || !h.access.canRead()) {
+            throw new BpfException(Errno.EPERM, "map '" + m.spec().name() + "' is write-only for user space (or through this fd)");
         }
         checkKey(m, key);
         synchronized (m) {
@@ -459,9 +423,10 @@ public final class EngineBackend implements Backend {
 
     @Override
     public void delete(BpfMap map, byte[] key) throws BpfException {
-        EngineMap m = handle(map).map;
-        if (!m.syscallCanWrite()) {
-            throw new BpfException(Errno.EPERM, "map '" + m.spec().name() + "' is read-only for user space");
+        MapFd h = handle(map);
+        EngineMap m = h.map;
+        if (!m.syscallCanWrite() || !h.access.canWrite()) {
+            throw new BpfException(Errno.EPERM, "map '" + m.spec().name() + "' is read-only for user space (or through this fd)");
         }
         checkKey(m, key);
         EngineMap.check(m.deleteElem(key), "delete from map '" + m.spec().name() + "'");
@@ -469,9 +434,10 @@ public final class EngineBackend implements Backend {
 
     @Override
     public byte[] nextKey(BpfMap map, byte[] key) throws BpfException {
-        EngineMap m = handle(map).map;
-        if (!m.syscallCanRead()) {
-            throw new BpfException(Errno.EPERM, "map '" + m.spec().name() + "' is write-only for user space");
+        MapFd h = handle(map);
+        EngineMap m = h.map;
+        if (!m.syscallCanRead() || !h.access.canRead()) {
+            throw new BpfException(Errno.EPERM, "map '" + m.spec().name() + "' is write-only for user space (or through this fd)");
         }
         if (key != null) {
             checkKey(m, key);
@@ -483,91 +449,58 @@ public final class EngineBackend implements Backend {
         return next;
     }
 
-    private final class MapHandle implements BpfMap {
-        final EngineMap map;
-        int fd;
-        volatile boolean closed;
-
-        MapHandle(EngineMap map) {
-            this.map = map;
-        }
-
-        @Override
-        public MapSpec spec() {
-            return map.spec();
-        }
-
-        @Override
-        public int fd() {
-            return fd;
-        }
-
-        @Override
-        public void close() {
-            synchronized (EngineBackend.this) {
-                if (closed) {
-                    return;
-                }
-                closed = true;
-                freeFd(fd, this);
-            }
-            map.release();
-        }
-
-        @Override
-        public String toString() {
-            return "engine map " + map.spec().name() + " (fd " + fd + ")";
-        }
+    @Override
+    public MapInfo mapInfo(BpfMap map) throws BpfException {
+        EngineMap m = handle(map).map;
+        MapSpec s = m.spec();
+        return new MapInfo(m.id(), new MapSpec(ObjNames.infoName(s.name()), s.type(), s.keySize(), s.valueSize(),
+                s.maxEntries(), s.flags()));
     }
 
     // ---------------------------------------------------------------- cgroups
 
     /** The cgroup at a path relative to the backend's root; "" and "." are the root itself. */
     private Cgroup cgroup(String path) throws BpfException {
-        return tree.lookup(treePath(path));
+        return host.tree.lookup(treePath(path));
     }
 
-    private static String treePath(String path) {
+    private String treePath(String path) {
         if (path == null) {
             throw new IllegalArgumentException("cgroup path missing");
         }
         if (path.startsWith("/") || List.of(path.split("/", -1)).contains("..")) {
             throw new IllegalArgumentException("cgroup path '" + path + "' escapes the backend's root");
         }
-        return path.isEmpty() || path.equals(".") ? SCENARIO_ROOT : SCENARIO_ROOT + "/" + path;
-    }
-
-    private Prog prog(LoadedProg loaded) throws BpfException {
-        if (!(loaded instanceof Prog p) || fdObject(p.fd) != p) {
-            throw new BpfException(Errno.EBADF, "program is not loaded in this engine");
+        String base = root.path();
+        if (path.isEmpty() || path.equals(".")) {
+            return base;
         }
-        return p;
+        return base.isEmpty() ? path : base + "/" + path;
     }
 
     @Override
     public void mkdir(String path) throws BpfException {
-        tree.mkdir(treePath(path));
+        madeCgroups.add(host.tree.mkdir(treePath(path)));
     }
 
     /** rmdir, and cgroup_bpf_release: the cgroup's storages go with it. */
     @Override
     public void rmdir(String path) throws BpfException {
-        String p = treePath(path);
-        Cgroup c = tree.lookup(p);
-        tree.rmdir(p);
-        for (CgroupStorageMap m : storageMaps) {
-            m.freeCgroup(c.id());
-        }
+        host.rmdir(cgroup(path));
     }
 
     /** BPF_PROG_ATTACH, then bpf_cgroup_storages_alloc for the maps the program uses (kept if they exist). */
     @Override
     public void attach(String path, LoadedProg loaded, AttachType type, Set<AttachFlag> flags, LoadedProg replace)
             throws BpfException {
-        Prog p = prog(loaded);
-        Prog r = replace == null ? null : prog(replace);
+        EngineProg p = prog(loaded);
+        EngineProg r = replace == null ? null : prog(replace);
         Cgroup c = cgroup(path);
-        tree.attach(c, p, type, new AttachFlags(AttachFlag.bits(flags)), r);
+        host.tree.attach(c, p, type, new AttachFlags(AttachFlag.bits(flags)), r);
+        allocateStorage(p, c, type);
+    }
+
+    private static void allocateStorage(EngineProg p, Cgroup c, AttachType type) throws BpfException {
         for (EngineMap m : p.maps) {
             if (m instanceof CgroupStorageMap s) {
                 s.allocate(c.id(), type);
@@ -577,8 +510,8 @@ public final class EngineBackend implements Backend {
 
     @Override
     public void detach(String path, AttachType type, LoadedProg loaded) throws BpfException {
-        Prog p = loaded == null ? null : prog(loaded);
-        tree.detach(cgroup(path), type, p);
+        EngineProg p = loaded == null ? null : prog(loaded);
+        host.tree.detach(cgroup(path), type, p);
     }
 
     @Override
@@ -586,12 +519,26 @@ public final class EngineBackend implements Backend {
         if (max < -1) {
             throw new IllegalArgumentException("query buffer size must be >= 0 (or -1 for any), got " + max);
         }
-        dev.cgbpf.engine.cgroup.QueryResult q = tree.query(cgroup(path), type, effective, max < 0 ? Integer.MAX_VALUE : max);
+        dev.cgbpf.engine.cgroup.QueryResult q = host.tree.query(cgroup(path), type, effective, max < 0 ? Integer.MAX_VALUE : max);
         List<String> names = new ArrayList<>();
         for (CgroupProg cp : q.progs()) {
             names.add(cp.name());
         }
         return new QueryResult(AttachFlag.of(q.flags().bits()), names, q.count(), q.noSpace() ? "ENOSPC" : null);
+    }
+
+    @Override
+    public List<Integer> queryProgIds(String path, AttachType type, boolean effective) throws BpfException {
+        List<Integer> ids = new ArrayList<>();
+        for (CgroupProg cp : host.tree.query(cgroup(path), type, effective).progs()) {
+            ids.add(cp instanceof EngineProg p ? p.id : 0);
+        }
+        return ids;
+    }
+
+    @Override
+    public long cgroupId(String path) throws BpfException {
+        return cgroup(path).id();
     }
 
     /**
@@ -615,26 +562,21 @@ public final class EngineBackend implements Backend {
         }
     }
 
-    // ---------------------------------------------------------------- cgroup links (library level)
+    // ---------------------------------------------------------------- cgroup links
 
     /**
      * BPF_LINK_CREATE on a cgroup of this backend ({@link CgroupTree#linkCreate} has the rules):
-     * the link gets an fd of its own, and closing it detaches the program, as closing a kernel
-     * link fd does. Cgroup storage is allocated for the program's maps as for a plain attach.
-     * The scenario format has no link op; this is for library users and tests.
+     * the link gets an fd of its own, and closing its last fd (with no pin) detaches the program,
+     * as closing a kernel link fd does. Cgroup storage is allocated for the program's maps as for
+     * a plain attach.
      */
-    public Link linkCreate(String path, LoadedProg loaded, AttachType type) throws BpfException {
-        Prog p = prog(loaded);
+    @Override
+    public LinkFd linkCreate(String path, LoadedProg loaded, AttachType type) throws BpfException {
+        EngineProg p = prog(loaded);
         Cgroup c = cgroup(path);
-        CgroupLink cgroupLink = tree.linkCreate(c, p, type);
-        for (EngineMap m : p.maps) {
-            if (m instanceof CgroupStorageMap s) {
-                s.allocate(c.id(), type);
-            }
-        }
-        Link link = new Link(cgroupLink);
-        link.fd = allocFd(link);
-        return link;
+        CgroupLink cgroupLink = host.tree.linkCreate(c, p, type);
+        allocateStorage(p, c, type);
+        return new LinkFd(fds, new EngineLink(cgroupLink, host.nextLinkId()));
     }
 
     /**
@@ -646,63 +588,99 @@ public final class EngineBackend implements Backend {
      * storage maps. Such a program then runs in the kernel on the old program's storage; in the
      * engine its bpf_get_local_storage finds no storage and the hook fails with EFAULT.
      */
-    public void linkUpdate(Link link, LoadedProg newProg, LoadedProg oldProg) throws BpfException {
-        Link l = link(link);
-        Prog p = prog(newProg);
-        Prog old = oldProg == null ? null : prog(oldProg);
-        l.cgroupLink.update(p, old);
+    @Override
+    public void linkUpdate(BpfLink link, LoadedProg newProg, LoadedProg oldProg) throws BpfException {
+        LinkFd l = link(link);
+        EngineProg p = prog(newProg);
+        EngineProg old = oldProg == null ? null : prog(oldProg);
+        l.link.cgroupLink.update(p, old);
     }
 
     /** BPF_LINK_DETACH: EBADF for a closed link; a defunct one succeeds doing nothing. */
-    public void linkDetach(Link link) throws BpfException {
-        link(link).cgroupLink.detach();
+    @Override
+    public void linkDetach(BpfLink link) throws BpfException {
+        link(link).link.cgroupLink.detach();
     }
 
-    private Link link(Link link) throws BpfException {
-        if (link == null || link.owner() != this || fdObject(link.fd) != link) {
+    @Override
+    public LinkInfo linkInfo(BpfLink link) throws BpfException {
+        EngineLink l = link(link).link;
+        CgroupLink cl = l.cgroupLink;
+        Cgroup c = cl.cgroup();
+        return new LinkInfo(l.id, cl.prog() instanceof EngineProg p ? p.id : 0, cl.attachType(), c == null ? 0 : c.id());
+    }
+
+    private LinkFd link(BpfLink link) throws BpfException {
+        if (!(link instanceof LinkFd l) || !l.isOpenIn(fds)) {
             throw new BpfException(Errno.EBADF, "link is not open in this engine");
         }
-        return link;
+        return l;
     }
 
-    /** A cgroup link of this backend with its fd; {@link #close()} is closing the fd. */
-    public final class Link implements AutoCloseable {
-        private final CgroupLink cgroupLink;
-        int fd;
+    // ---------------------------------------------------------------- the bpf file system
 
-        Link(CgroupLink cgroupLink) {
-            this.cgroupLink = cgroupLink;
+    /** The object an fd of this backend holds, for a pin; EINVAL when it is no open fd here (as bpf_fd_probe_obj). */
+    private Object object(BpfObject obj) throws BpfException {
+        if (obj instanceof ProgFd f && f.isOpenIn(fds)) {
+            return f.prog;
         }
+        if (obj instanceof MapFd f && f.isOpenIn(fds)) {
+            return f.map;
+        }
+        if (obj instanceof LinkFd f && f.isOpenIn(fds)) {
+            return f.link;
+        }
+        throw new BpfException(Errno.EINVAL, obj + " is not an open program, map or link of this engine");
+    }
 
-        EngineBackend owner() {
-            return EngineBackend.this;
+    @Override
+    public void objPin(BpfObject obj, Path path) throws BpfException {
+        host.bpffs.pin(object(obj), path);
+        if (lifetime == Lifetime.SCOPED) {
+            madePins.add(path);
         }
+    }
 
-        public int fd() {
-            return fd;
+    @Override
+    public BpfObject objGet(Path path, ObjAccess access) throws BpfException {
+        Object o = host.bpffs.getAndHold(path);
+        if (o instanceof EngineProg p) {
+            return new ProgFd(fds, p);
         }
+        if (o instanceof EngineMap m) {
+            return new MapFd(fds, m, access);
+        }
+        EngineLink l = (EngineLink) o;
+        if (access != ObjAccess.READ_WRITE) {
+            l.put();
+            throw new BpfException(Errno.EINVAL, "a link is opened read-write only, not " + access);
+        }
+        return new LinkFd(fds, l);
+    }
 
-        /** The link in the cgroup tree: its program, attach type, and cgroup (null once defunct). */
-        public CgroupLink cgroupLink() {
-            return cgroupLink;
-        }
+    @Override
+    public void unpin(Path path) throws BpfException {
+        host.bpffs.unlink(path);
+        madePins.remove(path);
+    }
 
-        /** Closes the fd: the link is released (detached if still attached). Idempotent. */
-        @Override
-        public void close() {
-            synchronized (EngineBackend.this) {
-                if (fdObject(fd) != this) {
-                    return;
-                }
-                freeFd(fd, this);
-            }
-            cgroupLink.close();
+    @Override
+    public void pinMkdir(Path path) throws BpfException {
+        host.bpffs.mkdir(path);
+        if (lifetime == Lifetime.SCOPED) {
+            madePinDirs.add(path);
         }
+    }
 
-        @Override
-        public String toString() {
-            return "engine " + cgroupLink + " (fd " + fd + ")";
-        }
+    @Override
+    public void pinRmdir(Path path) throws BpfException {
+        host.bpffs.rmdir(path);
+        madePinDirs.remove(path);
+    }
+
+    @Override
+    public List<String> pinList(Path dir) throws BpfException {
+        return host.bpffs.list(dir);
     }
 
     // ---------------------------------------------------------------- probes
@@ -710,8 +688,8 @@ public final class EngineBackend implements Backend {
     /** Runs one program for a hook; a run-time fault becomes a {@link HookFault}. */
     private ProgExecutor executor() {
         return (cgroupProg, ctx, env) -> {
-            Prog p = (Prog) cgroupProg;
-            Machine m = new Machine(space, p.helpers, ctx, env);
+            EngineProg p = (EngineProg) cgroupProg;
+            Machine m = new Machine(host.space, p.helpers, ctx, env);
             try {
                 return p.interp.run(m, insnBudget) & 0xffffffffL;
             } catch (ProgramFault f) {
@@ -798,16 +776,36 @@ public final class EngineBackend implements Backend {
     }
 
     /**
-     * Detaches everything attached under the backend's root, removes its cgroups bottom-up, closes
-     * the helper endpoints, then every fd.
+     * With {@link Lifetime#SCOPED}: detaches what this backend attached under its root (everything
+     * there for a fresh root) and removes its cgroups bottom-up (all of them, the root included,
+     * for a fresh root), then its pins and pin directories. Then, for either lifetime, closes the
+     * helper endpoints and every fd. Idempotent.
      */
     @Override
     public void close() {
-        teardown(scenarioRoot);
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        if (lifetime == Lifetime.SCOPED) {
+            teardown(root);
+            if (!freshRoot) {
+                List<Cgroup> made = new ArrayList<>(madeCgroups);
+                for (int i = made.size() - 1; i >= 0; i--) {
+                    removeCgroup(made.get(i));
+                }
+            }
+            unpinAll();
+        }
         sockets.close();
-        closeFds();
+        for (Object o : fds.open()) {
+            ((BpfObject) o).close();
+        }
     }
 
+    /** Detaches this backend's programs (all programs under a fresh root) below and at {@code c}, removing cgroups of a fresh root. */
     private void teardown(Cgroup c) {
         for (Cgroup child : List.copyOf(c.children())) {
             teardown(child);
@@ -819,38 +817,48 @@ public final class EngineBackend implements Backend {
             if (t == AttachType.LIRC_MODE2) {
                 continue;
             }
-            for (CgroupProg p : tree.attached(c, t)) {
+            for (CgroupProg p : host.tree.attached(c, t)) {
+                if (!freshRoot && !loaded.contains(p)) {
+                    continue;
+                }
                 try {
-                    tree.detach(c, t, p);
+                    host.tree.detach(c, t, p);
                 } catch (BpfException e) {
-                    // already gone: nothing to undo
+                    // already gone, or attached through a link (which goes with its fd)
                 }
             }
         }
-        if (c != scenarioRoot) {
-            try {
-                tree.rmdir(c.path());
-            } catch (BpfException e) {
-                // a child could not go; the tree is dropped with the backend anyway
-            }
-            for (CgroupStorageMap m : storageMaps) {
-                m.freeCgroup(c.id());
-            }
+        if (freshRoot) {
+            removeCgroup(c);
         }
     }
 
-    private void closeFds() {
-        List<Object> open;
-        synchronized (this) {
-            open = new ArrayList<>(fds);
+    private void removeCgroup(Cgroup c) {
+        if (!c.isOnline()) {
+            return;
         }
-        for (Object o : open) {
-            if (o instanceof AutoCloseable c) {
-                try {
-                    c.close();
-                } catch (Exception e) {
-                    throw new IllegalStateException("closing " + o, e);
-                }
+        try {
+            host.rmdir(c);
+        } catch (BpfException e) {
+            // a child could not go, or somebody else's: it stays
+        }
+    }
+
+    private void unpinAll() {
+        List<Path> pins = new ArrayList<>(madePins);
+        for (int i = pins.size() - 1; i >= 0; i--) {
+            try {
+                host.bpffs.unlink(pins.get(i));
+            } catch (BpfException e) {
+                // unpinned by somebody else meanwhile
+            }
+        }
+        List<Path> dirs = new ArrayList<>(madePinDirs);
+        for (int i = dirs.size() - 1; i >= 0; i--) {
+            try {
+                host.bpffs.rmdir(dirs.get(i));
+            } catch (BpfException e) {
+                // not empty (somebody else's pins) or gone
             }
         }
     }

@@ -55,7 +55,7 @@ class EngineBackendLinkTest {
         LoadedProg deny = device("deny", 0);
         LoadedProg allow = device("allow", 1);
         engine.mkdir("c");
-        EngineBackend.Link link = engine.linkCreate("c", deny, AttachType.CGROUP_DEVICE);
+        LinkFd link = engine.linkCreate("c", deny, AttachType.CGROUP_DEVICE);
         assertEquals(5, link.fd(), "fds start at 3: the two programs hold 3 and 4, the link takes the next");
         assertFalse(engine.device("c", NULL_READ));
         QueryResult q = engine.query("c", AttachType.CGROUP_DEVICE, false, -1);
@@ -74,7 +74,7 @@ class EngineBackendLinkTest {
     void closingTheFdDetachesAndFreesTheNumber() throws Exception {
         LoadedProg deny = device("deny", 0);
         engine.mkdir("c");
-        EngineBackend.Link link = engine.linkCreate("c", deny, AttachType.CGROUP_DEVICE);
+        LinkFd link = engine.linkCreate("c", deny, AttachType.CGROUP_DEVICE);
         int fd = link.fd();
         link.close();
         assertTrue(engine.device("c", NULL_READ));
@@ -92,7 +92,7 @@ class EngineBackendLinkTest {
             LoadedProg foreign = other.load(new LoadRequest("f", ProgType.CGROUP_DEVICE, null,
                     new Assembler(n -> null).assemble(List.of("r0 = 1", "exit")), "GPL", 0));
             assertEquals("EBADF", errno(() -> engine.linkCreate("c", foreign, AttachType.CGROUP_DEVICE)));
-            EngineBackend.Link link = engine.linkCreate("c", device("mine", 1), AttachType.CGROUP_DEVICE);
+            LinkFd link = engine.linkCreate("c", device("mine", 1), AttachType.CGROUP_DEVICE);
             assertEquals("EBADF", errno(() -> engine.linkUpdate(link, foreign, null)));
             assertEquals("EBADF", errno(() -> other.linkDetach(link)));
         }
@@ -117,8 +117,8 @@ class EngineBackendLinkTest {
     void rmdirLeavesTheLinkDefunctAndCloseOfTheBackendReleasesTheRest() throws Exception {
         LoadedProg p = device("p", 1);
         engine.mkdir("c");
-        EngineBackend.Link onChild = engine.linkCreate("c", p, AttachType.CGROUP_DEVICE);
-        EngineBackend.Link onRoot = engine.linkCreate("", p, AttachType.CGROUP_DEVICE);
+        LinkFd onChild = engine.linkCreate("c", p, AttachType.CGROUP_DEVICE);
+        LinkFd onRoot = engine.linkCreate("", p, AttachType.CGROUP_DEVICE);
         engine.rmdir("c");
         assertEquals("ENOLINK", errno(() -> engine.linkUpdate(onChild, p, null)));
         engine.close();

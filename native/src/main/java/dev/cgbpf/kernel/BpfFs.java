@@ -107,11 +107,50 @@ public final class BpfFs {
     }
 
     /**
+     * Checks a path for the bpf file system operations of a backend: absolute and normalized, and
+     * its nearest existing ancestor (the path itself when it exists) a real directory or pin, not
+     * reached through a symbolic link, on a bpf file system. IllegalArgumentException otherwise,
+     * before the kernel is asked; everything else (a missing directory, a name with '.', a pin in
+     * the way) is the kernel's answer.
+     */
+    public static Path checkOnBpfFs(Path path) {
+        if (path == null || !path.isAbsolute() || !path.normalize().equals(path)) {
+            throw new IllegalArgumentException("pin path " + path + " must be absolute and normalized");
+        }
+        Path existing = path;
+        while (existing != null && !Files.exists(existing, LinkOption.NOFOLLOW_LINKS)) {
+            existing = existing.getParent();
+        }
+        if (existing == null) {
+            throw new IllegalArgumentException("pin path " + path + ": no part of it exists");
+        }
+        try {
+            if (!existing.toRealPath().equals(existing)) {
+                throw new IllegalArgumentException("pin path " + path + " goes through a symbolic link (" + existing + ")");
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException("pin path " + path + ": " + existing + " cannot be resolved: " + e.getMessage());
+        }
+        if (!isBpfFs(existing)) {
+            throw new IllegalArgumentException("pin path " + path + " is not on a bpf file system (" + existing + " is not)");
+        }
+        return path;
+    }
+
+    /**
      * Pins a program, map or link fd at a validated path and makes the pin mode 0600; the mode is
      * read back, and a pin that does not have it is removed again (EPERM).
      */
     public static void pin(Fd obj, Path path) throws BpfException {
         validatePinPath(path);
+        pinMode0600(obj, path);
+    }
+
+    /**
+     * BPF_OBJ_PIN at {@code path} as given (the kernel answers for the path), then chmod 0600; the
+     * mode is read back, and a pin that does not have it is removed again (EPERM).
+     */
+    static void pinMode0600(Fd obj, Path path) throws BpfException {
         ObjPin.objPin(obj, path.toString());
         try {
             if (LibC.INSTANCE.chmod(path.toString(), 0600) != 0) {

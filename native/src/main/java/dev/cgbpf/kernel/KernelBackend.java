@@ -4,13 +4,22 @@ import dev.cgbpf.engine.backend.AttachFlag;
 import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.Backend;
 import dev.cgbpf.engine.backend.BpfException;
+import dev.cgbpf.engine.backend.BpfLink;
 import dev.cgbpf.engine.backend.BpfMap;
+import dev.cgbpf.engine.backend.BpfObject;
 import dev.cgbpf.engine.backend.Errno;
+import dev.cgbpf.engine.backend.Lifetime;
+import dev.cgbpf.engine.backend.LinkInfo;
 import dev.cgbpf.engine.backend.LoadRequest;
 import dev.cgbpf.engine.backend.LoadedProg;
+import dev.cgbpf.engine.backend.MapInfo;
 import dev.cgbpf.engine.backend.MapSpec;
 import dev.cgbpf.engine.backend.MapType;
+import dev.cgbpf.engine.backend.ObjAccess;
+import dev.cgbpf.engine.backend.ObjNames;
 import dev.cgbpf.engine.backend.Probe;
+import dev.cgbpf.engine.backend.ProgInfo;
+import dev.cgbpf.engine.backend.ProgType;
 import dev.cgbpf.engine.backend.QueryResult;
 import dev.cgbpf.engine.backend.TestRun;
 import java.io.IOException;
@@ -43,8 +52,8 @@ import org.slf4j.LoggerFactory;
  * {@code new KernelBackend()}), or an existing cgroup ({@link #atCgroupRoot}). Probes run in a
  * {@link ProbeWorker} child process that is moved into the probed cgroup for each probe and back
  * to this process's cgroup afterwards; listeners are sockets of this process. {@link #close()}
- * undoes everything, and a shutdown hook calls it for backends still open when the JVM exits
- * (Ctrl-C included).
+ * undoes everything ({@link Lifetime#SCOPED}) or only closes the fds ({@link Lifetime#PERSISTENT}),
+ * and a shutdown hook calls it for backends still open when the JVM exits (Ctrl-C included).
  *
  * <p>Names: the kernel accepts only {@code [A-Za-z0-9_.]} in prog_name/map_name and keeps 15
  * bytes. Scenario names are the user's, so other characters become {@code _} in the kernel's copy
@@ -66,6 +75,7 @@ public final class KernelBackend implements Backend {
     private static final int O_NOCTTY = 0400;
     private static final int O_NONBLOCK = 04000;
     private static final int O_CLOEXEC = 02000000;
+    private static final int O_DIRECTORY = 0200000;
     private static final int R_OK = 4;
     private static final int W_OK = 2;
 
@@ -76,6 +86,10 @@ public final class KernelBackend implements Backend {
     /** Kernel prog id to the name it was loaded under, for every program this backend loaded. */
     private final Map<Integer, String> namesById = new ConcurrentHashMap<>();
     private final Path fixedRoot;
+    private final Lifetime lifetime;
+    /** Pins and pin directories this backend made, in order: a scoped close() removes them. */
+    private final List<Path> madePins = new ArrayList<>();
+    private final List<Path> madePinDirs = new ArrayList<>();
     private CgroupSession session;
     private ProbeWorker worker;
     private Path privateDir;
@@ -85,13 +99,14 @@ public final class KernelBackend implements Backend {
     private final String nonce = Long.toHexString(new SecureRandom().nextLong());
     private boolean closed;
 
-    /** A backend whose scenario root is made when a cgroup op or probe first needs it. */
+    /** A backend whose scenario root is made when a cgroup op or probe first needs it; {@link Lifetime#SCOPED}. */
     public KernelBackend() {
-        this.fixedRoot = null;
+        this(null, Lifetime.SCOPED);
     }
 
-    private KernelBackend(Path fixedRoot) {
+    private KernelBackend(Path fixedRoot, Lifetime lifetime) {
         this.fixedRoot = fixedRoot;
+        this.lifetime = lifetime;
     }
 
     /** A backend with a fresh scenario root under the cgroup v2 mount, made now. */
@@ -100,12 +115,14 @@ public final class KernelBackend implements Backend {
     }
 
     /**
-     * A backend rooted at an existing cgroup directory (for the OCI hook: the container's
-     * cgroup). Its close() detaches only the programs it loaded and removes only the cgroups it
-     * made; the directory itself stays.
+     * A backend rooted at an existing cgroup directory under the cgroup v2 mount (for the OCI
+     * hook: the container's cgroup); cgroup path "" is that directory, which stays in any case.
+     * With {@link Lifetime#SCOPED} its close() detaches only the programs it loaded, removes only
+     * the cgroups, pins and pin directories it made; with {@link Lifetime#PERSISTENT} it closes
+     * its fds and leaves everything else. ENOENT when the directory does not exist.
      */
-    public static KernelBackend atCgroupRoot(Path dir) throws BpfException {
-        return started(new KernelBackend(dir));
+    public static KernelBackend atCgroupRoot(Path dir, Lifetime lifetime) throws BpfException {
+        return started(new KernelBackend(dir, lifetime));
     }
 
     /** {@code b} with its cgroup session begun; when that fails, b is undone before the failure goes on. */
@@ -130,11 +147,16 @@ public final class KernelBackend implements Backend {
     }
 
     @Override
+    public Lifetime lifetime() {
+        return lifetime;
+    }
+
+    @Override
     public LoadedProg load(LoadRequest request) throws BpfException {
         ensureOpen();
         int expected = request.expectedAttach() == null ? 0 : request.expectedAttach().value();
         ProgLoad.Loaded loaded = ProgLoad.progLoad(request.type().value(), request.program().encode(),
-                request.license(), kernelName(request.name()), expected, request.logLevel());
+                request.license(), ObjNames.kernelName(request.name()), expected, request.logLevel());
         KernelProg p = track(new KernelProg(this, loaded.fd(), request.name(), request.type(), loaded.log()));
         try {
             namesById.put(ObjGetInfoByFd.progInfo(loaded.fd()).id(), request.name());
@@ -159,7 +181,7 @@ public final class KernelBackend implements Backend {
     public BpfMap createMap(MapSpec spec) throws BpfException {
         ensureOpen();
         Fd fd = MapCreate.mapCreate(spec.type().value(), spec.keySize(), spec.valueSize(), spec.maxEntries(),
-                spec.flags(), kernelName(spec.name()));
+                spec.flags(), ObjNames.kernelName(spec.name()));
         return track(new KernelMap(this, fd, spec));
     }
 
@@ -229,6 +251,72 @@ public final class KernelBackend implements Backend {
     }
 
     @Override
+    public BpfLink linkCreate(String cgroup, LoadedProg prog, AttachType type) throws BpfException {
+        KernelProg p = own(prog);
+        try (Fd cg = session().open(cgroup)) {
+            return track(new KernelLink(this, LinkCreate.linkCreate(p.fd(), cg, type.value(), 0)));
+        }
+    }
+
+    @Override
+    public void linkUpdate(BpfLink link, LoadedProg newProg, LoadedProg expectedOld) throws BpfException {
+        ensureOpen();
+        KernelLink l = own(link);
+        KernelProg p = own(newProg);
+        KernelProg old = expectedOld == null ? null : own(expectedOld);
+        LinkUpdate.linkUpdate(l.handle(), p.fd(), old == null ? null : old.fd());
+    }
+
+    @Override
+    public void linkDetach(BpfLink link) throws BpfException {
+        ensureOpen();
+        LinkDetach.linkDetach(own(link).handle());
+    }
+
+    @Override
+    public LinkInfo linkInfo(BpfLink link) throws BpfException {
+        ensureOpen();
+        ObjGetInfoByFd.LinkInfo i = ObjGetInfoByFd.linkInfo(own(link).handle());
+        if (i.type() != ObjGetInfoByFd.BPF_LINK_TYPE_CGROUP) {
+            throw new BpfException(Errno.EINVAL, "link id " + i.id() + " is of link type " + i.type() + ", not a cgroup link");
+        }
+        return new LinkInfo(i.id(), i.progId(), attachType(i.attachType()), i.cgroupId());
+    }
+
+    private static AttachType attachType(int value) throws BpfException {
+        for (AttachType t : AttachType.values()) {
+            if (t.value() == value) {
+                return t;
+            }
+        }
+        throw new BpfException(Errno.EINVAL, "attach type " + value + " is not one cgbpf knows");
+    }
+
+    @Override
+    public List<Integer> queryProgIds(String cgroup, AttachType type, boolean effective) throws BpfException {
+        int queryFlags = effective ? ProgQuery.BPF_F_QUERY_EFFECTIVE : 0;
+        try (Fd cg = session().open(cgroup)) {
+            // a program attached between the count and the ids makes the second call ENOSPC: ask again
+            while (true) {
+                int count = ProgQuery.progQuery(cg, type.value(), queryFlags, 0, false).count();
+                ProgQuery.Result r = ProgQuery.progQuery(cg, type.value(), queryFlags, count, false);
+                if (!r.enospc()) {
+                    List<Integer> ids = new ArrayList<>(r.progIds().length);
+                    for (int id : r.progIds()) {
+                        ids.add(id);
+                    }
+                    return ids;
+                }
+            }
+        }
+    }
+
+    @Override
+    public long cgroupId(String cgroup) throws BpfException {
+        return CgroupFs.id(session().dir(cgroup));
+    }
+
+    @Override
     public QueryResult query(String cgroup, AttachType type, boolean effective, int max) throws BpfException {
         int queryFlags = effective ? ProgQuery.BPF_F_QUERY_EFFECTIVE : 0;
         try (Fd cg = session().open(cgroup)) {
@@ -279,6 +367,149 @@ public final class KernelBackend implements Backend {
             key.putInt(type.value());
         }
         return MapElem.lookupElem(m.handle(), key.array(), m.valueBytes(), 0);
+    }
+
+    // ---- object info ----
+
+    @Override
+    public ProgInfo progInfo(LoadedProg prog) throws BpfException {
+        ensureOpen();
+        ObjGetInfoByFd.ProgInfo i = ObjGetInfoByFd.progInfo(own(prog).fd());
+        return new ProgInfo(i.id(), progType(i.type()), i.name(), i.tag());
+    }
+
+    @Override
+    public MapInfo mapInfo(BpfMap map) throws BpfException {
+        ensureOpen();
+        return mapInfo(ObjGetInfoByFd.mapInfo(own(map).handle()));
+    }
+
+    private static MapInfo mapInfo(ObjGetInfoByFd.MapInfo i) throws BpfException {
+        return new MapInfo(i.id(), new MapSpec(i.name(), mapType(i.type()), i.keySize(), i.valueSize(), i.maxEntries(),
+                i.flags()));
+    }
+
+    private static ProgType progType(int value) throws BpfException {
+        for (ProgType t : ProgType.values()) {
+            if (t.value() == value) {
+                return t;
+            }
+        }
+        throw new BpfException(Errno.EINVAL, "program type " + value + " is not one cgbpf knows");
+    }
+
+    private static MapType mapType(int value) throws BpfException {
+        for (MapType t : MapType.values()) {
+            if (t.value() == value) {
+                return t;
+            }
+        }
+        throw new BpfException(Errno.EINVAL, "map type " + value + " is not one cgbpf knows");
+    }
+
+    // ---- the bpf file system ----
+
+    @Override
+    public void objPin(BpfObject obj, Path path) throws BpfException {
+        ensureOpen();
+        BpfFs.checkOnBpfFs(path);
+        KernelObject o = own(obj);
+        BpfFs.pinMode0600(o.handle(), path);
+        if (lifetime == Lifetime.SCOPED) {
+            synchronized (this) {
+                madePins.add(path);
+            }
+        }
+    }
+
+    /**
+     * BPF_OBJ_GET, then what the fd is from /proc/self/fd (anon_inode:bpf-prog, bpf-map,
+     * bpf-link; a link made by BPF_LINK_CREATE shows bpf_link) and its info: a program keeps the name this backend loaded it under, else the
+     * kernel's copy; a map's spec is the kernel's (its name the kernel's copy).
+     */
+    @Override
+    public BpfObject objGet(Path path, ObjAccess access) throws BpfException {
+        ensureOpen();
+        BpfFs.checkOnBpfFs(path);
+        Fd fd = ObjPin.objGet(path.toString(), access.fileFlags());
+        try {
+            String kind = Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd.get())).toString();
+            switch (kind) {
+                case "anon_inode:bpf-prog" -> {
+                    ObjGetInfoByFd.ProgInfo i = ObjGetInfoByFd.progInfo(fd);
+                    String name = namesById.getOrDefault(i.id(), i.name());
+                    return track(new KernelProg(this, fd, name, progType(i.type()), ""));
+                }
+                case "anon_inode:bpf-map" -> {
+                    return track(new KernelMap(this, fd, mapInfo(ObjGetInfoByFd.mapInfo(fd)).spec()));
+                }
+                case "anon_inode:bpf-link", "anon_inode:bpf_link" -> {
+                    return track(new KernelLink(this, fd));
+                }
+                default -> throw new BpfException(Errno.EINVAL, path + " opened as " + kind + ", not a bpf object");
+            }
+        } catch (IOException e) {
+            fd.close();
+            throw new BpfException(Errno.EIO, "cannot tell what " + path + " holds: " + e.getMessage());
+        } catch (BpfException | RuntimeException e) {
+            fd.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public void unpin(Path path) throws BpfException {
+        ensureOpen();
+        BpfFs.checkOnBpfFs(path);
+        if (LibC.INSTANCE.unlink(path.toString()) != 0) {
+            throw SysErrno.lastAsException("unpin " + path);
+        }
+        synchronized (this) {
+            madePins.remove(path);
+        }
+    }
+
+    @Override
+    public void pinMkdir(Path path) throws BpfException {
+        ensureOpen();
+        BpfFs.checkOnBpfFs(path);
+        if (LibC.INSTANCE.mkdir(path.toString(), 0700) != 0) {
+            throw SysErrno.lastAsException("mkdir " + path);
+        }
+        if (lifetime == Lifetime.SCOPED) {
+            synchronized (this) {
+                madePinDirs.add(path);
+            }
+        }
+    }
+
+    @Override
+    public void pinRmdir(Path path) throws BpfException {
+        ensureOpen();
+        BpfFs.checkOnBpfFs(path);
+        if (LibC.INSTANCE.rmdir(path.toString()) != 0) {
+            throw SysErrno.lastAsException("rmdir " + path);
+        }
+        synchronized (this) {
+            madePinDirs.remove(path);
+        }
+    }
+
+    @Override
+    public List<String> pinList(Path dir) throws BpfException {
+        ensureOpen();
+        BpfFs.checkOnBpfFs(dir);
+        // open(2) first, for the kernel's answer (ENOENT, ENOTDIR, EPERM for a name with '.')
+        int fd = LibC.INSTANCE.open(dir.toString(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) {
+            throw SysErrno.lastAsException("open " + dir);
+        }
+        LibC.INSTANCE.close(fd);
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        } catch (IOException e) {
+            throw new BpfException(Errno.EIO, "cannot list " + dir + ": " + e.getMessage());
+        }
     }
 
     // ---- probes ----
@@ -561,10 +792,11 @@ public final class KernelBackend implements Backend {
 
     /**
      * Undoes everything, in an order that lets each step succeed: the worker ends (it may sit in a
-     * scenario cgroup), the listeners close, the programs this backend attached anywhere under its
-     * root are detached and its cgroups removed (bottom-up), then every program and map fd still
-     * open is closed, newest first, and the private directory goes. Each step runs even when an
-     * earlier one failed; what could not be undone is logged. Idempotent.
+     * scenario cgroup), the listeners close; with {@link Lifetime#SCOPED} the programs this backend
+     * attached anywhere under its root are detached, its cgroups removed (bottom-up), its pins and
+     * pin directories removed; then every program, map and link fd still open is closed, newest
+     * first, and the private directory goes. Each step runs even when an earlier one failed; what
+     * could not be undone is logged. Idempotent.
      */
     @Override
     public void close() {
@@ -582,11 +814,14 @@ public final class KernelBackend implements Backend {
         ShutdownTeardown.unregister(this);
         endWorker();
         listeners.close();
-        if (s != null) {
+        if (s != null && lifetime == Lifetime.SCOPED) {
             boolean fresh = fixedRoot == null;
             for (String problem : s.teardown(id -> fresh || namesById.containsKey(id))) {
                 LOG.warn("kernel backend teardown: {}", problem);
             }
+        }
+        if (lifetime == Lifetime.SCOPED) {
+            unpinAll();
         }
         for (int i = all.size() - 1; i >= 0; i--) {
             all.get(i).close();
@@ -597,6 +832,26 @@ public final class KernelBackend implements Backend {
         }
         if (dir != null) {
             deleteTree(dir);
+        }
+    }
+
+    /** Removes the pins, then the pin directories, this backend made (newest first); logs what stays. */
+    private void unpinAll() {
+        List<Path> pins;
+        List<Path> dirs;
+        synchronized (this) {
+            pins = new ArrayList<>(madePins);
+            dirs = new ArrayList<>(madePinDirs);
+        }
+        for (int i = pins.size() - 1; i >= 0; i--) {
+            if (LibC.INSTANCE.unlink(pins.get(i).toString()) != 0 && SysErrno.last() != Errno.ENOENT.number()) {
+                LOG.warn("kernel backend teardown: unpin {}: {}", pins.get(i), SysErrno.name(SysErrno.last()));
+            }
+        }
+        for (int i = dirs.size() - 1; i >= 0; i--) {
+            if (LibC.INSTANCE.rmdir(dirs.get(i).toString()) != 0 && SysErrno.last() != Errno.ENOENT.number()) {
+                LOG.warn("kernel backend teardown: rmdir {}: {}", dirs.get(i), SysErrno.name(SysErrno.last()));
+            }
         }
     }
 
@@ -611,7 +866,7 @@ public final class KernelBackend implements Backend {
         }
     }
 
-    /** Number of programs and maps this backend holds open (for tests and diagnostics). */
+    /** Number of programs, maps and links this backend holds open (for tests and diagnostics). */
     public synchronized int openCount() {
         return open.size();
     }
@@ -645,6 +900,20 @@ public final class KernelBackend implements Backend {
         throw new IllegalArgumentException(map + " is not an open map of this kernel backend");
     }
 
+    private KernelLink own(BpfLink link) {
+        if (link instanceof KernelLink l && l.isOpenIn(this)) {
+            return l;
+        }
+        throw new IllegalArgumentException(link + " is not an open link of this kernel backend");
+    }
+
+    private KernelObject own(BpfObject obj) {
+        if (obj instanceof KernelObject o && o.isOpenIn(this)) {
+            return o;
+        }
+        throw new IllegalArgumentException(obj + " is not an open program, map or link of this kernel backend");
+    }
+
     /**
      * The kernel copies exactly key_size/value_size bytes from user memory, whatever the Java array
      * holds, so a wrong length is refused here, before the kernel could read past our copy. It is
@@ -659,12 +928,6 @@ public final class KernelBackend implements Backend {
 
     /** The name as the kernel will take it: only [A-Za-z0-9_.], others as '_'. */
     static String kernelName(String name) {
-        if (name == null) {
-            return "";
-        }
-        StringBuilder b = new StringBuilder(name.length());
-        name.codePoints().forEach(c -> b.append(
-                c < 128 && ObjName.kernelAccepts(Character.toString(c)) ? (char) c : '_'));
-        return b.toString();
+        return ObjNames.kernelName(name);
     }
 }

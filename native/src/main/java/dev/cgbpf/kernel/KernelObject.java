@@ -1,11 +1,11 @@
 package dev.cgbpf.kernel;
 
 /**
- * What a {@link KernelBackend} hands out and closes at its end: each owns one kernel fd, and
+ * What a {@link KernelBackend} hands out and closes at its end (programs, maps, links): each owns one kernel fd, and
  * closing it (the user's close or the backend's sweep, whichever comes first) closes the fd and
  * drops it from the backend's list of open objects.
  */
-abstract sealed class KernelObject permits KernelProg, KernelMap {
+abstract sealed class KernelObject permits KernelProg, KernelMap, KernelLink {
     private final KernelBackend owner;
     private final Fd fd;
 

@@ -11,6 +11,7 @@ import dev.cgbpf.engine.backend.AttachFlag;
 import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.engine.backend.BpfMap;
+import dev.cgbpf.engine.backend.Lifetime;
 import dev.cgbpf.engine.backend.LoadedProg;
 import dev.cgbpf.engine.backend.MapSpec;
 import dev.cgbpf.engine.backend.MapType;
@@ -209,7 +210,7 @@ class KernelBackendCgroupTest {
              Fd foreign = ProgLoad.progLoad(ProgType.CGROUP_DEVICE.value(), TestInsns.returning(1).encode(), "GPL",
                      "outsider", 0, 0).fd()) {
             ProgAttach.progAttach(cg.fd(), foreign, DEV.value(), ProgAttach.BPF_F_ALLOW_MULTI, null);
-            KernelBackend at = KernelBackend.atCgroupRoot(cg.path);
+            KernelBackend at = KernelBackend.atCgroupRoot(cg.path, Lifetime.SCOPED);
             try {
                 at.mkdir("x");
                 LoadedProg mine = Progs.device(at, "mine", 1);
@@ -224,6 +225,6 @@ class KernelBackendCgroupTest {
             ProgQuery.Result left = ProgQuery.progQuery(cg.fd(), DEV.value(), 0, 8, false);
             assertArrayEquals(new int[] {ObjGetInfoByFd.progInfo(foreign).id()}, left.progIds());
         }
-        assertThrows(IllegalArgumentException.class, () -> KernelBackend.atCgroupRoot(Path.of("/tmp")));
+        assertThrows(IllegalArgumentException.class, () -> KernelBackend.atCgroupRoot(Path.of("/tmp"), Lifetime.SCOPED));
     }
 }

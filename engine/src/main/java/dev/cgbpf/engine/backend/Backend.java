@@ -1,12 +1,17 @@
 package dev.cgbpf.engine.backend;
 
 import java.net.InetAddress;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 
 /**
  * A cgroup-bpf implementation: the in-JVM engine or the host kernel. Both give the same answers,
- * errno for errno; the scenario runner drives either through this interface.
+ * errno for errno; the scenario runner and the OCI hook drive either through this interface.
  *
+ * <p>Objects ({@link LoadedProg}, {@link BpfMap}, {@link BpfLink}) are fds of the backend that made
+ * or opened them; passing one to another backend is a programming error. What {@link #close()}
+ * leaves behind is the backend's {@link Lifetime}, chosen when it is opened.
  */
 public interface Backend extends AutoCloseable {
 
@@ -49,13 +54,124 @@ public interface Backend extends AutoCloseable {
     void detach(String cgroup, AttachType type, LoadedProg prog) throws BpfException;
 
     /**
+     * BPF_LINK_CREATE on a cgroup, link_create.flags 0: the program attached through a link of its
+     * own, like an attach with {@link AttachFlag#ALLOW_MULTI}. It stays attached while the link
+     * lives (an fd or a pin holds it). EINVAL for a program that does not fit the attach type,
+     * ENOENT for a removed cgroup, EPERM when the cgroup or an ancestor forbids it, E2BIG at 64.
+     */
+    BpfLink linkCreate(String cgroup, LoadedProg prog, AttachType type) throws BpfException;
+
+    /**
+     * BPF_LINK_UPDATE: the link runs {@code newProg} from now on, in the same place. With
+     * {@code expectedOld} non-null (BPF_F_REPLACE) only if it still runs that program (EPERM
+     * otherwise). ENOLINK for a defunct link, EINVAL for a program of another type.
+     */
+    void linkUpdate(BpfLink link, LoadedProg newProg, LoadedProg expectedOld) throws BpfException;
+
+    /** BPF_LINK_DETACH: detaches now; the handle stays, defunct. A defunct link succeeds again. */
+    void linkDetach(BpfLink link) throws BpfException;
+
+    /**
      * BPF_PROG_QUERY, attached or effective; {@code max} is the size of the id buffer, or -1 for one large
      * enough. ENOSPC is an answer ({@link QueryResult#errno()}), other errors throw.
      */
     QueryResult query(String cgroup, AttachType type, boolean effective, int max) throws BpfException;
 
+    /**
+     * The ids of the programs BPF_PROG_QUERY reports for (cgroup, type), attached or effective, in
+     * the kernel's order, with an id buffer large enough for all of them.
+     */
+    List<Integer> queryProgIds(String cgroup, AttachType type, boolean effective) throws BpfException;
+
+    /**
+     * Whether the program with kernel id {@code progId} is in the cgroup's attached list for
+     * {@code type} (plainly or through a link): one BPF_PROG_QUERY. ENOENT when the cgroup is gone.
+     */
+    default boolean isAttached(String cgroup, AttachType type, int progId) throws BpfException {
+        return queryProgIds(cgroup, type, false).contains(progId);
+    }
+
+    /** The cgroup's id (the kernel: its directory's inode number), as {@link LinkInfo#cgroupId()} reports it. */
+    long cgroupId(String cgroup) throws BpfException;
+
     /** The cgroup storage of {@code map} that the program attached to (cgroup, type) sees. */
     byte[] storage(String cgroup, AttachType type, BpfMap map) throws BpfException;
+
+    // ---- object info ----
+
+    /** BPF_OBJ_GET_INFO_BY_FD of a program. */
+    ProgInfo progInfo(LoadedProg prog) throws BpfException;
+
+    /** BPF_OBJ_GET_INFO_BY_FD of a map. */
+    MapInfo mapInfo(BpfMap map) throws BpfException;
+
+    /** BPF_OBJ_GET_INFO_BY_FD of a cgroup link. */
+    LinkInfo linkInfo(BpfLink link) throws BpfException;
+
+    // ---- the bpf file system: absolute, normalized paths on a bpffs ----
+    //
+    // The kernel backend works on mounted bpf file systems; the engine keeps one in memory,
+    // mounted at its host's bpffs mount point (/sys/fs/bpf unless told otherwise). On both a path
+    // that is not absolute and normalized, or not on a bpf file system, or (kernel) reached through
+    // a symbolic link is an IllegalArgumentException, before anything is asked. The errnos are the
+    // kernel's (Linux 6.18): EEXIST when the path exists, ENOENT when it or its directory does not,
+    // ENOTDIR through a file, EPERM for any name containing '.' (bpffs refuses to look such a name
+    // up), ENAMETOOLONG beyond 255 bytes.
+
+    /**
+     * BPF_OBJ_PIN: names the object at {@code path} (mode 0600), which holds it from now on as a
+     * reference of its own. EEXIST, ENOENT, ENOTDIR, EPERM, ENAMETOOLONG as above.
+     */
+    void objPin(BpfObject obj, Path path) throws BpfException;
+
+    /**
+     * BPF_OBJ_GET: a new fd of the pinned object: a {@link LoadedProg}, {@link BpfMap} or
+     * {@link BpfLink}. ENOENT, ENOTDIR, EPERM as above; EACCES for a directory; EINVAL for a link
+     * with an access other than {@link ObjAccess#READ_WRITE}.
+     */
+    BpfObject objGet(Path path, ObjAccess access) throws BpfException;
+
+    /** {@link #objGet} of a pinned program; EINVAL when the pin is not a program (bpf_prog_get_type_path's answer). */
+    default LoadedProg progGet(Path path) throws BpfException {
+        return typed(objGet(path, ObjAccess.READ_WRITE), LoadedProg.class, path);
+    }
+
+    /** {@link #objGet} of a pinned map, opened with {@code access}; EINVAL when the pin is not a map. */
+    default BpfMap mapGet(Path path, ObjAccess access) throws BpfException {
+        return typed(objGet(path, access), BpfMap.class, path);
+    }
+
+    /** {@link #objGet} of a pinned link; EINVAL when the pin is not a link. */
+    default BpfLink linkGet(Path path) throws BpfException {
+        return typed(objGet(path, ObjAccess.READ_WRITE), BpfLink.class, path);
+    }
+
+    private static <T extends BpfObject> T typed(BpfObject o, Class<T> kind, Path path) throws BpfException {
+        if (kind.isInstance(o)) {
+            return kind.cast(o);
+        }
+        o.close();
+        throw new BpfException(Errno.EINVAL, "pin " + path + " is not a " + switch (kind.getSimpleName()) {
+            case "LoadedProg" -> "program";
+            case "BpfMap" -> "map";
+            default -> "link";
+        });
+    }
+
+    /**
+     * unlink(2) of a pin: the pin's reference goes (the object lives on while anything else holds
+     * it). ENOENT, EPERM as above; EISDIR for a directory.
+     */
+    void unpin(Path path) throws BpfException;
+
+    /** mkdir(2) of a directory for pins, mode 0700. EEXIST, ENOENT, EPERM as above. */
+    void pinMkdir(Path path) throws BpfException;
+
+    /** rmdir(2) of a pin directory. ENOTEMPTY while it holds anything, ENOTDIR for a pin, ENOENT. */
+    void pinRmdir(Path path) throws BpfException;
+
+    /** The names in a pin directory (pins and directories), sorted. ENOENT, ENOTDIR. */
+    List<String> pinList(Path dir) throws BpfException;
 
     // ---- probes: what a task in the cgroup experiences ----
 
@@ -81,7 +197,13 @@ public interface Backend extends AutoCloseable {
     Probe.Delivered sendmsg(String cgroup, Probe.Family family, InetAddress addr, int port, InetAddress src)
             throws BpfException;
 
-    /** Releases everything this backend made. */
+    /** What {@link #close()} leaves behind. */
+    Lifetime lifetime();
+
+    /**
+     * Closes every fd of this backend; with {@link Lifetime#SCOPED} first undoes everything it did
+     * (see {@link Lifetime}). Idempotent.
+     */
     @Override
     void close();
 }

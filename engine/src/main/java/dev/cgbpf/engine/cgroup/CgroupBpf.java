@@ -55,7 +55,8 @@ final class CgroupBpf {
     }
 
     /**
-     * cgroup_bpf_release: what rmdir does to the cgroup's own programs. Links attached here are
+     * cgroup_bpf_release: what rmdir does to the cgroup's own programs. Plain attachments drop
+     * their program reference ({@link CgroupProg#put()}); links attached here are
      * auto-detached (bpf_cgroup_link_auto_detach): they stay open but defunct, so a later
      * BPF_LINK_UPDATE on them is ENOLINK and BPF_LINK_DETACH a successful no-op.
      */
@@ -64,6 +65,8 @@ final class CgroupBpf {
             for (ProgListEntry e : progs.get(i)) {
                 if (e.link() != null) {
                     e.link().autoDetach();
+                } else {
+                    e.attachedProg().put();
                 }
             }
             progs.get(i).clear();

@@ -32,4 +32,15 @@ public interface CgroupProg {
     default boolean enforcesExpectedAttach() {
         return false;
     }
+
+    /**
+     * bpf_prog_inc: the cgroup layer takes a reference for each attachment it keeps (a plain
+     * attachment, a link's program). Programs whose lifetime nobody tracks ignore it.
+     */
+    default void hold() {
+    }
+
+    /** bpf_prog_put: an attachment taken with {@link #hold()} is gone. */
+    default void put() {
+    }
 }

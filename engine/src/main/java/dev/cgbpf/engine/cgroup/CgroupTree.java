@@ -141,8 +141,13 @@ public final class CgroupTree {
         checkRoomFor(cgrp, type, mode);
         List<ProgListEntry> list = cgrp.bpf().entries(type);
         int slot = findAttachEntry(list, prog, replaceProg, flags.allowMulti(), cgrp, type);
+        CgroupProg old = slot < 0 ? null : list.get(slot).attachedProg();
+        prog.hold();
         cgrp.bpf().put(type, slot, ProgListEntry.plain(prog), mode);
         CgroupBpf.updateEffectiveProgs(cgrp, type);
+        if (old != null) {
+            old.put();
+        }
     }
 
     /**
@@ -225,8 +230,10 @@ public final class CgroupTree {
                         + cgrp + " as " + type.scenarioName());
             }
         }
+        CgroupProg removed = list.get(slot).attachedProg();
         bpf.remove(type, slot);
         CgroupBpf.updateEffectiveProgs(cgrp, type);
+        removed.put();
     }
 
     /**
@@ -278,6 +285,7 @@ public final class CgroupTree {
         checkOnline(cgrp);
         checkRoomFor(cgrp, type, AttachFlags.ALLOW_MULTI);
         CgroupLink link = new CgroupLink(this, cgrp, prog, type);
+        prog.hold();
         cgrp.bpf().put(type, -1, ProgListEntry.of(link), AttachFlags.ALLOW_MULTI);
         CgroupBpf.updateEffectiveProgs(cgrp, type);
         return link;
@@ -309,8 +317,10 @@ public final class CgroupTree {
             throw new BpfException(Errno.EINVAL, "program '" + newProg.name() + "' is " + newProg.type().scenarioName()
                     + "; " + link + " runs " + current.type().scenarioName() + " programs");
         }
+        newProg.hold();
         link.setProg(newProg);
         CgroupBpf.updateEffectiveProgs(cgrp, link.attachType());
+        current.put();
     }
 
     /**
@@ -323,13 +333,14 @@ public final class CgroupTree {
         release(link);
     }
 
-    /** The last fd of the link closed: release it, then the handle is gone. */
+    /** The last fd of the link closed (bpf_link_release, bpf_link_free): release it, drop its program; the handle is gone. */
     synchronized void linkClose(CgroupLink link) {
         if (link.closedFlag()) {
             return;
         }
         release(link);
         link.markClosed();
+        link.currentProg().put();
     }
 
     private static void release(CgroupLink link) {

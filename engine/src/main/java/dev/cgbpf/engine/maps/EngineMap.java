@@ -48,6 +48,7 @@ public abstract sealed class EngineMap permits ArrayMap, HashTab, CgroupStorageM
     protected final Region values;
     private final Region object;
     private int refs = 1;
+    private int id;
 
     EngineMap(MapSpec spec, AddressSpace space, int valueElements) {
         this.spec = spec;
@@ -85,6 +86,19 @@ public abstract sealed class EngineMap permits ArrayMap, HashTab, CgroupStorageM
 
     public MapSpec spec() {
         return spec;
+    }
+
+    /** The map id (bpf_map_info.id), 0 until the owner assigns one. */
+    public synchronized int id() {
+        return id;
+    }
+
+    /** Assigns the map id once, as the kernel's bpf_map_alloc_id does when the map is created. */
+    public synchronized void assignId(int mapId) {
+        if (id != 0 || mapId <= 0) {
+            throw new IllegalStateException("map id " + id + " cannot become " + mapId);
+        }
+        id = mapId;
     }
 
     /** The address LD_IMM64 PSEUDO_MAP_FD loads. */

@@ -4,7 +4,12 @@ import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.LoadRequest;
 import dev.cgbpf.engine.backend.ProgType;
 import dev.cgbpf.engine.isa.Disassembler;
+import dev.cgbpf.engine.isa.Insn;
+import dev.cgbpf.engine.isa.Opcodes;
 import dev.cgbpf.engine.isa.Program;
+
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A generated program with what loading and attaching it takes.
@@ -18,6 +23,23 @@ public record CompiledProgram(String name, ProgType type, AttachType attachType,
     public LoadRequest loadRequest(int logLevel) {
         AttachType expected = type == ProgType.CGROUP_DEVICE ? null : attachType;
         return new LoadRequest(name, type, expected, program, "GPL", logLevel);
+    }
+
+    /**
+     * This program with its counter map bound: every map reference (LD_IMM64, src
+     * BPF_PSEUDO_MAP_FD) to {@link DenialCounters#UNBOUND}'s placeholder becomes {@code mapFd}, as
+     * libbpf relocates a map reference once the map exists. So a policy is compiled once, before
+     * its map is made, and each backend binds the same program text to its own map.
+     */
+    public CompiledProgram withCounters(int mapFd) {
+        List<Insn> out = new ArrayList<>(program.insns());
+        for (int i = 0; i < out.size(); i++) {
+            Insn in = out.get(i);
+            if (in.isLdImm64() && in.src() == Opcodes.PSEUDO_MAP_FD && in.imm() == DenialCounters.UNBOUND.mapFd()) {
+                out.set(i, new Insn(in.code(), in.dst(), in.src(), in.off(), mapFd));
+            }
+        }
+        return new CompiledProgram(name, type, attachType, new Program(out));
     }
 
     /** The listing as the kernel's disassembler prints it, one instruction a line. */

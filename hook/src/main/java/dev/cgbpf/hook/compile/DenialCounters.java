@@ -20,6 +20,11 @@ public record DenialCounters(int mapFd) {
     public static final MapSpec SPEC = new MapSpec("cgbpf_denials", MapType.ARRAY, 4, 8, SLOTS, 0);
     /** Programs without counting (for listings and tests of the decision alone). */
     public static final DenialCounters NONE = new DenialCounters(-1);
+    /**
+     * Counting, in a map that does not exist yet: the programs refer to a placeholder fd (never a
+     * real one) that {@link CompiledProgram#withCounters} replaces once the map is made.
+     */
+    public static final DenialCounters UNBOUND = new DenialCounters(Integer.MAX_VALUE);
 
     public boolean enabled() {
         return mapFd >= 0;

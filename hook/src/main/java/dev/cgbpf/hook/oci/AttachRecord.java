@@ -1,6 +1,9 @@
 package dev.cgbpf.hook.oci;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
+import dev.cgbpf.engine.backend.AttachType;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.cgbpf.hook.spec.ContainerId;
@@ -47,11 +50,15 @@ public record AttachRecord(int version, String id, String status, String backend
     /**
      * One program.
      *
-     * @param attachType the scenario-format name of the attach type (cgroup_device, cgroup_inet4_bind...)
+     * @param attachType where it is attached; in the file by its scenario-format name (cgroup_device, cgroup_inet4_bind...)
      * @param progId the kernel's program id (0 in a dry run)
      * @param insns instruction slots
+     * @param tag the program's tag as the kernel reports it (bpftool shows it); the engine computes the same
      */
-    public record Program(String name, String attachType, int progId, int insns) {
+    public record Program(String name,
+                          @JsonSerialize(converter = AttachTypeJson.ToName.class)
+                          @JsonDeserialize(converter = AttachTypeJson.FromName.class) AttachType attachType,
+                          int progId, int insns, String tag) {
     }
 
     private static final ObjectMapper WRITER = JsonMapper.builder()

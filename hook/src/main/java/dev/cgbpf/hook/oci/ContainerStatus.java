@@ -4,20 +4,15 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import dev.cgbpf.engine.backend.AttachType;
+import dev.cgbpf.engine.backend.Backend;
 import dev.cgbpf.engine.backend.BpfException;
-import dev.cgbpf.hook.compile.DenialCounters;
+import dev.cgbpf.engine.backend.BpfMap;
+import dev.cgbpf.engine.backend.ObjAccess;
 import dev.cgbpf.hook.compile.DenialReason;
-import dev.cgbpf.kernel.CgroupDir;
-import dev.cgbpf.kernel.Fd;
-import dev.cgbpf.kernel.MapElem;
-import dev.cgbpf.kernel.ObjPin;
-import dev.cgbpf.kernel.ProgQuery;
+import dev.cgbpf.kernel.CgroupV2Mount;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -41,73 +36,73 @@ public record ContainerStatus(AttachRecord record, boolean cgroupExists, Map<Str
 
     /**
      * The status of every container with the id {@code id} (two runtimes, or two state roots of one,
-     * may each run one), or of every container the hook knows when {@code id} is null.
+     * may each run one), or of every container the hook knows when {@code id} is null. The kernel
+     * is asked through a {@link HookBackend} when a record is of the kernel.
      */
     public static List<ContainerStatus> find(HookSettings settings, String id) throws HookException {
-        List<ContainerStatus> out = new ArrayList<>();
+        List<RunDir.Entry> mine = new ArrayList<>();
         for (RunDir.Entry e : RunDir.records(settings, new HookLog(null))) {
             if (id == null || e.record().id().equals(id)) {
-                out.add(of(e.files(), e.record()));
+                mine.add(e);
+            }
+        }
+        List<ContainerStatus> out = new ArrayList<>();
+        HookBackend kernel = null;
+        try {
+            for (RunDir.Entry e : mine) {
+                if (kernel == null && e.record().backend().equals(AttachRecord.KERNEL)) {
+                    kernel = openKernel(settings);
+                }
+                out.add(of(e.files(), e.record(), kernel));
+            }
+        } finally {
+            if (kernel != null) {
+                kernel.close();
             }
         }
         out.sort((a, b) -> a.record().time().compareTo(b.record().time()));
         return out;
     }
 
-    static ContainerStatus of(ContainerFiles files, AttachRecord r) {
-        boolean exists = r.cgroup() != null && Files.isDirectory(Path.of(r.cgroup()), LinkOption.NOFOLLOW_LINKS);
+    private static HookBackend openKernel(HookSettings settings) throws HookException {
+        CgroupV2Mount v2 = CgroupV2Mount.discover().orElseThrow(() -> new HookException(
+                "no cgroup v2 (unified) hierarchy is mounted: cannot ask the kernel about the containers"));
+        return HookBackend.kernel(v2.mountPoint(), settings.pinDir());
+    }
+
+    /** @param kernel the kernel's backend for a record of the kernel; null for a dry run's */
+    static ContainerStatus of(ContainerFiles files, AttachRecord r, HookBackend kernel) {
+        boolean exists = ContainerCgroup.liveness(r.cgroup(), r.cgroupId()) != ContainerCgroup.Liveness.GONE;
         Map<String, Boolean> attached = new LinkedHashMap<>();
         Map<String, Long> denials = new LinkedHashMap<>();
-        if (r.backend().equals(AttachRecord.KERNEL)) {
-            Fd cg = null;
-            try {
-                cg = exists ? CgroupDir.open(Path.of(r.cgroup())) : null;
-            } catch (BpfException e) {
-                cg = null;
-            }
-            try {
-                for (AttachRecord.Program p : r.programs()) {
-                    attached.put(p.name(), cg != null && isAttached(cg, p));
-                }
-            } finally {
-                if (cg != null) {
-                    cg.close();
-                }
-            }
-            denials.putAll(counters(files.counters()));
-        } else {
-            r.programs().forEach(p -> attached.put(p.name(), false));
+        String cgroup = kernel == null || !exists ? null : kernel.cgroupOf(r.cgroup());
+        for (AttachRecord.Program p : r.programs()) {
+            attached.put(p.name(), cgroup != null && isAttached(kernel.backend(), cgroup, p));
+        }
+        if (kernel != null) {
+            denials.putAll(counters(kernel.backend(), files.counters()));
         }
         return new ContainerStatus(r, exists, attached, denials);
     }
 
-    private static boolean isAttached(Fd cg, AttachRecord.Program p) {
+    private static boolean isAttached(Backend b, String cgroup, AttachRecord.Program p) {
         try {
-            ProgQuery.Result q = ProgQuery.progQuery(cg, AttachType.fromScenarioName(p.attachType()).value(), 0, 64, false);
-            for (int id : q.progIds()) {
-                if (id == p.progId()) {
-                    return true;
-                }
-            }
+            return b.isAttached(cgroup, p.attachType(), p.progId());
         } catch (BpfException | IllegalArgumentException e) {
             return false;
         }
-        return false;
     }
 
-    /** The counters, read through the pin (read-only open). */
-    static Map<String, Long> counters(Path pin) {
+    /** The counters, read through the pin (opened read-only). */
+    static Map<String, Long> counters(Backend b, Path pin) {
         Map<String, Long> out = new LinkedHashMap<>();
-        if (!Files.exists(pin, LinkOption.NOFOLLOW_LINKS)) {
-            return out;
-        }
-        try (Fd map = ObjPin.objGet(pin.toString(), ObjPin.BPF_F_RDONLY)) {
+        try (BpfMap map = b.mapGet(pin, ObjAccess.READ_ONLY)) {
             for (DenialReason reason : DenialReason.values()) {
                 byte[] key = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(reason.key()).array();
-                byte[] v = MapElem.lookupElem(map, key, DenialCounters.SPEC.valueSize(), 0);
+                byte[] v = b.lookup(map, key);
                 out.put(reason.name().toLowerCase(Locale.ROOT), ByteBuffer.wrap(v).order(ByteOrder.LITTLE_ENDIAN).getLong());
             }
-        } catch (BpfException e) {
+        } catch (BpfException | IllegalArgumentException e) {
             out.clear();
         }
         return out;
@@ -130,7 +125,7 @@ public record ContainerStatus(AttachRecord record, boolean cgroupExists, Map<Str
         }
         b.append("programs:\n");
         for (AttachRecord.Program p : r.programs()) {
-            b.append(String.format("  %-12s %-22s id %-6d %6d insns  %s%n", p.name(), p.attachType(), p.progId(),
+            b.append(String.format("  %-12s %-22s id %-6d %6d insns  %s%n", p.name(), p.attachType().scenarioName(), p.progId(),
                     p.insns(), attached.getOrDefault(p.name(), false) ? "attached" : "NOT ATTACHED"));
         }
         if (r.programs().isEmpty()) {
@@ -160,9 +155,10 @@ public record ContainerStatus(AttachRecord record, boolean cgroupExists, Map<Str
         for (AttachRecord.Program p : record.programs()) {
             Map<String, Object> pm = new LinkedHashMap<>();
             pm.put("name", p.name());
-            pm.put("attachType", p.attachType());
+            pm.put("attachType", p.attachType().scenarioName());
             pm.put("progId", p.progId());
             pm.put("insns", p.insns());
+            pm.put("tag", p.tag());
             pm.put("attached", attached.getOrDefault(p.name(), false));
             progs.add(pm);
         }

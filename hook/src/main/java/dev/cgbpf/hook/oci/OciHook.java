@@ -1,7 +1,7 @@
 package dev.cgbpf.hook.oci;
 
-import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.BpfException;
+import dev.cgbpf.hook.compile.CompiledProgram;
 import dev.cgbpf.hook.compile.DenialCounters;
 import dev.cgbpf.hook.compile.PolicyCompiler;
 import dev.cgbpf.hook.policy.Access;
@@ -16,10 +16,8 @@ import dev.cgbpf.hook.spec.Config;
 import dev.cgbpf.hook.spec.SpecException;
 import dev.cgbpf.hook.spec.State;
 import dev.cgbpf.kernel.BpfAvailability;
-import dev.cgbpf.kernel.CgroupDir;
 import dev.cgbpf.kernel.CgroupV2Mount;
-import dev.cgbpf.kernel.Fd;
-import dev.cgbpf.kernel.ProgQuery;
+import dev.cgbpf.kernel.KernelBackend;
 
 import java.net.InetAddress;
 import java.nio.file.Path;
@@ -104,25 +102,51 @@ public final class OciHook {
             log.info("nothing to remove");
             return new Outcome(0, null);
         }
-        for (RunDir.Entry e : mine) {
-            AttachRecord r = e.record();
-            if (ContainerCgroup.liveness(r.cgroup(), r.cgroupId()) == ContainerCgroup.Liveness.POPULATED) {
-                log.warn("cgroup " + r.cgroup() + " of container " + r.id() + " still has processes; its programs"
-                        + " stay (another container with this id and bundle?)");
-                continue;
+        HookBackend kernel = null;
+        try {
+            for (RunDir.Entry e : mine) {
+                AttachRecord r = e.record();
+                if (ContainerCgroup.liveness(r.cgroup(), r.cgroupId()) == ContainerCgroup.Liveness.POPULATED) {
+                    log.warn("cgroup " + r.cgroup() + " of container " + r.id() + " still has processes; its programs"
+                            + " stay (another container with this id and bundle?)");
+                    continue;
+                }
+                if (kernel == null && r.backend().equals(AttachRecord.KERNEL)) {
+                    kernel = openKernel();
+                }
+                undo(kernel, e.files(), r);
             }
-            undo(e.files(), r);
+        } finally {
+            if (kernel != null) {
+                kernel.close();
+            }
         }
         return new Outcome(0, null);
     }
 
-    private void undo(ContainerFiles files, AttachRecord r) throws HookException {
-        if (r != null && r.backend().equals(AttachRecord.DRY_RUN)) {
+    /** Removes what {@code r} records: on the kernel through {@code kernel}; a dry run's record only. */
+    private void undo(HookBackend kernel, ContainerFiles files, AttachRecord r) throws HookException {
+        if (r.backend().equals(AttachRecord.DRY_RUN)) {
             AttachRecord.remove(files);
             log.info("removed the dry-run record of container " + r.id());
             return;
         }
-        KernelCleanup.run(files, r, log);
+        if (!(kernel.backend() instanceof KernelBackend)) {
+            throw new HookException("container " + r.id() + " has programs on the kernel in cgroup " + r.cgroup()
+                    + "; a dry run does not remove them");
+        }
+        Cleanup.run(kernel.backend(), kernel.cgroupOf(r.cgroup()), files, r, log);
+    }
+
+    /** The kernel's backend: bpf(2) usable and a cgroup v2 hierarchy, else a failure of the machine. */
+    private HookBackend openKernel() throws HookException {
+        BpfAvailability a = availability.get();
+        if (!a.usable()) {
+            throw HookException.machine("bpf(2) is not usable: " + a.reason());
+        }
+        CgroupV2Mount v2 = mount.get().orElseThrow(() -> HookException.machine(
+                "no cgroup v2 (unified) hierarchy is mounted: cgroup-bpf needs one"));
+        return HookBackend.kernel(v2.mountPoint(), settings.pinDir());
     }
 
     private Outcome attach(HookStage stage, State state) throws HookException {
@@ -160,7 +184,10 @@ public final class OciHook {
         }
         policy.warnings().forEach(w -> log.warn(w));
         checkRuntimeNeeds(policy);
-        if (PolicyCompiler.compile(policy, DenialCounters.NONE).isEmpty() && !policy.bindRequest().auto()) {
+        // compiled once, the counter map bound at load; a policy whose bind address is still to be
+        // picked has programs whatever the address, and is compiled once the address is known
+        List<CompiledProgram> programs = PolicyCompiler.compile(policy, DenialCounters.UNBOUND);
+        if (programs.isEmpty() && !policy.bindRequest().auto()) {
             log.info("the policy needs no programs: nothing to attach");
             return new Outcome(0, null);
         }
@@ -181,61 +208,69 @@ public final class OciHook {
         ContainerCgroup cg = ContainerCgroup.resolve(state.pid(), cgroupsPath, state.id(), v2, settings.procRoot());
         ContainerFiles files = settings.files(cg.id());
 
-        AttachRecord record;
-        try (RunDir.Lock held = RunDir.lock(settings)) {
-            RunDir.sweepUnwritten(settings, held, log);
-            List<RunDir.Entry> all = RunDir.records(settings, log);
-            AttachRecord existing = null;
-            for (RunDir.Entry e : all) {
-                if (e.files().key().equals(files.key())) {
-                    existing = e.record();
+        try (HookBackend hb = dryRun ? HookBackend.engine(v2.mountPoint(), cg.dir(), settings.pinDir())
+                : HookBackend.kernel(v2.mountPoint(), settings.pinDir())) {
+            String cgroup = hb.cgroupOf(cg.dir().toString());
+            AttachRecord record;
+            try (RunDir.Lock held = RunDir.lock(settings)) {
+                RunDir.sweepUnwritten(settings, held, log);
+                List<RunDir.Entry> all = RunDir.records(settings, log);
+                AttachRecord existing = null;
+                for (RunDir.Entry e : all) {
+                    if (e.files().key().equals(files.key())) {
+                        existing = e.record();
+                    }
+                }
+                if (existing != null) {
+                    if (!existing.id().equals(state.id())) {
+                        throw new HookException("cgroup " + cg.dir() + " already holds the cgbpf programs of container "
+                                + existing.id() + "; refusing to attach container " + state.id() + " there");
+                    }
+                    if (stillInPlace(existing, hb, cgroup, dryRun)) {
+                        log.info("already attached to " + cg.dir() + " by an earlier stage (" + existing.stage() + ")");
+                        return new Outcome(0, null);
+                    }
+                    log.info("removing an incomplete record of this container's cgroup");
+                    undo(hb, files, existing);
+                }
+                for (RunDir.Entry e : all) {
+                    AttachRecord r = e.record();
+                    if (r.id().equals(state.id()) && !e.files().key().equals(files.key())
+                            && ContainerCgroup.liveness(r.cgroup(), r.cgroupId()) == ContainerCgroup.Liveness.GONE) {
+                        log.info("removing the record of an earlier container " + r.id() + " whose cgroup is gone");
+                        undo(hb, e.files(), r);
+                    }
+                }
+                Policy leased = BindAddressLeases.take(policy, all, files.key());
+                if (leased != policy) {
+                    policy = leased;
+                    programs = PolicyCompiler.compile(policy, DenialCounters.UNBOUND);
+                }
+                record = new AttachRecord(AttachRecord.VERSION, state.id(), AttachRecord.ATTACHING,
+                        dryRun ? AttachRecord.DRY_RUN : AttachRecord.KERNEL,
+                        dryRun ? "none" : settings.attachMode().word(), stage.specName(), state.bundle(),
+                        cg.dir().toString(), cg.path(), cg.id(),
+                        policy.network().bind().all().stream().map(InetAddress::getHostAddress).toList(),
+                        dryRun ? null : files.pinDir().toString(), OffsetDateTime.now().toString(), List.of());
+                try {
+                    record.write(files);
+                } catch (HookException e) {
+                    AttachRecord.remove(files);
+                    throw e;
                 }
             }
-            if (existing != null) {
-                if (!existing.id().equals(state.id())) {
-                    throw new HookException("cgroup " + cg.dir() + " already holds the cgbpf programs of container "
-                            + existing.id() + "; refusing to attach container " + state.id() + " there");
-                }
-                if (stillInPlace(existing, cg, dryRun)) {
-                    log.info("already attached to " + cg.dir() + " by an earlier stage (" + existing.stage() + ")");
-                    return new Outcome(0, null);
-                }
-                log.info("removing an incomplete record of this container's cgroup");
-                undo(files, existing);
+            String warning = policy.warnings().isEmpty() ? null : String.join("; ", policy.warnings());
+            if (dryRun) {
+                AttachRecord r = DryRun.attach(hb, cgroup, files, programs, record, "CGBPF_BACKEND=dry-run", log);
+                return new Outcome(0, "DRY RUN, NOTHING IS ENFORCED for container " + state.id() + " (asked for: "
+                        + "dry-run; " + r.programs().size() + " program(s) verified and recorded in " + files.record()
+                        + ")" + (warning == null ? "" : "; " + warning));
             }
-            for (RunDir.Entry e : all) {
-                AttachRecord r = e.record();
-                if (r.id().equals(state.id()) && !e.files().key().equals(files.key())
-                        && ContainerCgroup.liveness(r.cgroup(), r.cgroupId()) == ContainerCgroup.Liveness.GONE) {
-                    log.info("removing the record of an earlier container " + r.id() + " whose cgroup is gone");
-                    undo(e.files(), r);
-                }
-            }
-            policy = BindAddressLeases.take(policy, all, files.key());
-            record = new AttachRecord(AttachRecord.VERSION, state.id(), AttachRecord.ATTACHING,
-                    dryRun ? AttachRecord.DRY_RUN : AttachRecord.KERNEL,
-                    dryRun ? "none" : settings.attachMode().word(), stage.specName(), state.bundle(),
-                    cg.dir().toString(), cg.path(), cg.id(),
-                    policy.network().bind().all().stream().map(InetAddress::getHostAddress).toList(),
-                    dryRun ? null : files.pinDir().toString(), OffsetDateTime.now().toString(), List.of());
-            try {
-                record.write(files);
-            } catch (HookException e) {
-                AttachRecord.remove(files);
-                throw e;
-            }
+            AttachRecord r = Attach.run(hb.backend(), cgroup, files, programs, settings.attachMode(), record, log);
+            log.info("attached " + r.programs().size() + " program(s) to " + cg.dir() + " (" + r.mode() + ")"
+                    + (r.bindAddresses().isEmpty() ? "" : ", bind address " + String.join(",", r.bindAddresses())));
+            return new Outcome(0, warning);
         }
-        String warning = policy.warnings().isEmpty() ? null : String.join("; ", policy.warnings());
-        if (dryRun) {
-            AttachRecord r = DryRun.attach(files, record, policy, "CGBPF_BACKEND=dry-run", log);
-            return new Outcome(0, "DRY RUN, NOTHING IS ENFORCED for container " + state.id() + " (asked for: "
-                    + "dry-run; " + r.programs().size() + " program(s) verified and recorded in " + files.record() + ")"
-                    + (warning == null ? "" : "; " + warning));
-        }
-        AttachRecord r = KernelAttach.attach(files, cg, policy, settings.attachMode(), record, log);
-        log.info("attached " + r.programs().size() + " program(s) to " + cg.dir() + " (" + r.mode() + ")"
-                + (r.bindAddresses().isEmpty() ? "" : ", bind address " + String.join(",", r.bindAddresses())));
-        return new Outcome(0, warning);
     }
 
     /**
@@ -250,23 +285,20 @@ public final class OciHook {
         }
     }
 
-    /** True when {@code r} describes programs still attached to cgroup {@code cg}. */
-    private static boolean stillInPlace(AttachRecord r, ContainerCgroup cg, boolean dryRun) {
-        if (!AttachRecord.ATTACHED.equals(r.status()) || !cg.dir().toString().equals(r.cgroup())) {
+    /** True when {@code r} describes programs still attached to the container's cgroup. */
+    private static boolean stillInPlace(AttachRecord r, HookBackend hb, String cgroup, boolean dryRun) {
+        if (!AttachRecord.ATTACHED.equals(r.status())) {
             return false;
         }
         if (r.backend().equals(AttachRecord.DRY_RUN)) {
             return dryRun;
         }
-        try (Fd fd = CgroupDir.open(cg.dir())) {
+        if (dryRun || cgroup == null) {
+            return false;
+        }
+        try {
             for (AttachRecord.Program p : r.programs()) {
-                ProgQuery.Result q = ProgQuery.progQuery(fd, AttachType.fromScenarioName(p.attachType()).value(), 0,
-                        64, false);
-                boolean found = false;
-                for (int id : q.progIds()) {
-                    found |= id == p.progId();
-                }
-                if (!found) {
+                if (!hb.backend().isAttached(cgroup, p.attachType(), p.progId())) {
                     return false;
                 }
             }

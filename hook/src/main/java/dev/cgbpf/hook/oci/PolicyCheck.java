@@ -35,7 +35,7 @@ public final class PolicyCheck implements AutoCloseable {
             }
         } catch (BpfException e) {
             engine.close();
-            throw new HookException("the engine refused the container's programs: " + KernelAttach.describe(e));
+            throw new HookException("the engine refused the container's programs: " + Attach.describe(e));
         }
     }
 
@@ -44,7 +44,7 @@ public final class PolicyCheck implements AutoCloseable {
         try {
             return engine.device(CGROUP, new Probe.DeviceAccess(type, major, minor, access));
         } catch (BpfException e) {
-            throw new HookException("device check: " + KernelAttach.describe(e));
+            throw new HookException("device check: " + Attach.describe(e));
         }
     }
 

@@ -299,7 +299,7 @@ class OciHookTest {
         assertTrue(j.get("cgroupExists").asBoolean());
         assertEquals(2, j.get("programs").size());
         JsonNode sock = j.get("programs").get(1);
-        assertEquals(List.of("name", "attachType", "progId", "insns", "attached"), fieldNames(sock));
+        assertEquals(List.of("name", "attachType", "progId", "insns", "tag", "attached"), fieldNames(sock));
         assertEquals("cgbpf_sock", sock.get("name").asText());
         assertEquals("cgroup_inet_sock_create", sock.get("attachType").asText());
         assertEquals(0, sock.get("progId").asInt());
@@ -468,6 +468,55 @@ class OciHookTest {
         config("\"linux\": {\"cgroupsPath\": \"/ctr1\"}");
         assertEquals(new OciHook.Outcome(0, null), hook(true).run(HookStage.CREATE_RUNTIME, state("ctr1", PID, null)));
         assertFalse(Files.exists(files("ctr1").recordDir()));
+    }
+
+    /**
+     * A dry run is the kernel path's code on the engine: for the same bundle it attaches the same
+     * programs (names, attach types, sizes, and the tags, which hash the instructions) as the
+     * kernel does.
+     */
+    @Test
+    void aDryRunAttachesWhatTheKernelPathAttaches() throws Exception {
+        KernelRequired.check();
+        CgroupV2Mount v2 = CgroupV2Mount.discover().orElseThrow();
+        Path cg = v2.mountPoint().resolve("cgbpf-dryrun-" + ProcessHandle.current().pid());
+        Files.createDirectory(cg);
+        Path pins = Path.of("/sys/fs/bpf/cgbpf-dryrun-" + ProcessHandle.current().pid());
+        try {
+            Files.writeString(proc.resolve("cgroup"), "0::/" + cg.getFileName() + "\n");
+            Files.writeString(settings.policy(), "{\"devices\": [{\"allow\": false, \"type\": \"c\", \"major\": 1,"
+                    + " \"minor\": 5, \"access\": \"w\"}], \"network\": {\"denySockets\": [\"raw\"]}}");
+            config("\"annotations\": {\"dev.cgbpf.devices\": \"deny c 1:8 rw\", \"dev.cgbpf.bind-ip\": \"auto\","
+                    + " \"dev.cgbpf.bind-ports\": \"8000-8099\"}, \"linux\": {\"cgroupsPath\": \"/" + cg.getFileName() + "\"}");
+            HookSettings kernel = new HookSettings(settings.policy(), settings.runDir(), pins, settings.logFile(),
+                    HookSettings.BackendMode.KERNEL, HookSettings.AttachMode.LINK, settings.procRoot());
+            HookSettings dry = kernel.withBackend(HookSettings.BackendMode.DRY_RUN);
+            ContainerFiles f = kernel.files(ContainerCgroup.idOf(cg));
+            List<AttachRecord.Program> onKernel;
+            new OciHook(kernel, new HookLog(null), BpfAvailability::probe, CgroupV2Mount::discover)
+                    .run(HookStage.CREATE_RUNTIME, state("ctr1", PID, null));
+            onKernel = AttachRecord.read(f).programs();
+            new OciHook(kernel, new HookLog(null), BpfAvailability::probe, CgroupV2Mount::discover)
+                    .run(HookStage.POSTSTOP, state("ctr1", null, null));
+            assertFalse(Files.exists(f.recordDir()));
+            new OciHook(dry, new HookLog(null), () -> new BpfAvailability(false, "test: no bpf"), CgroupV2Mount::discover)
+                    .run(HookStage.CREATE_RUNTIME, state("ctr1", PID, null));
+            List<AttachRecord.Program> onEngine = AttachRecord.read(f).programs();
+            assertEquals(11, onKernel.size(), onKernel.toString());
+            assertTrue(onKernel.stream().allMatch(p -> p.progId() > 0 && p.tag().matches("[0-9a-f]{16}")), onKernel.toString());
+            assertEquals(onKernel.stream().map(p -> new AttachRecord.Program(p.name(), p.attachType(), 0, p.insns(), p.tag()))
+                    .toList(), onEngine);
+            new OciHook(dry, new HookLog(null), () -> new BpfAvailability(false, "test: no bpf"), CgroupV2Mount::discover)
+                    .run(HookStage.POSTSTOP, state("ctr1", null, null));
+            assertFalse(Files.exists(pins.resolve(f.key())), "a dry run leaves no pins on the host");
+        } finally {
+            Files.deleteIfExists(cg);
+            if (Files.isDirectory(pins)) {
+                try (Stream<Path> s = Files.walk(pins)) {
+                    s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+            }
+        }
     }
 
     /** The kernel path of a failing attach: a program the kernel refuses leaves nothing behind. */

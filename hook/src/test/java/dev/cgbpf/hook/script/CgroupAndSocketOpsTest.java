@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.cgbpf.engine.backend.AttachFlag;
 import dev.cgbpf.engine.backend.AttachType;
-import dev.cgbpf.engine.backend.Backend;
 import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.engine.backend.BpfMap;
 import dev.cgbpf.engine.backend.Errno;
@@ -40,7 +39,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class CgroupAndSocketOpsTest {
 
     /** Records every call as one line of text and answers from a queue the test fills. */
-    static final class RecordingBackend implements Backend {
+    static final class RecordingBackend implements ScenarioOnlyBackend {
         final List<String> calls = new ArrayList<>();
         final Deque<Object> answers = new ArrayDeque<>();
 

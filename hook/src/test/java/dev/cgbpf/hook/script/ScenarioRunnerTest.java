@@ -217,7 +217,7 @@ class ScenarioRunnerTest {
     }
 
     /** Counts what the scenario opened and closed, around the real engine. */
-    static final class CountingBackend implements Backend {
+    static final class CountingBackend implements ScenarioOnlyBackend {
         final EngineBackend engine = new EngineBackend();
         final AtomicInteger open = new AtomicInteger();
 

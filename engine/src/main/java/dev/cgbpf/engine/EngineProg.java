@@ -1,0 +1,131 @@
+package dev.cgbpf.engine;
+
+import dev.cgbpf.engine.backend.AttachType;
+import dev.cgbpf.engine.backend.ProgType;
+import dev.cgbpf.engine.cgroup.CgroupProg;
+import dev.cgbpf.engine.hooks.CgroupHelpers;
+import dev.cgbpf.engine.interp.HelperTable;
+import dev.cgbpf.engine.interp.Interpreter;
+import dev.cgbpf.engine.isa.Insn;
+import dev.cgbpf.engine.isa.Opcodes;
+import dev.cgbpf.engine.isa.Program;
+import dev.cgbpf.engine.maps.EngineMap;
+import dev.cgbpf.engine.verifier.VerifierResult;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * A loaded program (the kernel's struct bpf_prog): one object per load, shared by every fd, pin
+ * and attachment that holds it, and the cgroup tree's {@link CgroupProg} (the tree compares
+ * programs by identity, as the kernel compares bpf_prog pointers).
+ *
+ * <p>References: each fd, each pin, each attachment holds one; when the last goes
+ * (__bpf_prog_put) the program lets go of its maps.
+ */
+final class EngineProg implements CgroupProg {
+    final String name;
+    final ProgType type;
+    final AttachType expectedAttach;
+    final Interpreter interp;
+    final List<EngineMap> maps;
+    final HelperTable helpers;
+    final VerifierResult verified;
+    final int id;
+    final String tag;
+    private int refs = 1;
+
+    EngineProg(String name, ProgType type, AttachType expectedAttach, Program program, Interpreter interp,
+               List<EngineMap> maps, VerifierResult verified, int id) {
+        this.name = name;
+        this.type = type;
+        this.expectedAttach = expectedAttach;
+        this.interp = interp;
+        this.maps = maps;
+        this.helpers = CgroupHelpers.tableFor(type, expectedAttach);
+        this.verified = verified;
+        this.id = id;
+        this.tag = tag(program);
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public ProgType type() {
+        return type;
+    }
+
+    @Override
+    public AttachType expectedAttach() {
+        return expectedAttach;
+    }
+
+    @Override
+    public boolean enforcesExpectedAttach() {
+        return verified.enforcesExpectedAttach();
+    }
+
+    /** bpf_prog_inc. */
+    @Override
+    public synchronized void hold() {
+        if (refs <= 0) {
+            throw new IllegalStateException(this + " is already freed");
+        }
+        refs++;
+    }
+
+    /** bpf_prog_put: the last reference frees the program, which drops its maps. */
+    @Override
+    public void put() {
+        synchronized (this) {
+            if (refs <= 0 || --refs > 0) {
+                return;
+            }
+        }
+        maps.forEach(EngineMap::release);
+    }
+
+    /**
+     * bpf_prog_calc_tag: the first 8 bytes of the SHA-256 of the instructions, with the fd of
+     * every LD_IMM64 map reference (and the immediate of its second half) zeroed, since fds differ
+     * from process to process. Linux 6.18 hashes with SHA-256 (earlier kernels with SHA-1).
+     */
+    static String tag(Program p) {
+        byte[] raw = p.encode();
+        boolean wasLdMap = false;
+        for (int i = 0; i < p.size(); i++) {
+            Insn insn = p.get(i);
+            if (!wasLdMap && insn.isLdImm64() && (insn.src() == Opcodes.PSEUDO_MAP_FD
+                    || insn.src() == Opcodes.PSEUDO_MAP_VALUE)) {
+                wasLdMap = true;
+                zeroImm(raw, i);
+            } else if (wasLdMap && insn.code() == 0 && insn.dst() == 0 && insn.src() == 0 && insn.off() == 0) {
+                wasLdMap = false;
+                zeroImm(raw, i);
+            } else {
+                wasLdMap = false;
+            }
+        }
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(raw);
+            return HexFormat.of().formatHex(digest, 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
+        }
+    }
+
+    private static void zeroImm(byte[] raw, int insn) {
+        for (int b = 4; b < Insn.SIZE; b++) {
+            raw[insn * Insn.SIZE + b] = 0;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "engine prog " + name + " (id " + id + ")";
+    }
+}
