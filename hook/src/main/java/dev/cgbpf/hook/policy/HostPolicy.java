@@ -52,7 +52,7 @@ public record HostPolicy(FailurePolicy failurePolicy, AppliesTo appliesTo, boole
     public HostPolicy {
         devices = List.copyOf(devices);
         bindPorts = List.copyOf(bindPorts);
-        denySockets = Set.copyOf(denySockets);
+        denySockets = SocketRule.sorted(denySockets);
     }
 
     /** The file's JSON shape. */

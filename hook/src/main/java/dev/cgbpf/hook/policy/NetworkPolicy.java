@@ -14,7 +14,7 @@ import java.util.Set;
 public record NetworkPolicy(BindAddresses bind, BindMode bindMode, List<PortRange> bindPorts, Set<SocketRule> denySockets) {
     public NetworkPolicy {
         bindPorts = List.copyOf(bindPorts);
-        denySockets = Set.copyOf(denySockets);
+        denySockets = SocketRule.sorted(denySockets);
     }
 
     public static final NetworkPolicy NONE = new NetworkPolicy(BindAddresses.NONE, BindMode.REWRITE, List.of(), Set.of());

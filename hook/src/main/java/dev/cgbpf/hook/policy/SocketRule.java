@@ -38,6 +38,15 @@ public enum SocketRule {
         return word;
     }
 
+    /**
+     * An unmodifiable copy in declaration order: the socket program tests the rules in this
+     * order, so the same policy gives the same program bytes (and tag) in every JVM, which a
+     * {@code Set.copyOf}, ordered by a per-JVM salt, did not.
+     */
+    public static Set<SocketRule> sorted(Set<SocketRule> rules) {
+        return rules.isEmpty() ? Set.of() : java.util.Collections.unmodifiableSet(EnumSet.copyOf(rules));
+    }
+
     /** Comma-separated words; empty means none. */
     public static Set<SocketRule> parseList(String text, String where) throws PolicyException {
         Set<SocketRule> out = EnumSet.noneOf(SocketRule.class);
