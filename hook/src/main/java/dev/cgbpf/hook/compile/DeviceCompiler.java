@@ -12,6 +12,7 @@ import dev.cgbpf.hook.policy.Access;
 import dev.cgbpf.hook.policy.DeviceAllowlist;
 import dev.cgbpf.hook.policy.DeviceException;
 import dev.cgbpf.hook.policy.DeviceRule;
+import dev.cgbpf.hook.policy.DeviceType;
 import dev.cgbpf.hook.policy.DevicesEmulator;
 import dev.cgbpf.hook.policy.PolicyException;
 
@@ -88,7 +89,7 @@ public final class DeviceCompiler {
             // or-ed into r1, so r1 == 0 exactly when every field matches; r0 and r6 are scratch.
             String next = "next" + i++;
             // r1 = r2 ^ TYPE;                      // 0 iff the type matches
-            a.mov32(Reg.R1, Reg.R2).alu32(AluOp.XOR, Reg.R1, e.type().devcg());
+            a.mov32(Reg.R1, Reg.R2).alu32(AluOp.XOR, Reg.R1, devcgType(e.type()));
             if (e.major() != DeviceRule.ANY) {
                 // r0 = r4 ^ MAJOR; r1 |= r0;       // (no test for a wildcard major)
                 a.mov32(Reg.R0, Reg.R4).alu32(AluOp.XOR, Reg.R0, (int) e.major()).alu32(AluOp.OR, Reg.R1, Reg.R0);
@@ -105,7 +106,7 @@ public final class DeviceCompiler {
                     // r6 >>= 31;                       // 1 iff r0 != 0
                     // r6 ^= 1;                         // 1 iff r0 == 0: no access in common
                     // r1 |= r6;
-                    a.mov32(Reg.R0, Reg.R3).alu32(AluOp.AND, Reg.R0, e.access())
+                    a.mov32(Reg.R0, Reg.R3).alu32(AluOp.AND, Reg.R0, devcgAccess(e.access()))
                             .mov32(Reg.R6, Reg.R0).neg32(Reg.R6).alu32(AluOp.OR, Reg.R6, Reg.R0)
                             .alu32(AluOp.RSH, Reg.R6, 31).alu32(AluOp.XOR, Reg.R6, 1)
                             .alu32(AluOp.OR, Reg.R1, Reg.R6);
@@ -113,7 +114,7 @@ public final class DeviceCompiler {
                     // An allow exception matches a request all of whose accesses it allows:
                     // r0 = r3 & (~ACCESS & 7);         // the requested accesses it does not allow
                     // r1 |= r0;
-                    a.mov32(Reg.R0, Reg.R3).alu32(AluOp.AND, Reg.R0, ~e.access() & Access.ALL)
+                    a.mov32(Reg.R0, Reg.R3).alu32(AluOp.AND, Reg.R0, devcgAccess(~e.access() & Access.ALL))
                             .alu32(AluOp.OR, Reg.R1, Reg.R0);
                 }
             }
@@ -143,5 +144,21 @@ public final class DeviceCompiler {
         // count a DEVICE denial; return 0;        (DenialCounters.emitDeny)
         counters.emitDeny(a, DenialReason.DEVICE, "counted");
         return a.build();
+    }
+
+    /** The policy's device type as the context's BPF_DEVCG_DEV_* value. */
+    static int devcgType(DeviceType t) {
+        return switch (t) {
+            case BLOCK -> BpfCgroupDevCtx.DEV_BLOCK;
+            case CHAR -> BpfCgroupDevCtx.DEV_CHAR;
+            case ALL -> throw new IllegalArgumentException("an exception has a concrete device type");
+        };
+    }
+
+    /** The policy's access bits as the context's BPF_DEVCG_ACC_* bits. */
+    static int devcgAccess(int access) {
+        return ((access & Access.MKNOD) != 0 ? BpfCgroupDevCtx.ACC_MKNOD : 0)
+                | ((access & Access.READ) != 0 ? BpfCgroupDevCtx.ACC_READ : 0)
+                | ((access & Access.WRITE) != 0 ? BpfCgroupDevCtx.ACC_WRITE : 0);
     }
 }

@@ -1,16 +1,15 @@
 package dev.cgbpf.hook.policy;
 
-import dev.cgbpf.engine.hooks.BpfCgroupDevCtx;
-
 /**
- * A set of device accesses as the kernel's BPF_DEVCG_ACC_* bits: mknod 1, read 2, write 4. Written
- * as a string of {@code r}, {@code w}, {@code m} (any order, repeats allowed, as the device
- * cgroup's own files accept).
+ * A set of device accesses: mknod 1, read 2, write 4 (the numbers the kernel's BPF_DEVCG_ACC_*
+ * use too, but the policy model does not depend on them: the device compiler maps each bit).
+ * Written as a string of {@code r}, {@code w}, {@code m} (any order, repeats allowed, as the
+ * device cgroup's own files accept).
  */
 public final class Access {
-    public static final int MKNOD = BpfCgroupDevCtx.ACC_MKNOD;
-    public static final int READ = BpfCgroupDevCtx.ACC_READ;
-    public static final int WRITE = BpfCgroupDevCtx.ACC_WRITE;
+    public static final int MKNOD = 1;
+    public static final int READ = 2;
+    public static final int WRITE = 4;
     public static final int ALL = MKNOD | READ | WRITE;
 
     private Access() {
