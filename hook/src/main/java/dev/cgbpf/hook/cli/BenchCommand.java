@@ -70,7 +70,7 @@ final class BenchCommand implements Command {
                 settings = InterpBench.Settings.QUICK;
                 quick = true;
             } else if (o.equals("--runs")) {
-                runs = HookCommand.intValue(args.value(o), o);
+                runs = Args.intValue(args.value(o), o);
             } else {
                 throw args.unknownOption(o);
             }
