@@ -8,7 +8,7 @@ import java.util.List;
 /**
  * The arguments after the subcommand, consumed left to right. Options ({@code --name},
  * {@code --name VALUE} or {@code --name=VALUE}) may stand before, between or after the operands,
- * as users of GNU tools expect ({@code cgbpf bench interp --quick}); {@code --} ends the options
+ * as users of GNU tools expect ({@code cgbpf asm prog.s --map m=7}); {@code --} ends the options
  * and a lone {@code -} is an operand (stdin).
  */
 public final class Args {
@@ -74,7 +74,7 @@ public final class Args {
     }
 
     public CliException unknownOption(String option) {
-        return CliException.usage(command + ": unknown option " + option + " (see 'cgbpf help " + command + "')");
+        return CliException.usage(command + ": unknown option " + option + " (see '" + program + " help " + command + "')");
     }
 
     /** The remaining operands; at most {@code max} of them. */
