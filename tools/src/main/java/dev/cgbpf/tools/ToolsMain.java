@@ -11,8 +11,8 @@ import java.util.List;
  */
 public final class ToolsMain {
     static final CommandLine TOOLS = new CommandLine("cgbpf-tools",
-            "cgbpf's developer tools (the verifier fuzzer); not part of the product",
-            List.of(new FuzzCommand()));
+            "cgbpf's developer tools (benchmarks, the verifier fuzzer); not part of the product",
+            List.of(new BenchCommand(), new FuzzCommand()));
 
     private ToolsMain() {
     }

@@ -11,8 +11,10 @@ import java.util.Properties;
  * never a stack trace.
  */
 public final class Main {
+    /** Where {@code cgbpf bench} went (out of the product jar, with the other developer tools). */
+    static final String BENCH_MOVED = "cgbpf-tools bench interp|hook (java -jar tools/target/cgbpf-tools.jar bench ...)";
     private static final CommandLine CGBPF = new CommandLine("cgbpf", "cgroup-bpf programs on the host kernel or in the JVM",
-            List.of(new AsmCommand(), new DisasmCommand(), new ScriptCommand(), new BenchCommand(), new DoctorCommand(),
+            List.of(new AsmCommand(), new DisasmCommand(), new ScriptCommand(), new MovedCommand("bench", BENCH_MOVED), new DoctorCommand(),
                     new VerifyCommand(), new HookCommand(), new PolicyCommand(), new CheckCommand(), new StatusCommand()));
 
     private Main() {
