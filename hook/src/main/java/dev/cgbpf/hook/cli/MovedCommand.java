@@ -21,12 +21,12 @@ final class MovedCommand implements Command {
 
     @Override
     public String synopsis() {
-        return "(moved: " + where + ")";
+        return "(moved to cgbpf-tools)";
     }
 
     @Override
     public String summary() {
-        return "moved to the developer tools: " + where;
+        return "moved to cgbpf-tools, the developer tools (not in the product jar)";
     }
 
     @Override
@@ -35,7 +35,7 @@ final class MovedCommand implements Command {
                 Not part of the product jar any more: the developer tools (benchmarks, the
                 verifier fuzzer) are built by tools/ into tools/target/cgbpf-tools.jar, and
                 install.sh installs its launcher /usr/local/bin/cgbpf-tools.
-                """;
+                """ + "Now: " + where + "\n";
     }
 
     @Override
