@@ -4,7 +4,8 @@
 #      busybox-static, python3, gcc and libc6-dev (the runtimes, and what `mvn -B verify` needs:
 #      the tests build small static probe programs)
 #   2. builds the project (mvn package, tests skipped: `mvn -B verify` runs them)
-#   3. installs /usr/local/lib/cgbpf/cgbpf.jar and the launcher /usr/local/bin/cgbpf
+#   3. installs /usr/local/lib/cgbpf/cgbpf.jar and the launcher /usr/local/bin/cgbpf, and the
+#      developer tools (benchmarks, verifier fuzzer): cgbpf-tools.jar and /usr/local/bin/cgbpf-tools
 #   4. the OCI hook: host policy, oci-hooks(5) files, class-data-sharing archive
 #   5. self-check: runs every example scenario on the kernel and on the engine and compares
 #      both with the expected output (examples/scenarios/*.out, recorded on a kernel), then
@@ -65,6 +66,17 @@ cat >"$launcher" <<LAUNCHER
 exec "$java_bin" \${CGBPF_JAVA_OPTS:-} -jar /usr/local/lib/cgbpf/cgbpf.jar "\$@"
 LAUNCHER
 install -m 0755 "$launcher" /usr/local/bin/cgbpf
+rm -f "$launcher"
+
+echo "== installing the developer tools: /usr/local/lib/cgbpf/cgbpf-tools.jar and /usr/local/bin/cgbpf-tools"
+install -D -m 0644 tools/target/cgbpf-tools.jar /usr/local/lib/cgbpf/cgbpf-tools.jar
+launcher=$(mktemp)
+cat >"$launcher" <<LAUNCHER
+#!/bin/sh
+# cgbpf-tools launcher (benchmarks, verifier fuzzer), written by install.sh
+exec "$java_bin" \${CGBPF_JAVA_OPTS:-} -jar /usr/local/lib/cgbpf/cgbpf-tools.jar "\$@"
+LAUNCHER
+install -m 0755 "$launcher" /usr/local/bin/cgbpf-tools
 rm -f "$launcher"
 
 # ==== BEGIN cgbpf OCI hook (docs/hook.md) ==========================================

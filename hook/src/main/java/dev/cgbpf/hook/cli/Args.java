@@ -8,22 +8,29 @@ import java.util.List;
 /**
  * The arguments after the subcommand, consumed left to right. Options ({@code --name},
  * {@code --name VALUE} or {@code --name=VALUE}) may stand before, between or after the operands,
- * as users of GNU tools expect ({@code cgbpf bench interp --quick}); {@code --} ends the options
+ * as users of GNU tools expect ({@code cgbpf asm prog.s --map m=7}); {@code --} ends the options
  * and a lone {@code -} is an operand (stdin).
  */
-final class Args {
+public final class Args {
+    private final String program;
     private final String command;
     private final Deque<String> rest;
     private final List<String> operands = new ArrayList<>();
     private String pendingValue;
 
     Args(String command, List<String> args) {
+        this("cgbpf", command, args);
+    }
+
+    /** The arguments of {@code command} of the command line {@code program} (its name, for messages). */
+    public Args(String program, String command, List<String> args) {
+        this.program = program;
         this.command = command;
         this.rest = new ArrayDeque<>(args);
     }
 
     /** The next option name (without its {@code =value}), or null when the options are over. */
-    String nextOption() {
+    public String nextOption() {
         String a;
         while ((a = rest.pollFirst()) != null && (!a.startsWith("-") || a.equals("-"))) {
             operands.add(a);
@@ -46,7 +53,7 @@ final class Args {
     }
 
     /** The value of the option just returned by {@link #nextOption()}. */
-    String value(String option) throws CliException {
+    public String value(String option) throws CliException {
         if (pendingValue != null) {
             String v = pendingValue;
             pendingValue = null;
@@ -60,18 +67,18 @@ final class Args {
     }
 
     /** Rejects a value given with {@code --flag=value} to an option that takes none. */
-    void noValue(String option) throws CliException {
+    public void noValue(String option) throws CliException {
         if (pendingValue != null) {
             throw CliException.usage(command + ": option " + option + " takes no value");
         }
     }
 
-    CliException unknownOption(String option) {
-        return CliException.usage(command + ": unknown option " + option + " (see 'cgbpf help " + command + "')");
+    public CliException unknownOption(String option) {
+        return CliException.usage(command + ": unknown option " + option + " (see '" + program + " help " + command + "')");
     }
 
     /** The remaining operands; at most {@code max} of them. */
-    List<String> operands(int max) throws CliException {
+    public List<String> operands(int max) throws CliException {
         List<String> out = new ArrayList<>(operands);
         out.addAll(rest);
         operands.clear();
@@ -80,5 +87,14 @@ final class Args {
             throw CliException.usage(command + ": unexpected argument '" + out.get(max) + "'");
         }
         return out;
+    }
+
+    /** The number an option takes, e.g. {@code --runs 5}. */
+    public static int intValue(String v, String option) throws CliException {
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw CliException.usage(option + ": '" + v + "' is not a number");
+        }
     }
 }

@@ -1,7 +1,7 @@
 package dev.cgbpf.hook.cli;
 
-/** A subcommand of cgbpf. */
-interface Command {
+/** A subcommand of cgbpf (or of another {@link CommandLine}, such as the tools jar's cgbpf-tools). */
+public interface Command {
     String name();
 
     /** One line: the arguments, e.g. {@code [--bare] [--hex HEX | FILE | -]}. */

@@ -88,7 +88,7 @@ final class HookCommand implements Command {
                 case "--stage" -> stage = args.value(o);
                 case "--policy" -> policy = args.value(o);
                 case "--env" -> env.add(args.value(o));
-                case "--timeout" -> timeout = intValue(args.value(o), o);
+                case "--timeout" -> timeout = Args.intValue(args.value(o), o);
                 case "--dry-run" -> dryRun = true;
                 default -> throw args.unknownOption(o);
             }
@@ -163,14 +163,6 @@ final class HookCommand implements Command {
             // a bug, not bad input: still one line, and the runtime refuses the container
             log.failure("internal error: " + e);
             throw new CliException("hook " + stage.specName() + ": internal error: " + e, CliException.BAD_INPUT);
-        }
-    }
-
-    static int intValue(String v, String option) throws CliException {
-        try {
-            return Integer.parseInt(v);
-        } catch (NumberFormatException e) {
-            throw CliException.usage(option + ": '" + v + "' is not a number");
         }
     }
 }

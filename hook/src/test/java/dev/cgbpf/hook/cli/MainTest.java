@@ -158,7 +158,9 @@ class MainTest {
         assertTrue(version.out().matches("cgbpf \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?\n"), version.out());
         assertOneLineError(CliRun.of("", "frob"), 2, "unknown command 'frob' (try 'cgbpf help')");
         assertOneLineError(CliRun.of("", "help", "frob"), 2, "help: unknown command 'frob'");
-        assertOneLineError(CliRun.of("", "bench", "cpu"), 2, "bench: which benchmark? cgbpf bench interp, or cgbpf bench hook");
+        // the benchmarks left the product jar: one line says where they went
+        assertOneLineError(CliRun.of("", "bench", "interp", "--quick"), 2, "bench: moved to the developer tools: "
+                + "cgbpf-tools bench interp|hook (java -jar tools/target/cgbpf-tools.jar bench ...)");
         assertOneLineError(CliRun.of("", "disasm", "--bare=yes"), 2, "disasm: option --bare takes no value");
     }
 }

@@ -1,11 +1,18 @@
-package dev.cgbpf.hook.cli;
+package dev.cgbpf.tools;
 
+import dev.cgbpf.engine.EngineBackend;
 import dev.cgbpf.engine.backend.Backend;
 import dev.cgbpf.engine.backend.BpfException;
-import dev.cgbpf.hook.bench.BenchProgram;
-import dev.cgbpf.hook.bench.BenchPrograms;
-import dev.cgbpf.hook.bench.HookBench;
-import dev.cgbpf.hook.bench.InterpBench;
+import dev.cgbpf.hook.cli.Args;
+import dev.cgbpf.hook.cli.CliException;
+import dev.cgbpf.hook.cli.Command;
+import dev.cgbpf.hook.cli.Console;
+import dev.cgbpf.kernel.BpfAvailability;
+import dev.cgbpf.kernel.KernelBackend;
+import dev.cgbpf.tools.bench.BenchProgram;
+import dev.cgbpf.tools.bench.BenchPrograms;
+import dev.cgbpf.tools.bench.HookBench;
+import dev.cgbpf.tools.bench.InterpBench;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -15,8 +22,9 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * {@code cgbpf bench interp}: the engine interpreter's speed next to the kernel's;
- * {@code cgbpf bench hook}: what the OCI hook costs a container start.
+ * {@code cgbpf-tools bench interp}: the engine interpreter's speed next to the kernel's;
+ * {@code cgbpf-tools bench hook}: what the OCI hook costs a container start. (Until the tools
+ * moved out of the product jar, {@code cgbpf bench}.)
  */
 final class BenchCommand implements Command {
 
@@ -46,13 +54,14 @@ final class BenchCommand implements Command {
 
                   --quick   short warm-up and few samples (a smoke test; figures are rough)
 
-                cgbpf bench hook [--runs N] [--quick]
+                cgbpf-tools bench hook [--runs N] [--quick]
                 Median wall time of each stage of the OCI hook (createRuntime attach, prestart,
                 poststop), run as a separate process the way a runtime runs it, through the
                 installed launcher with its class-data-sharing archive and through plain
-                java -jar; and the median `runc run` time of a busybox container running
-                'true', without and with the hook. Runs are interleaved. Needs root, bpf(2),
-                runc and a static busybox (/bin/busybox). Takes about two minutes.
+                java -jar (not installed: cgbpf's main class from this tools jar); and the
+                median `runc run` time of a busybox container running 'true', without and
+                with the hook. Runs are interleaved. Needs root, bpf(2), runc and a static
+                busybox (/bin/busybox). Takes about two minutes.
 
                   --runs N  runs per figure (default 15)
                   --quick   3 runs per figure (a smoke test)
@@ -70,7 +79,7 @@ final class BenchCommand implements Command {
                 settings = InterpBench.Settings.QUICK;
                 quick = true;
             } else if (o.equals("--runs")) {
-                runs = HookCommand.intValue(args.value(o), o);
+                runs = Args.intValue(args.value(o), o);
             } else {
                 throw args.unknownOption(o);
             }
@@ -81,19 +90,20 @@ final class BenchCommand implements Command {
                     console);
         }
         if (operands.isEmpty() || !operands.get(0).equals("interp")) {
-            throw CliException.usage("bench: which benchmark? cgbpf bench interp, or cgbpf bench hook");
+            throw CliException.usage("bench: which benchmark? cgbpf-tools bench interp, or cgbpf-tools bench hook");
         }
         if (runs != null) {
             throw CliException.usage("bench interp: --runs is an option of bench hook");
         }
         PrintStream out = console.out();
-        Optional<String> kernelMissing = BackendChoice.KERNEL.unavailableReason();
+        BpfAvailability availability = KernelBackend.availability();
+        Optional<String> kernelMissing = availability.usable() ? Optional.empty() : Optional.of(availability.reason());
         printMethod(out, settings, kernelMissing);
         InterpBench bench = new InterpBench(settings);
         out.printf("%-11s %-30s %5s %12s %12s %12s %9s%n", "program", "mix", "insns",
                 "engine ns", "kernel ns", "kernel wall", "eng/kern");
-        try (Backend engine = BackendChoice.ENGINE.open();
-             Backend kernel = kernelMissing.isEmpty() ? BackendChoice.KERNEL.open() : null) {
+        try (Backend engine = new EngineBackend();
+             Backend kernel = kernelMissing.isEmpty() ? new KernelBackend() : null) {
             for (BenchProgram p : BenchPrograms.suite()) {
                 int insns = p.build().apply(0).size();
                 InterpBench.Measurement e = bench.measure(engine, p);
@@ -131,7 +141,7 @@ final class BenchCommand implements Command {
     }
 
     private static void printMethod(PrintStream out, InterpBench.Settings s, Optional<String> kernelMissing) {
-        out.println("cgbpf bench interp: ns per program run (median of " + s.samples() + " calls of BPF_PROG_TEST_RUN,"
+        out.println("cgbpf-tools bench interp: ns per program run (median of " + s.samples() + " calls of BPF_PROG_TEST_RUN,"
                 + " each with a repeat calibrated to ~" + s.batchNanos() / 1_000_000 + " ms, after "
                 + s.warmupNanos() / 1_000_000 + " ms of warm-up calls per program)");
         out.println("  engine ns   = wall time of the engine's test run / repeat (JVM: "

@@ -13,10 +13,12 @@ import java.util.Optional;
 
 /**
  * Runnable OCI bundles made on the spot from the host's static busybox, for the runc/crun
- * end-to-end tests and {@code cgbpf bench hook}: one rootfs (busybox and its applet links,
+ * end-to-end tests and {@code cgbpf-tools bench hook}: one rootfs (busybox and its applet links,
  * optionally the host's /usr bind-mounted read-only, for python3, whose sockets show exactly
  * where a bind or a datagram went) and a config.json per bundle, written from scratch in the
  * shape {@code runc spec} gives.
+ *
+ * <p>A test fixture, so not in the product jar: tools/ gets it through this module's test-jar.
  */
 public final class BusyboxBundles {
     public static final Path BUSYBOX = Path.of("/bin/busybox");

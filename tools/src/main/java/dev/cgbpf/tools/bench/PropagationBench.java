@@ -1,8 +1,12 @@
-package dev.cgbpf.engine.cgroup;
+package dev.cgbpf.tools.bench;
 
 import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.engine.backend.ProgType;
+import dev.cgbpf.engine.cgroup.AttachFlags;
+import dev.cgbpf.engine.cgroup.Cgroup;
+import dev.cgbpf.engine.cgroup.CgroupProg;
+import dev.cgbpf.engine.cgroup.CgroupTree;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;

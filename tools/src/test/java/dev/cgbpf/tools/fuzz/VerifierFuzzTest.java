@@ -1,9 +1,10 @@
-package dev.cgbpf.kernel;
+package dev.cgbpf.tools.fuzz;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.cgbpf.engine.verifier.Fuzz;
+import dev.cgbpf.kernel.KernelBackend;
+import dev.cgbpf.kernel.KernelRequired;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package dev.cgbpf.engine.verifier;
+package dev.cgbpf.tools.fuzz;
 
 import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.Backend;
@@ -9,7 +9,10 @@ import dev.cgbpf.engine.backend.MapSpec;
 import dev.cgbpf.engine.backend.MapType;
 import dev.cgbpf.engine.backend.ProgType;
 import dev.cgbpf.engine.isa.Disassembler;
+import dev.cgbpf.engine.isa.Insn;
 import dev.cgbpf.engine.isa.Program;
+import dev.cgbpf.engine.verifier.Verifier;
+import dev.cgbpf.kernel.KernelBackend;
 import java.io.PrintStream;
 import java.util.HashMap;
 import java.util.Map;
@@ -18,11 +21,11 @@ import java.util.SplittableRandom;
 
 /**
  * Verifier fuzzing: random and mutated programs (see {@link FuzzProgramGenerator}) go through the
- * engine verifier and, when the host kernel's backend is on the class path and bpf(2) works, through
- * the kernel too.
+ * engine verifier and, unless {@code --engine-only}, through the host kernel too.
  *
  * <pre>
- *   java -cp engine.jar[:native.jar:jna.jar] dev.cgbpf.engine.verifier.Fuzz --count 100000 --seed 1
+ *   java -cp tools/target/cgbpf-tools.jar dev.cgbpf.tools.fuzz.Fuzz --count 100000 --seed 1
+ *   cgbpf-tools fuzz --count 100000 --seed 1      (the same, through the tools' command line)
  * </pre>
  *
  * Checks: no exception other than the verifier's own {@link BpfException} escapes the verifier;
@@ -110,19 +113,17 @@ public final class Fuzz {
     /**
      * The host kernel's backend, checked with a trivial load.
      *
-     * @throws IllegalStateException naming why it cannot be used (not on the class path, a library
-     *         missing, bpf(2) refused)
+     * @throws IllegalStateException naming why it cannot be used (a library missing, bpf(2) refused)
      */
-    static Backend kernelBackend() {
+    public static Backend kernelBackend() {
         Backend k;
         try {
-            k = (Backend) Class.forName("dev.cgbpf.kernel.KernelBackend").getConstructor().newInstance();
-        } catch (ReflectiveOperationException | LinkageError e) {
+            k = new KernelBackend();
+        } catch (RuntimeException | LinkageError e) {
             throw new IllegalStateException("the kernel backend cannot be loaded: " + e);
         }
         try (LoadedProg p = k.load(new LoadRequest("probe", ProgType.SOCKET_FILTER, null,
-                Program.of(new dev.cgbpf.engine.isa.Insn(0xb7, 0, 0, 0, 0), new dev.cgbpf.engine.isa.Insn(0x95, 0, 0, 0, 0)),
-                "GPL", 0))) {
+                Program.of(new Insn(0xb7, 0, 0, 0, 0), new Insn(0x95, 0, 0, 0, 0)), "GPL", 0))) {
             return k;
         } catch (BpfException | RuntimeException | LinkageError e) {
             k.close();

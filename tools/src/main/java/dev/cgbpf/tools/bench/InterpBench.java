@@ -1,4 +1,4 @@
-package dev.cgbpf.hook.bench;
+package dev.cgbpf.tools.bench;
 
 import dev.cgbpf.engine.backend.Backend;
 import dev.cgbpf.engine.backend.BpfException;

@@ -1,4 +1,4 @@
-package dev.cgbpf.engine.verifier;
+package dev.cgbpf.tools.fuzz;
 
 import static dev.cgbpf.engine.isa.AluOp.*;
 import static dev.cgbpf.engine.isa.JumpOp.*;

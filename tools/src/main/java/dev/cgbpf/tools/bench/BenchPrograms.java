@@ -1,4 +1,4 @@
-package dev.cgbpf.hook.bench;
+package dev.cgbpf.tools.bench;
 
 import static dev.cgbpf.engine.isa.Reg.R0;
 import static dev.cgbpf.engine.isa.Reg.R1;
@@ -17,7 +17,7 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * The programs of {@code cgbpf bench interp}, from 10 to 1000 instruction slots, generated with
+ * The programs of {@code cgbpf-tools bench interp}, from 10 to 1000 instruction slots, generated with
  * the {@link Asm} builder from a fixed seed so every run measures the same code. They are
  * straight-line except for short forward branches and one bounded loop, so the number of
  * instructions executed per run is close to the slot count (the loop: about 13 a round).

@@ -1,4 +1,4 @@
-package dev.cgbpf.hook.bench;
+package dev.cgbpf.tools.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

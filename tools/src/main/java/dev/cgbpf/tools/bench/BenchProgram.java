@@ -1,4 +1,4 @@
-package dev.cgbpf.hook.bench;
+package dev.cgbpf.tools.bench;
 
 import dev.cgbpf.engine.isa.Program;
 import java.util.function.IntFunction;

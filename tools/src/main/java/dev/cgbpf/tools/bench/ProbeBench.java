@@ -1,4 +1,4 @@
-package dev.cgbpf.engine.hooks;
+package dev.cgbpf.tools.bench;
 
 import dev.cgbpf.engine.EngineBackend;
 import dev.cgbpf.engine.backend.AttachFlag;
@@ -8,7 +8,6 @@ import dev.cgbpf.engine.backend.LoadRequest;
 import dev.cgbpf.engine.backend.LoadedProg;
 import dev.cgbpf.engine.backend.Probe;
 import dev.cgbpf.engine.backend.ProgType;
-import dev.cgbpf.engine.cgroup.PropagationBench;
 import dev.cgbpf.engine.isa.Assembler;
 
 import java.util.EnumSet;

@@ -1,8 +1,10 @@
-package dev.cgbpf.engine.cgroup;
+package dev.cgbpf.tools.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cgbpf.engine.cgroup.Cgroup;
+import dev.cgbpf.engine.cgroup.CgroupTree;
 import org.junit.jupiter.api.Test;
 
 /** The benchmark builds the tree it claims and its attaches reach the leaves (it checks each). */

@@ -1,5 +1,6 @@
-package dev.cgbpf.hook.bench;
+package dev.cgbpf.tools.bench;
 
+import dev.cgbpf.hook.cli.Main;
 import dev.cgbpf.hook.oci.AttachRecord;
 import dev.cgbpf.hook.oci.ContainerStatus;
 import dev.cgbpf.hook.oci.BundleHooks;
@@ -14,7 +15,6 @@ import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * {@code cgbpf bench hook}: what the OCI hook costs a container start, in one run.
+ * {@code cgbpf-tools bench hook}: what the OCI hook costs a container start, in one run.
  *
  * <p>Part 1, the hook's stages: the hook is run exactly as a runtime runs it, a separate process
  * started through a launcher with the state JSON on stdin and only the {@code CGBPF_*} variables
@@ -183,7 +183,8 @@ public final class HookBench {
     /**
      * The installed launcher when there is one (it maps the CDS archive when install.sh could
      * dump one) plus a plain {@code java -jar} launcher of the same jar; without an installation,
-     * a {@code java -jar} launcher of the jar this command runs from.
+     * a {@code java} launcher of cgbpf's main class from the class path this command runs from
+     * (the tools jar, which holds the hook's classes too).
      */
     private void chooseLaunchers() throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -204,17 +205,19 @@ public final class HookBench {
                 + " (cgbpf is not installed: no launcher, no CDS archive; install.sh makes both)"));
     }
 
-    /** How to run this very build: java -jar of its jar, or java -cp of its class path. */
-    private static String selfCommand(String java) throws IOException {
-        try {
-            Path where = Path.of(HookBench.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            if (Files.isRegularFile(where) && where.toString().endsWith(".jar")) {
-                return java + " -jar " + where;
+    /**
+     * How to run the hook of this very build: cgbpf's main class on this JVM's class path (the
+     * tools jar, or the class path of a development run), made absolute. This JVM's own main
+     * class is cgbpf-tools', so not {@code java -jar}.
+     */
+    private static String selfCommand(String java) {
+        StringBuilder cp = new StringBuilder();
+        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            if (!entry.isEmpty()) {
+                cp.append(cp.length() == 0 ? "" : File.pathSeparator).append(Path.of(entry).toAbsolutePath());
             }
-        } catch (URISyntaxException | SecurityException | NullPointerException e) {
-            // fall back to the class path
         }
-        return java + " -cp " + System.getProperty("java.class.path") + " dev.cgbpf.hook.cli.Main";
+        return java + " -cp " + cp + " " + Main.class.getName();
     }
 
     private Path writeLauncher(String name, String command) throws IOException {
@@ -234,7 +237,7 @@ public final class HookBench {
     }
 
     private void printMethod() throws IOException, InterruptedException {
-        out.println("cgbpf bench hook: wall time of the OCI hook per stage, and of `runc run` of a trivial container"
+        out.println("cgbpf-tools bench hook: wall time of the OCI hook per stage, and of `runc run` of a trivial container"
                 + " with and without the hook (median of " + settings.runs() + " runs; runs interleaved)");
         out.println("  hook: a separate process as the runtime starts it (launcher, state JSON on stdin, only the hook's"
                 + " CGBPF_* environment); policy annotations " + ANNOTATIONS);
