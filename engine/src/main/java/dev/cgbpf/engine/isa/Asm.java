@@ -52,6 +52,10 @@ import java.util.Map;
  * once and named before or after its definition; {@link #build()} fails with a clear message for
  * an undefined label or a target beyond the 16-bit offset of a conditional jump, and checks the
  * result with {@link Encoding#check}.
+ *
+ * <p>Why one long class: it is the builder's whole public surface, one short method per
+ * instruction form (each ALU, jump, load, store and atomic shape in both widths), so that a
+ * compiler's emitted program reads as a chain of calls on one type.
  */
 public final class Asm {
     private final List<Insn> slots = new ArrayList<>();

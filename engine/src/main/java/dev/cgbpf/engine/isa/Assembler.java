@@ -34,14 +34,17 @@ import java.util.regex.Pattern;
  * {@code #}; {@code rN = map[NAME]} with a resolver from map name to fd, and {@code map[fd:N]}.
  * The result must pass {@link Encoding#check}. Errors are {@link AsmSyntaxException}s,
  * {@code line L col C: reason}.
+ *
+ * <p>Why one long class: the grammar of the verifier log's statements, one method per statement
+ * form, kept together so it reads top to bottom; the lexical side is {@link Cursor}.
  */
 public final class Assembler {
     private static final Pattern SLOT_PREFIX = Pattern.compile("\\d+:\\s*");
     private static final Pattern OPCODE_PREFIX = Pattern.compile("\\(([0-9a-fA-F]{2})\\)\\s*");
     private static final Pattern LABEL_DEF = Pattern.compile("([A-Za-z_][A-Za-z0-9_.]*)\\s*:");
-    private static final Pattern IDENT = Pattern.compile("[A-Za-z_][A-Za-z0-9_.]*");
+    static final Pattern IDENT = Pattern.compile("[A-Za-z_][A-Za-z0-9_.]*");
     private static final Pattern REG = Pattern.compile("([rw])([0-9]+)(?![A-Za-z0-9_])");
-    private static final Pattern NUMBER = Pattern.compile("-?(?:0[xX][0-9a-fA-F]+|[0-9]+)(?![A-Za-z0-9_])");
+    static final Pattern NUMBER = Pattern.compile("-?(?:0[xX][0-9a-fA-F]+|[0-9]+)(?![A-Za-z0-9_])");
     private static final Pattern PC_REL = Pattern.compile("pc([+-][0-9]+)(?![A-Za-z0-9_])");
     private static final Pattern ALU_OP = Pattern.compile("s>>=|s/=|s%=|<<=|>>=|\\+=|-=|\\*=|/=|\\|=|&=|%=|\\^=|=(?!=)");
     private static final Pattern JMP_OP = Pattern.compile("==|!=|s>=|s<=|s>|s<|>=|<=|>|<|&");
@@ -677,157 +680,4 @@ public final class Assembler {
     }
 
     /** A position in one line; columns count from 1 for messages. */
-    private static final class Cursor {
-        final int line;
-        final String s;
-        int pos;
-
-        Cursor(int line, String s) {
-            this.line = line;
-            this.s = s;
-            ws();
-        }
-
-        int col() {
-            return pos + 1;
-        }
-
-        void ws() {
-            while (pos < s.length() && Character.isWhitespace(s.charAt(pos))) {
-                pos++;
-            }
-        }
-
-        boolean atEnd() {
-            ws();
-            return pos >= s.length();
-        }
-
-        String rest() {
-            return s.substring(pos).strip();
-        }
-
-        boolean peek(char ch) {
-            ws();
-            return pos < s.length() && s.charAt(pos) == ch;
-        }
-
-        boolean peekAt(int ahead, char a, char b) {
-            int p = pos + ahead;
-            return p < s.length() && (s.charAt(p) == a || s.charAt(p) == b);
-        }
-
-        boolean peekMatches(Pattern p) {
-            ws();
-            return p.matcher(s).region(pos, s.length()).lookingAt();
-        }
-
-        /** The identifier at the cursor, or "" (not consumed). */
-        String peekWord() {
-            ws();
-            Matcher m = IDENT.matcher(s).region(pos, s.length());
-            return m.lookingAt() ? m.group() : "";
-        }
-
-        /** Consumes the identifier {@code w} if it is the next word. */
-        boolean word(String w) {
-            if (peekWord().equals(w)) {
-                pos += w.length();
-                return true;
-            }
-            return false;
-        }
-
-        void word() {
-            pos += peekWord().length();
-        }
-
-        void expectWord(String w) {
-            if (!word(w)) {
-                throw err("expected '" + w + "'");
-            }
-        }
-
-        boolean eat(String lit) {
-            ws();
-            if (s.startsWith(lit, pos)) {
-                pos += lit.length();
-                return true;
-            }
-            return false;
-        }
-
-        void expect(String lit) {
-            if (!eat(lit)) {
-                throw err("expected '" + lit + "'" + (atEnd() ? " at the end of the line" : ", found '" + rest() + "'"));
-            }
-        }
-
-        Matcher matcher(Pattern p) {
-            ws();
-            Matcher m = p.matcher(s).region(pos, s.length());
-            if (!m.lookingAt()) {
-                return null;
-            }
-            pos = m.end();
-            return m;
-        }
-
-        String match(Pattern p) {
-            Matcher m = matcher(p);
-            return m == null ? null : m.group();
-        }
-
-        /** Everything up to (not including) {@code end}, stripped; the cursor stops at {@code end}. */
-        String until(char end) {
-            int e = s.indexOf(end, pos);
-            if (e < 0) {
-                throw err("expected '" + end + "'");
-            }
-            String out = s.substring(pos, e).strip();
-            pos = e;
-            return out;
-        }
-
-        BigInteger number() {
-            ws();
-            int col = col();
-            String n = match(NUMBER);
-            if (n == null) {
-                throw errAt(col, atEnd() ? "expected a number at the end of the line" : "expected a number, found '" + rest() + "'");
-            }
-            boolean neg = n.startsWith("-");
-            String digits = neg ? n.substring(1) : n;
-            BigInteger v = digits.startsWith("0x") || digits.startsWith("0X")
-                    ? new BigInteger(digits.substring(2), 16) : new BigInteger(digits);
-            return neg ? v.negate() : v;
-        }
-
-        /** A number in [min, max], as the 32-bit pattern of its low bits. */
-        int imm32(BigInteger min, BigInteger max, String what) {
-            ws();
-            int col = col();
-            return (int) range(number(), min, max, col, what);
-        }
-
-        long range(BigInteger v, BigInteger min, BigInteger max, int col, String what) {
-            if (v.compareTo(min) < 0 || v.compareTo(max) > 0) {
-                throw errAt(col, what + " " + v + " is out of range [" + min + ", " + hexIfBig(max) + "]");
-            }
-            return v.longValue();
-        }
-
-        private static String hexIfBig(BigInteger max) {
-            return max.bitLength() > 31 ? "0x" + max.toString(16) : max.toString();
-        }
-
-        AsmSyntaxException err(String reason) {
-            ws();
-            return errAt(col(), reason);
-        }
-
-        AsmSyntaxException errAt(int col, String reason) {
-            return new AsmSyntaxException(line, col, reason);
-        }
-    }
 }

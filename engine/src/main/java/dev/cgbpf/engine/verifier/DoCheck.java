@@ -27,6 +27,11 @@ import java.util.function.IntFunction;
  * the kernel's first error). States at prune points are remembered; a later state within a
  * completely verified one is not explored again, and a state equal to one of its own ancestors is
  * an infinite loop.
+ *
+ * <p>Why one long class: it is the kernel's do_check loop, the walk over instructions with its
+ * state, pruning and branch stack, kept in one place as the kernel keeps it; the checks of each
+ * instruction class live in their own classes (CheckAlu, CheckMemAccess, CheckCondJmp,
+ * CheckHelperCall).
  */
 final class DoCheck {
     static final int COMPLEXITY_LIMIT_INSNS = 1_000_000;
