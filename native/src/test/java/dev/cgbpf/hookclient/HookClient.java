@@ -33,7 +33,7 @@ public final class HookClient {
         if (!Files.isExecutable(b)) {
             throw new IllegalStateException(b.toAbsolutePath() + " is missing: build the reactor first (mvn install)");
         }
-        return b.toAbsolutePath();
+        return b.toAbsolutePath().normalize();
     }
 
     public static Result run(List<String> args, Map<String, String> env, byte[] stdin, Path work)
