@@ -4,9 +4,10 @@
 #      busybox-static, python3, gcc and libc6-dev (the runtimes, and what `mvn -B verify` needs:
 #      the tests build small static probe programs)
 #   2. builds the project (mvn package, tests skipped: `mvn -B verify` runs them)
-#   3. installs /usr/local/lib/cgbpf/cgbpf.jar and the launcher /usr/local/bin/cgbpf, and the
+#   3. installs /usr/local/lib/cgbpf/cgbpf.jar, the launcher /usr/local/bin/cgbpf, the hook's C
+#      client /usr/local/bin/cgbpf-hook (built by mvn package into native/target/cgbpf-hook), and the
 #      developer tools (benchmarks, verifier fuzzer): cgbpf-tools.jar and /usr/local/bin/cgbpf-tools
-#   4. the OCI hook: host policy, oci-hooks(5) files, class-data-sharing archive
+#   4. the OCI hook: host policy, oci-hooks(5) files (naming cgbpf-hook), class-data-sharing archive
 #   5. self-check: runs every example scenario on the kernel and on the engine and compares
 #      both with the expected output (examples/scenarios/*.out, recorded on a kernel), then
 #      prints `cgbpf doctor`
@@ -67,6 +68,10 @@ exec "$java_bin" \${CGBPF_JAVA_OPTS:-} -jar /usr/local/lib/cgbpf/cgbpf.jar "\$@"
 LAUNCHER
 install -m 0755 "$launcher" /usr/local/bin/cgbpf
 rm -f "$launcher"
+# the hook the runtimes run: asks the resident daemon (cgbpf daemon), and without one runs
+# /usr/local/bin/cgbpf hook STAGE itself (docs/hook.md, "cgbpf-hook")
+echo "== installing /usr/local/bin/cgbpf-hook"
+install -m 0755 native/target/cgbpf-hook /usr/local/bin/cgbpf-hook
 
 echo "== installing the developer tools: /usr/local/lib/cgbpf/cgbpf-tools.jar and /usr/local/bin/cgbpf-tools"
 install -D -m 0644 tools/target/cgbpf-tools.jar /usr/local/lib/cgbpf/cgbpf-tools.jar
@@ -81,8 +86,9 @@ rm -f "$launcher"
 
 # ==== BEGIN cgbpf OCI hook (docs/hook.md) ==========================================
 # 1. the default host policy, only if the host has none (an edited policy is never replaced)
-# 2. the oci-hooks(5) files for podman / CRI-O, with a when-condition that follows the policy's
-#    appliesTo (annotated containers only, unless the policy applies to all)
+# 2. the oci-hooks(5) files for podman / CRI-O, naming the C client cgbpf-hook, with a
+#    when-condition that follows the policy's appliesTo (annotated containers only, unless the
+#    policy applies to all)
 # 3. a JVM class-data-sharing archive, dumped at the exit of one representative hook run (a real
 #    createRuntime + poststop on a scratch cgroup), and a launcher that maps it: a hook is one
 #    short JVM per container start, and most of its time is class loading
@@ -93,8 +99,8 @@ if [[ ! -e /etc/cgbpf/policy.json ]]; then
 fi
 hooks_dir=/usr/share/containers/oci/hooks.d
 install -d -m 0755 "$hooks_dir"
-/usr/local/bin/cgbpf hook oci-config --stage createRuntime --path /usr/local/bin/cgbpf >"$hooks_dir/cgbpf-hooks.json"
-/usr/local/bin/cgbpf hook oci-config --stage poststop --path /usr/local/bin/cgbpf >"$hooks_dir/cgbpf-hooks-poststop.json"
+/usr/local/bin/cgbpf hook oci-config --stage createRuntime --path /usr/local/bin/cgbpf-hook >"$hooks_dir/cgbpf-hooks.json"
+/usr/local/bin/cgbpf hook oci-config --stage poststop --path /usr/local/bin/cgbpf-hook >"$hooks_dir/cgbpf-hooks-poststop.json"
 chmod 0644 "$hooks_dir/cgbpf-hooks.json" "$hooks_dir/cgbpf-hooks-poststop.json"
 echo "wrote $hooks_dir/cgbpf-hooks.json and cgbpf-hooks-poststop.json"
 

@@ -2,6 +2,7 @@ package dev.cgbpf.hook.cli;
 
 import dev.cgbpf.hook.oci.BundleHooks;
 import dev.cgbpf.hook.oci.HookException;
+import dev.cgbpf.hook.oci.HookExecutable;
 import dev.cgbpf.hook.oci.HookLog;
 import dev.cgbpf.hook.oci.HookSettings;
 import dev.cgbpf.hook.oci.HookStage;
@@ -23,7 +24,6 @@ import java.util.List;
  * {@code cgbpf hook install --bundle DIR} and {@code cgbpf hook oci-config}.
  */
 final class HookCommand implements Command {
-    static final String DEFAULT_LAUNCHER = "/usr/local/bin/cgbpf";
 
     @Override
     public String name() {
@@ -60,7 +60,11 @@ final class HookCommand implements Command {
                   Adds the hook to DIR/config.json (for plain runc or crun): the attach stage
                   and poststop. Other content of the file is kept as it is; running it again
                   replaces the earlier entries.
-                    --path FILE     the launcher the runtime runs (default %s)
+                    --path FILE     what the runtime runs: by default the C client %s
+                                    when it is installed (it asks the cgbpf daemon, else runs
+                                    the JVM hook), else the launcher %s. A file named
+                                    cgbpf-hook runs as "cgbpf-hook STAGE", any other as
+                                    "cgbpf hook STAGE".
                     --stage STAGE   createRuntime (default) or prestart
                     --policy FILE   host policy file for this bundle (sets CGBPF_POLICY)
                     --env KEY=VALUE environment of the hook (repeatable)
@@ -68,14 +72,14 @@ final class HookCommand implements Command {
 
                 cgbpf hook oci-config [--stage STAGE] [--path FILE] [--policy FILE]
                   Prints the oci-hooks(5) file for podman / CRI-O hooks directories; its
-                  when-condition follows the host policy's appliesTo.
-                """.formatted(DEFAULT_LAUNCHER);
+                  when-condition follows the host policy's appliesTo. --path as for install.
+                """.formatted(HookExecutable.CLIENT, HookExecutable.LAUNCHER);
     }
 
     @Override
     public int run(Args args, Console console) throws CliException {
         String bundle = null;
-        String path = DEFAULT_LAUNCHER;
+        String path = null;
         String stage = null;
         String policy = null;
         Integer timeout = null;
@@ -94,6 +98,9 @@ final class HookCommand implements Command {
             }
         }
         List<String> operands = args.operands(1);
+        if (path == null) {
+            path = HookExecutable.defaultPath();
+        }
         if (operands.isEmpty()) {
             throw CliException.usage("hook: which stage? (createRuntime, prestart, poststop; or install, oci-config)");
         }

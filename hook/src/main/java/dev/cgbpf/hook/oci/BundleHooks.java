@@ -31,10 +31,12 @@ import java.util.Set;
  * runc/crun (podman and CRI-O use the oci-hooks(5) file instead). The document is edited as a raw
  * JSON tree, so that every field cgbpf does not model survives unchanged, in its order; numbers
  * keep their exact text (raw value nodes: {@code 1e3}, {@code -0} and 20-digit integers are
- * written back as they were). Idempotent: entries of an earlier install (same launcher path) are
- * replaced, not duplicated.
+ * written back as they were). Idempotent: cgbpf's entries of an earlier install (either form of
+ * {@link HookExecutable}, or the same path with {@code args[1] == "hook"}) are replaced, not
+ * duplicated, so switching between the launcher and the C client leaves one entry per stage.
  *
- * @param launcher absolute path of the cgbpf launcher the runtime executes
+ * @param launcher absolute path of what the runtime executes: the C client {@code cgbpf-hook} or
+ *                 the launcher {@code cgbpf} ({@link HookExecutable} gives the args of each)
  * @param stage the attach stage: createRuntime (default) or prestart
  * @param env environment of the hook process, {@code KEY=VALUE} (runtimes give hooks only this)
  * @param timeout seconds, or null for none
@@ -115,8 +117,8 @@ public record BundleHooks(String launcher, HookStage stage, List<String> env, In
         for (HookStage s : HookStage.values()) {
             removeOurs(hooks, s.specName());
         }
-        ours(hooks, stage.specName());
-        ours(hooks, HookStage.POSTSTOP.specName());
+        ours(hooks, stage);
+        ours(hooks, HookStage.POSTSTOP);
         try {
             return (TREE.writeValueAsString(doc) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
         } catch (JsonProcessingException e) {
@@ -184,8 +186,9 @@ public record BundleHooks(String launcher, HookStage stage, List<String> env, In
         }
         for (Iterator<JsonNode> it = a.elements(); it.hasNext(); ) {
             JsonNode e = it.next();
-            if (e.isObject() && launcher.equals(e.path("path").asText(null))
-                    && "hook".equals(e.path("args").path(1).asText(null))) {
+            String path = e.path("path").asText(null);
+            if (e.isObject() && (HookExecutable.isOurs(path, e.path("args"))
+                    || launcher.equals(path) && "hook".equals(e.path("args").path(1).asText(null)))) {
                 it.remove();
             }
         }
@@ -194,7 +197,8 @@ public record BundleHooks(String launcher, HookStage stage, List<String> env, In
         }
     }
 
-    private void ours(ObjectNode hooks, String stageName) throws HookException {
+    private void ours(ObjectNode hooks, HookStage st) throws HookException {
+        String stageName = st.specName();
         JsonNode existing = hooks.get(stageName);
         if (existing != null && !existing.isArray() && !existing.isNull()) {
             throw new HookException(Config.FILE + ": field 'hooks." + stageName + "' is not an array");
@@ -202,7 +206,8 @@ public record BundleHooks(String launcher, HookStage stage, List<String> env, In
         ArrayNode list = existing instanceof ArrayNode a ? a : hooks.putArray(stageName);
         ObjectNode e = list.addObject();
         e.put("path", launcher);
-        e.putArray("args").add("cgbpf").add("hook").add(stageName);
+        ArrayNode args = e.putArray("args");
+        HookExecutable.args(launcher, st).forEach(args::add);
         if (!env.isEmpty()) {
             ArrayNode en = e.putArray("env");
             env.forEach(en::add);

@@ -13,7 +13,8 @@ import dev.cgbpf.hook.policy.AppliesTo;
  * {@code hook.args} are the same for every stage it lists and cgbpf takes the stage as an
  * argument. With {@code appliesTo: annotated} the hook is registered only for containers with a
  * {@code dev.cgbpf.*} annotation ({@code when.annotations}), so other containers do not pay for a
- * JVM start; with {@code all}, always.
+ * hook at all; with {@code all}, always. The hook is the C client {@code cgbpf-hook} or the
+ * launcher, whichever {@code launcher} names ({@link HookExecutable}).
  */
 public final class OciHooksFile {
     /** The annotation-key pattern of {@code when.annotations}: any key in cgbpf's namespace. */
@@ -28,7 +29,7 @@ public final class OciHooksFile {
         doc.put("version", "1.0.0");
         ObjectNode hook = doc.putObject("hook");
         hook.put("path", launcher);
-        hook.putArray("args").add("cgbpf").add("hook").add(stage.specName());
+        HookExecutable.args(launcher, stage).forEach(hook.putArray("args")::add);
         ObjectNode when = doc.putObject("when");
         if (appliesTo == AppliesTo.ALL) {
             when.put("always", true);

@@ -163,4 +163,74 @@ class BundleHooksTest {
         assertTrue(assertThrows(HookException.class, () -> hooks(HookStage.CREATE_RUNTIME, List.of(), null)
                 .install(bundle.resolve("missing"))).getMessage().startsWith("config.json"));
     }
+
+    @Test
+    void theCClientIsRegisteredAsCgbpfHookStageAndReplacesTheLauncherEntries() throws Exception {
+        Files.writeString(config(), CONFIG);
+        hooks(HookStage.CREATE_RUNTIME, List.of(), null).install(bundle);
+        new BundleHooks("/usr/local/bin/cgbpf-hook", HookStage.CREATE_RUNTIME, List.of("CGBPF_RUN_DIR=/run/x"), null)
+                .install(bundle);
+        JsonNode h = JSON.readTree(Files.readString(config())).get("hooks");
+        assertEquals(JSON.readTree("""
+                [{"path": "/usr/local/bin/cgbpf-hook", "args": ["cgbpf-hook", "createRuntime"],
+                  "env": ["CGBPF_RUN_DIR=/run/x"]}]"""), h.get("createRuntime"));
+        assertEquals(JSON.readTree("""
+                [{"path": "/usr/local/bin/cgbpf-hook", "args": ["cgbpf-hook", "poststop"],
+                  "env": ["CGBPF_RUN_DIR=/run/x"]}]"""), h.get("poststop"));
+        assertEquals(JSON.readTree(CONFIG).at("/hooks/prestart"), h.get("prestart"), "another tool's hook stays");
+        // and back, from another directory: still one entry per stage
+        new BundleHooks("/opt/cgbpf/bin/cgbpf", HookStage.PRESTART, List.of(), null).install(bundle);
+        h = JSON.readTree(Files.readString(config())).get("hooks");
+        assertFalse(h.has("createRuntime"), h.toString());
+        assertEquals(2, h.get("prestart").size(), h.toString());
+        assertEquals(JSON.readTree("""
+                {"path": "/opt/cgbpf/bin/cgbpf", "args": ["cgbpf", "hook", "prestart"]}"""), h.get("prestart").get(1));
+        assertEquals(JSON.readTree("""
+                [{"path": "/opt/cgbpf/bin/cgbpf", "args": ["cgbpf", "hook", "poststop"]}]"""), h.get("poststop"));
+    }
+
+    @Test
+    void anotherToolsHookNamedLikeOursIsNotOurs() throws Exception {
+        // "cgbpf-hook" as argv[0] of some other program, and a program that merely has "hook" as args[1]
+        Files.writeString(config(), """
+                {"ociVersion": "1.0.2", "hooks": {"poststop": [
+                  {"path": "/usr/bin/other", "args": ["cgbpf-hook", "poststop"]},
+                  {"path": "/usr/bin/other", "args": ["other", "hook", "poststop"]}]}}
+                """);
+        new BundleHooks("/usr/local/bin/cgbpf-hook", HookStage.CREATE_RUNTIME, List.of(), null).install(bundle);
+        JsonNode post = JSON.readTree(Files.readString(config())).at("/hooks/poststop");
+        assertEquals(3, post.size(), post.toString());
+        assertEquals("/usr/local/bin/cgbpf-hook", post.get(2).get("path").asText());
+    }
+
+    @Test
+    void theDefaultIsTheClientWhenItIsInstalled() throws Exception {
+        Path client = bundle.resolve("cgbpf-hook");
+        assertEquals(HookExecutable.LAUNCHER, HookExecutable.defaultPath(client), "not installed");
+        Files.writeString(client, "");
+        assertEquals(HookExecutable.LAUNCHER, HookExecutable.defaultPath(client), "not executable");
+        assertTrue(client.toFile().setExecutable(true));
+        assertEquals(client.toString(), HookExecutable.defaultPath(client));
+        assertEquals(List.of("cgbpf-hook", "poststop"), HookExecutable.args("/x/cgbpf-hook", HookStage.POSTSTOP));
+        assertEquals(List.of("cgbpf", "hook", "poststop"), HookExecutable.args("/x/cgbpf", HookStage.POSTSTOP));
+        assertEquals(List.of("cgbpf", "hook", "prestart"), HookExecutable.args("/x/cgbpf-hook.sh", HookStage.PRESTART));
+    }
+
+    @Test
+    void theOciHooksFileNamesTheClientOrTheLauncher() throws Exception {
+        JsonNode c = JSON.readTree(OciHooksFile.render("/usr/local/bin/cgbpf-hook", HookStage.CREATE_RUNTIME,
+                dev.cgbpf.hook.policy.AppliesTo.ANNOTATED));
+        assertEquals(JSON.readTree("""
+                {"version": "1.0.0",
+                 "hook": {"path": "/usr/local/bin/cgbpf-hook", "args": ["cgbpf-hook", "createRuntime"]},
+                 "when": {"annotations": {"^dev\\\\.cgbpf\\\\.": ".*"}},
+                 "stages": ["createRuntime"]}"""), c);
+        JsonNode l = JSON.readTree(OciHooksFile.render("/usr/local/bin/cgbpf", HookStage.POSTSTOP,
+                dev.cgbpf.hook.policy.AppliesTo.ALL));
+        assertEquals(JSON.readTree("""
+                {"version": "1.0.0",
+                 "hook": {"path": "/usr/local/bin/cgbpf", "args": ["cgbpf", "hook", "poststop"]},
+                 "when": {"always": true},
+                 "stages": ["poststop"]}"""), l);
+    }
 }

@@ -107,9 +107,19 @@ final class ContainerHarness implements AutoCloseable {
 
     /** {@code cgbpf hook install} on {@code bundle}, registering {@code hookPath} as the hook's executable. */
     void install(Path bundle, Path policy, Path hookPath, Path runDirectory) {
-        String[] argv = {"hook", "install", "--bundle", bundle.toString(), "--path", hookPath.toString(),
-                "--policy", policy.toString(), "--env", "CGBPF_RUN_DIR=" + runDirectory, "--env",
-                "CGBPF_PIN_DIR=" + pinDir, "--env", "CGBPF_LOG_FILE=" + hookLog};
+        install(bundle, policy, hookPath, runDirectory, List.of());
+    }
+
+    /** The same, with {@code KEY=VALUE} entries {@code extraEnv} added to the hook's environment. */
+    void install(Path bundle, Path policy, Path hookPath, Path runDirectory, List<String> extraEnv) {
+        List<String> args = new ArrayList<>(List.of("hook", "install", "--bundle", bundle.toString(), "--path",
+                hookPath.toString(), "--policy", policy.toString(), "--env", "CGBPF_RUN_DIR=" + runDirectory, "--env",
+                "CGBPF_PIN_DIR=" + pinDir, "--env", "CGBPF_LOG_FILE=" + hookLog));
+        for (String e : extraEnv) {
+            args.add("--env");
+            args.add(e);
+        }
+        String[] argv = args.toArray(String[]::new);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         int rc = Main.run(argv, new Console(new ByteArrayInputStream(new byte[0]), new PrintStream(out),
                 new PrintStream(out)));

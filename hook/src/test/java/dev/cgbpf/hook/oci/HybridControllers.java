@@ -59,15 +59,18 @@ final class HybridControllers implements AutoCloseable {
 
     @Override
     public void close() {
+        List<String> moved = new ArrayList<>();
         for (Path m : mounts) {
             try {
                 sh("umount", m.toString());
                 Files.deleteIfExists(m);
+                moved.add(m.getFileName().toString().substring("v1-".length()));
             } catch (IOException | InterruptedException e) {
                 System.err.println("HybridControllers: cannot undo " + m + ": " + e.getMessage());
             }
         }
         mounts.clear();
+        awaitBackOnV2(moved);
         for (String c : disabled) {
             try {
                 Files.writeString(v2root.resolve("cgroup.subtree_control"), "+" + c);
@@ -76,5 +79,33 @@ final class HybridControllers implements AutoCloseable {
             }
         }
         disabled.clear();
+    }
+
+    /**
+     * The kernel releases an unmounted v1 hierarchy after an RCU grace period: its controllers show
+     * up in the v2 root's cgroup.controllers again some 20-40 ms after umount returns (measured
+     * here). A harness that opened in that window would see no controller to move, and crun would
+     * then refuse the host: wait until they are back (at most 10 s).
+     */
+    private void awaitBackOnV2(List<String> controllers) {
+        if (controllers.isEmpty()) {
+            return;
+        }
+        long end = System.nanoTime() + 10_000_000_000L;
+        try {
+            while (System.nanoTime() < end) {
+                List<String> now = List.of(Files.readString(v2root.resolve("cgroup.controllers"),
+                        StandardCharsets.UTF_8).strip().split("\\s+"));
+                if (now.containsAll(controllers)) {
+                    return;
+                }
+                Thread.sleep(5);
+            }
+            System.err.println("HybridControllers: " + controllers + " not back on cgroup v2 after 10 s");
+        } catch (IOException e) {
+            System.err.println("HybridControllers: cannot read " + v2root + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
