@@ -112,7 +112,23 @@ class AttachKernelTest {
             }
             counters.close();
             cgroup.close();
-            Files.deleteIfExists(dir);
+            // a child that just exited can keep the cgroup busy for a moment (EBUSY): retry
+            for (int i = 0; ; i++) {
+                try {
+                    Files.deleteIfExists(dir);
+                    return;
+                } catch (IOException e) {
+                    if (i >= 50) {
+                        throw e;
+                    }
+                    try {
+                        Thread.sleep(100);
+                    } catch (InterruptedException ie) {
+                        Thread.currentThread().interrupt();
+                        throw e;
+                    }
+                }
+            }
         }
     }
 
