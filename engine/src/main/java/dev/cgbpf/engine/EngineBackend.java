@@ -21,7 +21,6 @@ import dev.cgbpf.engine.backend.ProgInfo;
 import dev.cgbpf.engine.backend.ProgType;
 import dev.cgbpf.engine.backend.QueryResult;
 import dev.cgbpf.engine.backend.TestRun;
-import dev.cgbpf.engine.cgroup.AttachFlags;
 import dev.cgbpf.engine.cgroup.Cgroup;
 import dev.cgbpf.engine.cgroup.CgroupLink;
 import dev.cgbpf.engine.cgroup.CgroupProg;
@@ -496,7 +495,7 @@ public final class EngineBackend implements Backend {
         EngineProg p = prog(loaded);
         EngineProg r = replace == null ? null : prog(replace);
         Cgroup c = cgroup(path);
-        host.tree.attach(c, p, type, new AttachFlags(AttachFlag.bits(flags)), r);
+        host.tree.attach(c, p, type, flags, r);
         allocateStorage(p, c, type);
     }
 
@@ -524,7 +523,7 @@ public final class EngineBackend implements Backend {
         for (CgroupProg cp : q.progs()) {
             names.add(cp.name());
         }
-        return new QueryResult(AttachFlag.of(q.flags().bits()), names, q.count(), q.noSpace() ? "ENOSPC" : null);
+        return new QueryResult(q.flags(), names, q.count(), q.noSpace() ? "ENOSPC" : null);
     }
 
     @Override

@@ -238,7 +238,7 @@ public final class KernelBackend implements Backend {
         KernelProg p = own(prog);
         KernelProg r = replace == null ? null : own(replace);
         try (Fd cg = session().open(cgroup)) {
-            ProgAttach.progAttach(cg, p.fd(), type.value(), AttachFlag.bits(flags), r == null ? null : r.fd());
+            ProgAttach.progAttach(cg, p.fd(), type.value(), flags, r == null ? null : r.fd());
         }
     }
 
@@ -329,7 +329,7 @@ public final class KernelBackend implements Backend {
             for (int id : r.progIds()) {
                 names.add(nameOf(id));
             }
-            return new QueryResult(AttachFlag.of(r.attachFlags()), names, r.count(), r.enospc() ? "ENOSPC" : null);
+            return new QueryResult(r.attachFlags(), names, r.count(), r.enospc() ? "ENOSPC" : null);
         }
     }
 

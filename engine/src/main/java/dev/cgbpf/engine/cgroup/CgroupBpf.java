@@ -1,5 +1,6 @@
 package dev.cgbpf.engine.cgroup;
 
+import dev.cgbpf.engine.backend.AttachFlag;
 import dev.cgbpf.engine.backend.AttachType;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -46,6 +47,7 @@ final class CgroupBpf {
         return out;
     }
 
+    /** The attach mode (the kernel's saved flags: allow_override or allow_multi bits, 0 for none). */
     int flags(AttachType type) {
         return flags[type.ordinal()];
     }
@@ -91,11 +93,11 @@ final class CgroupBpf {
     static boolean hierarchyAllowsAttach(Cgroup cgrp, AttachType type) {
         for (Cgroup p = cgrp.parent(); p != null; p = p.parent()) {
             int f = p.bpf().flags(type);
-            if ((f & AttachFlags.ALLOW_MULTI) != 0) {
+            if ((f & AttachFlag.ALLOW_MULTI.bit()) != 0) {
                 return true;
             }
             if (p.bpf().entries(type).size() == 1) {
-                return (f & AttachFlags.ALLOW_OVERRIDE) != 0;
+                return (f & AttachFlag.ALLOW_OVERRIDE.bit()) != 0;
             }
         }
         return true;
@@ -113,7 +115,7 @@ final class CgroupBpf {
             if (list.isEmpty()) {
                 continue;
             }
-            if (items != null && (p.bpf().flags(type) & AttachFlags.ALLOW_MULTI) == 0) {
+            if (items != null && (p.bpf().flags(type) & AttachFlag.ALLOW_MULTI.bit()) == 0) {
                 continue;
             }
             if (items == null) {

@@ -1,11 +1,13 @@
 package dev.cgbpf.engine.cgroup;
 
+import dev.cgbpf.engine.backend.AttachFlag;
 import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.engine.backend.Errno;
 import dev.cgbpf.engine.backend.ProgType;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * An in-memory cgroup v2 hierarchy with cgroup-bpf attach semantics, errno for errno as the
@@ -116,12 +118,15 @@ public final class CgroupTree {
      * @param replace the program to replace; only looked at with allow_multi|replace (the kernel
      *                reads replace_bpf_fd only then)
      */
-    public synchronized void attach(Cgroup cgrp, CgroupProg prog, AttachType type, AttachFlags flags,
+    public synchronized void attach(Cgroup cgrp, CgroupProg prog, AttachType type, Set<AttachFlag> flags,
                                     CgroupProg replace) throws BpfException {
         ProgType ptype = checkProgFor(prog, type);
         checkOnline(cgrp);
+        boolean allowOverride = flags.contains(AttachFlag.ALLOW_OVERRIDE);
+        boolean allowMulti = flags.contains(AttachFlag.ALLOW_MULTI);
+        boolean replaceFlag = flags.contains(AttachFlag.REPLACE);
         CgroupProg replaceProg = null;
-        if (flags.allowMulti() && flags.replace()) {
+        if (allowMulti && replaceFlag) {
             if (replace == null) {
                 throw new BpfException(Errno.EINVAL, "allow_multi|replace needs the program to replace");
             }
@@ -131,16 +136,17 @@ public final class CgroupTree {
             }
             replaceProg = replace;
         }
-        if (flags.allowOverride() && flags.allowMulti()) {
+        if (allowOverride && allowMulti) {
             throw new BpfException(Errno.EINVAL, "allow_override and allow_multi exclude each other");
         }
-        if (flags.replace() && !flags.allowMulti()) {
+        if (replaceFlag && !allowMulti) {
             throw new BpfException(Errno.EINVAL, "replace needs allow_multi");
         }
-        int mode = flags.mode().bits();
+        // the part of the flags a cgroup keeps as its mode (saved_flags)
+        int mode = AttachFlag.bits(flags) & (AttachFlag.ALLOW_OVERRIDE.bit() | AttachFlag.ALLOW_MULTI.bit());
         checkRoomFor(cgrp, type, mode);
         List<ProgListEntry> list = cgrp.bpf().entries(type);
-        int slot = findAttachEntry(list, prog, replaceProg, flags.allowMulti(), cgrp, type);
+        int slot = findAttachEntry(list, prog, replaceProg, allowMulti, cgrp, type);
         CgroupProg old = slot < 0 ? null : list.get(slot).attachedProg();
         prog.hold();
         cgrp.bpf().put(type, slot, ProgListEntry.plain(prog), mode);
@@ -164,7 +170,8 @@ public final class CgroupTree {
         List<ProgListEntry> list = bpf.entries(type);
         if (!list.isEmpty() && bpf.flags(type) != mode) {
             throw new BpfException(Errno.EPERM, cgrp + " holds " + type.scenarioName()
-                    + " programs attached as " + new AttachFlags(bpf.flags(type)) + ", not " + new AttachFlags(mode));
+                    + " programs attached as " + AttachFlag.describe(AttachFlag.of(bpf.flags(type))) + ", not "
+                    + AttachFlag.describe(AttachFlag.of(mode)));
         }
         if (list.size() >= CgroupBpf.MAX_PROGS) {
             throw new BpfException(Errno.E2BIG, cgrp + " already holds " + CgroupBpf.MAX_PROGS + " "
@@ -214,7 +221,7 @@ public final class CgroupTree {
         CgroupBpf bpf = cgrp.bpf();
         List<ProgListEntry> list = bpf.entries(type);
         int slot;
-        if ((bpf.flags(type) & AttachFlags.ALLOW_MULTI) == 0) {
+        if ((bpf.flags(type) & AttachFlag.ALLOW_MULTI.bit()) == 0) {
             if (list.isEmpty()) {
                 throw new BpfException(Errno.ENOENT, "no " + type.scenarioName() + " program attached to " + cgrp);
             }
@@ -283,10 +290,10 @@ public final class CgroupTree {
                     + " (before/after/id/preorder/link) are not modelled");
         }
         checkOnline(cgrp);
-        checkRoomFor(cgrp, type, AttachFlags.ALLOW_MULTI);
+        checkRoomFor(cgrp, type, AttachFlag.ALLOW_MULTI.bit());
         CgroupLink link = new CgroupLink(this, cgrp, prog, type);
         prog.hold();
-        cgrp.bpf().put(type, -1, ProgListEntry.of(link), AttachFlags.ALLOW_MULTI);
+        cgrp.bpf().put(type, -1, ProgListEntry.of(link), AttachFlag.ALLOW_MULTI.bit());
         CgroupBpf.updateEffectiveProgs(cgrp, type);
         return link;
     }
@@ -399,7 +406,7 @@ public final class CgroupTree {
         checkCgroupType(type);
         checkOnline(cgrp);
         List<CgroupProg> all = effective ? cgrp.bpf().effective(type).progs() : cgrp.bpf().progs(type);
-        AttachFlags flags = effective ? AttachFlags.NONE : new AttachFlags(cgrp.bpf().flags(type));
+        Set<AttachFlag> flags = effective ? Set.of() : AttachFlag.of(cgrp.bpf().flags(type));
         int total = all.size();
         if (bufferSize == 0 || total == 0) {
             return new QueryResult(flags, List.of(), total, false);
@@ -416,8 +423,8 @@ public final class CgroupTree {
     }
 
     /** The cgroup's attach mode for this type (none when nothing is attached). */
-    public synchronized AttachFlags mode(Cgroup cgrp, AttachType type) {
-        return new AttachFlags(cgrp.bpf().flags(type));
+    public synchronized Set<AttachFlag> mode(Cgroup cgrp, AttachType type) {
+        return AttachFlag.of(cgrp.bpf().flags(type));
     }
 
     /** The effective array the hooks of this type run for tasks/sockets in the cgroup. */

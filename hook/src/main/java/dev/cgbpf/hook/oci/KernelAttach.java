@@ -1,5 +1,6 @@
 package dev.cgbpf.hook.oci;
 
+import dev.cgbpf.engine.backend.AttachFlag;
 import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.hook.compile.CompiledProgram;
 import dev.cgbpf.hook.compile.DenialCounters;
@@ -19,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 
 /**
@@ -91,7 +93,7 @@ public final class KernelAttach {
                     BpfFs.pin(link, files.linkPin(p.name()));
                 }
             } else {
-                ProgAttach.progAttach(cg, prog, p.attachType().value(), ProgAttach.BPF_F_ALLOW_MULTI, null);
+                ProgAttach.progAttach(cg, prog, p.attachType().value(), EnumSet.of(AttachFlag.ALLOW_MULTI), null);
             }
             int id = ObjGetInfoByFd.progInfo(prog).id();
             return new AttachRecord.Program(p.name(), p.attachType().scenarioName(), id, p.program().size());

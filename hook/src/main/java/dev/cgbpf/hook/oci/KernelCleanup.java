@@ -1,5 +1,6 @@
 package dev.cgbpf.hook.oci;
 
+import dev.cgbpf.engine.backend.AttachFlag;
 import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.engine.backend.Errno;
@@ -137,7 +138,7 @@ public final class KernelCleanup {
             for (int attached : q.progIds()) {
                 ours |= attached == id;
             }
-            if (ours && (q.attachFlags() & ProgAttach.BPF_F_ALLOW_MULTI) != 0) {
+            if (ours && q.attachFlags().contains(AttachFlag.ALLOW_MULTI)) {
                 ProgAttach.progDetach(cg, prog, type.value());
             }
         } catch (BpfException e) {
