@@ -32,6 +32,7 @@ final class BpfObjPin {
         this.lifetime = lifetime;
     }
 
+    /** kernel: bpf_obj_pin, bpf_obj_pin_user, bpf_obj_do_pin */
     void objPin(BpfObject obj, Path path) throws BpfException {
         host.bpffs.pin(fds.object(obj), path);
         if (lifetime == Lifetime.SCOPED) {
@@ -39,6 +40,7 @@ final class BpfObjPin {
         }
     }
 
+    /** kernel: bpf_obj_get, bpf_obj_get_user, bpf_obj_do_get */
     BpfObject objGet(Path path, ObjAccess access) throws BpfException {
         Object o = host.bpffs.getAndHold(path);
         if (o instanceof EngineProg p) {
@@ -55,11 +57,13 @@ final class BpfObjPin {
         return new LinkFd(fds, l);
     }
 
+    /** kernel: do_unlinkat on bpffs (simple_unlink) */
     void unpin(Path path) throws BpfException {
         host.bpffs.unlink(path);
         madePins.remove(path);
     }
 
+    /** kernel: do_mkdirat on bpffs (bpf_mkdir) */
     void pinMkdir(Path path) throws BpfException {
         host.bpffs.mkdir(path);
         if (lifetime == Lifetime.SCOPED) {
@@ -67,11 +71,13 @@ final class BpfObjPin {
         }
     }
 
+    /** kernel: do_rmdir on bpffs (simple_rmdir) */
     void pinRmdir(Path path) throws BpfException {
         host.bpffs.rmdir(path);
         madePinDirs.remove(path);
     }
 
+    /** kernel: dcache_readdir */
     List<String> pinList(Path dir) throws BpfException {
         return host.bpffs.list(dir);
     }

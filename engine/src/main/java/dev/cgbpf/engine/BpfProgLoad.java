@@ -53,6 +53,7 @@ final class BpfProgLoad {
         return loaded.contains(p);
     }
 
+    /** kernel: bpf_prog_load */
     LoadedProg load(LoadRequest request) throws BpfException {
         Program p = request.program();
         // the kernel's bpf_prog_load refuses an empty or oversized program before anything else
@@ -91,6 +92,8 @@ final class BpfProgLoad {
     /**
      * The maps a program refers to by fd, checked as resolve_pseudo_ldimm64 checks them: an fd
      * that is not open is EBADF, an open fd that is not a map EINVAL, both with the kernel's log line.
+     *
+     * <p>kernel: resolve_pseudo_ldimm64
      */
     private Set<EngineMap> usedMaps(String name, Program p) throws BpfException {
         Set<EngineMap> used = new LinkedHashSet<>();
@@ -116,6 +119,8 @@ final class BpfProgLoad {
     /**
      * The verifier's rule for cgroup storage: a program uses at most one shared and one per-CPU
      * storage map ("only one cgroup storage of each type is allowed", EBUSY).
+     *
+     * <p>kernel: bpf_cgroup_storage_assign
      */
     private static void checkOneStorageOfEachType(String name, Set<EngineMap> used) throws BpfException {
         CgroupStorageMap shared = null;
@@ -180,7 +185,11 @@ final class BpfProgLoad {
         };
     }
 
-    /** BPF_OBJ_GET_INFO_BY_FD of a program: the name as the kernel keeps it. */
+    /**
+     * BPF_OBJ_GET_INFO_BY_FD of a program: the name as the kernel keeps it.
+     *
+     * <p>kernel: bpf_prog_get_info_by_fd
+     */
     ProgInfo progInfo(LoadedProg loaded) throws BpfException {
         EngineProg p = fds.prog(loaded);
         return new ProgInfo(p.id, p.type, ObjNames.infoName(p.name), p.tag);

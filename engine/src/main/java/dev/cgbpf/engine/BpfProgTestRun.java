@@ -37,6 +37,7 @@ final class BpfProgTestRun {
         this.insnBudget = insnBudget;
     }
 
+    /** kernel: bpf_prog_test_run, bpf_prog_test_run_skb */
     TestRun.Result testRun(LoadedProg loaded, TestRun.Request request) throws BpfException {
         EngineProg prog = fds.prog(loaded);
         if (prog.type != ProgType.SOCKET_FILTER && prog.type != ProgType.CGROUP_SKB) {

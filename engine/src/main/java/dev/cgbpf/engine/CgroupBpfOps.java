@@ -63,16 +63,25 @@ final class CgroupBpfOps {
         return base.isEmpty() ? path : base + "/" + path;
     }
 
+    /** kernel: cgroup_mkdir */
     void mkdir(String path) throws BpfException {
         madeCgroups.add(host.tree.mkdir(treePath(path)));
     }
 
-    /** rmdir, and cgroup_bpf_release: the cgroup's storages go with it. */
+    /**
+     * rmdir, and cgroup_bpf_release: the cgroup's storages go with it.
+     *
+     * <p>kernel: cgroup_rmdir, cgroup_bpf_release
+     */
     void rmdir(String path) throws BpfException {
         host.rmdir(cgroup(path));
     }
 
-    /** BPF_PROG_ATTACH, then bpf_cgroup_storages_alloc for the maps the program uses (kept if they exist). */
+    /**
+     * BPF_PROG_ATTACH, then bpf_cgroup_storages_alloc for the maps the program uses (kept if they exist).
+     *
+     * <p>kernel: bpf_prog_attach, cgroup_bpf_prog_attach, bpf_cgroup_storages_alloc
+     */
     void attach(String path, LoadedProg loaded, AttachType type, Set<AttachFlag> flags, LoadedProg replace)
             throws BpfException {
         EngineProg p = fds.prog(loaded);
@@ -82,6 +91,7 @@ final class CgroupBpfOps {
         allocateStorage(p, c, type);
     }
 
+    /** kernel: bpf_cgroup_storages_alloc */
     private static void allocateStorage(EngineProg p, Cgroup c, AttachType type) throws BpfException {
         for (EngineMap m : p.maps) {
             if (m instanceof CgroupStorageMap s) {
@@ -90,11 +100,13 @@ final class CgroupBpfOps {
         }
     }
 
+    /** kernel: bpf_prog_detach, cgroup_bpf_prog_detach */
     void detach(String path, AttachType type, LoadedProg loaded) throws BpfException {
         EngineProg p = loaded == null ? null : fds.prog(loaded);
         host.tree.detach(cgroup(path), type, p);
     }
 
+    /** kernel: bpf_prog_query, cgroup_bpf_prog_query */
     QueryResult query(String path, AttachType type, boolean effective, int max) throws BpfException {
         if (max < -1) {
             throw new IllegalArgumentException("query buffer size must be >= 0 (or -1 for any), got " + max);
@@ -107,6 +119,7 @@ final class CgroupBpfOps {
         return new QueryResult(q.flags(), names, q.count(), q.noSpace() ? "ENOSPC" : null);
     }
 
+    /** kernel: bpf_prog_query, cgroup_bpf_prog_query (prog_ids) */
     List<Integer> queryProgIds(String path, AttachType type, boolean effective) throws BpfException {
         List<Integer> ids = new ArrayList<>();
         for (CgroupProg cp : host.tree.query(cgroup(path), type, effective).progs()) {
@@ -122,6 +135,8 @@ final class CgroupBpfOps {
     /**
      * The storage a program attached to (cgroup, type) sees: the map's element keyed by the cgroup's
      * id and the attach type (or the id alone for an 8-byte key); ENOENT when none was allocated.
+     *
+     * <p>kernel: cgroup_storage_lookup
      */
     byte[] storage(String path, AttachType type, BpfMap map) throws BpfException {
         EngineMap m = fds.map(map).map;
@@ -144,6 +159,8 @@ final class CgroupBpfOps {
      * the link gets an fd of its own, and closing its last fd (with no pin) detaches the program,
      * as closing a kernel link fd does. Cgroup storage is allocated for the program's maps as for
      * a plain attach.
+     *
+     * <p>kernel: link_create, cgroup_bpf_link_attach
      */
     LinkFd linkCreate(String path, LoadedProg loaded, AttachType type) throws BpfException {
         EngineProg p = fds.prog(loaded);
@@ -161,6 +178,8 @@ final class CgroupBpfOps {
      * entry with the storage made when the link was created and accepts a new program using other
      * storage maps. Such a program then runs in the kernel on the old program's storage; in the
      * engine its bpf_get_local_storage finds no storage and the hook fails with EFAULT.
+     *
+     * <p>kernel: link_update, cgroup_bpf_replace
      */
     void linkUpdate(BpfLink link, LoadedProg newProg, LoadedProg oldProg) throws BpfException {
         LinkFd l = fds.link(link);
@@ -169,11 +188,16 @@ final class CgroupBpfOps {
         l.link.cgroupLink.update(p, old);
     }
 
-    /** BPF_LINK_DETACH: EBADF for a closed link; a defunct one succeeds doing nothing. */
+    /**
+     * BPF_LINK_DETACH: EBADF for a closed link; a defunct one succeeds doing nothing.
+     *
+     * <p>kernel: link_detach, bpf_cgroup_link_detach
+     */
     void linkDetach(BpfLink link) throws BpfException {
         fds.link(link).link.cgroupLink.detach();
     }
 
+    /** kernel: bpf_link_get_info_by_fd, bpf_cgroup_link_fill_link_info */
     LinkInfo linkInfo(BpfLink link) throws BpfException {
         EngineLink l = fds.link(link).link;
         CgroupLink cl = l.cgroupLink;

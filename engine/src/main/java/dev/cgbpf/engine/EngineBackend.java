@@ -38,7 +38,7 @@ import java.util.Set;
  * The in-JVM {@link Backend}: programs run on the {@link Interpreter}, maps are
  * {@link EngineMap}s, and both get small integer fds handed out like a kernel fd table does
  * ({@link FdTable}). The commands are the kernel's, one class each: {@link BpfProgLoad},
- * {@link BpfProgTestRun}, {@link BpfMapOps}, {@link CgroupBpfOps} (attach, detach, query, links),
+ * {@link BpfProgTestRun}, {@link BpfMapSyscalls}, {@link CgroupBpfOps} (attach, detach, query, links),
  * {@link BpfObjPin} (the bpf file system); {@link EngineProbes} are what a task experiences.
  *
  * <p>Every load goes through the engine's {@link Verifier}, which answers as the running kernel's
@@ -61,7 +61,7 @@ public final class EngineBackend implements Backend {
     private final FdTable fds = new FdTable();
     private final BpfProgLoad progs;
     private final BpfProgTestRun testRuns;
-    private final BpfMapOps maps;
+    private final BpfMapSyscalls maps;
     private final CgroupBpfOps cgroups;
     private final BpfObjPin pins;
     private final EngineProbes probes;
@@ -87,7 +87,7 @@ public final class EngineBackend implements Backend {
         ProgExecutor executor = EngineProg.executor(host.space, insnBudget);
         this.progs = new BpfProgLoad(host, fds);
         this.testRuns = new BpfProgTestRun(host, fds, executor, insnBudget);
-        this.maps = new BpfMapOps(host, fds);
+        this.maps = new BpfMapSyscalls(host, fds);
         this.cgroups = new CgroupBpfOps(host, fds, root == null ? host.newScenarioRoot() : root, root == null);
         this.pins = new BpfObjPin(host, fds, lifetime);
         this.probes = new EngineProbes(host, cgroups, executor);

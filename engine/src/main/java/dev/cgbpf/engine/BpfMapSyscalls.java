@@ -16,15 +16,16 @@ import dev.cgbpf.engine.maps.EngineMap;
  * syscall side's checks in the kernel's order (the map's and the fd's access first, EPERM; then
  * the key and value sizes, EINVAL), then the {@link EngineMap}'s own answer.
  */
-final class BpfMapOps {
+final class BpfMapSyscalls {
     private final EngineHost host;
     private final FdTable fds;
 
-    BpfMapOps(EngineHost host, FdTable fds) {
+    BpfMapSyscalls(EngineHost host, FdTable fds) {
         this.host = host;
         this.fds = fds;
     }
 
+    /** kernel: map_create */
     BpfMap createMap(MapSpec spec) throws BpfException {
         EngineMap map = EngineMap.create(spec, host.space);
         map.assignId(host.nextMapId());
@@ -44,6 +45,7 @@ final class BpfMapOps {
         }
     }
 
+    /** kernel: map_update_elem */
     void update(BpfMap map, byte[] key, byte[] value, long flags) throws BpfException {
         MapFd h = fds.map(map);
         EngineMap m = h.map;
@@ -62,6 +64,7 @@ final class BpfMapOps {
         EngineMap.check(m.updateElem(key, value, flags), "update of map '" + m.spec().name() + "'");
     }
 
+    /** kernel: map_lookup_elem */
     byte[] lookup(BpfMap map, byte[] key) throws BpfException {
         MapFd h = fds.map(map);
         EngineMap m = h.map;
@@ -78,6 +81,7 @@ final class BpfMapOps {
         }
     }
 
+    /** kernel: map_delete_elem */
     void delete(BpfMap map, byte[] key) throws BpfException {
         MapFd h = fds.map(map);
         EngineMap m = h.map;
@@ -88,6 +92,7 @@ final class BpfMapOps {
         EngineMap.check(m.deleteElem(key), "delete from map '" + m.spec().name() + "'");
     }
 
+    /** kernel: map_get_next_key */
     byte[] nextKey(BpfMap map, byte[] key) throws BpfException {
         MapFd h = fds.map(map);
         EngineMap m = h.map;
@@ -104,6 +109,7 @@ final class BpfMapOps {
         return next;
     }
 
+    /** kernel: bpf_map_get_info_by_fd */
     MapInfo mapInfo(BpfMap map) throws BpfException {
         EngineMap m = fds.map(map).map;
         MapSpec s = m.spec();
