@@ -1,6 +1,5 @@
-package dev.cgbpf.engine.hooks;
+package dev.cgbpf.engine;
 
-import dev.cgbpf.engine.EngineBackend;
 import dev.cgbpf.engine.backend.AttachFlag;
 import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.BpfException;
