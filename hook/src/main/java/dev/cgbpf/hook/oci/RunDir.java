@@ -76,6 +76,39 @@ final class RunDir {
     }
 
     /**
+     * Removes the record directories a killed hook left half made: no record in them, at most the
+     * temporary file of the record's first write (the hook was killed between making the directory
+     * and renaming {@code state.json.tmp} into place). A cgroup's first record is written under the
+     * run directory's lock before anything else is made for it, so under that lock such a directory
+     * belongs to a dead hook and there is nothing else to undo. The caller holds the lock.
+     */
+    static void removeUnfinished(HookSettings settings, HookLog log) throws HookException {
+        if (!Files.isDirectory(settings.runDir(), LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(settings.runDir())) {
+            for (Path d : ds) {
+                String name = d.getFileName().toString();
+                if (!name.chars().allMatch(Character::isDigit) || !Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                Path tmp = d.resolve(ContainerFiles.RECORD + ".tmp");
+                List<Path> inside;
+                try (var s = Files.list(d)) {
+                    inside = s.toList();
+                }
+                if (inside.isEmpty() || inside.equals(List.of(tmp))) {
+                    Files.deleteIfExists(tmp);
+                    Files.deleteIfExists(d);
+                    log.info("removed " + d + ", left half made by a hook that was killed");
+                }
+            }
+        } catch (IOException e) {
+            throw new HookException("cannot clean " + settings.runDir() + ": " + e.getMessage());
+        }
+    }
+
+    /**
      * Every readable record; a directory whose record is damaged or of another format is left
      * alone and logged, since nothing in it says whose it is.
      */
