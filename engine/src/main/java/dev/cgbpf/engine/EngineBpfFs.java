@@ -130,7 +130,11 @@ final class EngineBpfFs {
         }
     }
 
-    /** kern_path_create: the directory to create the last name in; EEXIST when it exists. */
+    /**
+     * kern_path_create: the directory to create the last name in; EEXIST when it exists.
+     *
+     * <p>kernel: kern_path_create, filename_create
+     */
     private Dir parentForCreate(Path path) throws BpfException {
         List<String> names = names(path);
         if (names.isEmpty()) {
@@ -158,7 +162,11 @@ final class EngineBpfFs {
         return d;
     }
 
-    /** bpf_lookup for a name not cached: '.' refused first, then the length, then ENOENT. */
+    /**
+     * bpf_lookup for a name not cached: '.' refused first, then the length, then ENOENT.
+     *
+     * <p>kernel: bpf_lookup, simple_lookup
+     */
     private static Object lookup(Dir d, String name, Path path) throws BpfException {
         Object o = d.entries.get(name);
         if (o != null) {

@@ -4,8 +4,13 @@ import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.ProgType;
 import dev.cgbpf.engine.cgroup.CgroupProg;
 import dev.cgbpf.engine.hooks.CgroupHelpers;
+import dev.cgbpf.engine.hooks.HookFault;
+import dev.cgbpf.engine.hooks.ProgExecutor;
+import dev.cgbpf.engine.interp.AddressSpace;
 import dev.cgbpf.engine.interp.HelperTable;
 import dev.cgbpf.engine.interp.Interpreter;
+import dev.cgbpf.engine.interp.Machine;
+import dev.cgbpf.engine.interp.ProgramFault;
 import dev.cgbpf.engine.isa.Insn;
 import dev.cgbpf.engine.isa.Opcodes;
 import dev.cgbpf.engine.isa.Program;
@@ -87,6 +92,22 @@ final class EngineProg implements CgroupProg {
             }
         }
         maps.forEach(EngineMap::release);
+    }
+
+    /**
+     * bpf_prog_run for the hooks: runs an engine program in {@code space}, at most {@code insnBudget}
+     * instructions; a run-time fault becomes a {@link HookFault} naming the program.
+     */
+    static ProgExecutor executor(AddressSpace space, long insnBudget) {
+        return (cgroupProg, ctx, env) -> {
+            EngineProg p = (EngineProg) cgroupProg;
+            Machine m = new Machine(space, p.helpers, ctx, env);
+            try {
+                return p.interp.run(m, insnBudget) & 0xffffffffL;
+            } catch (ProgramFault f) {
+                throw new HookFault(p.name, f.getMessage());
+            }
+        };
     }
 
     /**

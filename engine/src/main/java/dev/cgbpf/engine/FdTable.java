@@ -1,12 +1,20 @@
 package dev.cgbpf.engine;
 
+import dev.cgbpf.engine.backend.BpfException;
+import dev.cgbpf.engine.backend.BpfLink;
+import dev.cgbpf.engine.backend.BpfMap;
+import dev.cgbpf.engine.backend.BpfObject;
+import dev.cgbpf.engine.backend.Errno;
+import dev.cgbpf.engine.backend.LoadedProg;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The fd table of one engine backend, as a process has one: small integer fds handed out lowest
  * free number first, starting at 3 (a process with stdin, stdout and stderr open). Each entry is
- * the handle that owns the fd ({@link ProgFd}, {@link MapFd}, {@link LinkFd}).
+ * the handle that owns the fd ({@link ProgFd}, {@link MapFd}, {@link LinkFd}). The typed lookups
+ * are the kernel's fdget + bpf_prog_get / bpf_map_get / bpf_link_get: a handle that is not open
+ * in this table (closed, or another backend's) is EBADF.
  */
 final class FdTable {
     static final int FIRST_FD = 3;
@@ -50,5 +58,43 @@ final class FdTable {
             }
         }
         return out;
+    }
+
+    /** The program an open fd of this table holds; EBADF otherwise. */
+    EngineProg prog(LoadedProg loaded) throws BpfException {
+        if (!(loaded instanceof ProgFd f) || !f.isOpenIn(this)) {
+            throw new BpfException(Errno.EBADF, "program is not loaded in this engine");
+        }
+        return f.prog;
+    }
+
+    /** The map fd, open in this table; EBADF otherwise. */
+    MapFd map(BpfMap map) throws BpfException {
+        if (!(map instanceof MapFd h) || !h.isOpenIn(this)) {
+            throw new BpfException(Errno.EBADF, "map is not open in this engine");
+        }
+        return h;
+    }
+
+    /** The link fd, open in this table; EBADF otherwise. */
+    LinkFd link(BpfLink link) throws BpfException {
+        if (!(link instanceof LinkFd l) || !l.isOpenIn(this)) {
+            throw new BpfException(Errno.EBADF, "link is not open in this engine");
+        }
+        return l;
+    }
+
+    /** The program, map or link an open fd holds, for a pin; EINVAL otherwise (bpf_fd_probe_obj's answer). */
+    Object object(BpfObject obj) throws BpfException {
+        if (obj instanceof ProgFd f && f.isOpenIn(this)) {
+            return f.prog;
+        }
+        if (obj instanceof MapFd f && f.isOpenIn(this)) {
+            return f.map;
+        }
+        if (obj instanceof LinkFd f && f.isOpenIn(this)) {
+            return f.link;
+        }
+        throw new BpfException(Errno.EINVAL, obj + " is not an open program, map or link of this engine");
     }
 }

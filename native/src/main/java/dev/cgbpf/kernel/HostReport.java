@@ -1,5 +1,6 @@
 package dev.cgbpf.kernel;
 
+import dev.cgbpf.engine.backend.AttachFlag;
 import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.engine.backend.ProgType;
@@ -7,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -107,7 +109,7 @@ public record HostReport(String kernel, BpfAvailability bpf, CgroupMode cgroupMo
         byte[] trivial = TrivialProgram.returning(1);
         ProgType pt = progTypeFor(t);
         try (Fd prog = ProgLoad.progLoad(pt.value(), trivial, "GPL", "cgbpf_doctor", t.value(), 0).fd()) {
-            ProgAttach.progAttach(cg, prog, t.value(), ProgAttach.BPF_F_ALLOW_MULTI, null);
+            ProgAttach.progAttach(cg, prog, t.value(), EnumSet.of(AttachFlag.ALLOW_MULTI), null);
             ProgAttach.progDetach(cg, prog, t.value());
             return new AttachSupport(t, true, "attached and detached");
         } catch (BpfException e) {

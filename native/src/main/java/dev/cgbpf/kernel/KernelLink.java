@@ -4,7 +4,7 @@ import dev.cgbpf.engine.backend.BpfLink;
 
 /** A cgroup link made or opened by a {@link KernelBackend}: owns its fd. */
 final class KernelLink extends KernelObject implements BpfLink {
-    KernelLink(KernelBackend owner, Fd fd) {
+    KernelLink(KernelFds owner, Fd fd) {
         super(owner, fd);
     }
 

@@ -8,7 +8,7 @@ import dev.cgbpf.engine.backend.MapType;
 final class KernelMap extends KernelObject implements BpfMap {
     private final MapSpec spec;
 
-    KernelMap(KernelBackend owner, Fd fd, MapSpec spec) {
+    KernelMap(KernelFds owner, Fd fd, MapSpec spec) {
         super(owner, fd);
         this.spec = spec;
     }

@@ -1,15 +1,15 @@
 package dev.cgbpf.kernel;
 
 /**
- * What a {@link KernelBackend} hands out and closes at its end (programs, maps, links): each owns one kernel fd, and
- * closing it (the user's close or the backend's sweep, whichever comes first) closes the fd and
- * drops it from the backend's list of open objects.
+ * What a {@link KernelBackend} hands out and closes at its end (programs, maps, links): each owns
+ * one kernel fd, and closing it (the user's close or the backend's sweep, whichever comes first)
+ * closes the fd and drops it from the backend's {@link KernelFds}.
  */
 abstract sealed class KernelObject permits KernelProg, KernelMap, KernelLink {
-    private final KernelBackend owner;
+    private final KernelFds owner;
     private final Fd fd;
 
-    KernelObject(KernelBackend owner, Fd fd) {
+    KernelObject(KernelFds owner, Fd fd) {
         this.owner = owner;
         this.fd = fd;
     }
@@ -19,9 +19,9 @@ abstract sealed class KernelObject permits KernelProg, KernelMap, KernelLink {
         return fd;
     }
 
-    /** Whether this object came from {@code backend} and its fd is still open. */
-    final boolean isOpenIn(KernelBackend backend) {
-        return owner == backend && fd.isOpen();
+    /** Whether this object is in {@code fds} and its fd is still open. */
+    final boolean isOpenIn(KernelFds fds) {
+        return owner == fds && fd.isOpen();
     }
 
     /** Closes the fd; idempotent, never throws. */

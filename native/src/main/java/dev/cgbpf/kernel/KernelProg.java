@@ -9,7 +9,7 @@ final class KernelProg extends KernelObject implements LoadedProg {
     private final ProgType type;
     private final String verifierLog;
 
-    KernelProg(KernelBackend owner, Fd fd, String name, ProgType type, String verifierLog) {
+    KernelProg(KernelFds owner, Fd fd, String name, ProgType type, String verifierLog) {
         super(owner, fd);
         this.name = name;
         this.type = type;

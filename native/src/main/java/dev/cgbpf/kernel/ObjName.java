@@ -6,7 +6,8 @@ import java.util.Arrays;
 /**
  * prog_name / map_name: BPF_OBJ_NAME_LEN (16) bytes including the terminating NUL. Longer names
  * are cut to 15 bytes, as libbpf does. The kernel accepts only [A-Za-z0-9_.] here (EINVAL
- * otherwise); this class passes what it is given, so the kernel's answer stays the kernel's.
+ * otherwise); this class passes what it is given, so the kernel's answer stays the kernel's
+ * ({@link dev.cgbpf.engine.backend.ObjNames} is the backends' mapping of a user's name).
  */
 final class ObjName {
     static final int BPF_OBJ_NAME_LEN = 16;
@@ -29,18 +30,5 @@ final class ObjName {
             n++;
         }
         return new String(info, offset, n, StandardCharsets.UTF_8);
-    }
-
-    /** True when the kernel's bpf_obj_name_cpy accepts every character. */
-    static boolean kernelAccepts(String name) {
-        for (int i = 0; i < name.length(); i++) {
-            char c = name.charAt(i);
-            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || c == '_' || c == '.';
-            if (!ok) {
-                return false;
-            }
-        }
-        return true;
     }
 }

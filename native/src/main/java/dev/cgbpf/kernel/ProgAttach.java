@@ -1,6 +1,8 @@
 package dev.cgbpf.kernel;
 
+import dev.cgbpf.engine.backend.AttachFlag;
 import dev.cgbpf.engine.backend.BpfException;
+import java.util.Set;
 
 /**
  * BPF_PROG_ATTACH and BPF_PROG_DETACH, which share one attr layout: attach a program to a
@@ -13,24 +15,20 @@ public final class ProgAttach {
     public static final UapiField ATTACH_FLAGS = UapiField.attr("attach_flags", 12, 4);
     public static final UapiField REPLACE_BPF_FD = UapiField.attr("replace_bpf_fd", 16, 4);
 
-    /** attach_flags of include/uapi/linux/bpf.h. */
-    public static final int BPF_F_ALLOW_OVERRIDE = 1;
-    public static final int BPF_F_ALLOW_MULTI = 2;
-    public static final int BPF_F_REPLACE = 4;
-
     private ProgAttach() {
     }
 
     /**
-     * @param replace the program to replace (only with {@link #BPF_F_REPLACE}), else null
+     * @param attachFlags the attach_flags ({@link AttachFlag})
+     * @param replace the program to replace (only with {@link AttachFlag#REPLACE}), else null
      */
-    public static void progAttach(Fd target, Fd prog, int attachType, int attachFlags, Fd replace)
+    public static void progAttach(Fd target, Fd prog, int attachType, Set<AttachFlag> attachFlags, Fd replace)
             throws BpfException {
         try (BpfAttr attr = new BpfAttr(REPLACE_BPF_FD)) {
             attr.u32(TARGET_FD, target.get());
             attr.u32(ATTACH_BPF_FD, prog.get());
             attr.u32(ATTACH_TYPE, attachType);
-            attr.u32(ATTACH_FLAGS, attachFlags);
+            attr.u32(ATTACH_FLAGS, AttachFlag.bits(attachFlags));
             attr.u32(REPLACE_BPF_FD, replace == null ? 0 : replace.get());
             BpfSyscall.call(BpfCmd.BPF_PROG_ATTACH, attr, "attach type " + attachType);
         }
@@ -38,7 +36,7 @@ public final class ProgAttach {
 
     /**
      * @param prog the program to detach; null detaches what is attached without naming it (only
-     *             allowed by the kernel when the attachment is not BPF_F_ALLOW_MULTI)
+     *             allowed by the kernel when the attachment is not {@link AttachFlag#ALLOW_MULTI})
      */
     public static void progDetach(Fd target, Fd prog, int attachType) throws BpfException {
         try (BpfAttr attr = new BpfAttr(REPLACE_BPF_FD)) {

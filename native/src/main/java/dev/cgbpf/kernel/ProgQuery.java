@@ -1,8 +1,12 @@
 package dev.cgbpf.kernel;
 
+import dev.cgbpf.engine.backend.AttachFlag;
 import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.engine.backend.Errno;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
 
 /**
  * BPF_PROG_QUERY: which programs are attached to a target at an attach type.
@@ -24,13 +28,15 @@ public final class ProgQuery {
     public static final int BPF_F_QUERY_EFFECTIVE = 1;
 
     /**
-     * @param attachFlags the flags the programs were attached with (0 for an effective query)
+     * @param attachFlags the flags the programs were attached with (none for an effective query);
+     *                    bits {@link AttachFlag} does not name are dropped
      * @param progIds the ids the kernel copied, at most the buffer's size
      * @param progAttachFlags per-program attach flags, parallel to progIds, when asked for
      * @param count the kernel's prog_cnt: the total number attached, even when more than fit
      * @param enospc true when the kernel answered ENOSPC (the buffer was too small)
      */
-    public record Result(int attachFlags, int[] progIds, int[] progAttachFlags, int count, boolean enospc) {
+    public record Result(Set<AttachFlag> attachFlags, int[] progIds, List<Set<AttachFlag>> progAttachFlags, int count,
+                         boolean enospc) {
     }
 
     private ProgQuery() {
@@ -59,8 +65,14 @@ public final class ProgQuery {
             }
             int count = attr.u32(PROG_CNT);
             int copied = Math.min(count, maxIds);
-            return new Result(attr.u32(ATTACH_FLAGS), ints(ids, copied), flags == null ? null : ints(flags, copied),
-                    count, enospc);
+            List<Set<AttachFlag>> perProg = null;
+            if (flags != null) {
+                perProg = new ArrayList<>();
+                for (int f : ints(flags, copied)) {
+                    perProg.add(AttachFlag.of(f));
+                }
+            }
+            return new Result(AttachFlag.of(attr.u32(ATTACH_FLAGS)), ints(ids, copied), perProg, count, enospc);
         }
     }
 

@@ -38,7 +38,7 @@ final class CgroupAnswer {
         try {
             QueryResult q = max < 0 ? tree.query(tree.lookup(path), type, eff) : tree.query(tree.lookup(path), type, eff, max);
             List<String> names = q.progs().stream().map(CgroupProg::name).toList();
-            return describe(AttachFlag.of(q.flags().bits()), names, q.count(), q.noSpace() ? "ENOSPC" : null);
+            return describe(q.flags(), names, q.count(), q.noSpace() ? "ENOSPC" : null);
         } catch (BpfException e) {
             return e.errno();
         }

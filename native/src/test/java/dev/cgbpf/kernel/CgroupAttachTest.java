@@ -6,12 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cgbpf.engine.backend.AttachFlag;
 import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.engine.backend.ProgType;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -24,7 +27,8 @@ import org.junit.jupiter.api.Test;
  */
 class CgroupAttachTest {
     private static final int INGRESS = AttachType.CGROUP_INET_INGRESS.value();
-    private static final int MULTI = ProgAttach.BPF_F_ALLOW_MULTI;
+    private static final Set<AttachFlag> MULTI = EnumSet.of(AttachFlag.ALLOW_MULTI);
+    private static final Set<AttachFlag> NONE = EnumSet.noneOf(AttachFlag.class);
 
     private final List<Fd> fds = new ArrayList<>();
     private TestCgroup cg;
@@ -80,11 +84,11 @@ class CgroupAttachTest {
         Fd p = skb("pass", 1);
         ProgQuery.Result empty = ProgQuery.progQuery(target, INGRESS, 0, 8, false);
         assertEquals(0, empty.count());
-        ProgAttach.progAttach(target, p, INGRESS, 0, null);
+        ProgAttach.progAttach(target, p, INGRESS, NONE, null);
         ProgQuery.Result q = ProgQuery.progQuery(target, INGRESS, 0, 8, false);
         assertEquals(1, q.count());
         assertFalse(q.enospc());
-        assertEquals(0, q.attachFlags());
+        assertEquals(NONE, q.attachFlags());
         assertArrayEquals(new int[] {id(p)}, q.progIds());
         ProgAttach.progDetach(target, p, INGRESS);
         assertEquals(0, ProgQuery.progQuery(target, INGRESS, 0, 8, false).count());
@@ -101,7 +105,7 @@ class CgroupAttachTest {
         assertEquals(MULTI, all.attachFlags());
         assertArrayEquals(new int[] {id(a), id(b), id(c)}, all.progIds(), "attach order");
         // per program: the flags each one was attached with
-        assertArrayEquals(new int[] {MULTI, MULTI, MULTI}, all.progAttachFlags());
+        assertEquals(List.of(MULTI, MULTI, MULTI), all.progAttachFlags());
         ProgQuery.Result two = ProgQuery.progQuery(target, INGRESS, 0, 2, false);
         assertTrue(two.enospc());
         assertEquals(3, two.count());
@@ -118,11 +122,11 @@ class CgroupAttachTest {
     void replaceKeepsThePosition() throws Exception {
         ProgAttach.progAttach(target, a, INGRESS, MULTI, null);
         ProgAttach.progAttach(target, b, INGRESS, MULTI, null);
-        ProgAttach.progAttach(target, c, INGRESS, MULTI | ProgAttach.BPF_F_REPLACE, a);
+        ProgAttach.progAttach(target, c, INGRESS, EnumSet.of(AttachFlag.ALLOW_MULTI, AttachFlag.REPLACE), a);
         assertArrayEquals(new int[] {id(c), id(b)}, attachedIds(target));
         // a is no longer attached: replacing it again is ENOENT
         BpfException e = assertThrows(BpfException.class,
-                () -> ProgAttach.progAttach(target, a, INGRESS, MULTI | ProgAttach.BPF_F_REPLACE, a));
+                () -> ProgAttach.progAttach(target, a, INGRESS, EnumSet.of(AttachFlag.ALLOW_MULTI, AttachFlag.REPLACE), a));
         assertEquals("ENOENT", e.errno());
     }
 
@@ -137,7 +141,7 @@ class CgroupAttachTest {
         ProgQuery.Result eff = ProgQuery.progQuery(child, INGRESS, ProgQuery.BPF_F_QUERY_EFFECTIVE, 8, false);
         // effective order: the cgroup's own programs first, then the ancestors'
         assertArrayEquals(new int[] {id(q), id(p)}, eff.progIds());
-        assertEquals(0, eff.attachFlags());
+        assertEquals(NONE, eff.attachFlags());
     }
 
     @Test
@@ -161,7 +165,7 @@ class CgroupAttachTest {
         assertArrayEquals(new int[] {id(a)}, q.progIds());
         assertEquals(MULTI, q.attachFlags(), "a link attaches like BPF_F_ALLOW_MULTI");
         // a plain attach without ALLOW_MULTI next to a link: flags must match
-        BpfException mix = assertThrows(BpfException.class, () -> ProgAttach.progAttach(target, b, INGRESS, 0, null));
+        BpfException mix = assertThrows(BpfException.class, () -> ProgAttach.progAttach(target, b, INGRESS, NONE, null));
         assertEquals("EPERM", mix.errno());
         LinkUpdate.linkUpdate(link, b, null);
         assertArrayEquals(new int[] {id(b)}, attachedIds(target));

@@ -9,7 +9,6 @@ import dev.cgbpf.engine.backend.AttachFlag;
 import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.LoadedProg;
 import dev.cgbpf.engine.backend.ProgType;
-import dev.cgbpf.engine.cgroup.AttachFlags;
 import dev.cgbpf.engine.cgroup.CgroupTree;
 import java.util.ArrayList;
 import java.util.List;
@@ -87,7 +86,7 @@ class CgroupRulesDifferentialTest {
                         int r = rnd.nextInt(model.size() + 1) - 1;
                         trace.add("attach " + path + " " + model.get(p).name() + " " + type.scenarioName() + " flags="
                                 + bits + " replace=" + (r < 0 ? "-" : model.get(r).name()));
-                        engine = outcome(() -> tree.attach(tree.lookup(path), model.get(p), type, new AttachFlags(bits),
+                        engine = outcome(() -> tree.attach(tree.lookup(path), model.get(p), type, AttachFlag.exactly(bits),
                                 r < 0 ? null : model.get(r)));
                         kernel = outcome(() -> k.attach(path, real.get(p), type, AttachFlag.of(bits),
                                 r < 0 ? null : real.get(r)));

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -59,7 +60,7 @@ class DeviceCheckEquivalenceTest {
             byte[] insns = new Assembler().assemble(lines).encode();
             try (Fd prog = load(insns);
                  ProbeWorker w = ProbeWorker.start(dir.resolve("err"))) {
-                ProgAttach.progAttach(cg.fd(), prog, AttachType.CGROUP_DEVICE.value(), 0, null);
+                ProgAttach.progAttach(cg.fd(), prog, AttachType.CGROUP_DEVICE.value(), Set.of(), null);
                 List<String> viaOpen = new ArrayList<>();
                 List<String> viaAccess = new ArrayList<>();
                 int[][] devices = {{'c', 1, 3}, {'c', 1, 5}, {'c', 240, 9}, {'b', 7, 200}};

@@ -136,7 +136,7 @@ class KernelBackendCgroupTest {
         b.mkdir("a");
         try (Fd foreign = ProgLoad.progLoad(ProgType.CGROUP_DEVICE.value(), TestInsns.returning(1).encode(), "GPL",
                 "outsider", 0, 0).fd(); Fd root = CgroupDir.open(b.cgroupRoot())) {
-            ProgAttach.progAttach(root, foreign, DEV.value(), ProgAttach.BPF_F_ALLOW_MULTI, null);
+            ProgAttach.progAttach(root, foreign, DEV.value(), MULTI, null);
             LoadedProg mine = Progs.device(b, "mine", 1);
             b.attach("a", mine, DEV, MULTI, null);
             assertEquals(List.of("mine", "?outsider"), b.query("a", DEV, true, -1).progs());
@@ -209,7 +209,7 @@ class KernelBackendCgroupTest {
         try (TestCgroup cg = new TestCgroup();
              Fd foreign = ProgLoad.progLoad(ProgType.CGROUP_DEVICE.value(), TestInsns.returning(1).encode(), "GPL",
                      "outsider", 0, 0).fd()) {
-            ProgAttach.progAttach(cg.fd(), foreign, DEV.value(), ProgAttach.BPF_F_ALLOW_MULTI, null);
+            ProgAttach.progAttach(cg.fd(), foreign, DEV.value(), MULTI, null);
             KernelBackend at = KernelBackend.atCgroupRoot(cg.path, Lifetime.SCOPED);
             try {
                 at.mkdir("x");

@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.cgbpf.engine.backend.AttachFlag;
 import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.ProgType;
-import dev.cgbpf.engine.cgroup.AttachFlags;
 import dev.cgbpf.engine.cgroup.Cgroup;
 import dev.cgbpf.engine.cgroup.CgroupLink;
 import dev.cgbpf.engine.cgroup.CgroupProg;
@@ -137,7 +136,7 @@ class LinkDifferentialTest {
             int r = rnd.nextInt(3) == 0 ? pickProg(rnd, model) : -1;
             trace.add("attach " + path + " " + model.get(p).name() + " " + t.scenarioName() + " flags=" + bits
                     + " replace=" + (r < 0 ? "-" : model.get(r).name()));
-            String engine = outcome(() -> tree.attach(tree.lookup(path), model.get(p), t, new AttachFlags(bits),
+            String engine = outcome(() -> tree.attach(tree.lookup(path), model.get(p), t, AttachFlag.exactly(bits),
                     r < 0 ? null : model.get(r)));
             String kernel = outcome(() -> k.attach(path, real.get(p), t, AttachFlag.of(bits), r < 0 ? null : real.get(r)));
             return new String[] {"attach", engine, kernel};

@@ -1,6 +1,7 @@
 package dev.cgbpf.engine.backend;
 
 import java.util.Locale;
+import java.util.Optional;
 
 /** Attach types this project uses, with their enum bpf_attach_type values. */
 public enum AttachType {
@@ -31,6 +32,16 @@ public enum AttachType {
 
     public String scenarioName() {
         return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The constant with this enum bpf_attach_type value, if this project knows it. */
+    public static Optional<AttachType> ofValue(int value) {
+        for (AttachType t : values()) {
+            if (t.value == value) {
+                return Optional.of(t);
+            }
+        }
+        return Optional.empty();
     }
 
     public static AttachType fromScenarioName(String name) {

@@ -1,6 +1,7 @@
 package dev.cgbpf.engine.backend;
 
 import java.util.Locale;
+import java.util.Optional;
 
 /** Map types of the scenario format, with their enum bpf_map_type values. */
 public enum MapType {
@@ -23,6 +24,16 @@ public enum MapType {
 
     public String scenarioName() {
         return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The constant with this enum bpf_map_type value, if this project knows it. */
+    public static Optional<MapType> ofValue(int value) {
+        for (MapType t : values()) {
+            if (t.value == value) {
+                return Optional.of(t);
+            }
+        }
+        return Optional.empty();
     }
 
     public static MapType fromScenarioName(String name) {

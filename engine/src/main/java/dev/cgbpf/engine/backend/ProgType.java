@@ -1,6 +1,7 @@
 package dev.cgbpf.engine.backend;
 
 import java.util.Locale;
+import java.util.Optional;
 
 /** Program types this project loads, with their enum bpf_prog_type values. */
 public enum ProgType {
@@ -25,6 +26,16 @@ public enum ProgType {
     /** The scenario-format name: the kernel's enum name in lower case without BPF_PROG_TYPE_. */
     public String scenarioName() {
         return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The constant with this enum bpf_prog_type value, if this project knows it. */
+    public static Optional<ProgType> ofValue(int value) {
+        for (ProgType t : values()) {
+            if (t.value == value) {
+                return Optional.of(t);
+            }
+        }
+        return Optional.empty();
     }
 
     public static ProgType fromScenarioName(String name) {

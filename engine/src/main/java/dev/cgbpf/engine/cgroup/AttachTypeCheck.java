@@ -11,7 +11,11 @@ final class AttachTypeCheck {
     private AttachTypeCheck() {
     }
 
-    /** attach_type_to_prog_type. */
+    /**
+     * attach_type_to_prog_type.
+     *
+     * <p>kernel: attach_type_to_prog_type
+     */
     static ProgType progTypeOf(AttachType type) {
         return switch (type) {
             case CGROUP_INET_INGRESS, CGROUP_INET_EGRESS -> ProgType.CGROUP_SKB;
@@ -41,6 +45,8 @@ final class AttachTypeCheck {
      * bpf_prog_attach_check_attach_type, given that the program type already matches: sock and
      * sock_addr programs attach only where they were loaded for; skb programs only when the
      * verifier enforced it; device and sock_ops programs anywhere of their type.
+     *
+     * <p>kernel: bpf_prog_attach_check_attach_type
      */
     static boolean attachTypeAllowed(CgroupProg prog, AttachType type) {
         return switch (prog.type()) {

@@ -46,6 +46,8 @@ public final class BpfProgArray {
      * program returning 0 (or, with {@code splitRetFlags}, an even value) turns the result into
      * -EPERM unless the retval already holds an error (which bpf_set_retval may have put there).
      *
+     * <p>kernel: bpf_prog_run_array_cg
+     *
      * @param splitRetFlags true for egress skb, where R0 bit 0 is the verdict and the upper bits
      *                      are OR-ed into {@link RunResult#retFlags()} (congestion notification)
      */

@@ -1,5 +1,6 @@
 package dev.cgbpf.engine.cgroup;
 
+import dev.cgbpf.engine.backend.AttachFlag;
 import dev.cgbpf.engine.backend.AttachType;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -36,7 +37,11 @@ final class CgroupBpf {
         return progs.get(type.ordinal());
     }
 
-    /** The programs of the attached list, in list order (what BPF_PROG_QUERY reports). */
+    /**
+     * The programs of the attached list, in list order (what BPF_PROG_QUERY reports).
+     *
+     * <p>kernel: prog_list_prog
+     */
     List<CgroupProg> progs(AttachType type) {
         List<ProgListEntry> list = entries(type);
         List<CgroupProg> out = new ArrayList<>(list.size());
@@ -46,6 +51,7 @@ final class CgroupBpf {
         return out;
     }
 
+    /** The attach mode (the kernel's saved flags: allow_override or allow_multi bits, 0 for none). */
     int flags(AttachType type) {
         return flags[type.ordinal()];
     }
@@ -59,6 +65,8 @@ final class CgroupBpf {
      * their program reference ({@link CgroupProg#put()}); links attached here are
      * auto-detached (bpf_cgroup_link_auto_detach): they stay open but defunct, so a later
      * BPF_LINK_UPDATE on them is ENOLINK and BPF_LINK_DETACH a successful no-op.
+     *
+     * <p>kernel: cgroup_bpf_release, bpf_cgroup_link_auto_detach
      */
     void release() {
         for (int i = 0; i < TYPES.length; i++) {
@@ -75,7 +83,11 @@ final class CgroupBpf {
         }
     }
 
-    /** cgroup_bpf_inherit: a new cgroup starts with what its ancestors make effective. */
+    /**
+     * cgroup_bpf_inherit: a new cgroup starts with what its ancestors make effective.
+     *
+     * <p>kernel: cgroup_bpf_inherit
+     */
     static void inherit(Cgroup cgrp) {
         for (AttachType type : TYPES) {
             cgrp.bpf().effective[type.ordinal()] = computeEffectiveProgs(cgrp, type);
@@ -87,15 +99,17 @@ final class CgroupBpf {
      * multi mode allows; one with a single program allows only if it was attached with
      * allow_override. Ancestors without programs are looked through. Descendants are not
      * consulted: a parent may take a non-overridable program after its children have theirs.
+     *
+     * <p>kernel: hierarchy_allows_attach
      */
     static boolean hierarchyAllowsAttach(Cgroup cgrp, AttachType type) {
         for (Cgroup p = cgrp.parent(); p != null; p = p.parent()) {
             int f = p.bpf().flags(type);
-            if ((f & AttachFlags.ALLOW_MULTI) != 0) {
+            if ((f & AttachFlag.ALLOW_MULTI.bit()) != 0) {
                 return true;
             }
             if (p.bpf().entries(type).size() == 1) {
-                return (f & AttachFlags.ALLOW_OVERRIDE) != 0;
+                return (f & AttachFlag.ALLOW_OVERRIDE.bit()) != 0;
             }
         }
         return true;
@@ -105,6 +119,8 @@ final class CgroupBpf {
      * compute_effective_progs: the cgroup's own programs in list order, then walking up, each
      * ancestor's programs, but once anything has been collected only ancestors in multi mode
      * contribute (an overridable or plain program is overridden by anything below it).
+     *
+     * <p>kernel: compute_effective_progs
      */
     static BpfProgArray computeEffectiveProgs(Cgroup cgrp, AttachType type) {
         List<ProgArrayItem> items = null;
@@ -113,7 +129,7 @@ final class CgroupBpf {
             if (list.isEmpty()) {
                 continue;
             }
-            if (items != null && (p.bpf().flags(type) & AttachFlags.ALLOW_MULTI) == 0) {
+            if (items != null && (p.bpf().flags(type) & AttachFlag.ALLOW_MULTI.bit()) == 0) {
                 continue;
             }
             if (items == null) {
@@ -130,6 +146,8 @@ final class CgroupBpf {
      * update_effective_progs: compute the arrays of the cgroup and every descendant first, then
      * activate them all. Computing cannot fail here (no allocation failure in the JVM model), but
      * the two phases keep the all-or-nothing shape of the kernel.
+     *
+     * <p>kernel: update_effective_progs, activate_effective_progs
      */
     static void updateEffectiveProgs(Cgroup cgrp, AttachType type) {
         List<Cgroup> subtree = descendantsPre(cgrp);
@@ -142,7 +160,11 @@ final class CgroupBpf {
         }
     }
 
-    /** css_for_each_descendant_pre: the cgroup itself, then its descendants, parents first. */
+    /**
+     * css_for_each_descendant_pre: the cgroup itself, then its descendants, parents first.
+     *
+     * <p>kernel: css_for_each_descendant_pre
+     */
     static List<Cgroup> descendantsPre(Cgroup cgrp) {
         List<Cgroup> out = new ArrayList<>();
         Deque<Cgroup> stack = new ArrayDeque<>();
@@ -181,6 +203,8 @@ final class CgroupBpf {
     /**
      * The index of the plain attachment of this very program object, or -1 (the kernel compares
      * pl->prog pointers, which are null for links, so a link running the program never matches).
+     *
+     * <p>kernel: find_attach_entry, find_detach_entry (the pl->prog comparison)
      */
     static int indexOfPlain(List<ProgListEntry> list, CgroupProg prog) {
         for (int i = 0; i < list.size(); i++) {
@@ -191,7 +215,11 @@ final class CgroupBpf {
         return -1;
     }
 
-    /** The index of the link's entry, or -1. */
+    /**
+     * The index of the link's entry, or -1.
+     *
+     * <p>kernel: find_detach_entry (the pl->link comparison)
+     */
     static int indexOfLink(List<ProgListEntry> list, CgroupLink link) {
         for (int i = 0; i < list.size(); i++) {
             if (list.get(i).link() == link) {

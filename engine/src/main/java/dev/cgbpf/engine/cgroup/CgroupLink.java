@@ -60,17 +60,27 @@ public final class CgroupLink implements AutoCloseable {
      * BPF_LINK_UPDATE: the link runs {@code newProg} from now on, in the same slot of every
      * effective array. With {@code oldProg} (BPF_F_REPLACE) only if the link still runs it.
      * See {@link CgroupTree#linkUpdate} for the kernel's answers.
+     *
+     * <p>kernel: cgroup_bpf_replace (link_update)
      */
     public void update(CgroupProg newProg, CgroupProg oldProg) throws BpfException {
         tree.linkUpdate(this, newProg, oldProg);
     }
 
-    /** BPF_LINK_DETACH: detach now, keep the handle (defunct). Succeeds on a defunct link too. */
+    /**
+     * BPF_LINK_DETACH: detach now, keep the handle (defunct). Succeeds on a defunct link too.
+     *
+     * <p>kernel: bpf_cgroup_link_detach
+     */
     public void detach() throws BpfException {
         tree.linkDetach(this);
     }
 
-    /** The last fd of the link closed (bpf_link_release): detaches it if still attached. Idempotent. */
+    /**
+     * The last fd of the link closed (bpf_link_release): detaches it if still attached. Idempotent.
+     *
+     * <p>kernel: bpf_link_release (the last fd of the link closed)
+     */
     @Override
     public void close() {
         tree.linkClose(this);
@@ -98,7 +108,11 @@ public final class CgroupLink implements AutoCloseable {
         closed = true;
     }
 
-    /** bpf_cgroup_link_auto_detach and the end of bpf_cgroup_link_release: the link is defunct. */
+    /**
+     * bpf_cgroup_link_auto_detach and the end of bpf_cgroup_link_release: the link is defunct.
+     *
+     * <p>kernel: bpf_cgroup_link_auto_detach
+     */
     void autoDetach() {
         cgroup = null;
     }

@@ -1,11 +1,13 @@
 package dev.cgbpf.engine.cgroup;
 
+import dev.cgbpf.engine.backend.AttachFlag;
 import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.engine.backend.Errno;
 import dev.cgbpf.engine.backend.ProgType;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * An in-memory cgroup v2 hierarchy with cgroup-bpf attach semantics, errno for errno as the
@@ -48,7 +50,11 @@ public final class CgroupTree {
         return c;
     }
 
-    /** mkdir: EEXIST when it exists, ENOENT when the parent does not. */
+    /**
+     * mkdir: EEXIST when it exists, ENOENT when the parent does not.
+     *
+     * <p>kernel: cgroup_mkdir, cgroup_bpf_inherit
+     */
     public synchronized Cgroup mkdir(String path) throws BpfException {
         List<String> parts = parse(path);
         if (parts.isEmpty()) {
@@ -79,6 +85,8 @@ public final class CgroupTree {
      * descendants whose effective arrays could include them. Its links are auto-detached: they
      * stay usable as handles but defunct (see {@link CgroupLink}). The kernel does this in a work
      * item a moment after rmdir returns; the model does it at once.
+     *
+     * <p>kernel: cgroup_rmdir, cgroup_bpf_offline, cgroup_bpf_release, bpf_cgroup_link_auto_detach
      */
     public synchronized void rmdir(String path) throws BpfException {
         Cgroup c = lookup(path);
@@ -113,15 +121,20 @@ public final class CgroupTree {
      * In none/override mode a new program replaces the one attached (same program: a no-op); in
      * multi mode it is appended, or takes the replaced program's place.
      *
+     * <p>kernel: cgroup_bpf_prog_attach, cgroup_bpf_attach, __cgroup_bpf_attach
+     *
      * @param replace the program to replace; only looked at with allow_multi|replace (the kernel
      *                reads replace_bpf_fd only then)
      */
-    public synchronized void attach(Cgroup cgrp, CgroupProg prog, AttachType type, AttachFlags flags,
+    public synchronized void attach(Cgroup cgrp, CgroupProg prog, AttachType type, Set<AttachFlag> flags,
                                     CgroupProg replace) throws BpfException {
         ProgType ptype = checkProgFor(prog, type);
         checkOnline(cgrp);
+        boolean allowOverride = flags.contains(AttachFlag.ALLOW_OVERRIDE);
+        boolean allowMulti = flags.contains(AttachFlag.ALLOW_MULTI);
+        boolean replaceFlag = flags.contains(AttachFlag.REPLACE);
         CgroupProg replaceProg = null;
-        if (flags.allowMulti() && flags.replace()) {
+        if (allowMulti && replaceFlag) {
             if (replace == null) {
                 throw new BpfException(Errno.EINVAL, "allow_multi|replace needs the program to replace");
             }
@@ -131,16 +144,17 @@ public final class CgroupTree {
             }
             replaceProg = replace;
         }
-        if (flags.allowOverride() && flags.allowMulti()) {
+        if (allowOverride && allowMulti) {
             throw new BpfException(Errno.EINVAL, "allow_override and allow_multi exclude each other");
         }
-        if (flags.replace() && !flags.allowMulti()) {
+        if (replaceFlag && !allowMulti) {
             throw new BpfException(Errno.EINVAL, "replace needs allow_multi");
         }
-        int mode = flags.mode().bits();
+        // the part of the flags a cgroup keeps as its mode (saved_flags)
+        int mode = AttachFlag.bits(flags) & (AttachFlag.ALLOW_OVERRIDE.bit() | AttachFlag.ALLOW_MULTI.bit());
         checkRoomFor(cgrp, type, mode);
         List<ProgListEntry> list = cgrp.bpf().entries(type);
-        int slot = findAttachEntry(list, prog, replaceProg, flags.allowMulti(), cgrp, type);
+        int slot = findAttachEntry(list, prog, replaceProg, allowMulti, cgrp, type);
         CgroupProg old = slot < 0 ? null : list.get(slot).attachedProg();
         prog.hold();
         cgrp.bpf().put(type, slot, ProgListEntry.plain(prog), mode);
@@ -154,6 +168,9 @@ public final class CgroupTree {
      * The checks of __cgroup_bpf_attach after the flags, shared by plain attach and links: EPERM
      * when an ancestor forbids it or the cgroup's programs of this type were attached in another
      * mode, E2BIG when it holds 64 already.
+     *
+     * <p>kernel: __cgroup_bpf_attach (hierarchy_allows_attach, the saved-flags check,
+     *     prog_list_length against BPF_CGROUP_MAX_PROGS)
      */
     private static void checkRoomFor(Cgroup cgrp, AttachType type, int mode) throws BpfException {
         if (!CgroupBpf.hierarchyAllowsAttach(cgrp, type)) {
@@ -164,7 +181,8 @@ public final class CgroupTree {
         List<ProgListEntry> list = bpf.entries(type);
         if (!list.isEmpty() && bpf.flags(type) != mode) {
             throw new BpfException(Errno.EPERM, cgrp + " holds " + type.scenarioName()
-                    + " programs attached as " + new AttachFlags(bpf.flags(type)) + ", not " + new AttachFlags(mode));
+                    + " programs attached as " + AttachFlag.describe(AttachFlag.of(bpf.flags(type))) + ", not "
+                    + AttachFlag.describe(AttachFlag.of(mode)));
         }
         if (list.size() >= CgroupBpf.MAX_PROGS) {
             throw new BpfException(Errno.E2BIG, cgrp + " already holds " + CgroupBpf.MAX_PROGS + " "
@@ -176,6 +194,8 @@ public final class CgroupTree {
      * find_attach_entry: the slot to overwrite, or -1 to append. Only plain entries are compared:
      * a program already running through a link may be attached plainly too, and cannot be
      * replaced by a plain attach.
+     *
+     * <p>kernel: find_attach_entry
      */
     private static int findAttachEntry(List<ProgListEntry> list, CgroupProg prog, CgroupProg replaceProg,
                                        boolean allowMulti, Cgroup cgrp, AttachType type) throws BpfException {
@@ -204,6 +224,8 @@ public final class CgroupTree {
      * of the wrong type counts as none), ENOENT when it is not attached here plainly (a link
      * running it does not count: links go with {@link CgroupLink#detach()}). When the last
      * program goes, the cgroup's mode for this type returns to none.
+     *
+     * <p>kernel: cgroup_bpf_prog_detach, cgroup_bpf_detach, __cgroup_bpf_detach, find_detach_entry
      */
     public synchronized void detach(Cgroup cgrp, AttachType type, CgroupProg prog) throws BpfException {
         ProgType ptype = checkCgroupType(type);
@@ -214,7 +236,7 @@ public final class CgroupTree {
         CgroupBpf bpf = cgrp.bpf();
         List<ProgListEntry> list = bpf.entries(type);
         int slot;
-        if ((bpf.flags(type) & AttachFlags.ALLOW_MULTI) == 0) {
+        if ((bpf.flags(type) & AttachFlag.ALLOW_MULTI.bit()) == 0) {
             if (list.isEmpty()) {
                 throw new BpfException(Errno.ENOENT, "no " + type.scenarioName() + " program attached to " + cgrp);
             }
@@ -242,7 +264,11 @@ public final class CgroupTree {
      */
     static final int LINK_ATTACH_MASK = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 13);
 
-    /** BPF_LINK_CREATE of a cgroup link with flags 0: see {@link #linkCreate(Cgroup, CgroupProg, AttachType, int)}. */
+    /**
+     * BPF_LINK_CREATE of a cgroup link with flags 0: see {@link #linkCreate(Cgroup, CgroupProg, AttachType, int)}.
+     *
+     * <p>kernel: cgroup_bpf_link_attach
+     */
     public CgroupLink linkCreate(Cgroup cgrp, CgroupProg prog, AttachType type) throws BpfException {
         return linkCreate(cgrp, prog, type, 0);
     }
@@ -264,6 +290,8 @@ public final class CgroupTree {
      * Nothing else is refused: the same program may run through several links on one cgroup, and
      * through a link and a plain attachment at once (each is an entry of its own).
      *
+     * <p>kernel: cgroup_bpf_link_attach, cgroup_bpf_attach, __cgroup_bpf_attach (with a link)
+     *
      * @param flags link_create.flags; the ordering flags of the mask (BPF_F_BEFORE/AFTER/ID/
      *              PREORDER/LINK) are accepted by the kernel but not modelled here, so they are an
      *              {@link IllegalArgumentException}
@@ -283,10 +311,10 @@ public final class CgroupTree {
                     + " (before/after/id/preorder/link) are not modelled");
         }
         checkOnline(cgrp);
-        checkRoomFor(cgrp, type, AttachFlags.ALLOW_MULTI);
+        checkRoomFor(cgrp, type, AttachFlag.ALLOW_MULTI.bit());
         CgroupLink link = new CgroupLink(this, cgrp, prog, type);
         prog.hold();
-        cgrp.bpf().put(type, -1, ProgListEntry.of(link), AttachFlags.ALLOW_MULTI);
+        cgrp.bpf().put(type, -1, ProgListEntry.of(link), AttachFlag.ALLOW_MULTI.bit());
         CgroupBpf.updateEffectiveProgs(cgrp, type);
         return link;
     }
@@ -299,6 +327,8 @@ public final class CgroupTree {
      * type of {@code newProg} is not checked (the kernel lets a bind4 link take a program loaded
      * for connect4), nor its cgroup storage maps. Updating to the program it runs already
      * succeeds. The link keeps its slot in the attached list and in every effective array.
+     *
+     * <p>kernel: cgroup_bpf_replace, __cgroup_bpf_replace
      */
     synchronized void linkUpdate(CgroupLink link, CgroupProg newProg, CgroupProg oldProg) throws BpfException {
         checkLinkOpen(link);
@@ -327,13 +357,19 @@ public final class CgroupTree {
      * BPF_LINK_DETACH (bpf_cgroup_link_release): removes the link's entry, recomputes the effective
      * arrays and, when it was the last entry, returns the cgroup's mode to none. A defunct link
      * succeeds doing nothing; a closed one is EBADF.
+     *
+     * <p>kernel: bpf_cgroup_link_detach
      */
     synchronized void linkDetach(CgroupLink link) throws BpfException {
         checkLinkOpen(link);
         release(link);
     }
 
-    /** The last fd of the link closed (bpf_link_release, bpf_link_free): release it, drop its program; the handle is gone. */
+    /**
+     * The last fd of the link closed (bpf_link_release, bpf_link_free): release it, drop its program; the handle is gone.
+     *
+     * <p>kernel: bpf_link_release, bpf_link_free, bpf_cgroup_link_release, bpf_cgroup_link_dealloc
+     */
     synchronized void linkClose(CgroupLink link) {
         if (link.closedFlag()) {
             return;
@@ -343,6 +379,7 @@ public final class CgroupTree {
         link.currentProg().put();
     }
 
+    /** kernel: bpf_cgroup_link_release */
     private static void release(CgroupLink link) {
         Cgroup cgrp = link.attachedCgroup();
         if (cgrp == null) {
@@ -378,7 +415,11 @@ public final class CgroupTree {
         return out;
     }
 
-    /** BPF_PROG_QUERY with an id buffer large enough for every program. */
+    /**
+     * BPF_PROG_QUERY with an id buffer large enough for every program.
+     *
+     * <p>kernel: cgroup_bpf_prog_query, __cgroup_bpf_query
+     */
     public synchronized QueryResult query(Cgroup cgrp, AttachType type, boolean effective) throws BpfException {
         return query(cgrp, type, effective, Integer.MAX_VALUE);
     }
@@ -390,6 +431,8 @@ public final class CgroupTree {
      * list order, a link reported as the program it runs now; the effective order is the array
      * the hooks run. Flags are the cgroup's mode (allow_multi while a link is attached), and none
      * for an effective query.
+     *
+     * <p>kernel: cgroup_bpf_prog_query, cgroup_bpf_query, __cgroup_bpf_query
      */
     public synchronized QueryResult query(Cgroup cgrp, AttachType type, boolean effective, int bufferSize)
             throws BpfException {
@@ -399,7 +442,7 @@ public final class CgroupTree {
         checkCgroupType(type);
         checkOnline(cgrp);
         List<CgroupProg> all = effective ? cgrp.bpf().effective(type).progs() : cgrp.bpf().progs(type);
-        AttachFlags flags = effective ? AttachFlags.NONE : new AttachFlags(cgrp.bpf().flags(type));
+        Set<AttachFlag> flags = effective ? Set.of() : AttachFlag.of(cgrp.bpf().flags(type));
         int total = all.size();
         if (bufferSize == 0 || total == 0) {
             return new QueryResult(flags, List.of(), total, false);
@@ -416,11 +459,15 @@ public final class CgroupTree {
     }
 
     /** The cgroup's attach mode for this type (none when nothing is attached). */
-    public synchronized AttachFlags mode(Cgroup cgrp, AttachType type) {
-        return new AttachFlags(cgrp.bpf().flags(type));
+    public synchronized Set<AttachFlag> mode(Cgroup cgrp, AttachType type) {
+        return AttachFlag.of(cgrp.bpf().flags(type));
     }
 
-    /** The effective array the hooks of this type run for tasks/sockets in the cgroup. */
+    /**
+     * The effective array the hooks of this type run for tasks/sockets in the cgroup.
+     *
+     * <p>kernel: cgrp->bpf.effective[atype]
+     */
     public synchronized BpfProgArray effective(Cgroup cgrp, AttachType type) {
         return cgrp.bpf().effective(type);
     }
@@ -429,12 +476,15 @@ public final class CgroupTree {
      * Runs the effective array of {@code cgrp} for {@code type}: the entry point of the hooks
      * (device, sock create, bind, connect, sendmsg, skb). The array is taken under the lock and
      * run outside it.
+     *
+     * <p>kernel: bpf_prog_run_array_cg (via __cgroup_bpf_run_filter_*)
      */
     public BpfProgArray.RunResult runEffective(Cgroup cgrp, AttachType type, ProgRunner runner,
                                                boolean splitRetFlags) {
         return effective(cgrp, type).run(runner, splitRetFlags);
     }
 
+    /** kernel: attach_type_to_prog_type */
     private static ProgType checkCgroupType(AttachType type) throws BpfException {
         if (!AttachTypeCheck.isCgroupAttachType(type)) {
             throw new BpfException(Errno.EINVAL, type.scenarioName() + " is not a cgroup attach type");
@@ -442,6 +492,7 @@ public final class CgroupTree {
         return AttachTypeCheck.progTypeOf(type);
     }
 
+    /** kernel: attach_type_to_prog_type, bpf_prog_attach_check_attach_type */
     private static ProgType checkProgFor(CgroupProg prog, AttachType type) throws BpfException {
         ProgType ptype = AttachTypeCheck.progTypeOf(type);
         if (prog.type() != ptype) {

@@ -1,6 +1,8 @@
 package dev.cgbpf.engine.cgroup;
 
+import dev.cgbpf.engine.backend.AttachFlag;
 import java.util.List;
+import java.util.Set;
 
 /**
  * What BPF_PROG_QUERY hands back. The kernel writes attach_flags and prog_cnt even when the id
@@ -12,8 +14,9 @@ import java.util.List;
  * @param count    prog_cnt as returned: the total number, never cut to the buffer
  * @param noSpace  true when the call failed with ENOSPC
  */
-public record QueryResult(AttachFlags flags, List<CgroupProg> progs, int count, boolean noSpace) {
+public record QueryResult(Set<AttachFlag> flags, List<CgroupProg> progs, int count, boolean noSpace) {
     public QueryResult {
+        flags = Set.copyOf(flags);
         progs = List.copyOf(progs);
     }
 }

@@ -21,6 +21,7 @@ public final class DeviceCgroup {
         this.runner = runner;
     }
 
+    /** kernel: devcgroup_check_permission, __cgroup_bpf_check_dev_permission */
     public boolean check(Cgroup cgroup, Probe.DeviceAccess access) {
         int type = switch (access.type()) {
             case 'c' -> BpfCgroupDevCtx.DEV_CHAR;

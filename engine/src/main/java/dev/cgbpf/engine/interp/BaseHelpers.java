@@ -1,6 +1,5 @@
 package dev.cgbpf.engine.interp;
 
-import dev.cgbpf.engine.maps.EngineMap;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -92,14 +91,14 @@ public final class BaseHelpers {
 
     /** void *bpf_map_lookup_elem(map, key): the value's address or NULL. */
     static long mapLookupElem(Machine m, long map, long key, long r3, long r4, long r5) {
-        EngineMap em = elementMap(m, map, "bpf_map_lookup_elem#1");
+        BpfMapOps em = elementMap(m, map, "bpf_map_lookup_elem#1");
         int i = em.lookupIndex(m.readBytes(key, em.spec().keySize()));
         return i < 0 ? 0 : em.valueAddress(i);
     }
 
     /** long bpf_map_update_elem(map, key, value, flags): 0 or a negative errno. */
     static long mapUpdateElem(Machine m, long map, long key, long value, long flags, long r5) {
-        EngineMap em = elementMap(m, map, "bpf_map_update_elem#2");
+        BpfMapOps em = elementMap(m, map, "bpf_map_update_elem#2");
         byte[] k = m.readBytes(key, em.spec().keySize());
         byte[] v = m.readBytes(value, em.spec().valueSize());
         return em.updateElem(k, v, flags);
@@ -107,13 +106,13 @@ public final class BaseHelpers {
 
     /** long bpf_map_delete_elem(map, key): 0 or a negative errno. */
     static long mapDeleteElem(Machine m, long map, long key, long r3, long r4, long r5) {
-        EngineMap em = elementMap(m, map, "bpf_map_delete_elem#3");
+        BpfMapOps em = elementMap(m, map, "bpf_map_delete_elem#3");
         return em.deleteElem(m.readBytes(key, em.spec().keySize()));
     }
 
     /** The map of r1, refused as the verifier's check_map_func_compatibility refuses cgroup storage. */
-    private static EngineMap elementMap(Machine m, long map, String helper) {
-        EngineMap em = m.mapObject(map).map();
+    private static BpfMapOps elementMap(Machine m, long map, String helper) {
+        BpfMapOps em = m.mapObject(map).map();
         if (!em.helperAccessible()) {
             throw new Fault("cannot pass map_type " + em.spec().type().value() + " into func " + helper);
         }

@@ -1,7 +1,5 @@
 package dev.cgbpf.engine.interp;
 
-import dev.cgbpf.engine.maps.EngineMap;
-
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -44,12 +42,12 @@ public final class Region {
     final int elemSize;
     final boolean writable;
     /** The map behind a MAP_OBJECT or MAP_VALUE region, else null. */
-    final EngineMap map;
+    final BpfMapOps map;
     /** The context behind a CTX region, else null. */
     final ProgContext ctx;
 
     private Region(String name, Kind kind, int slot, byte[] bytes, int length, int stride, int elemSize,
-                   boolean writable, EngineMap map, ProgContext ctx) {
+                   boolean writable, BpfMapOps map, ProgContext ctx) {
         this.name = name;
         this.kind = kind;
         this.slot = slot;
@@ -85,14 +83,14 @@ public final class Region {
     }
 
     /** The values of a map: {@code count} elements of {@code elemSize} bytes at an 8-byte-rounded stride. */
-    public static Region mapValues(int slot, EngineMap map, String name, int elemSize, int count) {
+    public static Region mapValues(int slot, BpfMapOps map, String name, int elemSize, int count) {
         int stride = roundUp8(elemSize);
         return new Region(name, Kind.MAP_VALUE, slot, new byte[Math.multiplyExact(stride, count)],
                 stride * count, stride, elemSize, true, map, null);
     }
 
     /** A map object: what LD_IMM64 src=PSEUDO_MAP_FD yields; programs may pass it to helpers only. */
-    public static Region mapObject(int slot, EngineMap map, String name) {
+    public static Region mapObject(int slot, BpfMapOps map, String name) {
         return new Region(name, Kind.MAP_OBJECT, slot, null, 0, 0, 0, false, map, null);
     }
 
@@ -120,7 +118,7 @@ public final class Region {
         return bytes;
     }
 
-    public EngineMap map() {
+    public BpfMapOps map() {
         return map;
     }
 

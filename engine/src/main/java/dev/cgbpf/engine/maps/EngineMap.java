@@ -4,6 +4,7 @@ import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.engine.backend.Errno;
 import dev.cgbpf.engine.backend.MapSpec;
 import dev.cgbpf.engine.interp.AddressSpace;
+import dev.cgbpf.engine.interp.BpfMapOps;
 import dev.cgbpf.engine.interp.Region;
 
 /**
@@ -19,7 +20,7 @@ import dev.cgbpf.engine.interp.Region;
  * <p>Lifetime: like a kernel map, a map lives while anyone holds a reference (its fd, each program
  * that uses it); the last {@link #release} unmaps its regions.
  */
-public abstract sealed class EngineMap permits ArrayMap, HashTab, CgroupStorageMap {
+public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, HashTab, CgroupStorageMap {
     /** enum bpf_map_update flags and friends from include/uapi/linux/bpf.h. */
     public static final long BPF_ANY = 0;
     public static final long BPF_NOEXIST = 1;
@@ -84,6 +85,7 @@ public abstract sealed class EngineMap permits ArrayMap, HashTab, CgroupStorageM
         }
     }
 
+    @Override
     public MapSpec spec() {
         return spec;
     }
@@ -131,7 +133,7 @@ public abstract sealed class EngineMap permits ArrayMap, HashTab, CgroupStorageM
     protected void freed() {
     }
 
-    /** Whether programs may pass the map to the map element helpers (not cgroup storage: the verifier refuses). */
+    @Override
     public boolean helperAccessible() {
         return true;
     }
@@ -143,17 +145,19 @@ public abstract sealed class EngineMap permits ArrayMap, HashTab, CgroupStorageM
 
     // ---- element operations: 0 or -errno, as the kernel's map ops ----
 
-    /** The element index holding {@code key}, or -1. */
+    @Override
     public abstract int lookupIndex(byte[] key);
 
+    @Override
     public abstract int updateElem(byte[] key, byte[] value, long flags);
 
+    @Override
     public abstract int deleteElem(byte[] key);
 
     /** The key after {@code key} (null: the first); null when there is none. */
     public abstract byte[] nextKey(byte[] key);
 
-    /** The address of the value of element {@code index}, as bpf_map_lookup_elem returns it. */
+    @Override
     public long valueAddress(int index) {
         return values.elementAddress(index);
     }

@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.cgbpf.engine.backend.AttachFlag;
 import dev.cgbpf.engine.backend.BpfException;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** Input handling of the tree and the flag names the scenario format uses. */
@@ -41,14 +43,15 @@ class CgroupTreeApiTest {
 
     @Test
     void flagNamesRoundTrip() {
-        AttachFlags f = AttachFlags.fromNames(List.of("replace", "allow_multi"));
-        assertEquals(6, f.bits());
-        assertEquals(List.of("allow_multi", "replace"), f.names());
-        assertEquals(List.of(), AttachFlags.NONE.names());
-        assertEquals(new AttachFlags(2), f.mode());
+        Set<AttachFlag> f = Set.of(AttachFlag.fromScenarioName("replace"), AttachFlag.fromScenarioName("allow_multi"));
+        assertEquals(6, AttachFlag.bits(f));
+        assertEquals("allow_multi|replace", AttachFlag.describe(f));
+        assertEquals("none", AttachFlag.describe(Set.of()));
+        assertEquals(f, AttachFlag.exactly(6));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> AttachFlags.fromNames(List.of("allow_everything")));
+                () -> AttachFlag.fromScenarioName("allow_everything"));
         assertEquals("unknown attach flag 'allow_everything'", e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> new AttachFlags(8));
+        assertThrows(IllegalArgumentException.class, () -> AttachFlag.exactly(8));
+        assertEquals(Set.of(AttachFlag.ALLOW_MULTI), AttachFlag.of(2 | 64), "bits the kernel reports beyond the three are dropped");
     }
 }

@@ -3,6 +3,7 @@ package dev.cgbpf.engine.cgroup;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.cgbpf.engine.backend.AttachFlag;
 import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.engine.backend.ProgType;
@@ -364,9 +365,9 @@ class CgroupTreeModelTest {
                     int flags = pickFlags(rnd, heavy);
                     TestProg replace = rnd.nextInt(10) < 9 ? pool.get(rnd.nextInt(pool.size())) : null;
                     desc = "attach " + path + " " + prog + " " + type.scenarioName() + " "
-                            + new AttachFlags(flags) + " replace=" + replace + (target.engine() != null && !target.engine().isOnline() ? " (stale)" : "");
+                            + AttachFlag.describe(AttachFlag.exactly(flags)) + " replace=" + replace + (target.engine() != null && !target.engine().isOnline() ? " (stale)" : "");
                     got = target.engine() == null ? "ENOENT" : outcome(() -> {
-                        tree.attach(target.engine(), prog, type, new AttachFlags(flags), replace);
+                        tree.attach(target.engine(), prog, type, AttachFlag.exactly(flags), replace);
                         return "OK";
                     });
                     want = target.engine() == null ? "ENOENT"
@@ -385,7 +386,7 @@ class CgroupTreeModelTest {
                     desc = "query " + path + " " + type.scenarioName() + " eff=" + eff + " buf=" + buf;
                     got = target.engine() == null ? "ENOENT" : outcome(() -> {
                         QueryResult q = tree.query(target.engine(), type, eff, buf);
-                        return describe(q.noSpace() ? "ENOSPC" : "OK", q.flags().bits(), q.progs(), q.count());
+                        return describe(q.noSpace() ? "ENOSPC" : "OK", AttachFlag.bits(q.flags()), q.progs(), q.count());
                     });
                     want = target.engine() == null ? "ENOENT" : ref.query(target.path(), target.generation(), type, eff, buf);
                 }
@@ -417,7 +418,7 @@ class CgroupTreeModelTest {
             for (AttachType t : heavy ? new AttachType[] {AttachType.CGROUP_DEVICE} : TYPES) {
                 String want = describe("", ref.mode(path, t), ref.list(path, t), ref.list(path, t).size())
                         + " eff=" + describe("", 0, ref.effective(path, t), 0);
-                String got = describe("", tree.mode(cg, t).bits(), tree.attached(cg, t), tree.attached(cg, t).size())
+                String got = describe("", AttachFlag.bits(tree.mode(cg, t)), tree.attached(cg, t), tree.attached(cg, t).size())
                         + " eff=" + describe("", 0, tree.effective(cg, t).progs(), 0);
                 if (!got.equals(want)) {
                     fail("seed " + seed + " step " + step + ": state of '" + path + "' " + t.scenarioName()

@@ -2,10 +2,12 @@ package dev.cgbpf.engine.cgroup;
 
 import static dev.cgbpf.engine.backend.AttachType.CGROUP_DEVICE;
 
+import dev.cgbpf.engine.backend.AttachFlag;
 import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.engine.backend.ProgType;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * What the kernel-rule tests of the cgroup model put their questions to: a fresh {@link
@@ -14,11 +16,11 @@ import java.util.List;
  * printed its answers: the errno name, or "OK".
  */
 abstract class DeviceAttachFixture {
-    static final AttachFlags NONE = AttachFlags.NONE;
-    static final AttachFlags OVERRIDE = new AttachFlags(AttachFlags.ALLOW_OVERRIDE);
-    static final AttachFlags MULTI = new AttachFlags(AttachFlags.ALLOW_MULTI);
-    static final AttachFlags REPLACE = new AttachFlags(AttachFlags.REPLACE);
-    static final AttachFlags MULTI_REPLACE = new AttachFlags(AttachFlags.ALLOW_MULTI | AttachFlags.REPLACE);
+    static final Set<AttachFlag> NONE = Set.of();
+    static final Set<AttachFlag> OVERRIDE = Set.of(AttachFlag.ALLOW_OVERRIDE);
+    static final Set<AttachFlag> MULTI = Set.of(AttachFlag.ALLOW_MULTI);
+    static final Set<AttachFlag> REPLACE = Set.of(AttachFlag.REPLACE);
+    static final Set<AttachFlag> MULTI_REPLACE = Set.of(AttachFlag.ALLOW_MULTI, AttachFlag.REPLACE);
 
     final CgroupTree tree = new CgroupTree();
     final TestProg a = TestProg.device("A");
@@ -40,11 +42,11 @@ abstract class DeviceAttachFixture {
         }
     }
 
-    String attach(Cgroup cg, CgroupProg p, AttachFlags f) {
+    String attach(Cgroup cg, CgroupProg p, Set<AttachFlag> f) {
         return attach(cg, p, f, null);
     }
 
-    String attach(Cgroup cg, CgroupProg p, AttachFlags f, CgroupProg replace) {
+    String attach(Cgroup cg, CgroupProg p, Set<AttachFlag> f, CgroupProg replace) {
         return errno(() -> tree.attach(cg, p, CGROUP_DEVICE, f, replace));
     }
 

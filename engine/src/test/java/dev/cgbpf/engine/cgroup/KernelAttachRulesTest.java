@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cgbpf.engine.backend.AttachFlag;
 import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.engine.backend.ProgType;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
@@ -30,14 +32,14 @@ class KernelAttachRulesTest extends DeviceAttachFixture {
     class Flags {
         @Test
         void overrideWithMultiIsEinval() throws Exception {
-            assertEquals("EINVAL", attach(mk("f"), a, new AttachFlags(AttachFlags.ALLOW_OVERRIDE | AttachFlags.ALLOW_MULTI)));
+            assertEquals("EINVAL", attach(mk("f"), a, Set.of(AttachFlag.ALLOW_OVERRIDE, AttachFlag.ALLOW_MULTI)));
         }
 
         @Test
         void replaceWithoutMultiIsEinval() throws Exception {
             Cgroup f = mk("f");
             assertEquals("EINVAL", attach(f, a, REPLACE, b));
-            assertEquals("EINVAL", attach(f, a, new AttachFlags(AttachFlags.REPLACE | AttachFlags.ALLOW_OVERRIDE), b));
+            assertEquals("EINVAL", attach(f, a, Set.of(AttachFlag.REPLACE, AttachFlag.ALLOW_OVERRIDE), b));
         }
 
         @Test
@@ -55,7 +57,7 @@ class KernelAttachRulesTest extends DeviceAttachFixture {
             // the kernel reads replace_bpf_fd only with allow_multi|replace
             Cgroup f = mk("f");
             assertEquals("OK", attach(f, a, NONE, skb));
-            assertEquals("EINVAL", attach(f, a, new AttachFlags(7), skb));
+            assertEquals("EINVAL", attach(f, a, AttachFlag.exactly(7), skb));
         }
 
         @Test
@@ -67,7 +69,7 @@ class KernelAttachRulesTest extends DeviceAttachFixture {
         @Test
         void failedAttachesLeaveNothingBehind() throws Exception {
             Cgroup f = mk("f");
-            attach(f, a, new AttachFlags(3));
+            attach(f, a, AttachFlag.exactly(3));
             attach(f, a, REPLACE, b);
             attach(f, a, MULTI_REPLACE, b);
             QueryResult q = tree.query(f, CGROUP_DEVICE, false, 16);
@@ -81,7 +83,7 @@ class KernelAttachRulesTest extends DeviceAttachFixture {
             Cgroup ch = mk("h/b");
             assertEquals("OK", attach(p, a, NONE));
             // the kernel: child override+multi under a none parent -> EINVAL, not EPERM
-            assertEquals("EINVAL", attach(ch, b, new AttachFlags(3)));
+            assertEquals("EINVAL", attach(ch, b, AttachFlag.exactly(3)));
             assertEquals("EPERM", attach(ch, b, MULTI));
         }
     }
@@ -549,7 +551,7 @@ class KernelAttachRulesTest extends DeviceAttachFixture {
             Cgroup x = mk("x");
             tree.rmdir("x");
             assertEquals("EINVAL", attach(x, skb, NONE));
-            assertEquals("ENOENT", attach(x, a, new AttachFlags(3))); // the cgroup before the flags
+            assertEquals("ENOENT", attach(x, a, AttachFlag.exactly(3))); // the cgroup before the flags
         }
 
         @Test

@@ -8,11 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cgbpf.engine.backend.AttachFlag;
 import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.engine.backend.ProgType;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,7 +33,7 @@ class KernelLinkRulesTest extends DeviceAttachFixture {
         return tree.linkCreate(cg, p, CGROUP_DEVICE);
     }
 
-    AttachFlags flags(Cgroup cg) throws BpfException {
+    Set<AttachFlag> flags(Cgroup cg) throws BpfException {
         return tree.query(cg, CGROUP_DEVICE, false).flags();
     }
 
@@ -41,7 +43,7 @@ class KernelLinkRulesTest extends DeviceAttachFixture {
         link(cg, a);
         assertEquals(List.of("A"), attached(cg));
         assertEquals(MULTI, flags(cg));
-        assertEquals(AttachFlags.NONE, tree.query(cg, CGROUP_DEVICE, true).flags());
+        assertEquals(NONE, tree.query(cg, CGROUP_DEVICE, true).flags());
     }
 
     @Test

@@ -5,10 +5,12 @@ import static dev.cgbpf.engine.backend.AttachType.CGROUP_INET_EGRESS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
+import dev.cgbpf.engine.backend.AttachFlag;
 import dev.cgbpf.engine.backend.ProgType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,7 +19,7 @@ import org.junit.jupiter.api.Test;
  */
 class ProgArrayRunTest {
     final CgroupTree tree = new CgroupTree();
-    final AttachFlags multi = new AttachFlags(AttachFlags.ALLOW_MULTI);
+    final Set<AttachFlag> multi = Set.of(AttachFlag.ALLOW_MULTI);
 
     @Test
     void emptyArrayAllows() throws Exception {

@@ -86,7 +86,7 @@ public final class OciHook {
 
     /**
      * poststop: every record of this container (id and bundle) whose cgroup is empty or gone is
-     * undone. A record whose cgroup still has processes belongs to a container that still runs
+     * undone, and any record directory a killed hook left without a record is removed. A record whose cgroup still has processes belongs to a container that still runs
      * (the same id and bundle under another runtime root): left alone.
      */
     private Outcome cleanup(State state) throws HookException {

@@ -3,6 +3,7 @@ package dev.cgbpf.hook.compile;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cgbpf.engine.backend.AttachFlag;
 import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.hook.policy.BindMode;
 import dev.cgbpf.hook.policy.DeviceRule;
@@ -71,7 +72,7 @@ class AttachKernelTest {
             for (CompiledProgram p : list) {
                 int expected = p.loadRequest(0).expectedAttach() == null ? 0 : p.attachType().value();
                 Fd fd = ProgLoad.progLoad(p.type().value(), p.program().encode(), "GPL", p.name(), expected, 0).fd();
-                ProgAttach.progAttach(cgroup, fd, p.attachType().value(), ProgAttach.BPF_F_ALLOW_MULTI, null);
+                ProgAttach.progAttach(cgroup, fd, p.attachType().value(), Set.of(AttachFlag.ALLOW_MULTI), null);
                 progs.add(new Object[] {fd, p});
             }
         }

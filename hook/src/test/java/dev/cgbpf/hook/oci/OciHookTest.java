@@ -28,6 +28,7 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -566,7 +567,7 @@ class OciHookTest {
                  Fd blocker = ProgLoad.progLoad(ProgType.CGROUP_SOCK_ADDR.value(),
                          new Asm().movImm(Reg.R0, 1).exit().build().encode(), "GPL", "blocker",
                          AttachType.CGROUP_INET4_CONNECT.value(), 0).fd()) {
-                ProgAttach.progAttach(cgfd, blocker, AttachType.CGROUP_INET4_CONNECT.value(), 0, null);
+                ProgAttach.progAttach(cgfd, blocker, AttachType.CGROUP_INET4_CONNECT.value(), Set.of(), null);
                 HookException e = assertThrows(HookException.class, () -> real.run(HookStage.CREATE_RUNTIME,
                         state(id, PID, ann)));
                 assertTrue(e.getMessage().startsWith("EPERM: BPF_LINK_CREATE (attach type 10) failed"), e.getMessage());

@@ -1,5 +1,6 @@
 package dev.cgbpf.tools.bench;
 
+import dev.cgbpf.engine.backend.AttachFlag;
 import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.engine.backend.ProgType;
@@ -13,6 +14,7 @@ import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * Times how attach/detach at the root propagates through a large hierarchy: every attach or
@@ -84,8 +86,8 @@ public final class PropagationBench {
         double mkdirMicros = (System.nanoTime() - t0) / 1e3 / (cgroups - 1);
         int depth = leaf.path().split("/").length;
         Cgroup root = tree.root();
-        AttachFlags none = AttachFlags.NONE;
-        AttachFlags multi = new AttachFlags(AttachFlags.ALLOW_MULTI);
+        Set<AttachFlag> none = Set.of();
+        Set<AttachFlag> multi = Set.of(AttachFlag.ALLOW_MULTI);
 
         Prog p = new Prog("p");
         double[] attach = new double[rounds];

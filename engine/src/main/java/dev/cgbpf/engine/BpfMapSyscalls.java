@@ -1,0 +1,119 @@
+package dev.cgbpf.engine;
+
+import dev.cgbpf.engine.backend.BpfException;
+import dev.cgbpf.engine.backend.BpfMap;
+import dev.cgbpf.engine.backend.Errno;
+import dev.cgbpf.engine.backend.MapInfo;
+import dev.cgbpf.engine.backend.MapSpec;
+import dev.cgbpf.engine.backend.ObjAccess;
+import dev.cgbpf.engine.backend.ObjNames;
+import dev.cgbpf.engine.maps.CgroupStorageMap;
+import dev.cgbpf.engine.maps.EngineMap;
+
+/**
+ * The map commands of an engine backend (kernel/bpf/syscall.c: map_create, map_update_elem,
+ * map_lookup_elem, map_delete_elem, map_get_next_key, and BPF_OBJ_GET_INFO_BY_FD of a map): the
+ * syscall side's checks in the kernel's order (the map's and the fd's access first, EPERM; then
+ * the key and value sizes, EINVAL), then the {@link EngineMap}'s own answer.
+ */
+final class BpfMapSyscalls {
+    private final EngineHost host;
+    private final FdTable fds;
+
+    BpfMapSyscalls(EngineHost host, FdTable fds) {
+        this.host = host;
+        this.fds = fds;
+    }
+
+    /** kernel: map_create */
+    BpfMap createMap(MapSpec spec) throws BpfException {
+        EngineMap map = EngineMap.create(spec, host.space);
+        map.assignId(host.nextMapId());
+        if (map instanceof CgroupStorageMap s) {
+            host.storageMaps.add(s);
+        }
+        return new MapFd(fds, map, ObjAccess.READ_WRITE);
+    }
+
+    private static void checkKey(EngineMap m, byte[] key) throws BpfException {
+        if (key == null) {
+            throw new BpfException(Errno.EFAULT, "no key");
+        }
+        if (key.length != m.spec().keySize()) {
+            throw new BpfException(Errno.EINVAL, "key of " + key.length + " bytes for map '" + m.spec().name()
+                    + "' with key_size " + m.spec().keySize());
+        }
+    }
+
+    /** kernel: map_update_elem */
+    void update(BpfMap map, byte[] key, byte[] value, long flags) throws BpfException {
+        MapFd h = fds.map(map);
+        EngineMap m = h.map;
+        if (!m.syscallCanWrite() || !h.access.canWrite()) {
+            throw new BpfException(Errno.EPERM, "map '" + m.spec().name() + "' is read-only for user space (or through this fd)");
+        }
+        checkKey(m, key);
+        if (value == null) {
+            throw new BpfException(Errno.EFAULT, "no value");
+        }
+        if (value.length != m.syscallValueSize()) {
+            throw new BpfException(Errno.EINVAL, "value of " + value.length + " bytes for map '" + m.spec().name()
+                    + "' with value_size " + m.spec().valueSize()
+                    + (m.syscallValueSize() != m.spec().valueSize() ? " (" + m.syscallValueSize() + " for all CPUs)" : ""));
+        }
+        EngineMap.check(m.updateElem(key, value, flags), "update of map '" + m.spec().name() + "'");
+    }
+
+    /** kernel: map_lookup_elem */
+    byte[] lookup(BpfMap map, byte[] key) throws BpfException {
+        MapFd h = fds.map(map);
+        EngineMap m = h.map;
+        if (!m.syscallCanRead() || !h.access.canRead()) {
+            throw new BpfException(Errno.EPERM, "map '" + m.spec().name() + "' is write-only for user space (or through this fd)");
+        }
+        checkKey(m, key);
+        synchronized (m) {
+            int i = m.lookupIndex(key);
+            if (i < 0) {
+                throw new BpfException(Errno.ENOENT, "no such key in map '" + m.spec().name() + "'");
+            }
+            return m.valueOf(i);
+        }
+    }
+
+    /** kernel: map_delete_elem */
+    void delete(BpfMap map, byte[] key) throws BpfException {
+        MapFd h = fds.map(map);
+        EngineMap m = h.map;
+        if (!m.syscallCanWrite() || !h.access.canWrite()) {
+            throw new BpfException(Errno.EPERM, "map '" + m.spec().name() + "' is read-only for user space (or through this fd)");
+        }
+        checkKey(m, key);
+        EngineMap.check(m.deleteElem(key), "delete from map '" + m.spec().name() + "'");
+    }
+
+    /** kernel: map_get_next_key */
+    byte[] nextKey(BpfMap map, byte[] key) throws BpfException {
+        MapFd h = fds.map(map);
+        EngineMap m = h.map;
+        if (!m.syscallCanRead() || !h.access.canRead()) {
+            throw new BpfException(Errno.EPERM, "map '" + m.spec().name() + "' is write-only for user space (or through this fd)");
+        }
+        if (key != null) {
+            checkKey(m, key);
+        }
+        byte[] next = m.nextKey(key);
+        if (next == null) {
+            throw new BpfException(Errno.ENOENT, "no next key in map '" + m.spec().name() + "'");
+        }
+        return next;
+    }
+
+    /** kernel: bpf_map_get_info_by_fd */
+    MapInfo mapInfo(BpfMap map) throws BpfException {
+        EngineMap m = fds.map(map).map;
+        MapSpec s = m.spec();
+        return new MapInfo(m.id(), new MapSpec(ObjNames.infoName(s.name()), s.type(), s.keySize(), s.valueSize(),
+                s.maxEntries(), s.flags()));
+    }
+}

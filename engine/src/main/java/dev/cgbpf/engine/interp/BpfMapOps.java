@@ -1,0 +1,31 @@
+package dev.cgbpf.engine.interp;
+
+import dev.cgbpf.engine.backend.MapSpec;
+
+/**
+ * A map as a running program reaches it through the map helpers and as the address space knows
+ * it (the owner of a map value or map object {@link Region}): the element operations a map type
+ * provides, answering 0 or a negative errno as the kernel's do. The engine's maps
+ * ({@code dev.cgbpf.engine.maps.EngineMap}) implement it; the interpreter needs nothing more of
+ * them, so it does not depend on the maps package.
+ *
+ * <p>kernel: struct bpf_map_ops (map_lookup_elem, map_update_elem, map_delete_elem)
+ */
+public interface BpfMapOps {
+    MapSpec spec();
+
+    /** Whether programs may pass the map to the map element helpers (not cgroup storage: the verifier refuses). */
+    boolean helperAccessible();
+
+    /** The element index holding {@code key}, or -1. */
+    int lookupIndex(byte[] key);
+
+    /** The address of the value of element {@code index}, as bpf_map_lookup_elem returns it. */
+    long valueAddress(int index);
+
+    /** 0 or a negative errno. */
+    int updateElem(byte[] key, byte[] value, long flags);
+
+    /** 0 or a negative errno. */
+    int deleteElem(byte[] key);
+}
