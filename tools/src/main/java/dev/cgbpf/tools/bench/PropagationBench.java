@@ -4,7 +4,6 @@ import dev.cgbpf.engine.backend.AttachFlag;
 import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.engine.backend.ProgType;
-import dev.cgbpf.engine.cgroup.AttachFlags;
 import dev.cgbpf.engine.cgroup.Cgroup;
 import dev.cgbpf.engine.cgroup.CgroupProg;
 import dev.cgbpf.engine.cgroup.CgroupTree;
