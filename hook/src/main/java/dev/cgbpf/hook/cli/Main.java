@@ -15,7 +15,7 @@ import java.util.Properties;
 public final class Main {
     private static final Map<String, Command> COMMANDS = commands(
             new AsmCommand(), new DisasmCommand(), new ScriptCommand(), new BenchCommand(), new DoctorCommand(), new VerifyCommand(),
-            new HookCommand(), new PolicyCommand(), new CheckCommand(), new StatusCommand());
+            new HookCommand(), new DaemonCommand(), new PolicyCommand(), new CheckCommand(), new StatusCommand());
 
     private Main() {
     }
