@@ -1,9 +1,7 @@
 package dev.cgbpf.kernel;
 
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * The one JVM shutdown hook that closes kernel backends still open when the JVM exits, normally or
@@ -12,7 +10,13 @@ import java.util.Set;
  * run left behind, the next time a scenario root is made.)
  */
 final class ShutdownTeardown {
-    private static final Set<KernelBackend> OPEN = new LinkedHashSet<>();
+    /**
+     * A list, not a hash set: a backend registers from inside its own synchronized methods, and
+     * the identity hash of an object whose monitor is held inflates that monitor, which the JVM
+     * frees only at its next deflation pass (a long-running JVM that opens a backend per request,
+     * the daemon, would grow by one ObjectMonitor per backend until then). Few are open at once.
+     */
+    private static final List<KernelBackend> OPEN = new ArrayList<>();
     private static boolean hooked;
 
     private ShutdownTeardown() {
@@ -23,7 +27,9 @@ final class ShutdownTeardown {
             Runtime.getRuntime().addShutdownHook(new Thread(ShutdownTeardown::closeAll, "cgbpf-kernel-teardown"));
             hooked = true;
         }
-        OPEN.add(b);
+        if (!OPEN.contains(b)) {
+            OPEN.add(b);
+        }
     }
 
     static synchronized void unregister(KernelBackend b) {

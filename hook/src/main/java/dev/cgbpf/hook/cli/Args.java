@@ -14,6 +14,7 @@ import java.util.List;
 public final class Args {
     private final String program;
     private final String command;
+    private final List<String> original;
     private final Deque<String> rest;
     private final List<String> operands = new ArrayList<>();
     private String pendingValue;
@@ -26,7 +27,13 @@ public final class Args {
     public Args(String program, String command, List<String> args) {
         this.program = program;
         this.command = command;
+        this.original = List.copyOf(args);
         this.rest = new ArrayDeque<>(args);
+    }
+
+    /** The arguments as given, before any was consumed ({@code cgbpf daemon --detach} runs itself again with them). */
+    List<String> original() {
+        return original;
     }
 
     /** The next option name (without its {@code =value}), or null when the options are over. */

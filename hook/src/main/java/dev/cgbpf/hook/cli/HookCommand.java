@@ -3,17 +3,14 @@ package dev.cgbpf.hook.cli;
 import dev.cgbpf.hook.oci.BundleHooks;
 import dev.cgbpf.hook.oci.HookException;
 import dev.cgbpf.hook.oci.HookExecutable;
-import dev.cgbpf.hook.oci.HookLog;
-import dev.cgbpf.hook.oci.HookSettings;
 import dev.cgbpf.hook.oci.HookStage;
-import dev.cgbpf.hook.oci.OciHook;
 import dev.cgbpf.hook.oci.OciHooksFile;
+import dev.cgbpf.hook.oci.StageRun;
 import dev.cgbpf.hook.policy.HostDevices;
 import dev.cgbpf.hook.policy.HostPolicy;
 import dev.cgbpf.hook.policy.Policy;
 import dev.cgbpf.hook.policy.PolicyException;
 import dev.cgbpf.hook.spec.Json;
-import dev.cgbpf.hook.spec.SpecException;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -144,32 +141,20 @@ final class HookCommand implements Command {
         }
     }
 
-    private static int stage(HookStage stage, boolean dryRun, Console console) throws CliException, HookException {
+    private static int stage(HookStage stage, boolean dryRun, Console console) {
         // stderr is what the runtime shows its user when the hook fails: keep it to warnings
         if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
             System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         }
-        HookSettings settings = HookSettings.fromEnvironment(System.getenv());
-        if (dryRun) {
-            settings = settings.withBackend(HookSettings.BackendMode.DRY_RUN);
+        StageRun.Result r = StageRun.run(stage, dryRun, System.getenv(),
+                () -> Json.readLimited(console.in(), "state"), () -> true);
+        if (r.warning() != null) {
+            console.err().println(r.warning());
         }
-        HookLog log = new HookLog(settings.logFile());
-        byte[] state;
-        try {
-            state = Json.readLimited(console.in(), "state");
-        } catch (SpecException e) {
-            throw new HookException(e.getMessage());
+        if (r.error() != null) {
+            console.out().flush();
+            console.err().println(r.error());
         }
-        try {
-            OciHook.Outcome out = new OciHook(settings, log).run(stage, state);
-            if (out.warning() != null) {
-                console.err().println("cgbpf: warning: " + out.warning());
-            }
-            return out.status();
-        } catch (RuntimeException e) {
-            // a bug, not bad input: still one line, and the runtime refuses the container
-            log.failure("internal error: " + e);
-            throw new CliException("hook " + stage.specName() + ": internal error: " + e, CliException.BAD_INPUT);
-        }
+        return r.status();
     }
 }

@@ -22,8 +22,10 @@ import dev.cgbpf.kernel.KernelBackend;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -48,6 +50,7 @@ public final class OciHook {
     private final HookLog log;
     private final Supplier<BpfAvailability> availability;
     private final Supplier<Optional<CgroupV2Mount>> mount;
+    private final BooleanSupplier keep;
 
     /** What a stage did: the exit status and a warning line for stderr (null if none). */
     public record Outcome(int status, String warning) {
@@ -59,10 +62,28 @@ public final class OciHook {
 
     public OciHook(HookSettings settings, HookLog log, Supplier<BpfAvailability> availability,
                    Supplier<Optional<CgroupV2Mount>> mount) {
+        this(settings, log, availability, mount, () -> true);
+    }
+
+    private OciHook(HookSettings settings, HookLog log, Supplier<BpfAvailability> availability,
+                    Supplier<Optional<CgroupV2Mount>> mount, BooleanSupplier keep) {
         this.settings = settings;
         this.log = log;
         this.availability = availability;
         this.mount = mount;
+        this.keep = keep;
+    }
+
+    /**
+     * This hook for a caller that may stop waiting for it (the daemon, whose requests have a
+     * deadline). {@code keep} is asked once, when an attach stage has attached and recorded
+     * everything: true means the caller still waits and takes the result (and from then on will
+     * report it); false means it gave up and told its client the stage failed, so the stage
+     * removes what it attached (the cleanup poststop runs) and fails. A killed hook process is
+     * the same case, cleaned up later by poststop or the next attach.
+     */
+    public OciHook keepingOnlyIf(BooleanSupplier keep) {
+        return new OciHook(settings, log, availability, mount, keep);
     }
 
     /** Runs {@code stage} on the state document {@code stateJson}; a closed failure is a HookException. */
@@ -102,26 +123,58 @@ public final class OciHook {
             log.info("nothing to remove");
             return new Outcome(0, null);
         }
+        undoUnpopulated(mine, true);
+        return new Outcome(0, null);
+    }
+
+    /**
+     * The daemon's start: undoes the attaches a killed predecessor (or a killed hook) left half
+     * done, the records still {@code attaching} whose cgroup is empty or gone (its container never
+     * started, or is over), with the cleanup poststop runs. A record whose cgroup still has
+     * processes may be an attach in progress in another process: left alone, as are the
+     * containers attached completely, whose poststop will come.
+     *
+     * @return the records undone
+     */
+    public List<AttachRecord> recoverInterrupted() throws HookException {
+        log.context("daemon start");
+        List<RunDir.Entry> halfDone;
+        try (RunDir.Lock held = RunDir.lock(settings)) {
+            RunDir.sweepUnwritten(settings, held, log);
+            halfDone = RunDir.records(settings, log).stream()
+                    .filter(e -> AttachRecord.ATTACHING.equals(e.record().status()))
+                    .toList();
+        }
+        return undoUnpopulated(halfDone, false);
+    }
+
+    /** Undoes each entry whose cgroup has no process left; returns the records undone. */
+    private List<AttachRecord> undoUnpopulated(List<RunDir.Entry> entries, boolean warnPopulated)
+            throws HookException {
+        List<AttachRecord> undone = new ArrayList<>();
         HookBackend kernel = null;
         try {
-            for (RunDir.Entry e : mine) {
+            for (RunDir.Entry e : entries) {
                 AttachRecord r = e.record();
                 if (ContainerCgroup.liveness(r.cgroup(), r.cgroupId()) == ContainerCgroup.Liveness.POPULATED) {
-                    log.warn("cgroup " + r.cgroup() + " of container " + r.id() + " still has processes; its programs"
-                            + " stay (another container with this id and bundle?)");
+                    if (warnPopulated) {
+                        log.warn("cgroup " + r.cgroup() + " of container " + r.id() + " still has processes; its"
+                                + " programs stay (another container with this id and bundle?)");
+                    }
                     continue;
                 }
                 if (kernel == null && r.backend().equals(AttachRecord.KERNEL)) {
                     kernel = openKernel();
                 }
                 undo(kernel, e.files(), r);
+                undone.add(r);
             }
         } finally {
             if (kernel != null) {
                 kernel.close();
             }
         }
-        return new Outcome(0, null);
+        return undone;
     }
 
     /** Removes what {@code r} records: on the kernel through {@code kernel}; a dry run's record only. */
@@ -262,15 +315,27 @@ public final class OciHook {
             String warning = policy.warnings().isEmpty() ? null : String.join("; ", policy.warnings());
             if (dryRun) {
                 AttachRecord r = DryRun.attach(hb, cgroup, files, programs, record, "CGBPF_BACKEND=dry-run", log);
+                keepOrUndo(hb, files, r);
                 return new Outcome(0, "DRY RUN, NOTHING IS ENFORCED for container " + state.id() + " (asked for: "
                         + "dry-run; " + r.programs().size() + " program(s) verified and recorded in " + files.record()
                         + ")" + (warning == null ? "" : "; " + warning));
             }
             AttachRecord r = Attach.run(hb.backend(), cgroup, files, programs, settings.attachMode(), record, log);
+            keepOrUndo(hb, files, r);
             log.info("attached " + r.programs().size() + " program(s) to " + cg.dir() + " (" + r.mode() + ")"
                     + (r.bindAddresses().isEmpty() ? "" : ", bind address " + String.join(",", r.bindAddresses())));
             return new Outcome(0, warning);
         }
+    }
+
+    /** Asks {@link #keep} whether the caller still takes the attach; if not, undoes it and fails. */
+    private void keepOrUndo(HookBackend hb, ContainerFiles files, AttachRecord r) throws HookException {
+        if (keep.getAsBoolean()) {
+            return;
+        }
+        undo(hb, files, r);
+        throw new HookException("the caller stopped waiting before the programs of container " + r.id()
+                + " were in place (its deadline passed); removed them again");
     }
 
     /**

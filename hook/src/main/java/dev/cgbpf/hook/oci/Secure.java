@@ -13,14 +13,14 @@ import java.util.Set;
  * Directories the hook makes for itself (/run/cgbpf, /var/log/cgbpf, the pin directories): mode
  * 0700, and an existing one must be a real directory, not a symbolic link somebody planted.
  */
-final class Secure {
+public final class Secure {
     static final Set<PosixFilePermission> DIR_MODE = PosixFilePermissions.fromString("rwx------");
 
     private Secure() {
     }
 
     /** Makes {@code dir} and missing parents; the ones made get mode 0700. */
-    static void mkdirs(Path dir) throws IOException {
+    public static void mkdirs(Path dir) throws IOException {
         Path parent = dir.getParent();
         if (parent != null && !Files.isDirectory(parent, LinkOption.NOFOLLOW_LINKS)) {
             mkdirs(parent);

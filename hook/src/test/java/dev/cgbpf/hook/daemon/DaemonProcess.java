@@ -1,0 +1,135 @@
+package dev.cgbpf.hook.daemon;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A {@code cgbpf daemon} in a JVM of its own, started the way an installation runs it (the
+ * memory options of docs/daemon.md), with the test's settings in its environment.
+ */
+public final class DaemonProcess implements AutoCloseable {
+    /** The launcher options docs/daemon.md gives for the daemon (its memory budget: 64 MB resident). */
+    public static final List<String> JAVA_OPTS = List.of("-XX:+UseSerialGC", "-Xms4m", "-Xmx32m",
+            "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30", "-XX:TieredStopAtLevel=1",
+            "-XX:CompileThresholdScaling=10", "-XX:ReservedCodeCacheSize=5m", "-XX:CICompilerCount=1", "-Xss512k",
+            "-XX:-UsePerfData", "-Xshare:auto");
+
+    private final Process process;
+    private final Path log;
+
+    private DaemonProcess(Process process, Path log) {
+        this.process = process;
+        this.log = log;
+    }
+
+    /** The command line of a daemon (or of another cgbpf command, {@code args}) from the test classpath. */
+    public static List<String> command(List<String> prefix, String... args) {
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(JAVA_OPTS);
+        cmd.addAll(List.of("-cp", mainClassPath(), "dev.cgbpf.hook.cli.Main"));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    /**
+     * The test's class path without what only the tests use (test classes, JUnit and its
+     * companions): what the installed jar holds, so that the daemon loads what it would load there.
+     */
+    static String mainClassPath() {
+        List<String> keep = new ArrayList<>();
+        for (String e : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            String name = Path.of(e).getFileName().toString();
+            if (!e.endsWith("test-classes") && !name.endsWith("-tests.jar") && !name.startsWith("junit-")
+                    && !name.startsWith("opentest4j-") && !name.startsWith("apiguardian-")) {
+                keep.add(e);
+            }
+        }
+        return String.join(java.io.File.pathSeparator, keep);
+    }
+
+    /** Starts a daemon on {@code socket} and waits until it answers; its output goes to {@code log}. */
+    public static DaemonProcess start(Path socket, Map<String, String> env, Path log, String... extra)
+            throws IOException, InterruptedException {
+        List<String> args = new ArrayList<>(List.of("daemon", "--socket", socket.toString()));
+        args.addAll(List.of(extra));
+        ProcessBuilder pb = new ProcessBuilder(command(List.of(), args.toArray(String[]::new)))
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+        pb.environment().putAll(env);
+        pb.environment().put("MALLOC_ARENA_MAX", "2");
+        DaemonProcess d = new DaemonProcess(pb.start(), log);
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < end) {
+            if (!d.process.isAlive()) {
+                throw new IllegalStateException("the daemon exited with " + d.process.exitValue() + ": " + d.logText());
+            }
+            DaemonProbe.Result r = DaemonProbe.status(socket, Duration.ofSeconds(5));
+            if (r.answers() && r.pid() == d.process.pid()) {
+                return d;
+            }
+            Thread.sleep(20);
+        }
+        d.kill();
+        throw new IllegalStateException("the daemon did not answer within 60 s: " + d.logText());
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    public String logText() {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    /** SIGKILL, and wait for it to be gone. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    /** SIGTERM; the exit status, or -1 if it did not exit within {@code seconds}. */
+    public int terminate(int seconds) throws InterruptedException {
+        process.destroy();
+        return process.waitFor(seconds, TimeUnit.SECONDS) ? process.exitValue() : -1;
+    }
+
+    /** VmRSS of /proc/PID/status, in kB. */
+    public long rssKb() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.substring(6).replace("kB", "").strip());
+            }
+        }
+        throw new IOException("no VmRSS for " + pid());
+    }
+
+    /** The daemon's open file descriptors. */
+    public long fds() throws IOException {
+        try (Stream<Path> s = Files.list(Path.of("/proc", Long.toString(pid()), "fd"))) {
+            return s.count();
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            kill();
+        }
+    }
+}
