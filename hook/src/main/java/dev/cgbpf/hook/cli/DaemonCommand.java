@@ -162,7 +162,7 @@ final class DaemonCommand implements Command {
     }
 
     private static Duration seconds(String v, String option) throws CliException {
-        int s = HookCommand.intValue(v, option);
+        int s = Args.intValue(v, option);
         if (s <= 0) {
             throw CliException.usage("daemon: " + option + " must be a positive number of seconds");
         }
