@@ -8,7 +8,10 @@
 #      client /usr/local/bin/cgbpf-hook (built by mvn package into native/target/cgbpf-hook), and the
 #      developer tools (benchmarks, verifier fuzzer): cgbpf-tools.jar and /usr/local/bin/cgbpf-tools
 #   4. the OCI hook: host policy, oci-hooks(5) files (naming cgbpf-hook), class-data-sharing archive
-#   5. self-check: runs every example scenario on the kernel and on the engine and compares
+#   5. the cgbpf daemon (docs/daemon.md): where systemd is PID 1, the unit config/cgbpf.service
+#      installed, enabled and (re)started; elsewhere `cgbpf daemon --detach`. A daemon of an
+#      earlier installation is stopped before its jar is replaced.
+#   6. self-check: runs every example scenario on the kernel and on the engine and compares
 #      both with the expected output (examples/scenarios/*.out, recorded on a kernel), then
 #      prints `cgbpf doctor`
 # Safe to run again: each step replaces what the previous run installed.
@@ -57,6 +60,25 @@ java_bin=$(dirname "$(readlink -f "$(command -v javac)")")/java
 
 echo "== building"
 mvn -B -q -DskipTests package
+
+# The daemon (docs/daemon.md). A daemon of an earlier installation reads classes from the jar
+# about to be replaced: stop it first. It holds nothing a container needs (programs pinned,
+# records on disk); while it is down, cgbpf-hook runs the JVM hook itself.
+systemd_pid1() { [[ -d /run/systemd/system && $(cat /proc/1/comm 2>/dev/null) == systemd ]]; }
+daemon_pid_file=/run/cgbpf/cgbpf-daemon.pid
+if systemd_pid1 && systemctl is-active --quiet cgbpf.service 2>/dev/null; then
+    echo "== stopping cgbpf.service for the upgrade"
+    systemctl stop cgbpf.service
+fi
+if [[ -s $daemon_pid_file ]]; then
+    old_pid=$(cat "$daemon_pid_file")
+    if [[ $old_pid =~ ^[0-9]+$ ]] && tr '\0' ' ' <"/proc/$old_pid/cmdline" 2>/dev/null | grep -q 'cgbpf.* daemon'; then
+        echo "== stopping the cgbpf daemon (pid $old_pid) for the upgrade"
+        kill -TERM "$old_pid"
+        # requests in flight finish first, at most the daemon's 60 s deadline
+        for _ in $(seq 1 700); do kill -0 "$old_pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+fi
 
 echo "== installing /usr/local/lib/cgbpf/cgbpf.jar and /usr/local/bin/cgbpf"
 install -D -m 0644 hook/target/cgbpf.jar /usr/local/lib/cgbpf/cgbpf.jar
@@ -159,6 +181,30 @@ LAUNCHER
 fi
 echo "the OCI hook is installed: 'cgbpf hook install --bundle DIR' for runc/crun bundles; docs/hook.md"
 # ==== END cgbpf OCI hook =====================================================================
+
+# ==== BEGIN cgbpf daemon (docs/daemon.md) ==========================================
+# The resident JVM that runs the hook's stages for the cgbpf-hook client. Its launcher options
+# (a small heap, C1 only, a capped code cache: ~62 MB resident) are the unit's, read from it.
+# The daemon is optional: without it the hook runs as one JVM per stage; a failure to start it
+# is a warning.
+echo "== starting the cgbpf daemon"
+daemon_java_opts=$(sed -n 's/^Environment="CGBPF_JAVA_OPTS=\(.*\)"$/\1/p' config/cgbpf.service)
+if systemd_pid1; then
+    install -D -m 0644 config/cgbpf.service /etc/systemd/system/cgbpf.service
+    systemctl daemon-reload
+    systemctl enable --quiet cgbpf.service
+    if systemctl restart cgbpf.service; then
+        echo "installed, enabled and started cgbpf.service"
+    else
+        echo "install.sh: cgbpf.service did not start (journalctl -u cgbpf); the hook works without it" >&2
+    fi
+elif CGBPF_JAVA_OPTS="$daemon_java_opts" MALLOC_ARENA_MAX=2 /usr/local/bin/cgbpf daemon --detach; then
+    echo "PID 1 is not systemd: the daemon was started with 'cgbpf daemon --detach' and is not started"
+    echo "again at boot; have your init run: CGBPF_JAVA_OPTS=\"$daemon_java_opts\" MALLOC_ARENA_MAX=2 cgbpf daemon --detach"
+else
+    echo "install.sh: the cgbpf daemon did not start (see above, /var/log/cgbpf/daemon.log); the hook works without it" >&2
+fi
+# ==== END cgbpf daemon =======================================================================
 
 echo "== self-check: example scenarios on the kernel and the engine"
 /usr/local/bin/cgbpf --version

@@ -92,15 +92,11 @@ final class DaemonCommand implements Command {
             List<String> mainArgs = new ArrayList<>();
             mainArgs.add(name());
             mainArgs.addAll(args.original());
-            List<String> childArgs = new ArrayList<>();
-            childArgs.add(name());
-            for (String a : args.original()) {
-                if (!a.equals("--detach")) {
-                    childArgs.add(a);
-                }
+            List<String> childArgs = new ArrayList<>(List.of(name(), "--socket", socket.toString(), "--pid-file",
+                    pid.toString(), "--log-file", log.toString(), "--deadline", Long.toString(deadline.toSeconds())));
+            if (readTimeout != null) {
+                childArgs.addAll(List.of("--read-timeout", Long.toString(readTimeout.toSeconds())));
             }
-            childArgs.addAll(List.of("--socket", socket.toString(), "--pid-file", pid.toString(), "--log-file",
-                    log.toString()));
             try {
                 Daemon.checkHost();
                 var running = dev.cgbpf.hook.daemon.DaemonProbe.status(socket, Duration.ofSeconds(5));

@@ -139,19 +139,23 @@ final class Boxes implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
-        for (Process p : sleepers) {
-            p.destroyForcibly();
-            p.waitFor(10, TimeUnit.SECONDS);
-        }
-        for (Path cg : cgroups) {
-            for (int i = 0; i < 50 && Files.isDirectory(cg); i++) {
-                try {
-                    Files.deleteIfExists(cg);
-                } catch (IOException e) {
-                    Thread.sleep(100);
+    public void close() throws IOException {
+        try {
+            for (Process p : sleepers) {
+                p.destroyForcibly();
+                p.waitFor(10, TimeUnit.SECONDS);
+            }
+            for (Path cg : cgroups) {
+                for (int i = 0; i < 50 && Files.isDirectory(cg); i++) {
+                    try {
+                        Files.deleteIfExists(cg);
+                    } catch (IOException e) {
+                        Thread.sleep(100);
+                    }
                 }
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         if (Files.isDirectory(pinDir)) {
             try (Stream<Path> s = Files.walk(pinDir)) {

@@ -608,6 +608,7 @@ class DaemonTest {
         Answer a;
         try (FileChannel ch = FileChannel.open(boxes.runDir.resolve(".lock"), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE); FileLock held = ch.lock()) {
+            assertTrue(held.isValid());
             a = call("createRuntime", Boxes.state(b, true));
             assertEquals(List.of("accepted", "error cgbpf: hook createRuntime: the cgbpf daemon did not finish the stage"
                     + " within its deadline of 2 s", "exit 1"), a.lines(), a.toString());
