@@ -63,6 +63,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * stages at once; the run directory's lock (in-process and fcntl) already serialises what must
  * be serial (bind address leases). Every request has a deadline: the client gets an answer by
  * then, and an attach that finishes after the client was told it failed is removed again.
+ *
+ * <p>Why one long class: the server's life (start-up checks, lock, socket, drain) and the state
+ * machine of one connection ({@link Exchange}: read, accepted, the stage against its deadline,
+ * answer) share the daemon's limits: the stage and state-size semaphores, the timer, the
+ * deadline. Exchange is nested to use them directly; moving it out is possible once those limits
+ * are an object of their own.
  */
 public final class Daemon {
     public static final Path DEFAULT_SOCKET = Path.of("/run/cgbpf/cgbpf.sock");
