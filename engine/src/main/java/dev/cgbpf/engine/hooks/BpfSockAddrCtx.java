@@ -103,6 +103,12 @@ public final class BpfSockAddrCtx extends UapiCtx {
         if (off == SK) {
             return sockRegion.base();
         }
+        if (off == USER_PORT + 2 && size == 2) {
+            // sin_port is the 2-byte field behind user_port: the verifier's narrow-load rewrite
+            // shifts only when the access is narrower than that, so the upper half reads the port
+            // (observed: a u16 read at +26 gives the port, as one at +24)
+            return get(USER_PORT, 2);
+        }
         return get(off, size);
     }
 

@@ -147,14 +147,15 @@ public final class BpfSockCtx extends UapiCtx {
     }
 
     /**
-     * rx_queue_mapping of a socket without one: the kernel's conversion loads NO_QUEUE_MAPPING as
-     * a 64-bit -1 (BPF_MOV64_IMM), so a 4-byte read gives all 64 bits set (observed: 0xffffffffffffffff).
+     * The socket as it is now: a program's helper calls change it between reads (bpf_bind moves
+     * src_ip4/src_ip6 and src_port; observed on 6.18 through ctx->sk of a connect program).
+     * rx_queue_mapping of a socket without one reads 0x00000000ffffffff as u32 on the oracle build
+     * (6.18.44-fc, CONFIG_XPS): the register's upper half is zero (docs/fidelity.md has the build
+     * that gave a 64-bit -1).
      */
     @Override
     protected long read(int off, int size) {
-        if (off == RX_QUEUE_MAPPING && size == 4 && get(off, 4) == 0xffffffffL) {
-            return -1L;
-        }
+        fill();
         return get(off, size);
     }
 

@@ -9,6 +9,8 @@ import dev.cgbpf.engine.backend.Errno;
  */
 final class Errnos {
     static final int EPERM = 1;
+    static final int ENODEV = 19;
+    static final int EACCES = 13;
     static final int EFAULT = 14;
     static final int EINVAL = 22;
     static final int EAFNOSUPPORT = 97;
@@ -24,15 +26,9 @@ final class Errnos {
     private Errnos() {
     }
 
-    /** Linux x86-64 names of the numbers above that {@link Errno} lacks. */
+    /** The Linux x86-64 name of an errno number ({@link Errno} has them all). */
     static String name(int errno) {
-        return switch (errno) {
-            case ENETUNREACH -> "ENETUNREACH";
-            case ENOTCONN -> "ENOTCONN";
-            case ETIMEDOUT -> "ETIMEDOUT";
-            case EPROTONOSUPPORT -> "EPROTONOSUPPORT";
-            default -> Errno.of(errno).map(Enum::name).orElse("errno " + errno);
-        };
+        return Errno.of(errno).map(Enum::name).orElse("errno " + errno);
     }
 
     /** The exception of a failed call returning {@code -errno}. */

@@ -43,6 +43,24 @@ final class InetAddrType {
         return v4Any(a) || v4Loopback(a) || v4Multicast(a) || v4Lbcast(a) || v4Zeronet(a);
     }
 
+    /**
+     * RTCF_BROADCAST of the output route: the limited broadcast and lo's own broadcast address
+     * (lo is 127.0.0.1/8, so its local table has a broadcast route to 127.255.255.255).
+     */
+    static boolean v4Broadcast(byte[] a) {
+        return v4Lbcast(a) || ((a[0] == 127) && (a[1] & a[2] & a[3]) == (byte) 0xff);
+    }
+
+    /**
+     * Whether an interface with this index exists on the engine's host, which has only lo (1);
+     * 0 is "no device".
+     */
+    static boolean deviceExists(int ifindex) {
+        return ifindex == 0 || ifindex == LOOPBACK_IFINDEX;
+    }
+
+    static final int LOOPBACK_IFINDEX = 1;
+
     /** __ip_dev_find with the local-table fallback: an address a datagram may be sent from. */
     static boolean v4Local(byte[] a) {
         return v4Loopback(a);

@@ -66,17 +66,28 @@ final class InetSock {
         this.protocol = protocol;
     }
 
+    static final int IPPROTO_ICMP = 1;
+    static final int IPPROTO_ICMPV6 = 58;
+    static final int IPPROTO_UDPLITE = 136;
+
     /**
-     * socket(2)'s protocol resolution (inet_create's walk of inetsw): 0 picks the type's protocol;
-     * stream takes TCP, dgram UDP, raw any non-zero protocol; anything else is EPROTONOSUPPORT,
-     * reported here as -1.
+     * socket(2)'s protocol resolution (inet_create's / inet6_create's walk of inetsw): 0 picks the
+     * type's protocol; stream takes TCP, dgram UDP, UDP-Lite and the family's ICMP (a ping socket),
+     * raw any non-zero protocol; anything else is EPROTONOSUPPORT, reported here as -1. Multipath
+     * TCP (262) does not fit the scenario's protocol byte.
      */
-    static int resolveProtocol(Probe.SockType type, int protocol) {
+    static int resolveProtocol(boolean v6, Probe.SockType type, int protocol) {
         return switch (type) {
             case STREAM -> protocol == 0 || protocol == IPPROTO_TCP ? IPPROTO_TCP : -1;
-            case DGRAM -> protocol == 0 || protocol == IPPROTO_UDP ? IPPROTO_UDP : -1;
+            case DGRAM -> protocol == 0 || protocol == IPPROTO_UDP ? IPPROTO_UDP
+                    : protocol == IPPROTO_UDPLITE || protocol == (v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP) ? protocol : -1;
             case RAW -> protocol > 0 && protocol <= 255 ? protocol : -1;
         };
+    }
+
+    /** A ping socket: SOCK_DGRAM with the family's ICMP. */
+    static boolean isPing(boolean v6, int type, int protocol) {
+        return type == SOCK_DGRAM && protocol == (v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
     }
 
     static int typeNumber(Probe.SockType type) {

@@ -86,10 +86,16 @@ public final class SocketLayer {
 
     /** inet_create / inet6_create, then the sock_create programs (a refusal releases the socket). */
     private InetSock create(Cgroup cgroup, Probe.Family family, Probe.SockType type, int protocol) throws BpfException {
-        int proto = InetSock.resolveProtocol(type, protocol);
+        boolean v6 = family == Probe.Family.INET6;
+        int proto = InetSock.resolveProtocol(v6, type, protocol);
         if (proto < 0) {
             throw Errnos.fail(-Errnos.EPROTONOSUPPORT, "socket(" + family.scenarioName() + ", " + type.scenarioName()
                     + ", " + protocol + "): protocol not supported");
+        }
+        if (InetSock.isPing(v6, InetSock.typeNumber(type), proto) && !PingGroupRange.allowsCaller()) {
+            // ping_init_sock, the protocol's init, refuses before the sock_create programs run
+            throw Errnos.fail(-Errnos.EACCES, "socket(" + family.scenarioName() + ", dgram, " + protocol
+                    + "): not in net.ipv4.ping_group_range");
         }
         InetSock sk = new InetSock(family == Probe.Family.INET6, InetSock.typeNumber(type), proto);
         AttachType at = AttachType.CGROUP_INET_SOCK_CREATE;
@@ -197,6 +203,10 @@ public final class SocketLayer {
             if (sk.state != InetSock.TCP_CLOSE || sk.num != 0) {
                 return -Errnos.EINVAL;
             }
+            if (!addr.isAny() && !InetAddrType.deviceExists(sk.boundDevIf)) {
+                // __inet6_bind looks the bound device up before it checks the address (observed: ENODEV)
+                return -Errnos.ENODEV;
+            }
             if (addr.isV4Mapped()) {
                 if (!InetAddrType.v4BindAllowed(addr.v4())) {
                     return -Errnos.EADDRNOTAVAIL;
@@ -212,6 +222,10 @@ public final class SocketLayer {
             }
         }
         sk.rcvSaddr = addr;
+        if (sk.v6() && !addr.isAny() && !addr.isV4Mapped()) {
+            // __inet6_bind: an IPv6 address leaves the IPv4 side LOOPBACK4_IPV6 (observed: src_ip4 127.0.0.6)
+            sk.inetRcvSaddr4 = InetSock.LOOPBACK4_IPV6;
+        }
         if (port != 0 || !noPort) {
             int err = hash.getPort(sk, port);
             if (err != 0) {
@@ -271,15 +285,37 @@ public final class SocketLayer {
             int dport = ctx.userPort();
             byte[] v4 = dest.v4();
             boolean local;
+            boolean tcp = proto == Probe.Proto.TCP;
             if (v4 != null) {
+                if (sk.v6() && sk.rcvSaddr != null && !sk.rcvSaddr.isAny() && !sk.rcvSaddr.isV4Mapped()) {
+                    // bound to an IPv6 address, the socket cannot reach an IPv4 peer (observed: ENETUNREACH)
+                    throw Errnos.fail(-Errnos.ENETUNREACH, "connect to " + dest + " from " + sk.rcvSaddr);
+                }
                 if (InetAddrType.v4Any(v4)) {
                     v4 = SockAddr.V4_LOOPBACK;
+                }
+                if (!InetAddrType.deviceExists(sk.boundDevIf)) {
+                    // ip_route_connect with an oif that does not exist
+                    throw Errnos.fail(-Errnos.ENODEV, "connect: no device with ifindex " + sk.boundDevIf);
+                }
+                if (InetAddrType.v4Broadcast(v4)) {
+                    // tcp_v4_connect refuses a broadcast route; a datagram socket needs SO_BROADCAST
+                    throw Errnos.fail(tcp ? -Errnos.ENETUNREACH : -Errnos.EACCES, "connect to the broadcast address "
+                            + new SockAddr(v4));
                 }
                 local = InetAddrType.v4Loopback(v4);
                 dest = new SockAddr(sk.v6() ? SockAddr.mapped(v4) : v4);
             } else {
+                if (sk.rcvSaddr != null && sk.rcvSaddr.isV4Mapped()) {
+                    // bound to a v4-mapped address, the socket cannot reach an IPv6 peer (observed: EAFNOSUPPORT)
+                    throw Errnos.fail(-Errnos.EAFNOSUPPORT, "connect to " + dest + " from " + sk.rcvSaddr);
+                }
                 if (dest.isAny()) {
                     dest = new SockAddr(SockAddr.V6_LOOPBACK);
+                }
+                if (!InetAddrType.deviceExists(sk.boundDevIf)) {
+                    // ip6_route_connect finds no route through a missing device
+                    throw Errnos.fail(-Errnos.ENETUNREACH, "connect: no device with ifindex " + sk.boundDevIf);
                 }
                 local = InetAddrType.v6Loopback(dest.ip());
             }
@@ -405,6 +441,13 @@ public final class SocketLayer {
                 throw Errnos.fail(-Errnos.ENETUNREACH, "sendmsg from " + new SockAddr(s) + ", which is not local");
             }
         }
+        if (!InetAddrType.deviceExists(sk.boundDevIf)) {
+            throw Errnos.fail(-Errnos.ENODEV, "sendmsg: no device with ifindex " + sk.boundDevIf);
+        }
+        if (InetAddrType.v4Broadcast(d)) {
+            // udp_sendmsg: a broadcast route without SO_BROADCAST
+            throw Errnos.fail(-Errnos.EACCES, "sendmsg to the broadcast address " + new SockAddr(d));
+        }
         if (InetAddrType.v4Any(d)) {
             // the output route of INADDR_ANY is the source, or loopback
             d = InetAddrType.v4Any(s) ? SockAddr.V4_LOOPBACK : s;
@@ -433,6 +476,9 @@ public final class SocketLayer {
         }
         if (d.isAny()) {
             d = new SockAddr(SockAddr.V6_LOOPBACK);
+        }
+        if (!InetAddrType.deviceExists(sk.boundDevIf)) {
+            throw Errnos.fail(-Errnos.ENETUNREACH, "sendmsg: no route through ifindex " + sk.boundDevIf);
         }
         SockAddr s = ctx.msgSrcV6();
         if (s.isAny()) {
