@@ -38,9 +38,9 @@ class HelperLoadRefusalTest {
 
     @ParameterizedTest(name = "{0} in {1}")
     @CsvSource({
-        "bpf_get_current_pid_tgid#14, cgroup_skb, cgroup_inet_ingress",
-        "bpf_get_current_uid_gid#15, cgroup_sock, cgroup_inet_sock_create",
-        "bpf_get_current_task#35, cgroup_device, cgroup_device",
+        "bpf_send_signal_thread#117, cgroup_skb, cgroup_inet_ingress",
+        "bpf_send_signal#109, cgroup_sock, cgroup_inet_sock_create",
+        "bpf_send_signal#109, cgroup_device, cgroup_device",
         "bpf_send_signal#109, sock_ops, cgroup_sock_ops",
         "bpf_get_current_pid_tgid#14, socket_filter, ''"})
     void aHelperTheInterpreterLacksIsEinvalWithTheEngineLine(String helper, String type, String attach) {
@@ -60,8 +60,8 @@ class HelperLoadRefusalTest {
     @Test
     void atLogLevelZeroTheLogIsTheEngineLineAlone() {
         BpfException e = assertThrows(BpfException.class, () -> load(ProgType.CGROUP_SKB,
-                AttachType.CGROUP_INET_INGRESS, 0, Map.of(), "call bpf_get_current_uid_gid#15", "r0 = 1", "exit"));
-        assertEquals("engine: helper bpf_get_current_uid_gid#15 is not implemented by the engine's interpreter\n",
+                AttachType.CGROUP_INET_INGRESS, 0, Map.of(), "call bpf_send_signal_thread#117", "r0 = 1", "exit"));
+        assertEquals("engine: helper bpf_send_signal_thread#117 is not implemented by the engine's interpreter\n",
                 e.verifierLog());
     }
 
@@ -71,7 +71,7 @@ class HelperLoadRefusalTest {
         assertEquals(3, m.fd());
         Map<String, Integer> maps = Map.of("m", m.fd());
         assertThrows(BpfException.class, () -> load(ProgType.CGROUP_SKB, AttachType.CGROUP_INET_INGRESS, 0, maps,
-                "r1 = map[m]", "call bpf_get_current_pid_tgid#14", "r0 = 1", "exit"));
+                "r1 = map[m]", "call bpf_send_signal_thread#117", "r0 = 1", "exit"));
         // the refused program took no fd: the next object gets 4, and a good program loads beside it
         assertEquals(4, engine.createMap(new MapSpec("n", MapType.ARRAY, 4, 8, 1, 0)).fd());
         LoadedProg ok = load(ProgType.CGROUP_SKB, AttachType.CGROUP_INET_INGRESS, 0, maps,
@@ -95,6 +95,20 @@ class HelperLoadRefusalTest {
         load(ProgType.CGROUP_SOCK_ADDR, AttachType.CGROUP_INET4_CONNECT, 0, Map.of(),
                 "call bpf_get_socket_cookie#46", "r0 = 1", "exit");
         load(ProgType.SOCK_OPS, null, 0, Map.of(), "call bpf_get_socket_cookie#46", "r0 = 1", "exit");
+    }
+
+    /** The current task's helpers (the probing thread's ids, uid/gid, comm, task pointer) load in every cgroup type. */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"cgroup_skb, cgroup_inet_egress", "cgroup_sock, cgroup_inet_sock_create",
+        "cgroup_sock_addr, cgroup_inet4_connect", "cgroup_sock_addr, cgroup_udp6_sendmsg", "sock_ops, cgroup_sock_ops",
+        "cgroup_device, cgroup_device"})
+    void currentTaskHelpersLoadInEveryCgroupType(String type, String attach) throws BpfException {
+        load(ProgType.fromScenarioName(type), AttachType.fromScenarioName(attach), 0, Map.of(),
+                "call bpf_get_current_pid_tgid#14", "call bpf_get_current_uid_gid#15", "call bpf_get_current_task#35",
+                "call bpf_get_current_task_btf#158",
+                "r1 = r10", "r1 += -16", "r2 = 16", "call bpf_get_current_comm#16",
+                "r1 = 0", "r2 = 0", "r3 = r10", "r3 += -24", "r4 = 8", "call bpf_get_ns_current_pid_tgid#120",
+                "r0 = 1", "exit").close();
     }
 
     /** The license reaches the verifier: GPL-only helpers are refused to other licenses, before anything runs. */

@@ -20,11 +20,11 @@ import dev.cgbpf.engine.maps.CgroupStorageMap;
  *
  * <p>Which helper a program may call is the verifier's question. Which helpers the engine can
  * run is this table's: EngineBackend refuses at load a program calling one that is not here, so
- * that nothing faults at run time for want of a helper. Left out on purpose, because the engine
- * cannot know their answer: the helpers about the current task (pid/tgid, uid/gid, comm, task
- * pointers, signals), kernel memory (probe_read_kernel), socket lookups, sk_fullsock/tcp_sock,
- * setsockopt/getsockopt and the map types the engine has not (ring buffer, perf event array,
- * prog array).
+ * that nothing faults at run time for want of a helper. The current task's ids, comm and task
+ * pointer are the probing thread's ({@link CurrentTask}). Left out on purpose, because the engine
+ * cannot know their answer or must not do it: signals to the current task, kernel and user memory
+ * (probe_read_*), socket lookups, sk_fullsock/tcp_sock, setsockopt/getsockopt and the map types
+ * the engine has not (ring buffer, perf event array, prog array, cgroup array).
  */
 public final class CgroupHelpers {
     public static final int GET_CGROUP_CLASSID = 17;
@@ -50,6 +50,7 @@ public final class CgroupHelpers {
 
     private static final HelperTable CGROUP = HelperTable.builder()
             .addAll(BaseHelpers.TABLE)
+            .addAll(CurrentTask.HELPERS)
             .add(GET_CURRENT_CGROUP_ID, (m, r1, r2, r3, r4, r5) -> m.env(HookEnv.class).taskCgroup().id())
             .add(GET_CURRENT_ANCESTOR_CGROUP_ID, (m, level, r2, r3, r4, r5) ->
                     ancestorId(m.env(HookEnv.class).taskCgroup(), (int) level))
