@@ -63,7 +63,7 @@ final class BpfProgLoad {
         }
         // the verifier checks in the kernel's order, map fds included; usedMaps then only collects them
         VerifierResult verified = Verifier.verify(p, request.type(), request.expectedAttach(), this::mapSpecAt,
-                fd -> fds.get(fd) != null, request.logLevel(), request.license());
+                fds::isOpen, request.logLevel(), request.license());
         Set<EngineMap> used = usedMaps(request.name(), p);
         Interpreter interp;
         try {

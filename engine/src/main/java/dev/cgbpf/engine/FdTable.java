@@ -39,6 +39,15 @@ final class FdTable {
         return i >= 0 && i < fds.size() ? fds.get(i) : null;
     }
 
+    /**
+     * Whether {@code fd} is open: one of this table's, or stdin, stdout or stderr, which every
+     * process has and none of which is a bpf object (a map reference through fd 1 is EINVAL in the
+     * kernel, not EBADF).
+     */
+    synchronized boolean isOpen(int fd) {
+        return (fd >= 0 && fd < FIRST_FD) || get(fd) != null;
+    }
+
     /** Frees {@code fd} if {@code o} still owns it; true when it did (the caller then drops o's reference). */
     synchronized boolean free(int fd, Object o) {
         int i = fd - FIRST_FD;

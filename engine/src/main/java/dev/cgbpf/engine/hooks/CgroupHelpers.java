@@ -170,8 +170,8 @@ public final class CgroupHelpers {
         }
         ProgArrayItem item = env.runCtx().item();
         if (item.owner() == null) {
-            throw new Fault("bpf_get_local_storage in BPF_PROG_TEST_RUN: the engine does not model the"
-                    + " run's temporary cgroup storage");
+            // BPF_PROG_TEST_RUN: the run has storages of its own, attached to no cgroup
+            return env.testRunStorage(storage);
         }
         long address = storage.storageAddress(item.owner().id(), env.attachType());
         if (address == 0) {

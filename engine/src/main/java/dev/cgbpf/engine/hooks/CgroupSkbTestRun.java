@@ -60,8 +60,12 @@ public final class CgroupSkbTestRun {
         HookEnv env = new HookEnv(taskCgroup, at, sk, null);
         env.enter(CgRunCtx.testRun(prog));
         long r0 = 0;
-        for (int i = 0; i < Math.max(1, repeat); i++) {
-            r0 = executor.execute(prog, ctx, env);
+        try {
+            for (int i = 0; i < Math.max(1, repeat); i++) {
+                r0 = executor.execute(prog, ctx, env);
+            }
+        } finally {
+            env.releaseTestRunStorages();
         }
         byte[] packet = ctx.packetBytes();
         byte[] out = new byte[ETH_HLEN + packet.length];

@@ -3,6 +3,10 @@ package dev.cgbpf.engine.hooks;
 import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.cgroup.CgRunCtx;
 import dev.cgbpf.engine.cgroup.Cgroup;
+import dev.cgbpf.engine.interp.Region;
+import dev.cgbpf.engine.maps.CgroupStorageMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * What the helpers of a cgroup hook reach besides the context: the kernel finds these through
@@ -15,6 +19,8 @@ public final class HookEnv {
     private final InetSock sock;
     private final SocketLayer net;
     private CgRunCtx runCtx;
+    /** A test run's own cgroup storages, made at the first bpf_get_local_storage of each map. */
+    private final Map<CgroupStorageMap, Region> testRunStorages = new LinkedHashMap<>();
 
     HookEnv(Cgroup taskCgroup, AttachType attachType, InetSock sock, SocketLayer net) {
         this.taskCgroup = taskCgroup;
@@ -40,6 +46,17 @@ public final class HookEnv {
 
     void enter(CgRunCtx ctx) {
         this.runCtx = ctx;
+    }
+
+    /** The storage a test run's program gets for {@code map}: zeroed at first use, kept for every repeat. */
+    long testRunStorage(CgroupStorageMap map) {
+        return testRunStorages.computeIfAbsent(map, CgroupStorageMap::allocateForTestRun).elementAddress(0);
+    }
+
+    /** The test run is over: its storages go. */
+    void releaseTestRunStorages() {
+        testRunStorages.forEach(CgroupStorageMap::releaseTestRunStorage);
+        testRunStorages.clear();
     }
 
     InetSock sock() {

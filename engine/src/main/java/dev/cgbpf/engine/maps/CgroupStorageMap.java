@@ -102,6 +102,22 @@ public final class CgroupStorageMap extends EngineMap {
         storages.add(new Storage(cgroupId, keyType(type), r));
     }
 
+    /**
+     * bpf_cgroup_storages_alloc for BPF_PROG_TEST_RUN: a zeroed storage of the run's own, in no
+     * cgroup and not reachable by key; the caller releases it when the run ends.
+     */
+    public synchronized Region allocateForTestRun() {
+        String label = "map[" + (spec.name() == null ? "" : spec.name()) + "].test_run_storage";
+        Region r = Region.mapValues(space.reserveSlot(), this, label, spec.valueSize(), cpus);
+        space.install(r);
+        return r;
+    }
+
+    /** The end of a test run: its storage goes (bpf_cgroup_storages_free). */
+    public synchronized void releaseTestRunStorage(Region r) {
+        space.release(r);
+    }
+
     /** cgroup_bpf_release: the cgroup is gone, and so are its storages. */
     public synchronized void freeCgroup(long cgroupId) {
         for (int i = 0; i < storages.size(); i++) {
