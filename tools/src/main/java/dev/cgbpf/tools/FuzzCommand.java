@@ -6,6 +6,7 @@ import dev.cgbpf.hook.cli.CliException;
 import dev.cgbpf.hook.cli.Command;
 import dev.cgbpf.hook.cli.Console;
 import dev.cgbpf.tools.fuzz.Fuzz;
+import dev.cgbpf.tools.fuzz.SocketFuzz;
 
 /** {@code cgbpf-tools fuzz}: {@link Fuzz} through the tools' command line. */
 final class FuzzCommand implements Command {
@@ -17,12 +18,12 @@ final class FuzzCommand implements Command {
 
     @Override
     public String synopsis() {
-        return "[--count N] [--seed S] [--engine-only]";
+        return "[--count N] [--seed S] [--engine-only] [--sockets [--save DIR]]";
     }
 
     @Override
     public String summary() {
-        return "random and mutated programs through the engine verifier and the kernel's";
+        return "random programs through both verifiers, or random socket operations through both backends";
     }
 
     @Override
@@ -36,9 +37,17 @@ final class FuzzCommand implements Command {
                 unless --engine-only. Exit status 1 when a crash or an unsound accept was found.
                 The same as java -cp cgbpf-tools.jar dev.cgbpf.tools.fuzz.Fuzz; docs/fidelity.md.
 
-                  --count N      programs (default 1000)
+                With --sockets: N random socket operations (socket, bind, connect, sendmsg on
+                loopback) in scenarios of 50, each with random cgroup_sock_addr and sock_create
+                programs attached, run on both backends through the scenario runner and compared
+                line by line; prints each differing line (the first 20) and a summary. Exit status
+                1 when a line differs or the engine failed with anything but an errno.
+
+                  --count N      programs, or socket operations (default 1000)
                   --seed S       the generator's seed (default 1)
                   --engine-only  the engine alone: crashes only, no agreement measured
+                  --sockets      fuzz the socket hooks instead of the verifier
+                  --save DIR     (--sockets) write each scenario with a finding to DIR
                 """;
     }
 
@@ -47,6 +56,8 @@ final class FuzzCommand implements Command {
         long count = 1000;
         long seed = 1;
         boolean engineOnly = false;
+        boolean sockets = false;
+        java.nio.file.Path save = null;
         for (String o; (o = args.nextOption()) != null; ) {
             switch (o) {
                 case "--count" -> count = longValue(args.value(o), o);
@@ -55,12 +66,23 @@ final class FuzzCommand implements Command {
                     args.noValue(o);
                     engineOnly = true;
                 }
+                case "--sockets" -> {
+                    args.noValue(o);
+                    sockets = true;
+                }
+                case "--save" -> save = java.nio.file.Path.of(args.value(o));
                 default -> throw args.unknownOption(o);
             }
         }
         args.operands(0);
         if (count <= 0) {
             throw CliException.usage("fuzz: --count must be positive");
+        }
+        if (save != null && !sockets) {
+            throw CliException.usage("fuzz: --save goes with --sockets");
+        }
+        if (sockets) {
+            return sockets(count, seed, engineOnly, save, console);
         }
         Backend kernel = null;
         if (!engineOnly) {
@@ -79,6 +101,26 @@ final class FuzzCommand implements Command {
             if (kernel != null) {
                 kernel.close();
             }
+        }
+    }
+
+    private static int sockets(long count, long seed, boolean engineOnly, java.nio.file.Path save, Console console)
+            throws CliException {
+        if (!engineOnly) {
+            try {
+                Fuzz.kernelBackend().close();
+            } catch (IllegalStateException e) {
+                throw CliException.usage("fuzz: " + e.getMessage() + " (--engine-only runs without it)");
+            } catch (Exception e) {
+                throw CliException.usage("fuzz: " + e.getMessage());
+            }
+        }
+        try {
+            SocketFuzz.Report r = SocketFuzz.run(count, seed, !engineOnly, save, console.out());
+            console.out().println("socket fuzz seed " + seed + ": " + r.summary());
+            return r.ok() ? 0 : 1;
+        } catch (java.io.IOException e) {
+            throw CliException.usage("fuzz: --save " + save + ": " + e.getMessage());
         }
     }
 

@@ -44,7 +44,7 @@ class ToolsMainTest {
             assertTrue(help.out().contains("\n  " + c + " "), c + " missing from help: " + help.out());
         }
         assertTrue(Run.of("help", "bench").out().startsWith("usage: cgbpf-tools bench interp [--quick] | hook [--runs N] [--quick]\n"));
-        assertTrue(Run.of("fuzz", "--help").out().startsWith("usage: cgbpf-tools fuzz [--count N] [--seed S] [--engine-only]\n"));
+        assertTrue(Run.of("fuzz", "--help").out().startsWith("usage: cgbpf-tools fuzz [--count N] [--seed S] [--engine-only] [--sockets [--save DIR]]\n"));
         assertTrue(Run.of("--version").out().matches("cgbpf-tools \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?\n"));
         assertOneLineError(Run.of("hook", "createRuntime"), 2, "unknown command 'hook' (try 'cgbpf-tools help')");
     }
