@@ -8,6 +8,7 @@ import dev.cgbpf.engine.backend.TestRun;
 import dev.cgbpf.engine.hooks.CgroupSkbTestRun;
 import dev.cgbpf.engine.hooks.HookFault;
 import dev.cgbpf.engine.hooks.ProgExecutor;
+import dev.cgbpf.engine.hooks.SocketLayer;
 import dev.cgbpf.engine.interp.BaseHelpers;
 import dev.cgbpf.engine.interp.Machine;
 import dev.cgbpf.engine.interp.ProgramFault;
@@ -30,7 +31,11 @@ final class BpfProgTestRun {
     private final ProgExecutor executor;
     private final long insnBudget;
 
-    BpfProgTestRun(EngineHost host, FdTable fds, ProgExecutor executor, long insnBudget) {
+    private final SocketLayer sockets;
+
+    BpfProgTestRun(EngineHost host, FdTable fds, ProgExecutor executor, long insnBudget,
+                   SocketLayer sockets) {
+        this.sockets = sockets;
         this.host = host;
         this.fds = fds;
         this.executor = executor;
@@ -69,7 +74,7 @@ final class BpfProgTestRun {
     private TestRun.Result testRunCgroupSkb(EngineProg prog, byte[] frame, int repeat) throws BpfException {
         long start = System.nanoTime();
         try {
-            CgroupSkbTestRun.Result r = new CgroupSkbTestRun(executor, host.tree.root()).run(prog, frame, repeat);
+            CgroupSkbTestRun.Result r = new CgroupSkbTestRun(executor, host.tree.root(), sockets).run(prog, frame, repeat);
             return new TestRun.Result(r.retval(), r.dataOut(), (System.nanoTime() - start) / repeat);
         } catch (HookFault f) {
             throw new BpfException(Errno.EFAULT, f.getMessage());

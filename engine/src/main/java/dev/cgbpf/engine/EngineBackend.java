@@ -86,11 +86,12 @@ public final class EngineBackend implements Backend {
         this.lifetime = lifetime;
         ProgExecutor executor = EngineProg.executor(host.space, insnBudget);
         this.progs = new BpfProgLoad(host, fds);
-        this.testRuns = new BpfProgTestRun(host, fds, executor, insnBudget);
         this.maps = new BpfMapSyscalls(host, fds);
         this.cgroups = new CgroupBpfOps(host, fds, root == null ? host.newScenarioRoot() : root, root == null);
         this.pins = new BpfObjPin(host, fds, lifetime);
         this.probes = new EngineProbes(host, cgroups, executor);
+        // a test run's socket lookups see the probes' sockets, as the kernel's see the namespace's
+        this.testRuns = new BpfProgTestRun(host, fds, executor, insnBudget, probes.sockets());
     }
 
     /** A backend on a shared host, at a fresh scenario root that its close() removes ({@link Lifetime#SCOPED}). */

@@ -34,6 +34,11 @@ final class EngineProbes implements AutoCloseable {
         this.sockets = new SocketLayer(hooks);
     }
 
+    /** The socket layer of the probes (the listeners live there). */
+    SocketLayer sockets() {
+        return sockets;
+    }
+
     /** A probe's run: program faults are EFAULT naming the program. */
     private interface ProbeCall<T> {
         T call() throws BpfException;

@@ -78,6 +78,15 @@ public final class BpfSockCtx extends UapiCtx {
         return new BpfSockCtx(sock, view, null);
     }
 
+    InetSock sock() {
+        return sock;
+    }
+
+    /** Whether this view is a full socket (PTR_TO_SOCKET or a program's own context). */
+    boolean isFull() {
+        return view != View.SOCK_COMMON;
+    }
+
     /** The socket's state as the kernel's convert_ctx_access reads it. */
     private void fill() {
         put(BOUND_DEV_IF, 4, sock.boundDevIf);

@@ -74,6 +74,10 @@ public final class CgroupHelpers {
 
     private static final HelperTable SKB = HelperTable.builder()
             .addAll(SOCKET)
+            .add(SockLookup.SK_LOOKUP_TCP, SockLookup::lookupTcp)
+            .add(SockLookup.SK_LOOKUP_UDP, SockLookup::lookupUdp)
+            .add(SockLookup.SK_RELEASE, SockLookup::release)
+            .add(SockLookup.SK_FULLSOCK, SockLookup::fullsock)
             .add(SKB_LOAD_BYTES, CgroupHelpers::skbLoadBytes)
             .add(SKB_LOAD_BYTES_RELATIVE, SkbHelpers::loadBytesRelative)
             .add(SKB_ECN_SET_CE, SkbHelpers::ecnSetCe)
@@ -82,8 +86,15 @@ public final class CgroupHelpers {
             .add(GET_SOCKET_UID, SkbHelpers::socketUid)
             .build();
 
-    private static final HelperTable CONNECT = HelperTable.builder()
+    private static final HelperTable SOCK_ADDR = HelperTable.builder()
             .addAll(SOCKET)
+            .add(SockLookup.SK_LOOKUP_TCP, SockLookup::lookupTcp)
+            .add(SockLookup.SK_LOOKUP_UDP, SockLookup::lookupUdp)
+            .add(SockLookup.SK_RELEASE, SockLookup::release)
+            .build();
+
+    private static final HelperTable CONNECT = HelperTable.builder()
+            .addAll(SOCK_ADDR)
             .add(BIND, CgroupHelpers::bind)
             .build();
 
@@ -91,7 +102,7 @@ public final class CgroupHelpers {
     public static HelperTable tableFor(ProgType type, AttachType expectedAttach) {
         return switch (type) {
             case CGROUP_SOCK_ADDR -> expectedAttach == AttachType.CGROUP_INET4_CONNECT
-                    || expectedAttach == AttachType.CGROUP_INET6_CONNECT ? CONNECT : SOCKET;
+                    || expectedAttach == AttachType.CGROUP_INET6_CONNECT ? CONNECT : SOCK_ADDR;
             case CGROUP_SKB -> SKB;
             case CGROUP_SOCK, SOCK_OPS -> SOCKET;
             case CGROUP_DEVICE -> CGROUP;

@@ -37,11 +37,18 @@ public final class CgroupSkbTestRun {
 
     private final ProgExecutor executor;
     private final Cgroup taskCgroup;
+    private final SocketLayer net;
 
     /** @param taskCgroup the cgroup bpf_get_current_cgroup_id reports (the runner's, outside any scenario) */
     public CgroupSkbTestRun(ProgExecutor executor, Cgroup taskCgroup) {
+        this(executor, taskCgroup, null);
+    }
+
+    /** @param net the sockets bpf_sk_lookup_* finds (the engine's listeners); null: none */
+    public CgroupSkbTestRun(ProgExecutor executor, Cgroup taskCgroup, SocketLayer net) {
         this.executor = executor;
         this.taskCgroup = taskCgroup;
+        this.net = net;
     }
 
     /** Runs {@code prog} {@code repeat} times on {@code frame} (already checked for length). */
@@ -57,7 +64,7 @@ public final class CgroupSkbTestRun {
         ctx.macHeader(Arrays.copyOf(frame, ETH_HLEN));
         ctx.protocol(Short.reverseBytes((short) protocol(frame, etherType)) & 0xffff);
         AttachType at = prog.expectedAttach() == null ? AttachType.CGROUP_INET_INGRESS : prog.expectedAttach();
-        HookEnv env = new HookEnv(taskCgroup, at, sk, null);
+        HookEnv env = new HookEnv(taskCgroup, at, sk, net);
         env.enter(CgRunCtx.testRun(prog));
         long r0 = 0;
         try {

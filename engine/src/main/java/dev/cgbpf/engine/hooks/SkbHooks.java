@@ -31,9 +31,16 @@ public final class SkbHooks {
     }
 
     private final HookRunner runner;
+    /** The socket layer the packets belong to (bpf_sk_lookup_* looks there); null at library level. */
+    private final SocketLayer net;
 
     public SkbHooks(HookRunner runner) {
+        this(runner, null);
+    }
+
+    SkbHooks(HookRunner runner, SocketLayer net) {
         this.runner = runner;
+        this.net = net;
     }
 
     /** An IP packet for a socket of the cgroup, the socket made up from the packet (library level). */
@@ -50,7 +57,7 @@ public final class SkbHooks {
     /** sk_filter_trim_cap's cgroup hook: the packet reaches {@code sk} only when the array's retval is 0. */
     Verdict ingress(Cgroup cgroup, InetSock sk, SkBuff skb) {
         AttachType at = AttachType.CGROUP_INET_INGRESS;
-        BpfProgArray.RunResult r = runner.run(cgroup, at, new CgroupSkbCtx(skb, sk), new HookEnv(cgroup, at, sk, null), false);
+        BpfProgArray.RunResult r = runner.run(cgroup, at, new CgroupSkbCtx(skb, sk), new HookEnv(cgroup, at, sk, net), false);
         int ret = fixup(r.retval());
         return new Verdict(ret == 0, false, ret);
     }
@@ -62,7 +69,7 @@ public final class SkbHooks {
      */
     Verdict egress(Cgroup cgroup, InetSock sk, SkBuff skb) {
         AttachType at = AttachType.CGROUP_INET_EGRESS;
-        BpfProgArray.RunResult r = runner.run(cgroup, at, new CgroupSkbCtx(skb, sk), new HookEnv(cgroup, at, sk, null), true);
+        BpfProgArray.RunResult r = runner.run(cgroup, at, new CgroupSkbCtx(skb, sk), new HookEnv(cgroup, at, sk, net), true);
         int ret = fixup(r.retval());
         return new Verdict(ret == 0, (r.retFlags() & 1) != 0, ret);
     }

@@ -63,7 +63,7 @@ public final class SocketLayer {
 
     public SocketLayer(HookRunner runner) {
         this.runner = runner;
-        this.skb = new SkbHooks(runner);
+        this.skb = new SkbHooks(runner, this);
         this.sockOps = new SockOpsHook(runner);
     }
 
@@ -143,6 +143,11 @@ public final class SocketLayer {
         synchronized (listeners) {
             listeners.add(sk);
         }
+    }
+
+    /** A socket bound to dest:port of this protocol (for TCP a listener), for bpf_sk_lookup_*; null if none. */
+    InetSock lookupBound(int protocol, SockAddr dest, int port) {
+        return hash.lookup(protocol, dest, port);
     }
 
     /** Closes the helper endpoints. */

@@ -85,6 +85,22 @@ public final class Machine {
         return r;
     }
 
+    /**
+     * Maps a region a helper hands to the program for the rest of this run (a socket it looked
+     * up) into the first free run-local slot after the context's socket; {@code make} builds it
+     * for that slot. Returns its base address, or 0 (NULL) when every slot is taken.
+     */
+    public long mapRunLocal(java.util.function.IntFunction<Region> make) {
+        for (int slot = AddressSpace.SOCK_SLOT + 1; slot < AddressSpace.RUN_SLOTS; slot++) {
+            if (local[slot] == null) {
+                Region r = make.apply(slot);
+                local[slot] = r;
+                return r.base;
+            }
+        }
+        return 0;
+    }
+
     /** The region an address falls into, or a fault naming the raw address. */
     public Region region(long address, int size, boolean write) {
         int slot = Region.slotOf(address);

@@ -1,0 +1,88 @@
+package dev.cgbpf.engine.hooks;
+
+import dev.cgbpf.engine.interp.Machine;
+import dev.cgbpf.engine.interp.Region;
+import java.util.Arrays;
+
+/**
+ * The socket lookups a program may make (kernel: bpf_sk_lookup_tcp, bpf_sk_lookup_udp,
+ * bpf_sk_release, bpf_sk_fullsock), on the engine's socket layer. A lookup takes a
+ * {@code struct bpf_sock_tuple}: 12 bytes (IPv4 saddr, daddr, sport, dport) or 36 (IPv6), the
+ * ports in network order; any other size or non-zero flags find nothing, and so does a netns id
+ * that is a non-negative s32 (a namespace by id; any negative s32, BPF_F_CURRENT_NETNS among them,
+ * is the caller's). What it finds is a socket bound to daddr:dport (for TCP a
+ * listener): established connections are not looked up, because the engine's connections end
+ * with their probe; nor are the host's own sockets, which the engine does not know (a lookup of
+ * sshd's port finds it on the kernel, nothing on the engine). The socket is handed to the program
+ * as a full {@code struct bpf_sock} for the rest of the run; sk_release has nothing to drop (the
+ * kernel takes no reference on a listener either, SOCK_RCU_FREE).
+ */
+final class SockLookup {
+    static final int SK_LOOKUP_TCP = 84;
+    static final int SK_LOOKUP_UDP = 85;
+    static final int SK_RELEASE = 86;
+    static final int SK_FULLSOCK = 95;
+    /** sizeof(bpf_sock_tuple.ipv4) and .ipv6. */
+    static final int TUPLE_V4 = 12;
+    static final int TUPLE_V6 = 36;
+
+    private SockLookup() {
+    }
+
+    static long lookupTcp(Machine m, long ctx, long tuple, long size, long netns, long flags) {
+        return lookup(m, InetSock.IPPROTO_TCP, tuple, (int) size, netns, flags);
+    }
+
+    static long lookupUdp(Machine m, long ctx, long tuple, long size, long netns, long flags) {
+        return lookup(m, InetSock.IPPROTO_UDP, tuple, (int) size, netns, flags);
+    }
+
+    /** long bpf_sk_release(sk): 0. */
+    static long release(Machine m, long sk, long r2, long r3, long r4, long r5) {
+        return 0;
+    }
+
+    /**
+     * struct bpf_sock *bpf_sk_fullsock(sk): the socket as a full one. Every socket of the engine is
+     * full (request and time-wait sockets never reach a scenario cgroup's programs).
+     */
+    static long fullsock(Machine m, long sk, long r2, long r3, long r4, long r5) {
+        Region r = m.region(sk, 1, false);
+        if (!(r.ctx() instanceof BpfSockCtx view)) {
+            throw new dev.cgbpf.engine.interp.Fault("bpf_sk_fullsock: R1 is not a socket");
+        }
+        if (view.isFull()) {
+            return sk;
+        }
+        return expose(m, view.sock());
+    }
+
+    private static long lookup(Machine m, int protocol, long tuple, int size, long netns, long flags) {
+        if (size != TUPLE_V4 && size != TUPLE_V6) {
+            return 0;
+        }
+        if (flags != 0 || (int) netns >= 0) {
+            // a non-negative s32 names a network namespace by id: the engine's has no peers with ids
+            return 0;
+        }
+        SocketLayer net = m.env(HookEnv.class).net();
+        if (net == null) {
+            return 0; // a hook run at library level, with no socket layer
+        }
+        byte[] t = m.readBytes(tuple, size);
+        int addrLen = size == TUPLE_V4 ? 4 : 16;
+        byte[] daddr = Arrays.copyOfRange(t, addrLen, 2 * addrLen);
+        int dport = ((t[2 * addrLen + 2] & 0xff) << 8) | (t[2 * addrLen + 3] & 0xff);
+        SockAddr dest = new SockAddr(daddr);
+        if (dest.isV4Mapped()) {
+            return 0; // an IPv6 lookup sees IPv6 sockets only, and no listener is bound to ::
+        }
+        InetSock found = net.lookupBound(protocol, dest, dport);
+        return found == null ? 0 : expose(m, found);
+    }
+
+    /** The socket as a PTR_TO_SOCKET for the rest of the run; NULL if the run has no slot left. */
+    private static long expose(Machine m, InetSock sk) {
+        return m.mapRunLocal(slot -> Region.ctx(slot, BpfSockCtx.pointerView(sk, BpfSockCtx.View.SOCKET)));
+    }
+}
