@@ -29,6 +29,12 @@ final class InetSock {
     private final int type;
     private final int protocol;
     int boundDevIf;
+    /**
+     * sk_ipv6only: set by binding an inet6 socket to an IPv6 address that is neither :: nor
+     * v4-mapped (__inet6_bind), after which v4-mapped addresses are refused: a bind EINVAL, a
+     * connect ENETUNREACH.
+     */
+    boolean ipv6only;
     int mark;
     int priority;
     int state = TCP_CLOSE;

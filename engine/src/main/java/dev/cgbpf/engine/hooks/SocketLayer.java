@@ -213,6 +213,11 @@ public final class SocketLayer {
                 return -Errnos.ENODEV;
             }
             if (addr.isV4Mapped()) {
+                if (sk.ipv6only) {
+                    // "binding to v4-mapped address on a v6-only socket makes no sense" (observed: a
+                    // second bpf_bind, to ::ffff:127.0.0.1 after ::1, is EINVAL)
+                    return -Errnos.EINVAL;
+                }
                 if (!InetAddrType.v4BindAllowed(addr.v4())) {
                     return -Errnos.EADDRNOTAVAIL;
                 }
@@ -227,14 +232,17 @@ public final class SocketLayer {
             }
         }
         sk.rcvSaddr = addr;
+        boolean savedIpv6only = sk.ipv6only;
         if (sk.v6() && !addr.isAny() && !addr.isV4Mapped()) {
             // __inet6_bind: an IPv6 address leaves the IPv4 side LOOPBACK4_IPV6 (observed: src_ip4 127.0.0.6)
             sk.inetRcvSaddr4 = InetSock.LOOPBACK4_IPV6;
+            sk.ipv6only = true;
         }
         if (port != 0 || !noPort) {
             int err = hash.getPort(sk, port);
             if (err != 0) {
                 sk.rcvSaddr = null;
+                sk.ipv6only = savedIpv6only;
                 return err;
             }
             if (!fromBpf) {
@@ -243,6 +251,7 @@ public final class SocketLayer {
                         new HookEnv(cgroup, at, sk, this), false);
                 if (!r.allowed()) {
                     hash.unhash(sk);
+                    sk.ipv6only = savedIpv6only;
                     sk.rcvSaddr = null;
                     sk.num = 0;
                     return r.retval();
@@ -292,8 +301,8 @@ public final class SocketLayer {
             boolean local;
             boolean tcp = proto == Probe.Proto.TCP;
             if (v4 != null) {
-                if (sk.v6() && sk.rcvSaddr != null && !sk.rcvSaddr.isAny() && !sk.rcvSaddr.isV4Mapped()) {
-                    // bound to an IPv6 address, the socket cannot reach an IPv4 peer (observed: ENETUNREACH)
+                if (sk.ipv6only) {
+                    // bound to an IPv6 address once, the socket cannot reach an IPv4 peer (observed: ENETUNREACH)
                     throw Errnos.fail(-Errnos.ENETUNREACH, "connect to " + dest + " from " + sk.rcvSaddr);
                 }
                 if (InetAddrType.v4Any(v4)) {
