@@ -91,6 +91,8 @@ public final class CgroupHelpers {
             .add(SockLookup.SK_LOOKUP_TCP, SockLookup::lookupTcp)
             .add(SockLookup.SK_LOOKUP_UDP, SockLookup::lookupUdp)
             .add(SockLookup.SK_RELEASE, SockLookup::release)
+            .add(SockOpt.SETSOCKOPT, SockOpt::setsockopt)
+            .add(SockOpt.GETSOCKOPT, SockOpt::getsockopt)
             .build();
 
     private static final HelperTable CONNECT = HelperTable.builder()

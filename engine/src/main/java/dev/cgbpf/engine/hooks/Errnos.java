@@ -9,9 +9,11 @@ import dev.cgbpf.engine.backend.Errno;
  */
 final class Errnos {
     static final int EPERM = 1;
+    static final int ENOENT = 2;
     static final int ENODEV = 19;
     static final int EACCES = 13;
     static final int EFAULT = 14;
+    static final int EOPNOTSUPP = 95;
     static final int EINVAL = 22;
     static final int EAFNOSUPPORT = 97;
     static final int EADDRINUSE = 98;

@@ -35,6 +35,8 @@ final class InetSock {
      * connect ENETUNREACH.
      */
     boolean ipv6only;
+    /** The options bpf_setsockopt changed (and bpf_getsockopt reads); null until a program asks. */
+    SockOpt.Options options;
     int mark;
     int priority;
     int state = TCP_CLOSE;
