@@ -305,6 +305,14 @@ public final class SocketLayer {
                     // bound to an IPv6 address once, the socket cannot reach an IPv4 peer (observed: ENETUNREACH)
                     throw Errnos.fail(-Errnos.ENETUNREACH, "connect to " + dest + " from " + sk.rcvSaddr);
                 }
+                if (sk.v6() && sk.rcvSaddr != null && sk.rcvSaddr.isV4Mapped() && sourceNotRoutable(sk.rcvSaddr.v4())) {
+                    // __inet6_bind keeps a v4-mapped broadcast or multicast address as inet_saddr too
+                    // (__inet_bind zeroes it), and ip_route_output_key refuses that source: a multicast
+                    // or limited broadcast one as EINVAL, lo's broadcast as not local (ENETUNREACH)
+                    byte[] s4 = sk.rcvSaddr.v4();
+                    boolean invalid = InetAddrType.v4Multicast(s4) || InetAddrType.v4Lbcast(s4);
+                    throw Errnos.fail(invalid ? -Errnos.EINVAL : -Errnos.ENETUNREACH, "connect from " + sk.rcvSaddr);
+                }
                 if (InetAddrType.v4Any(v4)) {
                     v4 = SockAddr.V4_LOOPBACK;
                 }
@@ -343,7 +351,7 @@ public final class SocketLayer {
                     throw Errnos.fail(-Errnos.ENOTCONN, "udp socket connected to port 0 has no peer");
                 }
                 // a UDP connect(2) sends no packet
-                return new Probe.Connected(dest.toInet(), dport, localAddress(sk, v4 != null).toInet());
+                return new Probe.Connected(dest.toInet(), dport, localAddress(sk, v4 != null, false).toInet());
             }
             return tcpConnect(cgroup, sk, dest, dport, v4 != null);
         } finally {
@@ -351,11 +359,24 @@ public final class SocketLayer {
         }
     }
 
-    /** The local address after connect: what bpf_bind chose, else the loopback route's source. */
-    private static SockAddr localAddress(InetSock sk, boolean v4) {
-        return sk.rcvSaddr != null && !sk.rcvSaddr.isAny()
-                && !(sk.rcvSaddr.isV4Mapped() && InetAddrType.v4Any(sk.rcvSaddr.v4()))
-                ? sk.rcvSaddr : routeSource(sk, v4);
+    /**
+     * The local address after connect: what bpf_bind chose, else the loopback route's source. An
+     * inet socket bound to a broadcast or multicast address has no source address of its own
+     * (__inet_bind leaves inet_saddr 0): TCP takes the route's for both (inet_update_saddr), a UDP
+     * socket keeps the bound one as its local address (observed: TCP 127.0.0.1, UDP 127.255.255.255).
+     */
+    private static SockAddr localAddress(InetSock sk, boolean v4, boolean tcp) {
+        boolean bound = sk.rcvSaddr != null && !sk.rcvSaddr.isAny()
+                && !(sk.rcvSaddr.isV4Mapped() && InetAddrType.v4Any(sk.rcvSaddr.v4()));
+        if (bound && tcp && !sk.v6() && sourceNotRoutable(sk.rcvSaddr.ip())) {
+            return routeSource(sk, v4);
+        }
+        return bound ? sk.rcvSaddr : routeSource(sk, v4);
+    }
+
+    /** RTN_BROADCAST or RTN_MULTICAST: an address a socket may bind but no packet leaves from. */
+    private static boolean sourceNotRoutable(byte[] v4) {
+        return InetAddrType.v4Broadcast(v4) || InetAddrType.v4Multicast(v4);
     }
 
     /**
@@ -366,7 +387,7 @@ public final class SocketLayer {
      */
     private Probe.Connected tcpConnect(Cgroup cgroup, InetSock sk, SockAddr dest, int dport, boolean v4)
             throws BpfException {
-        sk.rcvSaddr = localAddress(sk, v4);
+        sk.rcvSaddr = localAddress(sk, v4, true);
         if (sk.num == 0) {
             int err = hash.getPort(sk, 0);
             if (err != 0) {

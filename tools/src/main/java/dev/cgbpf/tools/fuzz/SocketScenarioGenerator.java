@@ -160,7 +160,7 @@ final class SocketScenarioGenerator {
         p.add("r6 = r1");
         int actions = 1 + rnd.nextInt(4);
         for (int i = 0; i < actions; i++) {
-            switch (rnd.nextInt(connect ? 7 : 6)) {
+            switch (rnd.nextInt(connect ? 9 : 8)) {
                 case 0 -> { // a decision on the port, read at a random width and offset
                     String l = next();
                     int port = ports[rnd.nextInt(ports.length)];
@@ -224,6 +224,8 @@ final class SocketScenarioGenerator {
                     p.add("exit");
                     p.add(l + ":");
                 }
+                case 6 -> p.addAll(sockopt());
+                case 7 -> p.addAll(skLookup(ports));
                 default -> p.addAll(bpfBind(v6));
             }
         }
@@ -233,6 +235,73 @@ final class SocketScenarioGenerator {
         }
         p.add("r0 = " + verdict);
         p.add("exit");
+        return p;
+    }
+
+    /** SOL_SOCKET, SOL_IP, SOL_IPV6 and SOL_TCP options, some the kernel refuses; the answer decides the verdict. */
+    private static final int[][] OPTS = {{1, 36}, {1, 12}, {1, 2}, {1, 9}, {1, 7}, {1, 8}, {1, 18}, {1, 62}, {1, 74},
+        {1, 3}, {0, 1}, {0, 2}, {41, 67}, {41, 70}, {6, 1}, {6, 2}, {6, 4}, {6, 6}, {6, 7}, {6, 10}, {6, 13}, {6, 3}};
+    private static final int[] OPT_VALUES = {0, 1, 2, 5, 100, 1000, 5000, -1, 99999, 0x1f};
+
+    /** bpf_setsockopt or bpf_getsockopt of a random option; a non-zero return or a got value decides. */
+    private List<String> sockopt() {
+        List<String> p = new ArrayList<>();
+        int[] o = OPTS[rnd.nextInt(OPTS.length)];
+        boolean set = rnd.nextBoolean();
+        String l = next();
+        p.add("r1 = " + OPT_VALUES[rnd.nextInt(OPT_VALUES.length)]);
+        p.add("*(u64 *)(r10 -48) = r1");
+        p.add("r1 = r6");
+        p.add("r2 = " + o[0]);
+        p.add("r3 = " + o[1]);
+        p.add("r4 = r10");
+        p.add("r4 += -48");
+        p.add("r5 = " + (rnd.nextInt(8) == 0 ? 8 : 4));
+        p.add(set ? "call bpf_setsockopt#49" : "call bpf_getsockopt#57");
+        if (!set && rnd.nextBoolean()) {
+            p.add("r0 = *(u32 *)(r10 -48)");
+            p.add("if r0 != " + OPT_VALUES[rnd.nextInt(OPT_VALUES.length)] + " goto " + l);
+        } else {
+            p.add("if r0 == " + (rnd.nextBoolean() ? "0x0" : "-22") + " goto " + l);
+        }
+        p.add("r0 = " + (rnd.nextBoolean() ? 0 : 1));
+        p.add("exit");
+        p.add(l + ":");
+        return p;
+    }
+
+    /** bpf_sk_lookup_tcp/udp of a scenario port on 127.0.0.1 or ::1; found or not decides. */
+    private List<String> skLookup(int[] ports) {
+        List<String> p = new ArrayList<>();
+        int port = ports[rnd.nextInt(ports.length)];
+        int be = ((port & 0xff) << 8) | (port >>> 8);
+        boolean v6 = rnd.nextBoolean();
+        String l = next();
+        for (int off = -48; off < -8; off += 4) {
+            p.add("*(u32 *)(r10 " + off + ") = 0");
+        }
+        if (v6) {
+            p.add("*(u32 *)(r10 -36) = 16777216");
+            p.add("*(u32 *)(r10 -20) = 16777216");
+            p.add("*(u16 *)(r10 -14) = " + be);
+        } else {
+            p.add("*(u32 *)(r10 -48) = 16777343");
+            p.add("*(u32 *)(r10 -44) = 16777343");
+            p.add("*(u16 *)(r10 -38) = " + be);
+        }
+        p.add("r1 = r6");
+        p.add("r2 = r10");
+        p.add("r2 += -48");
+        p.add("r3 = " + (v6 ? 36 : 12));
+        p.add("r4 = -1");
+        p.add("r5 = 0");
+        p.add(rnd.nextBoolean() ? "call bpf_sk_lookup_tcp#84" : "call bpf_sk_lookup_udp#85");
+        p.add("if r0 == 0x0 goto " + l);
+        p.add("r1 = r0");
+        p.add("call bpf_sk_release#86");
+        p.add("r0 = " + (rnd.nextInt(3) == 0 ? 0 : 1));
+        p.add("exit");
+        p.add(l + ":");
         return p;
     }
 
