@@ -461,6 +461,9 @@ public final class SocketLayer {
     private Probe.Delivered sendV4(Cgroup cgroup, InetSock sk, byte[] dest, int port, byte[] src) throws BpfException {
         AttachType at = AttachType.CGROUP_UDP4_SENDMSG;
         BpfSockAddrCtx ctx = new BpfSockAddrCtx(at, sk, new SockAddr(dest), port, new SockAddr(src));
+        // ipcm_init_sk / udpv6_sendmsg take the output interface before the programs run: one that a
+        // program sets (bpf_setsockopt SO_BINDTOIFINDEX) counts from the next datagram on
+        int oif = sk.boundDevIf;
         runOrRefuse(cgroup, at, sk, ctx, false, "sendmsg");
         byte[] d = ctx.userAddr().ip();
         int dport = ctx.userPort();
@@ -476,8 +479,8 @@ public final class SocketLayer {
                 throw Errnos.fail(-Errnos.ENETUNREACH, "sendmsg from " + new SockAddr(s) + ", which is not local");
             }
         }
-        if (!InetAddrType.deviceExists(sk.boundDevIf)) {
-            throw Errnos.fail(-Errnos.ENODEV, "sendmsg: no device with ifindex " + sk.boundDevIf);
+        if (!InetAddrType.deviceExists(oif)) {
+            throw Errnos.fail(-Errnos.ENODEV, "sendmsg: no device with ifindex " + oif);
         }
         if (InetAddrType.v4Broadcast(d)) {
             // udp_sendmsg: a broadcast route without SO_BROADCAST
@@ -500,6 +503,9 @@ public final class SocketLayer {
         }
         AttachType at = AttachType.CGROUP_UDP6_SENDMSG;
         BpfSockAddrCtx ctx = new BpfSockAddrCtx(at, sk, dest, port, from == null ? new SockAddr(SockAddr.V6_ANY) : from);
+        // ipcm_init_sk / udpv6_sendmsg take the output interface before the programs run: one that a
+        // program sets (bpf_setsockopt SO_BINDTOIFINDEX) counts from the next datagram on
+        int oif = sk.boundDevIf;
         runOrRefuse(cgroup, at, sk, ctx, false, "sendmsg");
         SockAddr d = ctx.userAddr();
         int dport = ctx.userPort();
@@ -512,8 +518,8 @@ public final class SocketLayer {
         if (d.isAny()) {
             d = new SockAddr(SockAddr.V6_LOOPBACK);
         }
-        if (!InetAddrType.deviceExists(sk.boundDevIf)) {
-            throw Errnos.fail(-Errnos.ENETUNREACH, "sendmsg: no route through ifindex " + sk.boundDevIf);
+        if (!InetAddrType.deviceExists(oif)) {
+            throw Errnos.fail(-Errnos.ENETUNREACH, "sendmsg: no route through ifindex " + oif);
         }
         SockAddr s = ctx.msgSrcV6();
         if (s.isAny()) {
