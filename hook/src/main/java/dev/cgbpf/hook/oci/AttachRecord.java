@@ -1,13 +1,9 @@
 package dev.cgbpf.hook.oci;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
-import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import dev.cgbpf.engine.backend.AttachType;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.cgbpf.hook.spec.ContainerId;
 import dev.cgbpf.hook.spec.Json;
+import dev.cgbpf.hook.spec.RecordJson;
 import dev.cgbpf.hook.spec.SpecException;
 
 import java.io.IOException;
@@ -55,14 +51,21 @@ public record AttachRecord(int version, String id, String status, String backend
      * @param insns instruction slots
      * @param tag the program's tag as the kernel reports it (bpftool shows it); the engine computes the same
      */
-    public record Program(String name,
-                          @JsonSerialize(converter = AttachTypeJson.ToName.class)
-                          @JsonDeserialize(converter = AttachTypeJson.FromName.class) AttachType attachType,
-                          int progId, int insns, String tag) {
+    public record Program(String name, AttachType attachType, int progId, int insns, String tag) {
     }
 
-    private static final ObjectMapper WRITER = JsonMapper.builder()
-            .enable(SerializationFeature.INDENT_OUTPUT).build();
+    /** Records in JSON; an attach type by its scenario-format name. */
+    private static final RecordJson JSON = RecordJson.PLAIN.withText(new RecordJson.TextValue<>(AttachType.class,
+            AttachRecord::attachType, AttachType::scenarioName));
+
+    private static AttachType attachType(String name) {
+        try {
+            return AttachType.fromScenarioName(name);
+        } catch (IllegalArgumentException e) {
+            // not the name itself: a damaged record is never quoted
+            throw new IllegalArgumentException("not an attach type this version of cgbpf knows");
+        }
+    }
 
     public AttachRecord {
         programs = programs == null ? List.of() : List.copyOf(programs);
@@ -91,8 +94,8 @@ public record AttachRecord(int version, String id, String status, String backend
     /** Reads the record file {@code f}; damaged is a one-line error that does not quote the file. */
     static AttachRecord read(Path f) throws HookException {
         try {
-            AttachRecord r = Json.read(f, AttachRecord.class, f.toString());
-            if (r.version() != VERSION || r.id() == null || r.status() == null || r.backend() == null) {
+            AttachRecord r = JSON.read(Json.readBytes(f, f.toString()), AttachRecord.class, f.toString());
+            if (r == null || r.version() != VERSION || r.id() == null || r.status() == null || r.backend() == null) {
                 throw new HookException(f + ": not a cgbpf record (version " + VERSION + ")");
             }
             ContainerId.validate(r.id(), f.toString());
@@ -110,7 +113,7 @@ public record AttachRecord(int version, String id, String status, String backend
             Files.deleteIfExists(tmp);
             Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             try {
-                Files.write(tmp, WRITER.writeValueAsBytes(this));
+                Files.write(tmp, JSON.write(this));
                 try {
                     Files.move(tmp, files.record(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 } catch (AtomicMoveNotSupportedException e) {

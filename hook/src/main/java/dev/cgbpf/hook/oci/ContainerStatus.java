@@ -32,7 +32,10 @@ import java.util.Map;
  */
 public record ContainerStatus(AttachRecord record, boolean cgroupExists, Map<String, Boolean> attached,
                               Map<String, Long> denials) {
-    private static final ObjectMapper OUT = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+    /** Only {@code cgbpf status --json} needs a mapper: a hook stage never builds one (docs/perf.md). */
+    private static final class Out {
+        static final ObjectMapper MAPPER = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+    }
 
     /**
      * The status of every container with the id {@code id} (two runtimes, or two state roots of one,
@@ -165,7 +168,7 @@ public record ContainerStatus(AttachRecord record, boolean cgroupExists, Map<Str
         m.put("programs", progs);
         m.put("denials", denials);
         try {
-            return OUT.writeValueAsString(m) + "\n";
+            return Out.MAPPER.writeValueAsString(m) + "\n";
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
