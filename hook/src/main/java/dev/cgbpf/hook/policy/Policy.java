@@ -192,6 +192,14 @@ public record Policy(boolean applies, FailurePolicy failurePolicy, List<DeviceRu
         String bindText = ann.get(BIND_IP);
         if (bindText != null) {
             String where = "annotation " + BIND_IP;
+            if (!config.sharesNetworkNamespace(OWN_NETNS)) {
+                // the address is one of the host's: inside a network namespace of its own (a bridge,
+                // a pod) it does not exist, so every bind would fail and the container's published
+                // ports and pod IP would be unreachable; refused rather than half working
+                throw new PolicyException(where + ": the container has a network namespace of its own, where the"
+                        + " host's addresses do not exist; a bind address is for containers on the host's network"
+                        + " (use it with the host's network, or drop the annotation)");
+            }
             boolean auto = bindText.strip().equals(AUTO);
             if (!auto) {
                 bind = BindAddresses.parse(bindText, where, local);
