@@ -14,7 +14,6 @@ import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -167,15 +166,7 @@ class RuntimeEndToEndTest {
                     "print('sent')");
             container(name, List.of("/usr/bin/python3", "-c", py), Map.of("dev.cgbpf.bind-ip", own), true,
                     (rt, id, b) -> {
-                        List<String> peers = new ArrayList<>();
-                        Thread acceptor = new Thread(() -> {
-                            try (Socket s = tcp.accept()) {
-                                peers.add(s.getInetAddress().getHostAddress());
-                            } catch (IOException e) {
-                                peers.add("accept failed: " + e.getMessage());
-                            }
-                        });
-                        acceptor.start();
+                        PeerOfOneConnection peer = new PeerOfOneConnection(tcp);
                         OciRuntime.Run r = rt.run(b, id);
                         System.out.println(name + " network run: exit " + r.exit() + "\n" + r.stdout() + r.stderr());
                         assertEquals(0, r.exit(), r.stderr());
@@ -185,8 +176,7 @@ class RuntimeEndToEndTest {
                         DatagramPacket d = new DatagramPacket(new byte[16], 16);
                         udp.receive(d);
                         assertEquals(own, d.getAddress().getHostAddress(), "source of the container's UDP datagram");
-                        acceptor.join(60_000);
-                        assertEquals(List.of(own), peers, "peer of the container's TCP connect");
+                        assertEquals(own, peer.await(60_000), "peer of the container's TCP connect");
                     });
         }
     }
