@@ -1,5 +1,6 @@
 package dev.cgbpf.hook.oci;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;
@@ -54,11 +55,17 @@ public record AttachRecord(int version, String id, String status, String backend
      * @param progId the kernel's program id (0 in a dry run)
      * @param insns instruction slots
      * @param tag the program's tag as the kernel reports it (bpftool shows it); the engine computes the same
+     * @param mapEntries the entries of the program's own map (a device program of the maps shape,
+     *                   pinned as {@code NAME_map}), or null for a program without one
      */
     public record Program(String name,
                           @JsonSerialize(converter = AttachTypeJson.ToName.class)
                           @JsonDeserialize(converter = AttachTypeJson.FromName.class) AttachType attachType,
-                          int progId, int insns, String tag) {
+                          int progId, int insns, String tag,
+                          @JsonInclude(JsonInclude.Include.NON_NULL) Integer mapEntries) {
+        public Program(String name, AttachType attachType, int progId, int insns, String tag) {
+            this(name, attachType, progId, insns, tag, null);
+        }
     }
 
     private static final ObjectMapper WRITER = JsonMapper.builder()

@@ -30,23 +30,34 @@ import java.util.Set;
 public record HostPolicy(FailurePolicy failurePolicy, AppliesTo appliesTo, boolean runtimeDefaults,
                          List<DeviceRule> devices, BindMode bindMode, List<PortRange> bindPorts,
                          Set<SocketRule> denySockets, AddressPool bindAddressPool, boolean shareBindAddresses,
-                         Limits limits) {
+                         Limits limits, DeviceProgramChoice deviceProgram) {
     public static final Path DEFAULT_PATH = Path.of("/etc/cgbpf/policy.json");
     public static final String WHAT = "policy.json";
 
     public static final HostPolicy DEFAULTS = new HostPolicy(FailurePolicy.CLOSED, AppliesTo.ANNOTATED, true,
-            List.of(), BindMode.REWRITE, List.of(), Set.of(), AddressPool.DEFAULT, false, Limits.DEFAULTS);
+            List.of(), BindMode.REWRITE, List.of(), Set.of(), AddressPool.DEFAULT, false, Limits.DEFAULTS,
+            DeviceProgramChoice.AUTO);
 
     /**
      * Bounds on a container's own device rules (config.json and the annotation): the hook's time
      * and the program's size grow with them, and every device open in the container walks them.
      *
      * @param deviceRules most device rules a container's spec may carry, before merging
-     * @param devicePatterns most distinct patterns one merged list may keep (at most
-     *                       {@link Policy#MAX_DEVICE_EXCEPTIONS}, the kernel verifier's budget)
+     * @param devicePatterns most distinct patterns one merged list may keep: the largest device
+     *                       map (at most {@link Policy#MAX_DEVICE_PATTERNS}); a list compiled to
+     *                       the linear shape is held to {@link Policy#MAX_LINEAR_EXCEPTIONS} as well
      */
     public record Limits(int deviceRules, int devicePatterns) {
-        public static final Limits DEFAULTS = new Limits(10_000, 10_000);
+        public static final Limits DEFAULTS = new Limits(10_000, 1_000_000);
+    }
+
+    /** A policy with {@code deviceProgram} auto. */
+    public HostPolicy(FailurePolicy failurePolicy, AppliesTo appliesTo, boolean runtimeDefaults,
+                      List<DeviceRule> devices, BindMode bindMode, List<PortRange> bindPorts,
+                      Set<SocketRule> denySockets, AddressPool bindAddressPool, boolean shareBindAddresses,
+                      Limits limits) {
+        this(failurePolicy, appliesTo, runtimeDefaults, devices, bindMode, bindPorts, denySockets, bindAddressPool,
+                shareBindAddresses, limits, DeviceProgramChoice.AUTO);
     }
 
     public HostPolicy {
@@ -57,7 +68,7 @@ public record HostPolicy(FailurePolicy failurePolicy, AppliesTo appliesTo, boole
 
     /** The file's JSON shape. */
     record File(Integer version, String failurePolicy, String appliesTo, String runtimeDefaults,
-                List<DeviceEntry> devices, Network network, LimitsEntry limits) {
+                List<DeviceEntry> devices, Network network, LimitsEntry limits, String deviceProgram) {
     }
 
     record LimitsEntry(Long deviceRules, Long devicePatterns) {
@@ -143,7 +154,10 @@ public record HostPolicy(FailurePolicy failurePolicy, AppliesTo appliesTo, boole
             }
             share = Boolean.TRUE.equals(n.shareBindAddresses());
         }
-        return new HostPolicy(failure, applies, defaults, rules, mode, ports, sockets, pool, share, limits(f.limits()));
+        DeviceProgramChoice program = f.deviceProgram() == null ? DeviceProgramChoice.AUTO
+                : DeviceProgramChoice.parse(f.deviceProgram(), WHAT + ": field 'deviceProgram'");
+        return new HostPolicy(failure, applies, defaults, rules, mode, ports, sockets, pool, share, limits(f.limits()),
+                program);
     }
 
     private static Limits limits(LimitsEntry e) throws PolicyException {
@@ -152,7 +166,7 @@ public record HostPolicy(FailurePolicy failurePolicy, AppliesTo appliesTo, boole
         }
         return new Limits(
                 limit(e.deviceRules(), Limits.DEFAULTS.deviceRules(), Policy.MAX_DEVICE_RULES, "limits.deviceRules"),
-                limit(e.devicePatterns(), Limits.DEFAULTS.devicePatterns(), Policy.MAX_DEVICE_EXCEPTIONS,
+                limit(e.devicePatterns(), Limits.DEFAULTS.devicePatterns(), Policy.MAX_DEVICE_PATTERNS,
                         "limits.devicePatterns"));
     }
 

@@ -39,7 +39,7 @@ class PolicyTest {
     /** The defaults with the largest limits, and a pool that also has ::1 and the test's "host address". */
     static final HostPolicy WIDE = new HostPolicy(FailurePolicy.CLOSED, AppliesTo.ANNOTATED, true, java.util.List.of(),
             BindMode.REWRITE, java.util.List.of(), java.util.Set.of(), poolOf("127.0.0.0/8", "::1/128", "192.0.2.2/32"),
-            false, new HostPolicy.Limits(Policy.MAX_DEVICE_RULES, Policy.MAX_DEVICE_EXCEPTIONS));
+            false, new HostPolicy.Limits(Policy.MAX_DEVICE_RULES, Policy.MAX_DEVICE_PATTERNS));
 
     static AddressPool poolOf(String... blocks) {
         try {
