@@ -52,7 +52,7 @@ class ToolsMainTest {
     @Test
     void benchMistakesAreOneLine() {
         assertOneLineError(Run.of("bench", "cpu"), 2,
-                "bench: which benchmark? cgbpf-tools bench interp, or cgbpf-tools bench hook");
+                "bench: which benchmark? cgbpf-tools bench interp, hook or devices");
         assertOneLineError(Run.of("bench", "interp", "--runs", "3"), 2, "bench interp: --runs is an option of bench hook");
         assertOneLineError(Run.of("bench", "hook", "--runs=0"), 2, "bench hook: --runs must be between 1 and 1000, got 0");
         assertOneLineError(Run.of("bench", "hook", "--runs", "x"), 2, "--runs: 'x' is not a number");
