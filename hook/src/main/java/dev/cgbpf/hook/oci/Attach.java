@@ -74,8 +74,8 @@ final class Attach {
         }
     }
 
-    private static AttachRecord.Program attachOne(Backend b, String cgroup, ContainerFiles files, CompiledProgram p,
-                                                  int countersFd, HookSettings.AttachMode mode) throws BpfException {
+    static AttachRecord.Program attachOne(Backend b, String cgroup, ContainerFiles files, CompiledProgram p,
+                                          int countersFd, HookSettings.AttachMode mode) throws BpfException {
         try (LoadedProg prog = load(b, p, countersFd, files)) {
             b.objPin(prog, files.progPin(p.name()));
             if (mode == HookSettings.AttachMode.LINK) {
@@ -106,9 +106,7 @@ final class Attach {
             if (files != null) {
                 b.objPin(map, files.pinDir().resolve(m.pinName()));
             }
-            for (ProgramMap.Entry e : m.entries()) {
-                b.update(map, e.key(), e.value(), 0);
-            }
+            m.fill(b, map);
             return b.load(p.bind(countersFd, map.fd()).loadRequest(0));
         }
     }

@@ -37,10 +37,12 @@ import java.util.List;
  * @param cgroupId the cgroup's id (its directory's inode number), the record's key
  * @param bindAddresses the bind addresses the container holds, so that no other container takes them
  * @param programs what is (or, dry-run: would be) attached, in attach order
+ * @param deviceUpdate the container's latest {@code cgbpf update --devices}, or null (absent in the file) before any
  */
 public record AttachRecord(int version, String id, String status, String backend, String mode, String stage,
                            String bundle, String cgroup, String cgroupPath, long cgroupId, List<String> bindAddresses,
-                           String pinDir, String time, List<Program> programs) {
+                           String pinDir, String time, List<Program> programs,
+                           @JsonInclude(JsonInclude.Include.NON_NULL) DeviceUpdate deviceUpdate) {
     /** The record format: 2 keys records by cgroup id (1 keyed them by container id). */
     public static final int VERSION = 2;
     public static final String ATTACHING = "attaching";
@@ -68,6 +70,16 @@ public record AttachRecord(int version, String id, String status, String backend
         }
     }
 
+    /**
+     * What {@code cgbpf update ID --devices RULES} last put in place.
+     *
+     * @param devices the RULES, applied after the container's own device rules (each update replaces the one before)
+     * @param time when
+     * @param count how many updates the container has had
+     */
+    public record DeviceUpdate(String devices, String time, int count) {
+    }
+
     private static final ObjectMapper WRITER = JsonMapper.builder()
             .enable(SerializationFeature.INDENT_OUTPUT).build();
 
@@ -76,9 +88,22 @@ public record AttachRecord(int version, String id, String status, String backend
         bindAddresses = bindAddresses == null ? List.of() : List.copyOf(bindAddresses);
     }
 
+    public AttachRecord(int version, String id, String status, String backend, String mode, String stage,
+                        String bundle, String cgroup, String cgroupPath, long cgroupId, List<String> bindAddresses,
+                        String pinDir, String time, List<Program> programs) {
+        this(version, id, status, backend, mode, stage, bundle, cgroup, cgroupPath, cgroupId, bindAddresses, pinDir,
+                time, programs, null);
+    }
+
     public AttachRecord with(String newStatus, List<Program> newPrograms) {
         return new AttachRecord(version, id, newStatus, backend, mode, stage, bundle, cgroup, cgroupPath, cgroupId,
-                bindAddresses, pinDir, time, newPrograms);
+                bindAddresses, pinDir, time, newPrograms, deviceUpdate);
+    }
+
+    /** This record after a device update: {@code newPrograms} in place, {@code update} recorded. */
+    public AttachRecord withUpdate(List<Program> newPrograms, DeviceUpdate update) {
+        return new AttachRecord(version, id, status, backend, mode, stage, bundle, cgroup, cgroupPath, cgroupId,
+                bindAddresses, pinDir, time, newPrograms, update);
     }
 
     /** Reads a record; a missing one is null, a damaged one (or one of another cgroup) a one-line error. */

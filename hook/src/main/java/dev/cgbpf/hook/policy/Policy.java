@@ -75,6 +75,8 @@ public record Policy(boolean applies, FailurePolicy failurePolicy, List<DeviceRu
     private static final Path OWN_NETNS = Path.of("/proc/self/ns/net");
     /** The bind-ip value that asks the hook to pick a free address from the host's pool. */
     public static final String AUTO = "auto";
+    /** How the rules of {@code cgbpf update --devices} are named in origins, errors and warnings. */
+    public static final String UPDATE_SOURCE = "update --devices";
 
     /** A policy with {@code deviceProgram} auto. */
     public Policy(boolean applies, FailurePolicy failurePolicy, List<DeviceRule> deviceRules,
@@ -122,6 +124,17 @@ public record Policy(boolean applies, FailurePolicy failurePolicy, List<DeviceRu
     /** The merge itself, on parsed inputs. */
     public static Policy merge(Config config, HostPolicy host, Map<String, String> stateAnnotations,
                                HostDevices hostDevices, LocalAddresses local) throws PolicyException {
+        return merge(config, host, stateAnnotations, hostDevices, local, null);
+    }
+
+    /**
+     * The merge with {@code updateDevices}, the rules of {@code cgbpf update ID --devices} (the
+     * annotation's syntax), applied after all the others (null: none). They are container rules
+     * like the annotation's: the host's ceiling still holds, and a rule asking for more is a warning.
+     */
+    public static Policy merge(Config config, HostPolicy host, Map<String, String> stateAnnotations,
+                               HostDevices hostDevices, LocalAddresses local, String updateDevices)
+            throws PolicyException {
         Map<String, String> ann = new LinkedHashMap<>(config.annotations());
         if (stateAnnotations != null) {
             ann.putAll(stateAnnotations);
@@ -156,6 +169,13 @@ public record Policy(boolean applies, FailurePolicy failurePolicy, List<DeviceRu
             rules.addAll(annotationRules);
         }
         checkCount(rules.size(), limits);
+        List<DeviceRule> updateRules = List.of();
+        if (updateDevices != null) {
+            updateRules = new DeviceRuleParser(hostDevices).parse(updateDevices, UPDATE_SOURCE,
+                    limits.deviceRules() - rules.size());
+            rules.addAll(updateRules);
+        }
+        checkCount(rules.size(), limits);
         int maxPatterns = host.deviceProgram() == DeviceProgramChoice.LINEAR
                 ? Math.min(limits.devicePatterns(), MAX_LINEAR_EXCEPTIONS) : limits.devicePatterns();
         DeviceAllowlist devices = rules.isEmpty() ? null : allowlist(false, rules, maxPatterns);
@@ -166,6 +186,12 @@ public record Policy(boolean applies, FailurePolicy failurePolicy, List<DeviceRu
             for (DeviceRule r : annotationRules) {
                 if (r.allow() && !ceiling.coversAll(r)) {
                     warnings.add("annotation " + DEVICES + ": '" + r.text() + "' asks for more than the host policy"
+                            + " allows; the host policy's device rules still apply");
+                }
+            }
+            for (DeviceRule r : updateRules) {
+                if (r.allow() && !ceiling.coversAll(r)) {
+                    warnings.add(UPDATE_SOURCE + ": '" + r.text() + "' asks for more than the host policy"
                             + " allows; the host policy's device rules still apply");
                 }
             }

@@ -115,15 +115,13 @@ class DeviceShapesKernelTest {
         assertTrue(allowed > probes / 10 && allowed < probes * 9 / 10, "both outcomes: " + allowed + " of " + probes);
     }
 
-    /** Loads {@code p} with its own map (if any) made and filled on {@code b}. */
+    /** Loads {@code p} with its own map (if any) made and filled on {@code b}, as the hook does. */
     static LoadedProg load(Backend b, CompiledProgram p, int countersFd) throws Exception {
         if (p.map() == null) {
             return b.load(p.withCounters(countersFd).loadRequest(0));
         }
         try (BpfMap m = b.createMap(p.map().spec())) {
-            for (ProgramMap.Entry e : p.map().entries()) {
-                b.update(m, e.key(), e.value(), 0);
-            }
+            p.map().fill(b, m); // BPF_MAP_UPDATE_BATCH on the kernel, the engine's loop of updates
             return b.load(p.bind(countersFd, m.fd()).loadRequest(0));
         }
     }
