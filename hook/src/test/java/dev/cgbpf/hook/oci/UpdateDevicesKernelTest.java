@@ -73,6 +73,56 @@ class UpdateDevicesKernelTest {
         run("auto", HookSettings.AttachMode.ATTACH, 200);
     }
 
+    /** A container without device rules of its own has only the ceiling; an update attaches its program. */
+    @Test
+    void aContainerWithoutItsOwnDeviceProgramGetsOne() throws Exception {
+        CgroupV2Mount v2 = CgroupV2Mount.discover().orElseThrow();
+        String tag = "cgbpf-update-" + ProcessHandle.current().pid() + "-new";
+        Path cg = v2.mountPoint().resolve(tag);
+        Path pins = Path.of("/sys/fs/bpf").resolve(tag);
+        Path bundle = Files.createDirectories(tmp.resolve("bundle"));
+        Files.writeString(tmp.resolve("policy.json"), "{\"appliesTo\": \"all\", \"runtimeDefaults\": \"none\","
+                + " \"devices\": [{\"allow\": false, \"type\": \"c\", \"major\": 1, \"minor\": 8, \"access\": \"rwm\"}]}");
+        Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\": \"1.0.2\", \"linux\": {\"cgroupsPath\": \"/"
+                + tag + "\"}}");
+        HookSettings settings = new HookSettings(tmp.resolve("policy.json"), tmp.resolve("run"), pins,
+                tmp.resolve("hook.log"), HookSettings.BackendMode.KERNEL, HookSettings.AttachMode.LINK, Path.of("/proc"));
+        Files.createDirectory(cg);
+        Process idle = null;
+        try {
+            idle = loop(cg);
+            OciHook hook = new OciHook(settings, log(), BpfAvailability::probe, CgroupV2Mount::discover);
+            hook.run(HookStage.CREATE_RUNTIME, state("upd2", idle.pid(), bundle));
+            ContainerFiles files = settings.files(ContainerCgroup.idOf(cg));
+            assertEquals(List.of(DeviceCompiler.HOST_NAME), AttachRecord.read(files).programs().stream()
+                    .map(AttachRecord.Program::name).toList());
+            assertTrue(once(cg).get("/dev/zero"));
+            UpdateDevices.Outcome u = UpdateDevices.run(settings, "upd2", "allow a *:* rwm; deny c 1:5 rw", log());
+            assertEquals(0, u.oldProgId());
+            assertEquals(Map.of("/dev/null", true, "/dev/zero", false, "/dev/full", true, "/dev/random", false,
+                    "/dev/urandom", true), once(cg));
+            assertEquals(List.of(DeviceCompiler.HOST_NAME, DeviceCompiler.NAME), AttachRecord.read(files).programs()
+                    .stream().map(AttachRecord.Program::name).toList());
+            assertTrue(OciHookTest.status(settings, "upd2").attached().values().stream().allMatch(x -> x));
+            idle.getOutputStream().write("go\n".getBytes(StandardCharsets.UTF_8));
+            assertEquals(0, finish(idle).get("/dev/random")[0]);
+            idle = null;
+            hook.run(HookStage.POSTSTOP, state("upd2", null, bundle));
+            assertFalse(Files.exists(files.pinDir()), "pins left: " + files.pinDir());
+        } finally {
+            if (idle != null) {
+                idle.destroyForcibly();
+                idle.waitFor(10, TimeUnit.SECONDS);
+            }
+            removeCgroup(cg);
+            if (Files.isDirectory(pins)) {
+                try (Stream<Path> s = Files.walk(pins)) {
+                    s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+            }
+        }
+    }
+
     /** A container in a scratch cgroup, attached by createRuntime, updated, then removed by poststop. */
     private void run(String shape, HookSettings.AttachMode mode, int updates) throws Exception {
         CgroupV2Mount v2 = CgroupV2Mount.discover().orElseThrow();

@@ -41,6 +41,8 @@ import java.util.stream.Stream;
  *     process, then poststop; median of the runs after one warm-up;</li>
  * <li><b>size</b>: bytes_xlated and bytes_jited of the attached program, and the map's
  *     bytes_memlock (bpftool);</li>
+ * <li><b>prog ns</b>: the program's own time per run from the kernel's statistics
+ *     (kernel.bpf_stats_enabled set for the run, restored after), free of the open(2) around it;</li>
  * <li><b>opens</b>: a static C probe ({@code devprobe.c}, built with gcc) joins the container's
  *     cgroup and times open(2)+close(2) of /dev/null (allowed, no exception matches) and open(2)
  *     of /dev/zero (refused with EPERM): median of the rounds, ns per open. The same probe in a
@@ -58,6 +60,8 @@ public final class DeviceBench {
     private static final String DENIED = "/dev/zero";
     private static final List<String> SHAPES = List.of("linear", "maps");
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The kernel's per-program run statistics (run_time_ns, run_cnt), on for the run and restored after. */
+    private static final Path STATS = Path.of("/proc/sys/kernel/bpf_stats_enabled");
 
     private final Settings settings;
     private final PrintStream out;
@@ -66,6 +70,7 @@ public final class DeviceBench {
     private final Path pinBase = Path.of("/sys/fs/bpf").resolve(tag);
     private Path cgroupDir;
     private Path rootProcs;
+    private String statsBefore;
     private Process sleeper;
     private int seq;
 
@@ -77,7 +82,7 @@ public final class DeviceBench {
 
     /** One row of the table. */
     record Row(int rules, String shape, double hookMs, double hookMinMs, long xlated, long jited, long mapBytes,
-               double allowedNs, double deniedNs) {
+               double allowedNs, double deniedNs, double progAllowedNs, double progDeniedNs) {
     }
 
     public static void run(Settings settings, PrintStream out) throws IOException, InterruptedException {
@@ -108,18 +113,21 @@ public final class DeviceBench {
         Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\": \"1.0.2\", \"linux\": {\"cgroupsPath\": \"/"
                 + tag + "\"}}\n");
         printMethod();
-        double[] baseline = probe(probe, true);
+        statsBefore = Files.readString(STATS).strip();
+        Files.writeString(STATS, "1");
+        double[] baseline = probe(probe, true, ALLOWED, "-");
         out.printf("baseline (no program): open of %s %.0f ns%n%n", ALLOWED, baseline[0]);
-        out.printf("%7s %-6s %9s %9s %10s %10s %10s %11s %11s %9s%n", "rules", "shape", "hook ms", "(min)", "xlated B",
-                "jited B", "map B", "allowed ns", "denied ns", "den/base");
+        out.printf("%7s %-6s %9s %9s %10s %10s %10s %11s %11s %9s %12s %11s%n", "rules", "shape", "hook ms", "(min)",
+                "xlated B", "jited B", "map B", "allowed ns", "denied ns", "den/base", "prog ns: al.", "prog: den.");
         List<Row> rows = new ArrayList<>();
         for (int n : settings.sizes()) {
             for (String shape : SHAPES) {
                 Row r = row(probe, bundle, n, shape);
                 rows.add(r);
-                out.printf("%7d %-6s %9.1f %9.1f %10d %10d %10s %11.0f %11.0f %8.1fx%n", r.rules(), r.shape(), r.hookMs(),
-                        r.hookMinMs(), r.xlated(), r.jited(), r.mapBytes() < 0 ? "-" : Long.toString(r.mapBytes()),
-                        r.allowedNs(), r.deniedNs(), r.deniedNs() / baseline[0]);
+                out.printf("%7d %-6s %9.1f %9.1f %10d %10d %10s %11.0f %11.0f %8.1fx %12.0f %11.0f%n", r.rules(), r.shape(),
+                        r.hookMs(), r.hookMinMs(), r.xlated(), r.jited(),
+                        r.mapBytes() < 0 ? "-" : Long.toString(r.mapBytes()), r.allowedNs(), r.deniedNs(),
+                        r.deniedNs() / baseline[0], r.progAllowedNs(), r.progDeniedNs());
             }
         }
         out.println();
@@ -127,9 +135,10 @@ public final class DeviceBench {
             List<Row> s = rows.stream().filter(r -> r.shape().equals(shape)).toList();
             Row first = s.get(0);
             Row last = s.get(s.size() - 1);
-            out.printf("%s: %d -> %d rules: allowed open %.2fx, denied open %.2fx, hook %+.1f ms%n", shape, first.rules(),
-                    last.rules(), last.allowedNs() / first.allowedNs(), last.deniedNs() / first.deniedNs(),
-                    last.hookMs() - first.hookMs());
+            out.printf("%s: %d -> %d rules: allowed open %.2fx, denied open %.2fx, program run %.2fx / %.2fx,"
+                            + " hook %+.1f ms%n", shape, first.rules(), last.rules(), last.allowedNs() / first.allowedNs(),
+                    last.deniedNs() / first.deniedNs(), last.progAllowedNs() / first.progAllowedNs(),
+                    last.progDeniedNs() / first.progDeniedNs(), last.hookMs() - first.hookMs());
         }
     }
 
@@ -151,7 +160,13 @@ public final class DeviceBench {
             long[] size = null;
             if (last) {
                 size = sizes();
-                opens = probe(probe, false);
+                long[] s0 = runStats(size[3]);
+                double allowed = probe(probe, false, ALLOWED, "-")[0];
+                long[] s1 = runStats(size[3]);
+                double denied = probe(probe, false, "-", DENIED)[1];
+                long[] s2 = runStats(size[3]);
+                opens = new double[] {allowed, denied, (double) (s1[0] - s0[0]) / (s1[1] - s0[1]),
+                        (double) (s2[0] - s1[0]) / (s2[1] - s1[1])};
             }
             Files.writeString(rootProcs, Long.toString(sleeper.pid()));
             stage(HookStage.POSTSTOP, state(id, null, bundle));
@@ -163,13 +178,16 @@ public final class DeviceBench {
             if (last) {
                 Collections.sort(times);
                 return new Row(rules, shape, times.get(times.size() / 2) / 1e6, times.get(0) / 1e6, size[0], size[1],
-                        size[2], opens[0], opens[1]);
+                        size[2], opens[0], opens[1], opens[2], opens[3]);
             }
         }
         throw new IllegalStateException("unreachable");
     }
 
-    /** bytes_xlated, bytes_jited of cgbpf_dev_host and bytes_memlock of its map (-1 without one), from bpftool. */
+    /**
+     * bytes_xlated, bytes_jited of cgbpf_dev_host, bytes_memlock of its map (-1 without one) and
+     * the program's id, from bpftool.
+     */
     private long[] sizes() throws IOException, InterruptedException {
         Path runDir = work.resolve("run");
         AttachRecord.Program host;
@@ -200,10 +218,20 @@ public final class DeviceBench {
                 }
             }
         }
-        return new long[] {prog.get("bytes_xlated").asLong(), prog.get("bytes_jited").asLong(), mapBytes};
+        return new long[] {prog.get("bytes_xlated").asLong(), prog.get("bytes_jited").asLong(), mapBytes, host.progId()};
     }
 
-    private double[] probe(Path probe, boolean baseline) throws IOException, InterruptedException {
+    /** run_time_ns and run_cnt of program {@code id}: the kernel counts them while kernel.bpf_stats_enabled is 1. */
+    private static long[] runStats(long id) throws IOException, InterruptedException {
+        JsonNode prog = JSON.readTree(run("bpftool", "-j", "prog", "show", "id", Long.toString(id)));
+        if (prog.get("run_cnt") == null) {
+            return new long[] {0, 0};
+        }
+        return new long[] {prog.get("run_time_ns").asLong(), prog.get("run_cnt").asLong()};
+    }
+
+    private double[] probe(Path probe, boolean baseline, String allowed, String denied)
+            throws IOException, InterruptedException {
         Path procs;
         if (baseline) {
             procs = cgroupDir.resolve("baseline");
@@ -212,7 +240,7 @@ public final class DeviceBench {
         } else {
             procs = cgroupDir.resolve("cgroup.procs");
         }
-        String text = run(probe.toString(), procs.toString(), ALLOWED, baseline ? "-" : DENIED,
+        String text = run(probe.toString(), procs.toString(), allowed, denied,
                 Integer.toString(settings.rounds()), Integer.toString(settings.roundMs()));
         Map<String, Double> v = new LinkedHashMap<>();
         for (String line : text.strip().split("\n")) {
@@ -295,12 +323,17 @@ public final class DeviceBench {
         out.println("  allowed  = open+close of " + ALLOWED + " (no exception matches), denied = open of " + DENIED
                 + " (EPERM; its exception sorts last): median of " + settings.rounds() + " rounds of ~"
                 + settings.roundMs() + " ms, ns per open, from a static C probe in the container's cgroup");
+        out.println("  prog ns  = the device program's own time per run, run_time_ns / run_cnt of the kernel's"
+                + " statistics (kernel.bpf_stats_enabled on for the run), over the same opens");
         out.println("  host: " + Runtime.getRuntime().availableProcessors() + " cpus, Linux " + System.getProperty("os.version")
                 + ", bpf_jit_enable=" + Files.readString(Path.of("/proc/sys/net/core/bpf_jit_enable")).strip());
         out.println();
     }
 
     private void cleanUp() throws IOException {
+        if (statsBefore != null) {
+            Files.writeString(STATS, statsBefore);
+        }
         if (sleeper != null) {
             sleeper.destroyForcibly();
             try {

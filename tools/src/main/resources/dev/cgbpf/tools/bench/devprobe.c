@@ -6,7 +6,8 @@
  * Moves itself into the cgroup (writes its pid to CGROUP_PROCS), then per node: calibrates a
  * count of opens that takes about ROUND_MS, and times ROUNDS rounds of that many opens (and
  * closes) with CLOCK_MONOTONIC. Prints "allowed NS" and "denied NS", the median round's ns per
- * open; DENIED_NODE "-" measures the allowed node only (a cgroup without programs). An allowed
+ * open; ALLOWED_NODE or DENIED_NODE "-" leaves that node out (a cgroup without programs has no
+ * denied node; the program's own time is read per node, between two runs). An allowed
  * open that fails, or a denied one that does not fail with EPERM, is an error
  * (exit 1): the figure would not be the device program's.
  */
@@ -97,10 +98,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "devprobe: cannot join the cgroup through %s: %s\n", argv[1], strerror(errno));
         return 1;
     }
-    double a, d = -1;
-    int skip_denied = strcmp(argv[3], "-") == 0;
-    if (measure(argv[2], 1, rounds, round_ms, &a) < 0
-            || (!skip_denied && measure(argv[3], 0, rounds, round_ms, &d) < 0)) {
+    double a = -1, d = -1;
+    if ((strcmp(argv[2], "-") != 0 && measure(argv[2], 1, rounds, round_ms, &a) < 0)
+            || (strcmp(argv[3], "-") != 0 && measure(argv[3], 0, rounds, round_ms, &d) < 0)) {
         return 1;
     }
     printf("allowed %.1f\ndenied %.1f\n", a, d);
