@@ -4,11 +4,13 @@ import dev.cgbpf.hook.spec.Json;
 import dev.cgbpf.hook.spec.Printable;
 import dev.cgbpf.hook.spec.SpecException;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -90,13 +92,48 @@ public record HostPolicy(FailurePolicy failurePolicy, AppliesTo appliesTo, boole
         if (path == null || (path.equals(DEFAULT_PATH) && !Files.exists(path))) {
             return DEFAULTS;
         }
+        FileStamp stamp = FileStamp.of(path);
+        Loaded last = lastLoaded;
+        if (stamp != null && last != null && last.stamp().equals(stamp) && last.ruleLimit() == ruleLimit) {
+            return last.policy();
+        }
         File f;
         try {
             f = Json.read(path, File.class, WHAT);
         } catch (SpecException e) {
             throw new PolicyException(e.getMessage());
         }
-        return from(f, hostDevices, ruleLimit);
+        HostPolicy p = from(f, hostDevices, ruleLimit);
+        boolean pathRules = f.devices() != null && f.devices().stream().anyMatch(e -> e.path() != null);
+        // path rules name what /dev holds now (a GPU appears, a node goes): those are read anew each time
+        lastLoaded = stamp == null || pathRules ? null : new Loaded(stamp, ruleLimit, p);
+        return p;
+    }
+
+    /**
+     * The policy this process loaded last, with the file's identity when it was read. A resident
+     * daemon starts many containers under one policy file, and parsing a file of 40,000 rules
+     * costs tens of ms each time (docs/perf.md, "Device allowlists"); the file is read again as
+     * soon as anything about it changes (an edit in place changes its ctime, a replacement its
+     * inode).
+     */
+    private record Loaded(FileStamp stamp, int ruleLimit, HostPolicy policy) {
+    }
+
+    private static volatile Loaded lastLoaded;
+
+    /** What identifies one version of a file: path, device and inode, size, mtime and ctime (ns). */
+    private record FileStamp(Path path, Object fileKey, long size, Object mtime, Object ctime) {
+        /** The stamp, taken before the file is read (a change after it makes the next stamp differ); null if unknown. */
+        static FileStamp of(Path path) {
+            try {
+                Map<String, Object> a = Files.readAttributes(path, "unix:ino,dev,size,lastModifiedTime,ctime");
+                return new FileStamp(path.toAbsolutePath().normalize(), List.of(a.get("dev"), a.get("ino")),
+                        (Long) a.get("size"), a.get("lastModifiedTime"), a.get("ctime"));
+            } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+                return null;
+            }
+        }
     }
 
     static HostPolicy from(File f, HostDevices hostDevices, int ruleLimit) throws PolicyException {

@@ -179,9 +179,7 @@ public record Policy(boolean applies, FailurePolicy failurePolicy, List<DeviceRu
         int maxPatterns = host.deviceProgram() == DeviceProgramChoice.LINEAR
                 ? Math.min(limits.devicePatterns(), MAX_LINEAR_EXCEPTIONS) : limits.devicePatterns();
         DeviceAllowlist devices = rules.isEmpty() ? null : allowlist(false, rules, maxPatterns);
-        DeviceAllowlist ceiling = host.devices().isEmpty() ? null
-                : allowlist(true, host.devices(), host.deviceProgram() == DeviceProgramChoice.LINEAR
-                        ? MAX_LINEAR_EXCEPTIONS : MAX_DEVICE_PATTERNS);
+        DeviceAllowlist ceiling = host.devices().isEmpty() ? null : ceiling(host);
         if (ceiling != null) {
             for (DeviceRule r : annotationRules) {
                 if (r.allow() && !ceiling.coversAll(r)) {
@@ -252,6 +250,27 @@ public record Policy(boolean applies, FailurePolicy failurePolicy, List<DeviceRu
         }
         return new Policy(true, host.failurePolicy(), rules, devices, ceiling,
                 new NetworkPolicy(bind, mode, ports, sockets), request, warnings, host.deviceProgram());
+    }
+
+    /** The host's ceiling of the host policy merged last, kept with it: the same for every container. */
+    private record Ceiling(HostPolicy host, DeviceAllowlist list) {
+    }
+
+    private static volatile Ceiling lastCeiling;
+
+    /**
+     * The host policy's device rules applied to allow-all. A resident daemon that reuses one
+     * loaded host policy ({@link HostPolicy#load}) merges its rules once, not per container.
+     */
+    private static DeviceAllowlist ceiling(HostPolicy host) throws PolicyException {
+        Ceiling last = lastCeiling;
+        if (last != null && last.host() == host) {
+            return last.list();
+        }
+        DeviceAllowlist list = allowlist(true, host.devices(), host.deviceProgram() == DeviceProgramChoice.LINEAR
+                ? MAX_LINEAR_EXCEPTIONS : MAX_DEVICE_PATTERNS);
+        lastCeiling = new Ceiling(host, list);
+        return list;
     }
 
     private static DeviceAllowlist allowlist(boolean defaultAllow, List<DeviceRule> rules, int maxPatterns)
