@@ -146,6 +146,9 @@ public final class DeviceBench {
         Path policy = work.resolve("policy.json");
         Files.writeString(policy, policyJson(rules, shape));
         List<Long> times = new ArrayList<>();
+        // the rows share this JVM: a full collection first, so that a row does not pay for the
+        // garbage of the one before (the linear shape at 40,000 rules leaves hundreds of MB)
+        System.gc();
         for (int i = 0; i <= settings.hookRuns(); i++) {
             String id = tag + "-" + (++seq);
             Files.writeString(cgroupDir.resolve("cgroup.procs"), Long.toString(sleeper.pid()));
@@ -318,7 +321,7 @@ public final class DeviceBench {
         out.println("cgbpf-tools bench devices: a host policy of N device rules (deny exceptions of an allow-all"
                 + " ceiling), linear vs maps");
         out.println("  hook     = createRuntime in this JVM, as the daemon runs it (merge, compile, map, load, pin, link),"
-                + " median of " + settings.hookRuns() + " after a warm-up");
+                + " median of " + settings.hookRuns() + " after a warm-up (and a System.gc() per row)");
         out.println("  xlated/jited = the program's bytes (bpftool); map = the map's bytes_memlock");
         out.println("  allowed  = open+close of " + ALLOWED + " (no exception matches), denied = open of " + DENIED
                 + " (EPERM; its exception sorts last): median of " + settings.rounds() + " rounds of ~"
