@@ -11,6 +11,7 @@ import dev.cgbpf.kernel.BpfAvailability;
 import dev.cgbpf.kernel.KernelBackend;
 import dev.cgbpf.tools.bench.BenchProgram;
 import dev.cgbpf.tools.bench.BenchPrograms;
+import dev.cgbpf.tools.bench.DeviceBench;
 import dev.cgbpf.tools.bench.HookBench;
 import dev.cgbpf.tools.bench.InterpBench;
 import java.io.IOException;
@@ -35,12 +36,13 @@ final class BenchCommand implements Command {
 
     @Override
     public String synopsis() {
-        return "interp [--quick] | hook [--runs N] [--quick]";
+        return "interp [--quick] | hook [--runs N] [--quick] | devices [--quick] [--sizes N,...]";
     }
 
     @Override
     public String summary() {
-        return "interp: engine interpreter vs kernel, ns per run; hook: hook stages and runc run, ms";
+        return "interp: engine interpreter vs kernel, ns per run; hook: hook stages and runc run, ms;"
+                + " devices: device policies of 10 to 40,000 rules, linear vs maps";
     }
 
     @Override
@@ -65,6 +67,17 @@ final class BenchCommand implements Command {
 
                   --runs N  runs per figure (default 15)
                   --quick   3 runs per figure (a smoke test)
+
+                cgbpf-tools bench devices [--quick]
+                A host policy of 10, 30, 100, 1,000, 10,000 and 40,000 device rules in the
+                linear and the maps shape: the createRuntime stage's time (in this JVM, as the
+                daemon runs it), the program's xlated and jited bytes and its map's, and ns per
+                open(2) of an allowed and a denied device from a static C probe (built with
+                gcc) in the container's cgroup. Needs root, bpf(2), gcc and bpftool. Takes
+                a few minutes.
+
+                  --quick   10 and 1,000 rules, short rounds (a smoke test)
+                  --sizes N,N,...  the rule counts to measure (4..200000)
                 """;
     }
 
@@ -73,11 +86,17 @@ final class BenchCommand implements Command {
         InterpBench.Settings settings = InterpBench.Settings.FULL;
         Integer runs = null;
         boolean quick = false;
+        List<Integer> sizes = null;
         for (String o; (o = args.nextOption()) != null; ) {
             if (o.equals("--quick")) {
                 args.noValue(o);
                 settings = InterpBench.Settings.QUICK;
                 quick = true;
+            } else if (o.equals("--sizes")) {
+                sizes = new java.util.ArrayList<>();
+                for (String n : args.value(o).split(",")) {
+                    sizes.add(Args.intValue(n.strip(), o));
+                }
             } else if (o.equals("--runs")) {
                 runs = Args.intValue(args.value(o), o);
             } else {
@@ -85,12 +104,25 @@ final class BenchCommand implements Command {
             }
         }
         List<String> operands = args.operands(1);
+        if (!operands.isEmpty() && operands.get(0).equals("devices")) {
+            if (runs != null) {
+                throw CliException.usage("bench devices: --runs is an option of bench hook");
+            }
+            DeviceBench.Settings s = quick ? DeviceBench.Settings.QUICK : DeviceBench.Settings.FULL;
+            if (sizes != null) {
+                if (sizes.isEmpty() || sizes.stream().anyMatch(n -> n < 4 || n > 200_000)) {
+                    throw CliException.usage("bench devices: --sizes takes rule counts from 4 to 200000");
+                }
+                s = new DeviceBench.Settings(sizes, s.hookRuns(), s.rounds(), s.roundMs());
+            }
+            return devices(s, console);
+        }
         if (!operands.isEmpty() && operands.get(0).equals("hook")) {
             return hook(runs != null ? runs : quick ? HookBench.Settings.QUICK.runs() : HookBench.Settings.FULL.runs(),
                     console);
         }
         if (operands.isEmpty() || !operands.get(0).equals("interp")) {
-            throw CliException.usage("bench: which benchmark? cgbpf-tools bench interp, or cgbpf-tools bench hook");
+            throw CliException.usage("bench: which benchmark? cgbpf-tools bench interp, hook or devices");
         }
         if (runs != null) {
             throw CliException.usage("bench interp: --runs is an option of bench hook");
@@ -123,6 +155,18 @@ final class BenchCommand implements Command {
             throw CliException.badInput("bench: " + e.getMessage());
         }
         return 0;
+    }
+
+    private static int devices(DeviceBench.Settings settings, Console console) throws CliException {
+        try {
+            DeviceBench.run(settings, console.out());
+            return 0;
+        } catch (IOException e) {
+            throw CliException.badInput("bench devices: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw CliException.badInput("bench devices: interrupted");
+        }
     }
 
     private static int hook(int runs, Console console) throws CliException {

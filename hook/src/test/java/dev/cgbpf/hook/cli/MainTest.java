@@ -111,6 +111,16 @@ class MainTest {
     }
 
     @Test
+    void updateMistakesAreOneLine() {
+        assertOneLineError(CliRun.of("", "update"), 2, "update: which container? cgbpf update ID --devices RULES");
+        assertOneLineError(CliRun.of("", "update", "c1"), 2, "update: nothing to change; give --devices RULES");
+        assertOneLineError(CliRun.of("", "update", "c1", "--devices", " ; "), 1,
+                "update: --devices: no rules (give at least one, e.g. 'allow c 10:200 rwm')");
+        assertOneLineError(CliRun.of("", "update", "c1", "--pids", "3"), 2,
+                "update: unknown option --pids (see 'cgbpf help update')");
+    }
+
+    @Test
     void scriptUsageErrors(@TempDir Path dir) {
         assertOneLineError(CliRun.of("", "script", "x.jsonl"), 2, "script: --backend engine|kernel is required");
         assertOneLineError(CliRun.of("", "script", "--backend", "qemu", "x"), 2, "unknown backend 'qemu' (engine or kernel)");

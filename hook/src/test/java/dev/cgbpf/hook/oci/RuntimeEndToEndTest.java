@@ -268,6 +268,59 @@ class RuntimeEndToEndTest {
                 });
     }
 
+    /**
+     * cgbpf update on a running container: one call changes what the next process in it may
+     * open, in both directions (zero allowed, then, the update replaced, zero and full denied).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"runc", "crun"})
+    void anUpdateChangesARunningContainersDevicesInOneCall(String name) throws Exception {
+        container(name, List.of("sleep", "60"), Map.of("dev.cgbpf.devices", "deny c 1:5 rw"), false,
+                (rt, id, b) -> {
+                    OciRuntime.Run r = rt.exec(List.of("run", "--detach", "--bundle", b.toString(), id), 120);
+                    assertEquals(0, r.exit(), r.stderr());
+                    String reads = "echo zero $(head -c 4 /dev/zero | wc -c) full $(head -c 4 /dev/full | wc -c)";
+                    assertEquals("zero 0 full 4", inside(rt, id, reads));
+                    assertEquals("", update(id, "allow c 1:5 rw"));
+                    assertEquals("zero 4 full 4", inside(rt, id, reads));
+                    assertEquals("", update(id, "deny c 1:7 rw"));
+                    assertEquals("zero 0 full 0", inside(rt, id, reads));
+                    r = rt.exec(List.of("kill", id, "KILL"), 30);
+                    assertEquals(0, r.exit(), r.stderr());
+                    for (int i = 0; i < 100; i++) {
+                        if (rt.exec(List.of("state", id), 30).stdout().contains("\"stopped\"")) {
+                            break;
+                        }
+                        Thread.sleep(100);
+                    }
+                    r = rt.exec(List.of("delete", id), 60);
+                    assertEquals(0, r.exit(), r.stderr());
+                });
+    }
+
+    /** A shell line run by the runtime in the running container; its stdout, stripped. */
+    private static String inside(OciRuntime rt, String id, String line) throws Exception {
+        OciRuntime.Run r = rt.exec(List.of("exec", id, "sh", "-c", line), 60);
+        assertEquals(0, r.exit(), r.stderr());
+        return r.stdout().strip();
+    }
+
+    /** {@code cgbpf update ID --devices RULES} as an operator runs it; its stderr (warnings). */
+    private static String update(String id, String rules) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(h.launcher.toString(), "update", id, "--devices", rules);
+        pb.environment().put("CGBPF_RUN_DIR", h.runDir.toString());
+        pb.environment().put("CGBPF_PIN_DIR", h.pinDir.toString());
+        pb.environment().put("CGBPF_POLICY", policy.toString());
+        pb.environment().put("CGBPF_LOG_FILE", h.hookLog.toString());
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out + err);
+        assertTrue(out.startsWith("container " + id + ": devices updated (program "), out);
+        return err.strip();
+    }
+
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
             return s.getLocalPort();
