@@ -13,6 +13,7 @@ import dev.cgbpf.engine.interp.Fault;
 import dev.cgbpf.engine.interp.Interpreter;
 import dev.cgbpf.engine.interp.PseudoResolver;
 import dev.cgbpf.engine.isa.HelperIds;
+import dev.cgbpf.engine.jit.TieredProgram;
 import dev.cgbpf.engine.isa.Insn;
 import dev.cgbpf.engine.isa.MalformedProgramException;
 import dev.cgbpf.engine.isa.Opcodes;
@@ -78,8 +79,8 @@ final class BpfProgLoad {
         for (EngineMap m : used) {
             m.retain();
         }
-        EngineProg prog = new EngineProg(request.name(), request.type(), request.expectedAttach(), p, interp,
-                List.copyOf(used), verified, host.nextProgId());
+        EngineProg prog = new EngineProg(request.name(), request.type(), request.expectedAttach(), p,
+                new TieredProgram(request.name(), p, interp, host.jitMode()), List.copyOf(used), verified, host.nextProgId());
         loaded.add(prog);
         return new ProgFd(fds, prog);
     }

@@ -30,6 +30,10 @@ import org.objectweb.asm.MethodVisitor;
  * leaves the whole run to the interpreter). A program with loops counts per block, and when a
  * block would overrun, hands its state to the interpreter at the block's first instruction, so
  * the run stops exactly where the interpreter stops it.
+ *
+ * <p>Why one long class: it is the compiler's counterpart of the interpreter's one dispatch
+ * switch, one case per instruction class sharing the local-slot layout, the labels and the
+ * fault table of the method being written; split up, every piece would need all of that state.
  */
 final class ProgramEmitter {
     static final String MACHINE = "dev/cgbpf/engine/interp/Machine";
