@@ -80,7 +80,7 @@ final class BpfProgLoad {
             m.retain();
         }
         EngineProg prog = new EngineProg(request.name(), request.type(), request.expectedAttach(), p,
-                new TieredProgram(request.name(), p, interp, host.jitMode()), List.copyOf(used), verified, host.nextProgId());
+                new TieredProgram(request.name(), p, interp, host.jitMode(), host.jitStatsCounter()), List.copyOf(used), verified, host.nextProgId());
         loaded.add(prog);
         return new ProgFd(fds, prog);
     }

@@ -6,6 +6,7 @@ import dev.cgbpf.engine.cgroup.Cgroup;
 import dev.cgbpf.engine.cgroup.CgroupTree;
 import dev.cgbpf.engine.interp.AddressSpace;
 import dev.cgbpf.engine.jit.JitMode;
+import dev.cgbpf.engine.jit.JitStats;
 import dev.cgbpf.engine.maps.CgroupStorageMap;
 import java.nio.file.Path;
 import java.util.List;
@@ -39,6 +40,7 @@ public final class EngineHost {
     private int scenarioRoots;
     /** kernel: net.core.bpf_jit_enable, for the programs loaded from now on */
     private volatile JitMode jitMode = JitMode.defaultMode();
+    private final JitStats jitStats = new JitStats();
 
     /** A host with its bpf file system at {@link #DEFAULT_BPFFS}. */
     public EngineHost() {
@@ -57,6 +59,15 @@ public final class EngineHost {
 
     public void setJitMode(JitMode mode) {
         this.jitMode = java.util.Objects.requireNonNull(mode);
+    }
+
+    /** What the compiler did for this host's programs so far. */
+    public JitStats.Snapshot jitStats() {
+        return jitStats.snapshot();
+    }
+
+    JitStats jitStatsCounter() {
+        return jitStats;
     }
 
     /** The cgroup hierarchy; paths are relative to its root (the cgroup v2 mount). */

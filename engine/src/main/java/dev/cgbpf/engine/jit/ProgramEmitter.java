@@ -83,6 +83,24 @@ final class ProgramEmitter {
     private boolean counting;
     private int inlined;
     private MethodVisitor mv;
+    /** Main-function instructions where a new part (a method of its own) begins, ascending. */
+    private int[] bounds = new int[0];
+    /** The next inlined instance to emit, across the parts. */
+    private final int[] next = {0};
+
+    /** The entry instructions of each part besides its first (see {@link #split}). */
+    private List<java.util.TreeSet<Integer>> entries = new ArrayList<>();
+    /** The main-function instructions of the part being written: [rangeFrom, rangeTo). */
+    private int rangeFrom;
+    private int rangeTo = Integer.MAX_VALUE;
+    /** Jumps out of the part being written, by target instruction. */
+    private final Map<Integer, Label> trampolines = new java.util.TreeMap<>();
+
+    /**
+     * Descriptor of parts 1..: the run method's parameters, r0-r10 in the slots they have in run,
+     * then the entry instruction (in slot 27, read before that slot becomes LEFT).
+     */
+    static final String PART_DESC = "(L" + MACHINE + ";JL" + INTERP + ";JJJJJJJJJJJI)J";
 
     /** One inlined copy of a function: its depth and the call sites that led to it. */
     private record Instance(FunctionFlow flow, int depth, int[] returnPcs, Label[] labels, Label stub) {
@@ -132,13 +150,118 @@ final class ProgramEmitter {
         return inlined;
     }
 
-    /** Emits the method's code; returns a label at its end (its offset is the code's length once written). */
-    Label emitRun(MethodVisitor mv) {
+    /**
+     * Cuts the main function into {@code parts} methods (fewer when it has too few instructions),
+     * for programs whose code HotSpot would not compile as one method, or would compile without
+     * inlining the accessors (its inlining budget, DesiredMethodLimit, counts the caller's own
+     * bytecode). Only programs without loops are cut: with counting, the budget would have to
+     * cross methods too; without loops every branch goes forward, so the parts call each other in
+     * a chain that ends. A part is entered at its first instruction or at any instruction a branch
+     * or a return from an inlined call reaches from an earlier part (its {@code entry} parameter,
+     * dispatched with a lookupswitch); the registers travel as parameters, and the part called
+     * returns r0 to its caller's caller.
+     *
+     * @return the number of parts
+     */
+    int split(int parts) {
+        if (counting || parts <= 1) {
+            bounds = new int[0];
+            return 1;
+        }
+        FunctionFlow f = instances.get(0).flow;
+        List<Integer> pcs = new ArrayList<>();
+        for (int pc = f.reachable.nextSetBit(1); pc >= 0 && pc < f.n; pc = f.reachable.nextSetBit(pc + 1)) {
+            pcs.add(pc);
+        }
+        List<Integer> chosen = new ArrayList<>();
+        for (int k = 1; k < parts && !pcs.isEmpty(); k++) {
+            int b = pcs.get((int) ((long) pcs.size() * k / parts));
+            if (chosen.isEmpty() || b > chosen.get(chosen.size() - 1)) {
+                chosen.add(b);
+            }
+        }
+        bounds = chosen.stream().mapToInt(Integer::intValue).toArray();
+        entries = new ArrayList<>();
+        for (int k = 0; k <= bounds.length; k++) {
+            entries.add(new java.util.TreeSet<>());
+        }
+        for (int pc = f.reachable.nextSetBit(0); pc >= 0 && pc < f.n; pc = f.reachable.nextSetBit(pc + 1)) {
+            List<Integer> targets = new ArrayList<>();
+            for (int t : f.successors(pc)) {
+                targets.add(t);
+            }
+            if (f.calls.get(pc)) {
+                targets.add(pc + 1); // where the inlined callee returns
+            }
+            for (int t : targets) {
+                if (t >= 0 && t <= f.n && partOf(t) != partOf(pc)) {
+                    entries.get(partOf(t)).add(t);
+                }
+            }
+        }
+        return bounds.length + 1;
+    }
+
+    /** The part holding main-function instruction {@code pc}. */
+    private int partOf(int pc) {
+        int k = 0;
+        while (k < bounds.length && bounds[k] <= pc) {
+            k++;
+        }
+        return k;
+    }
+
+    static String partName(int k) {
+        return k == 0 ? "run" : "part" + k;
+    }
+
+    /**
+     * Emits part {@code k}'s code (part 0 is {@code JitCode.run}); parts must be emitted in order.
+     * Returns a label at its end (its offset is the code's length once written).
+     */
+    Label emitPart(MethodVisitor mv, int k) {
         this.mv = mv;
+        faultRanges.clear();
+        faultLabels.clear();
+        trampolines.clear();
+        rangeFrom = k == 0 ? 0 : bounds[k - 1];
+        rangeTo = k < bounds.length ? bounds[k] : Integer.MAX_VALUE;
         mv.visitCode();
-        prologue();
-        int[] next = {0};
-        emitInstance(next, null);
+        Instance main = instances.get(0);
+        if (k == 0) {
+            prologue();
+            next[0] = 1;
+        } else {
+            partPrologue();
+            java.util.TreeSet<Integer> in = entries.get(k);
+            in.add(rangeFrom);
+            int[] keys = in.stream().mapToInt(Integer::intValue).toArray();
+            Label[] targets = new Label[keys.length];
+            for (int i = 0; i < keys.length; i++) {
+                targets[i] = label(main, keys[i]);
+            }
+            mv.visitVarInsn(ILOAD, PC);
+            mv.visitLookupSwitchInsn(label(main, rangeFrom), keys, targets);
+        }
+        emitInstance(main, null, rangeFrom, rangeTo);
+        if (k < bounds.length) {
+            // the instruction before the cut falls through into the next part
+            mv.visitJumpInsn(GOTO, label(main, rangeTo));
+        }
+        for (Map.Entry<Integer, Label> t : trampolines.entrySet()) {
+            // a jump out of this part: the part holding the target, entered there, returns r0
+            mv.visitLabel(t.getValue());
+            mv.visitVarInsn(ALOAD, 0);
+            mv.visitVarInsn(ALOAD, M);
+            mv.visitVarInsn(LLOAD, BUDGET);
+            mv.visitVarInsn(ALOAD, INTERP_SLOT);
+            for (int r = 0; r <= 10; r++) {
+                mv.visitVarInsn(LLOAD, reg(r));
+            }
+            iconst(t.getKey());
+            mv.visitMethodInsn(INVOKEVIRTUAL, JitCompiler.CLASS_NAME, partName(partOf(t.getKey())), PART_DESC, false);
+            mv.visitInsn(LRETURN);
+        }
         for (Instance in : instances) {
             if (counting) {
                 emitStub(in);
@@ -176,6 +299,23 @@ final class ProgramEmitter {
         mv.visitVarInsn(ALOAD, M);
         mv.visitMethodInsn(INVOKEVIRTUAL, MACHINE, "ctxAddress", "()J", false);
         mv.visitVarInsn(LSTORE, reg(1));
+        frames();
+        mv.visitVarInsn(LLOAD, fpSlot(0));
+        mv.visitVarInsn(LSTORE, reg(10));
+        budget();
+    }
+
+    /** A later part: the registers are its parameters; the frames and context are looked up again. */
+    private void partPrologue() {
+        mv.visitVarInsn(ILOAD, 27);
+        mv.visitVarInsn(ISTORE, PC);
+        frames();
+        mv.visitVarInsn(LLOAD, BUDGET);
+        mv.visitVarInsn(LSTORE, LEFT);
+    }
+
+    /** The context, its size and the stack frames (the running one looked up, the others empty until a call). */
+    private void frames() {
         mv.visitVarInsn(ALOAD, M);
         mv.visitMethodInsn(INVOKEVIRTUAL, MACHINE, "ctx", "()L" + CTX_TYPE + ";", false);
         mv.visitInsn(DUP);
@@ -202,8 +342,9 @@ final class ProgramEmitter {
                 }
             }
         }
-        mv.visitVarInsn(LLOAD, fpSlot(0));
-        mv.visitVarInsn(LSTORE, reg(10));
+    }
+
+    private void budget() {
         mv.visitVarInsn(LLOAD, BUDGET);
         mv.visitVarInsn(LSTORE, LEFT);
         mv.visitInsn(ICONST_0);
@@ -235,11 +376,13 @@ final class ProgramEmitter {
         mv.visitVarInsn(LSTORE, fpSlot(d));
     }
 
-    /** Emits instance number next[0] (and, at its call sites, the instances inlined there). */
-    private void emitInstance(int[] next, Label returnTo) {
-        Instance in = instances.get(next[0]++);
+    /**
+     * Emits the instructions {@code from} (inclusive) to {@code to} of one instance (and, at its call
+     * sites, the instances inlined there, which are the next ones in {@link #next}).
+     */
+    private void emitInstance(Instance in, Label returnTo, int from, int to) {
         FunctionFlow f = in.flow;
-        for (int pc = f.reachable.nextSetBit(0); pc >= 0; pc = f.reachable.nextSetBit(pc + 1)) {
+        for (int pc = f.reachable.nextSetBit(from); pc >= 0 && pc < to; pc = f.reachable.nextSetBit(pc + 1)) {
             mv.visitLabel(label(in, pc));
             if (counting && f.leaders.get(pc)) {
                 countBlock(in, pc, f.blockLength(pc));
@@ -249,7 +392,7 @@ final class ProgramEmitter {
                 continue;
             }
             Insn insn = program.get(pc);
-            emitInsn(in, next, returnTo, pc, insn);
+            emitInsn(in, returnTo, pc, insn);
             // fall through to the successor when it is not what comes next
             int[] succ = f.successors(pc);
             InsnKind k = InsnKind.of(insn.code());
@@ -263,6 +406,9 @@ final class ProgramEmitter {
     }
 
     private Label label(Instance in, int pc) {
+        if (in == instances.get(0) && (pc < rangeFrom || pc >= rangeTo)) {
+            return trampolines.computeIfAbsent(pc, t -> new Label());
+        }
         Label l = in.labels[pc];
         if (l == null) {
             l = new Label();
@@ -330,7 +476,7 @@ final class ProgramEmitter {
         mv.visitInsn(LRETURN);
     }
 
-    private void emitInsn(Instance in, int[] next, Label returnTo, int pc, Insn insn) {
+    private void emitInsn(Instance in, Label returnTo, int pc, Insn insn) {
         int code = insn.code();
         switch (InsnKind.of(code)) {
             case ALU64 -> alu64(insn);
@@ -346,7 +492,7 @@ final class ProgramEmitter {
             case ST, STX -> store(in, pc, insn);
             case ATOMIC -> atomic(pc, insn);
             case LD_ABS -> ldAbs(pc, insn);
-            case CALL -> call(in, next, pc, insn);
+            case CALL -> call(in, pc, insn);
             case EXIT -> exit(in, returnTo);
             case INVALID -> throwFault(pc, "invalid opcode 0x" + Integer.toHexString(code));
         }
@@ -754,7 +900,7 @@ final class ProgramEmitter {
 
     // ------------------------------------------------------------------ calls
 
-    private void call(Instance in, int[] next, int pc, Insn insn) {
+    private void call(Instance in, int pc, Insn insn) {
         if (insn.src() == 0) {
             Label start = new Label();
             Label end = new Label();
@@ -789,9 +935,9 @@ final class ProgramEmitter {
         mv.visitVarInsn(LLOAD, fpSlot(in.depth + 1));
         mv.visitVarInsn(LSTORE, reg(10));
         // the callee's code follows; its entry need not be its lowest instruction
-        Instance callee = instances.get(next[0]);
+        Instance callee = instances.get(next[0]++);
         mv.visitJumpInsn(GOTO, label(callee, callee.flow.entry));
-        emitInstance(next, label(in, pc + 1));
+        emitInstance(callee, label(in, pc + 1), 0, Integer.MAX_VALUE);
     }
 
     private void exit(Instance in, Label returnTo) {

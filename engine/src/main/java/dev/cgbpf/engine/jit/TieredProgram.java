@@ -28,17 +28,20 @@ public final class TieredProgram {
     private final Program program;
     private final Interpreter interp;
     private final JitMode mode;
+    private final JitStats stats;
     private final AtomicBoolean tried = new AtomicBoolean();
     private volatile JitCode compiled;
     private volatile JitCompiler.Result result;
     /** Runs so far, counted without synchronisation: the threshold only needs to be reached roughly. */
     private int runs;
 
-    public TieredProgram(String name, Program program, Interpreter interp, JitMode mode) {
+    /** @param stats where the compile's outcome is counted (the host's) */
+    public TieredProgram(String name, Program program, Interpreter interp, JitMode mode, JitStats stats) {
         this.name = name;
         this.program = program;
         this.interp = interp;
         this.mode = mode;
+        this.stats = stats;
         if (mode == JitMode.ON) {
             compile();
         }
@@ -73,6 +76,7 @@ public final class TieredProgram {
             r = new JitCompiler.NotCompiled("compiler error: " + e);
         }
         result = r;
+        stats.record(program.size(), r);
         if (r instanceof JitCompiler.Compiled c) {
             compiled = c.code();
             LOG.debug("jit: program {} compiled: {} instructions, {} bytes of bytecode, {} µs", name, program.size(),
