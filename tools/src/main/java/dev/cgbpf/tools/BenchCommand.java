@@ -15,6 +15,7 @@ import dev.cgbpf.tools.bench.BenchProgram;
 import dev.cgbpf.tools.bench.BenchPrograms;
 import dev.cgbpf.tools.bench.HookBench;
 import dev.cgbpf.tools.bench.InterpBench;
+import dev.cgbpf.tools.bench.JitCost;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -102,8 +103,9 @@ final class BenchCommand implements Command {
         Optional<String> kernelMissing = availability.usable() ? Optional.empty() : Optional.of(availability.reason());
         printMethod(out, settings, kernelMissing);
         InterpBench bench = new InterpBench(settings);
-        out.printf("%-11s %-30s %5s %12s %10s %12s %12s %9s %9s%n", "program", "mix", "insns",
-                "engine ns", "jit ns", "kernel ns", "kernel wall", "eng/kern", "jit/kern");
+        out.printf("%-11s %-30s %5s %12s %10s %12s %12s %9s %9s %11s %10s %9s%n", "program", "mix", "insns",
+                "engine ns", "jit ns", "kernel ns", "kernel wall", "eng/kern", "jit/kern", "compile µs", "break-even",
+                "meta KiB");
         // the engine twice: interpreter only, and every program compiled at load
         try (EngineBackend engine = new EngineBackend();
              EngineBackend jit = new EngineBackend();
@@ -120,21 +122,26 @@ final class BenchCommand implements Command {
                             + " the interpreter's); run with -Dorg.slf4j.simpleLogger.log.dev.cgbpf.engine.jit=debug for why");
                 }
                 sameWork(p, "the interpreter", e, "compiled", j);
+                JitCost.Cost cost = JitCost.measure(p);
+                String breakEven = e.wallNs() > j.wallNs()
+                        ? String.format("%.0f", cost.compileMicros() * 1000 / (e.wallNs() - j.wallNs())) : "never";
+                String costs = String.format(" %11.0f %10s %9.1f", cost.compileMicros(), breakEven,
+                        cost.metaspaceBytes() / 1024);
                 if (kernel == null) {
-                    out.printf("%-11s %-30s %5d %12.1f %10.1f %12s %12s %9s %9s%n", p.name(), p.mix(), insns,
-                            e.wallNs(), j.wallNs(), "-", "-", "-", "-");
+                    out.printf("%-11s %-30s %5d %12.1f %10.1f %12s %12s %9s %9s%s%n", p.name(), p.mix(), insns,
+                            e.wallNs(), j.wallNs(), "-", "-", "-", "-", costs);
                     continue;
                 }
                 InterpBench.Measurement k = bench.measure(kernel, p);
                 sameWork(p, "the engine", e, "the kernel", k);
                 double kns = Math.max(k.reportedNs(), 1);
-                out.printf("%-11s %-30s %5d %12.1f %10.1f %12.0f %12.1f %8.1fx %8.2fx%n", p.name(), p.mix(), insns,
-                        e.wallNs(), j.wallNs(), k.reportedNs(), k.wallNs(), e.wallNs() / kns, j.wallNs() / kns);
+                out.printf("%-11s %-30s %5d %12.1f %10.1f %12.0f %12.1f %8.1fx %8.2fx%s%n", p.name(), p.mix(), insns,
+                        e.wallNs(), j.wallNs(), k.reportedNs(), k.wallNs(), e.wallNs() / kns, j.wallNs() / kns, costs);
             }
             JitStats.Snapshot s = jit.host().jitStats();
             out.printf("%ncompile cost: %d programs, %d instructions, %d bytes of bytecode in %.1f ms:"
-                    + " %.2f µs per instruction%n", s.compiled(), s.insns(), s.bytecodeBytes(), s.compileNanos() / 1e6,
-                    s.compileNanos() / 1e3 / Math.max(1, s.insns()));
+                    + " %.2f µs per instruction (cold: the first compiles in this JVM)%n", s.compiled(), s.insns(),
+                    s.bytecodeBytes(), s.compileNanos() / 1e6, s.compileNanos() / 1e3 / Math.max(1, s.insns()));
         } catch (BpfException e) {
             throw CliException.badInput("bench: " + e.getMessage());
         }
@@ -175,6 +182,9 @@ final class BenchCommand implements Command {
         out.println("  jit ns      = the same on an engine that compiles every program to JVM bytecode at load"
                 + " (--engine-jit on)");
         out.println("  eng/kern    = engine ns / kernel ns; jit/kern = jit ns / kernel ns");
+        out.println("  compile µs  = the compiler's time for the program, warm (mean of " + JitCost.TIMED + " after "
+                + JitCost.WARM + "); break-even = compile µs / (engine ns - jit ns): runs before compiling paid off");
+        out.println("  meta KiB    = metaspace held per compiled program (" + JitCost.LIVE + " loaded at once)");
         out.println("  host: " + cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cpus, Linux "
                 + System.getProperty("os.version") + ", bpf_jit_enable=" + sysctl("/proc/sys/net/core/bpf_jit_enable"));
         kernelMissing.ifPresent(why -> out.println("  kernel: unavailable (" + why + "): engine only"));
