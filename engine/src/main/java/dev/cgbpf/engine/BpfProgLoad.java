@@ -13,11 +13,11 @@ import dev.cgbpf.engine.interp.Fault;
 import dev.cgbpf.engine.interp.Interpreter;
 import dev.cgbpf.engine.interp.PseudoResolver;
 import dev.cgbpf.engine.isa.HelperIds;
-import dev.cgbpf.engine.jit.TieredProgram;
 import dev.cgbpf.engine.isa.Insn;
 import dev.cgbpf.engine.isa.MalformedProgramException;
 import dev.cgbpf.engine.isa.Opcodes;
 import dev.cgbpf.engine.isa.Program;
+import dev.cgbpf.engine.jit.TieredProgram;
 import dev.cgbpf.engine.maps.CgroupStorageMap;
 import dev.cgbpf.engine.maps.EngineMap;
 import dev.cgbpf.engine.verifier.Verifier;
@@ -79,8 +79,9 @@ final class BpfProgLoad {
         for (EngineMap m : used) {
             m.retain();
         }
-        EngineProg prog = new EngineProg(request.name(), request.type(), request.expectedAttach(), p,
-                new TieredProgram(request.name(), p, interp, host.jitMode(), host.jitStatsCounter()), List.copyOf(used), verified, host.nextProgId());
+        TieredProgram code = new TieredProgram(request.name(), p, interp, host.jitMode(), host.jitStatsCounter());
+        EngineProg prog = new EngineProg(request.name(), request.type(), request.expectedAttach(), p, code,
+                List.copyOf(used), verified, host.nextProgId());
         loaded.add(prog);
         return new ProgFd(fds, prog);
     }

@@ -122,7 +122,7 @@ final class BenchCommand implements Command {
                             + " the interpreter's); run with -Dorg.slf4j.simpleLogger.log.dev.cgbpf.engine.jit=debug for why");
                 }
                 sameWork(p, "the interpreter", e, "compiled", j);
-                JitCost.Cost cost = JitCost.measure(p);
+                JitCost.Cost cost = JitCost.measure(p, settings == InterpBench.Settings.QUICK);
                 String breakEven = e.wallNs() > j.wallNs()
                         ? String.format("%.0f", cost.compileMicros() * 1000 / (e.wallNs() - j.wallNs())) : "never";
                 String costs = String.format(" %11.0f %10s %9.1f", cost.compileMicros(), breakEven,
@@ -183,8 +183,9 @@ final class BenchCommand implements Command {
                 + " (--engine-jit on)");
         out.println("  eng/kern    = engine ns / kernel ns; jit/kern = jit ns / kernel ns");
         out.println("  compile µs  = the compiler's time for the program, warm (mean of " + JitCost.TIMED + " after "
-                + JitCost.WARM + "); break-even = compile µs / (engine ns - jit ns): runs before compiling paid off");
-        out.println("  meta KiB    = metaspace held per compiled program (" + JitCost.LIVE + " loaded at once)");
+                + JitCost.WARM + "; --quick: 5 after 5)");
+        out.println("  break-even  = compile µs / (engine ns - jit ns): the runs after which compiling paid off");
+        out.println("  meta KiB    = metaspace held per compiled program (" + JitCost.LIVE + " loaded at once; --quick: 20)");
         out.println("  host: " + cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cpus, Linux "
                 + System.getProperty("os.version") + ", bpf_jit_enable=" + sysctl("/proc/sys/net/core/bpf_jit_enable"));
         kernelMissing.ifPresent(why -> out.println("  kernel: unavailable (" + why + "): engine only"));

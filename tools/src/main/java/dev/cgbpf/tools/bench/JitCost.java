@@ -38,34 +38,38 @@ public final class JitCost {
     private JitCost() {
     }
 
-    public static Cost measure(BenchProgram bp) throws BpfException {
+    /** @param quick a few compiles and copies only (a smoke run; the figures are rough) */
+    public static Cost measure(BenchProgram bp, boolean quick) throws BpfException {
+        int warm = quick ? 5 : WARM;
+        int timed = quick ? 5 : TIMED;
+        int liveCopies = quick ? 20 : LIVE;
         try (EngineBackend b = new EngineBackend()) {
             b.host().setJitMode(JitMode.ON);
             BpfMap map = bp.usesMap()
                     ? b.createMap(new MapSpec("bench", MapType.ARRAY, 4, 8, BenchPrograms.MAP_ENTRIES, 0)) : null;
             LoadRequest req = new LoadRequest(bp.name(), ProgType.SOCKET_FILTER, null,
                     bp.build().apply(map == null ? -1 : map.fd()), "GPL", 0);
-            for (int i = 0; i < WARM; i++) {
+            for (int i = 0; i < warm; i++) {
                 b.load(req).close();
             }
             JitStats.Snapshot before = b.host().jitStats();
-            for (int i = 0; i < TIMED; i++) {
+            for (int i = 0; i < timed; i++) {
                 b.load(req).close();
             }
             JitStats.Snapshot after = b.host().jitStats();
-            if (after.compiled() - before.compiled() != TIMED) {
+            if (after.compiled() - before.compiled() != timed) {
                 throw new BpfException(Errno.EINVAL, bp.name() + " was not compiled");
             }
-            double micros = (after.compileNanos() - before.compileNanos()) / 1e3 / TIMED;
-            long bytecode = (after.bytecodeBytes() - before.bytecodeBytes()) / TIMED;
+            double micros = (after.compileNanos() - before.compileNanos()) / 1e3 / timed;
+            long bytecode = (after.bytecodeBytes() - before.bytecodeBytes()) / timed;
             settle();
             long metaBefore = metaspaceUsed();
             List<LoadedProg> live = new ArrayList<>();
-            for (int i = 0; i < LIVE; i++) {
+            for (int i = 0; i < liveCopies; i++) {
                 live.add(b.load(req));
             }
             settle();
-            double perProgram = (double) (metaspaceUsed() - metaBefore) / LIVE;
+            double perProgram = (double) (metaspaceUsed() - metaBefore) / liveCopies;
             for (LoadedProg p : live) {
                 p.close();
             }
