@@ -56,7 +56,8 @@ if ! jdk_ok; then
     [[ -n $javac17 ]] && export PATH="$javac17:$PATH"
     jdk_ok || { echo "install.sh: no JDK 17 or newer found" >&2; exit 1; }
 fi
-java_bin=$(dirname "$(readlink -f "$(command -v javac)")")/java
+jdk_bin=$(dirname "$(readlink -f "$(command -v javac)")")
+java_bin=$jdk_bin/java
 
 echo "== building"
 mvn -B -q -DskipTests package
@@ -82,12 +83,42 @@ fi
 
 echo "== installing /usr/local/lib/cgbpf/cgbpf.jar and /usr/local/bin/cgbpf"
 install -D -m 0644 hook/target/cgbpf.jar /usr/local/lib/cgbpf/cgbpf.jar
+# JNA's native half, unpacked once, here: otherwise every JVM that calls bpf(2) writes it to
+# ~/.cache/JNA and loads it from there, and without the daemon a hook stage is a JVM per
+# container start (docs/perf.md, "the JVM hook")
+case $(uname -m) in
+    x86_64) jna_dir=linux-x86-64 ;;
+    aarch64) jna_dir=linux-aarch64 ;;
+    riscv64) jna_dir=linux-riscv64 ;;
+    *) jna_dir= ;;
+esac
+jna_opts=
+jna_tmp=$(mktemp -d)
+if [[ -n $jna_dir ]] && (cd "$jna_tmp" && "$jdk_bin/jar" xf /usr/local/lib/cgbpf/cgbpf.jar "com/sun/jna/$jna_dir/libjnidispatch.so") \
+    && [[ -s $jna_tmp/com/sun/jna/$jna_dir/libjnidispatch.so ]]; then
+    install -m 0644 "$jna_tmp/com/sun/jna/$jna_dir/libjnidispatch.so" /usr/local/lib/cgbpf/libjnidispatch.so
+    jna_opts="-Djna.boot.library.path=/usr/local/lib/cgbpf -Djna.nounpack=true"
+else
+    rm -f /usr/local/lib/cgbpf/libjnidispatch.so
+    echo "install.sh: JNA has no native library for $(uname -m) in the jar's usual place; it unpacks its own at every start" >&2
+fi
+rm -rf "$jna_tmp"
 launcher=$(mktemp)
-cat >"$launcher" <<LAUNCHER
+# The launcher. A hook stage is a JVM that lives a few hundred milliseconds: C1 alone compiles
+# what little gets hot, and the serial collector starts no GC threads (docs/perf.md, "the JVM
+# hook"); every other command, the daemon above all, keeps the JVM's defaults.
+write_launcher() {  # write_launcher EXTRA_JVM_OPTIONS
+    cat >"$launcher" <<LAUNCHER
 #!/bin/sh
 # cgbpf launcher, written by install.sh
-exec "$java_bin" \${CGBPF_JAVA_OPTS:-} -jar /usr/local/lib/cgbpf/cgbpf.jar "\$@"
+case "\${1:-}" in
+    hook) stage_opts="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC" ;;
+    *) stage_opts= ;;
+esac
+exec "$java_bin" $1 $jna_opts \$stage_opts \${CGBPF_JAVA_OPTS:-} -jar /usr/local/lib/cgbpf/cgbpf.jar "\$@"
 LAUNCHER
+}
+write_launcher ""
 install -m 0755 "$launcher" /usr/local/bin/cgbpf
 rm -f "$launcher"
 # the hook the runtimes run: asks the resident daemon (cgbpf daemon), and without one runs
@@ -101,7 +132,7 @@ launcher=$(mktemp)
 cat >"$launcher" <<LAUNCHER
 #!/bin/sh
 # cgbpf-tools launcher (benchmarks, verifier fuzzer), written by install.sh
-exec "$java_bin" \${CGBPF_JAVA_OPTS:-} -jar /usr/local/lib/cgbpf/cgbpf-tools.jar "\$@"
+exec "$java_bin" $jna_opts \${CGBPF_JAVA_OPTS:-} -jar /usr/local/lib/cgbpf/cgbpf-tools.jar "\$@"
 LAUNCHER
 install -m 0755 "$launcher" /usr/local/bin/cgbpf-tools
 rm -f "$launcher"
@@ -155,14 +186,25 @@ CONFIG
         "$cds_id" "$1" "$2" "$cds_tmp/bundle"; }
     export CGBPF_RUN_DIR="$cds_tmp/run" CGBPF_PIN_DIR="/sys/fs/bpf/$cds_id" CGBPF_LOG_FILE=- \
         CGBPF_POLICY=/etc/cgbpf/policy.json
-    # poststop undoes a container once its cgroup has no process left: stop the stand-in first
+    # A static archive of the classes a container's stages load, createRuntime's and poststop's
+    # (the lists of both runs, merged), plus the method-handle forms the lists name: a dynamic
+    # archive would hold one run's classes only. poststop undoes a container once its cgroup has
+    # no process left: stop the stand-in first.
+    jar=/usr/local/lib/cgbpf/cgbpf.jar
     if state creating "\"pid\":$cds_pid," |
-        "$java_bin" -XX:ArchiveClassesAtExit="$jsa" -Xlog:cds=off -Xlog:cds+dynamic=off -jar /usr/local/lib/cgbpf/cgbpf.jar hook createRuntime \
+        "$java_bin" -XX:DumpLoadedClassList="$cds_tmp/create.lst" $jna_opts -jar $jar hook createRuntime \
         && { kill "$cds_pid"; wait "$cds_pid" 2>/dev/null; cds_pid=; true; } \
-        && state stopped "" | "$java_bin" -jar /usr/local/lib/cgbpf/cgbpf.jar hook poststop; then
+        && state stopped "" | "$java_bin" -XX:DumpLoadedClassList="$cds_tmp/poststop.lst" $jna_opts -jar $jar hook poststop \
+        && "$java_bin" -XX:DumpLoadedClassList="$cds_tmp/version.lst" -jar $jar --version >/dev/null \
+        && cat "$cds_tmp/create.lst" "$cds_tmp/poststop.lst" "$cds_tmp/version.lst" | grep -v '^#' \
+            | awk '!seen[$0]++' >"$cds_tmp/classes.lst" \
+        && "$java_bin" -Xshare:dump -XX:SharedClassListFile="$cds_tmp/classes.lst" -XX:SharedArchiveFile="$jsa" \
+            $jna_opts -cp $jar >"$cds_tmp/dump.log" 2>&1; then
+        chmod 0644 "$jsa"
         echo "wrote the class-data-sharing archive $jsa"
     else
-        echo "install.sh: the representative hook run failed; no CDS archive (the hook works, starts slower)" >&2
+        echo "install.sh: the representative hook run or the archive dump failed; no CDS archive (the hook works, starts slower)" >&2
+        [[ -s $cds_tmp/dump.log ]] && tail -n 3 "$cds_tmp/dump.log" >&2
         rm -f "$jsa"
     fi
     unset CGBPF_RUN_DIR CGBPF_PIN_DIR CGBPF_LOG_FILE CGBPF_POLICY
@@ -171,11 +213,7 @@ fi
 cds_cleanup
 if [[ -s $jsa ]]; then
     launcher=$(mktemp)
-    cat >"$launcher" <<LAUNCHER
-#!/bin/sh
-# cgbpf launcher, written by install.sh (with the class-data-sharing archive of the OCI hook)
-exec "$java_bin" -XX:SharedArchiveFile=$jsa -Xshare:auto \${CGBPF_JAVA_OPTS:-} -jar /usr/local/lib/cgbpf/cgbpf.jar "\$@"
-LAUNCHER
+    write_launcher "-XX:SharedArchiveFile=$jsa -Xshare:auto"
     install -m 0755 "$launcher" /usr/local/bin/cgbpf
     rm -f "$launcher"
 fi

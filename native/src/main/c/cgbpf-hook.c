@@ -124,9 +124,10 @@ static int answer_line(const char *line, int *accepted)
     if (!strcmp(line, "accepted") && !*accepted) {
         *accepted = 1;
     } else if (!strncmp(line, "warning ", 8)) {
-        fprintf(stderr, "cgbpf: warning: %s\n", line + 8);
+        /* the whole line `cgbpf hook STAGE` would print, prefix and all */
+        fprintf(stderr, "%s\n", line + 8);
     } else if (!strncmp(line, "error ", 6)) {
-        fprintf(stderr, "cgbpf: hook: %s\n", line + 6);
+        fprintf(stderr, "%s\n", line + 6);
     } else if (!strncmp(line, "exit ", 5)) {
         char *end;
         errno = 0;

@@ -19,7 +19,7 @@ import com.sun.jna.ptr.IntByReference;
  * ABIs (x86-64, aarch64, riscv64), the architectures {@link BpfSyscall} knows.
  */
 interface LibC extends Library {
-    LibC INSTANCE = Native.load("c", LibC.class);
+    LibC INSTANCE = LibCLoader.load();
 
     long syscall(long number, Object... args);
 

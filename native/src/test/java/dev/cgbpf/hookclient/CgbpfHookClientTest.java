@@ -146,17 +146,17 @@ class CgbpfHookClientTest {
     static Stream<Arguments> answers() {
         return Stream.of(
                 Arguments.of("accepted\nexit 0\n", 0, List.of()),
-                Arguments.of("accepted\nwarning failurePolicy open: container c1 starts WITHOUT its cgbpf policy: x\n"
+                Arguments.of("accepted\nwarning cgbpf: warning: failurePolicy open: container c1 starts WITHOUT its cgbpf policy: x\n"
                         + "exit 0\n", 0, List.of("cgbpf: warning: failurePolicy open: container c1 starts WITHOUT"
                         + " its cgbpf policy: x")),
-                Arguments.of("accepted\nerror the device policy denies read-write access to /dev/null (c 1:3)\n"
+                Arguments.of("accepted\nerror cgbpf: hook: the device policy denies read-write access to /dev/null (c 1:3)\n"
                         + "exit 1\n", 1, List.of("cgbpf: hook: the device policy denies read-write access to"
                         + " /dev/null (c 1:3)")),
-                Arguments.of("accepted\nwarning one\nerror two\nexit 1\n", 1,
+                Arguments.of("accepted\nwarning cgbpf: warning: one\nerror cgbpf: hook: two\nexit 1\n", 1,
                         List.of("cgbpf: warning: one", "cgbpf: hook: two")),
                 // a malformed request: no "accepted", and no fallback either
-                Arguments.of("error malformed request: no state line\nexit 2\n", 2,
-                        List.of("cgbpf: hook: malformed request: no state line")),
+                Arguments.of("error cgbpf: daemon: malformed request: no state line\nexit 2\n", 2,
+                        List.of("cgbpf: daemon: malformed request: no state line")),
                 Arguments.of("accepted\nexit 3\n", 3, List.of()),
                 // after exit, nothing counts
                 Arguments.of("accepted\nexit 0\nerror after the end\n", 0, List.of()),
@@ -170,10 +170,10 @@ class CgbpfHookClientTest {
                 Arguments.of("accepted\n" + "x".repeat(9000) + "\nexit 0\n", 1, List.of("cgbpf: hook: the cgbpf"
                         + " daemon at SOCKET sent a line longer than 8192 bytes")),
                 // an answer that ends without exit: the daemon answered, so no fallback
-                Arguments.of("accepted\nwarning w\n", 1, List.of("cgbpf: warning: w", "cgbpf: hook: the cgbpf daemon"
+                Arguments.of("accepted\nwarning cgbpf: warning: w\n", 1, List.of("cgbpf: warning: w", "cgbpf: hook: the cgbpf daemon"
                         + " at SOCKET accepted the request and closed the connection without an exit status (see its"
                         + " log)")),
-                Arguments.of("error e\n", 1, List.of("cgbpf: hook: e", "cgbpf: hook: the cgbpf daemon at SOCKET"
+                Arguments.of("error cgbpf: daemon: e\n", 1, List.of("cgbpf: daemon: e", "cgbpf: hook: the cgbpf daemon at SOCKET"
                         + " answered and closed the connection without an exit status (see its log)")));
     }
 
@@ -199,7 +199,7 @@ class CgbpfHookClientTest {
             Thread.sleep(100);
             FakeDaemon.send(ch, "epted\nwarn");
             Thread.sleep(1000);
-            FakeDaemon.send(ch, "ing slow\nexit 0\n");
+            FakeDaemon.send(ch, "ing cgbpf: warning: slow\nexit 0\n");
         })) {
             HookClient.Result r = run("createRuntime", env("CGBPF_HOOK_TIMEOUT_MS", "300"), STATE);
             assertEquals(0, r.exit(), r.stderr());
@@ -324,11 +324,11 @@ class CgbpfHookClientTest {
         try (FakeDaemon d = FakeDaemon.start(socket, (dm, ch) -> {
             java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(16);
             ch.read(b);
-            FakeDaemon.send(ch, "error unsupported protocol version\nexit 2\n");
+            FakeDaemon.send(ch, "error cgbpf: daemon: unsupported protocol version\nexit 2\n");
         })) {
             HookClient.Result r = run("createRuntime", env(), big);
             assertEquals(2, r.exit(), r.stderr());
-            assertEquals(List.of("cgbpf: hook: unsupported protocol version"), r.stderrLines());
+            assertEquals(List.of("cgbpf: daemon: unsupported protocol version"), r.stderrLines());
         }
         assertFalse(launcherRan());
     }

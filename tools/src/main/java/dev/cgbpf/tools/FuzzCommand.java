@@ -6,6 +6,7 @@ import dev.cgbpf.hook.cli.CliException;
 import dev.cgbpf.hook.cli.Command;
 import dev.cgbpf.hook.cli.Console;
 import dev.cgbpf.tools.fuzz.Fuzz;
+import dev.cgbpf.tools.fuzz.RunFuzz;
 import dev.cgbpf.tools.fuzz.SocketFuzz;
 
 /** {@code cgbpf-tools fuzz}: {@link Fuzz} through the tools' command line. */
@@ -18,7 +19,7 @@ final class FuzzCommand implements Command {
 
     @Override
     public String synopsis() {
-        return "[--count N] [--seed S] [--engine-only] [--sockets [--save DIR]]";
+        return "[--count N] [--seed S] [--engine-only] [--run | --sockets [--save DIR]]";
     }
 
     @Override
@@ -46,7 +47,11 @@ final class FuzzCommand implements Command {
                   --count N      programs, or socket operations (default 1000)
                   --seed S       the generator's seed (default 1)
                   --engine-only  the engine alone: crashes only, no agreement measured
-                  --sockets      fuzz the socket hooks instead of the verifier
+                  --run          instead: run every program the verifiers accept (socket_filter,
+                                 BPF_PROG_TEST_RUN) on the kernel, the engine's interpreter and its
+                                 compiler, and compare return value or error, packet and maps;
+                                 exit status 1 when interpreter and compiler differ
+                  --sockets      instead: fuzz the socket hooks (above)
                   --save DIR     (--sockets) write each scenario with a finding to DIR
                 """;
     }
@@ -56,10 +61,15 @@ final class FuzzCommand implements Command {
         long count = 1000;
         long seed = 1;
         boolean engineOnly = false;
+        boolean run = false;
         boolean sockets = false;
         java.nio.file.Path save = null;
         for (String o; (o = args.nextOption()) != null; ) {
             switch (o) {
+                case "--run" -> {
+                    args.noValue(o);
+                    run = true;
+                }
                 case "--count" -> count = longValue(args.value(o), o);
                 case "--seed" -> seed = longValue(args.value(o), o);
                 case "--engine-only" -> {
@@ -81,6 +91,9 @@ final class FuzzCommand implements Command {
         if (save != null && !sockets) {
             throw CliException.usage("fuzz: --save goes with --sockets");
         }
+        if (run && sockets) {
+            throw CliException.usage("fuzz: --run and --sockets are two different fuzzers; choose one");
+        }
         if (sockets) {
             return sockets(count, seed, engineOnly, save, console);
         }
@@ -94,6 +107,11 @@ final class FuzzCommand implements Command {
             }
         }
         try {
+            if (run) {
+                RunFuzz.Report r = RunFuzz.run(count, seed, kernel, console.out());
+                console.out().println("run fuzz seed " + seed + ": " + r.summary());
+                return r.ok() ? 0 : 1;
+            }
             Fuzz.Report r = Fuzz.run(count, seed, kernel, console.out());
             console.out().println("fuzz seed " + seed + ": " + r.summary());
             return r.ok() ? 0 : 1;

@@ -10,18 +10,31 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.temporal.ChronoUnit;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Locale;
+import java.util.TimeZone;
 
 /**
  * The hook's log: every line goes through slf4j (stderr, at the level slf4j-simple is set to)
  * and is appended to the hook's own log file, one line per event with time, container and stage,
  * because a runtime shows a hook's stderr only when the hook fails. A log file that cannot be
  * written never fails a hook: the line still goes to slf4j.
+ *
+ * <p>Why slf4j is asked only when a line would reach it, and why the time is formatted by hand:
+ * without the daemon every hook stage is a JVM of its own, and starting slf4j-simple (a service
+ * lookup through the jar) and java.time's formatters cost ~15 ms and ~30 ms of it. The level
+ * that decides is slf4j-simple's default level, {@value #LEVEL_PROPERTY} (info when unset;
+ * {@code cgbpf hook} and {@code cgbpf daemon} set it to warn): info lines go to slf4j only at
+ * info or below, warnings always.
  */
 public final class HookLog {
-    private static final Logger LOG = LoggerFactory.getLogger("cgbpf.hook");
+    static final String LEVEL_PROPERTY = "org.slf4j.simpleLogger.defaultLogLevel";
+
+    /** Started at the first line that goes to slf4j. */
+    private static final class Slf4j {
+        static final Logger LOG = LoggerFactory.getLogger("cgbpf.hook");
+    }
 
     private final Path file;
     private String context = "";
@@ -38,18 +51,22 @@ public final class HookLog {
     }
 
     public void info(String msg) {
-        LOG.info("{}: {}", context, msg);
+        if (slf4jShows("info")) {
+            Slf4j.LOG.info("{}: {}", context, msg);
+        }
         append("INFO", msg);
     }
 
     public void warn(String msg) {
-        LOG.warn("{}: {}", context, msg);
+        Slf4j.LOG.warn("{}: {}", context, msg);
         append("WARN", msg);
     }
 
     /** A failure: the caller prints the one line on stderr itself, so slf4j gets it at debug level. */
     public void failure(String msg) {
-        LOG.debug("{}: {}", context, msg);
+        if (slf4jShows("debug")) {
+            Slf4j.LOG.debug("{}: {}", context, msg);
+        }
         append("ERROR", msg);
     }
 
@@ -57,8 +74,7 @@ public final class HookLog {
         if (file == null || fileBroken) {
             return;
         }
-        String line = OffsetDateTime.now().truncatedTo(ChronoUnit.MILLIS).format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)
-                + " " + level + " " + context + ": " + msg.replace('\n', ' ') + "\n";
+        String line = timestamp(System.currentTimeMillis(), TimeZone.getDefault()) + " " + level + " " + context + ": " + msg.replace('\n', ' ') + "\n";
         try {
             if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
                 if (file.getParent() != null) {
@@ -77,7 +93,46 @@ public final class HookLog {
                     LinkOption.NOFOLLOW_LINKS);
         } catch (IOException | UnsupportedOperationException e) {
             fileBroken = true;
-            LOG.warn("cannot write the hook log {}: {}", file, e.getMessage());
+            Slf4j.LOG.warn("cannot write the hook log {}: {}", file, e.getMessage());
         }
+    }
+
+    /** Whether slf4j-simple at its default level prints a line of {@code level} (trace, debug or info). */
+    static boolean slf4jShows(String level) {
+        String set = System.getProperty(LEVEL_PROPERTY, "info");
+        List<String> order = List.of("trace", "debug", "info", "warn", "error", "off");
+        int at = order.indexOf(set.strip().toLowerCase(Locale.ROOT));
+        return at < 0 || at <= order.indexOf(level);
+    }
+
+    /** ISO 8601 local time with milliseconds and offset: {@code 2026-12-07T07:12:56.245Z}, {@code ...245+01:00}. */
+    static String timestamp(long epochMillis, TimeZone zone) {
+        int offset = zone.getOffset(epochMillis);
+        long local = epochMillis + offset;
+        LocalDate day = LocalDate.ofEpochDay(Math.floorDiv(local, 86_400_000L));
+        long ms = Math.floorMod(local, 86_400_000L);
+        StringBuilder b = new StringBuilder(29);
+        pad(b, day.getYear(), 4).append('-');
+        pad(b, day.getMonthValue(), 2).append('-');
+        pad(b, day.getDayOfMonth(), 2).append('T');
+        pad(b, ms / 3_600_000, 2).append(':');
+        pad(b, ms / 60_000 % 60, 2).append(':');
+        pad(b, ms / 1000 % 60, 2).append('.');
+        pad(b, ms % 1000, 3);
+        if (offset == 0) {
+            return b.append('Z').toString();
+        }
+        int minutes = Math.abs(offset) / 60_000;
+        b.append(offset < 0 ? '-' : '+');
+        pad(b, minutes / 60, 2).append(':');
+        return pad(b, minutes % 60, 2).toString();
+    }
+
+    private static StringBuilder pad(StringBuilder b, long v, int width) {
+        String s = Long.toString(v);
+        for (int i = s.length(); i < width; i++) {
+            b.append('0');
+        }
+        return b.append(s);
     }
 }

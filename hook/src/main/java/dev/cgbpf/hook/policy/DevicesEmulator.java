@@ -25,6 +25,17 @@ import java.util.Map;
  */
 public final class DevicesEmulator {
     private record Key(DeviceType type, long major, long minor) {
+        // written out: a record's generated equals/hashCode bootstrap method handles on first
+        // use (~30 ms of a cold JVM hook stage, which a CDS archive does not save)
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && k.type == type && k.major == major && k.minor == minor;
+        }
+
+        @Override
+        public int hashCode() {
+            return (type.ordinal() * 31 + Long.hashCode(major)) * 31 + Long.hashCode(minor);
+        }
     }
 
     private boolean defaultAllow;

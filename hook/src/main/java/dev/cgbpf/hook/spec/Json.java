@@ -1,17 +1,5 @@
 package dev.cgbpf.hook.spec;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.core.json.JsonReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonMappingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.cfg.CoercionAction;
-import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
-import com.fasterxml.jackson.databind.type.LogicalType;
-import com.fasterxml.jackson.databind.json.JsonMapper;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -30,28 +18,6 @@ public final class Json {
     /** Largest document read: far above any real config.json, small enough not to exhaust a hook's heap. */
     public static final int MAX_DOCUMENT_BYTES = 32 << 20;
 
-    static final ObjectMapper MAPPER = JsonMapper.builder()
-            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
-            .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, true)
-            .configure(DeserializationFeature.FAIL_ON_TRAILING_TOKENS, true)
-            .configure(DeserializationFeature.ACCEPT_FLOAT_AS_INT, false)
-            .configure(com.fasterxml.jackson.databind.MapperFeature.ALLOW_COERCION_OF_SCALARS, false)
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
-            .build();
-
-    static {
-        // a number or boolean where the spec says string is an error, not silently text
-        for (CoercionInputShape shape : new CoercionInputShape[] {CoercionInputShape.Integer,
-                CoercionInputShape.Float, CoercionInputShape.Boolean}) {
-            MAPPER.coercionConfigFor(LogicalType.Textual).setCoercion(shape, CoercionAction.Fail);
-        }
-        MAPPER.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
-                .maxNestingDepth(64)
-                .maxStringLength(MAX_DOCUMENT_BYTES)
-                .build());
-    }
-
     private Json() {
     }
 
@@ -63,21 +29,11 @@ public final class Json {
         if (bytes.length == 0 || new String(bytes, StandardCharsets.UTF_8).isBlank()) {
             throw new SpecException(what + ": empty document");
         }
-        try {
-            T value = MAPPER.readValue(bytes, type);
-            if (value == null) {
-                throw new SpecException(what + ": the document is null, expected an object");
-            }
-            return value;
-        } catch (JsonMappingException e) {
-            throw new SpecException(what + ": " + fieldOf(e) + brief(e));
-        } catch (JsonProcessingException e) {
-            // Jackson's text quotes the offending token: never echo input (it may be a secret
-            // file a symbolic link pointed at), only where it went wrong
-            throw new SpecException(what + ": malformed JSON: " + where(e));
-        } catch (IOException e) {
-            throw new SpecException(what + ": " + e.getMessage());
+        T value = RecordJson.PLAIN.read(bytes, type, what);
+        if (value == null) {
+            throw new SpecException(what + ": the document is null, expected an object");
         }
+        return value;
     }
 
     /** Reads and parses a file; a missing or unreadable file is a one-line error too. */
@@ -115,53 +71,4 @@ public final class Json {
             throw new SpecException(what + ": cannot read: " + e.getMessage());
         }
     }
-
-    /** "field 'linux.resources.devices[2].major': " from Jackson's reference path. */
-    static String fieldOf(JsonMappingException e) {
-        StringBuilder b = new StringBuilder();
-        for (JsonMappingException.Reference r : e.getPath()) {
-            if (r.getFieldName() != null) {
-                if (b.length() > 0) {
-                    b.append('.');
-                }
-                b.append(r.getFieldName());
-            } else if (r.getIndex() >= 0) {
-                b.append('[').append(r.getIndex()).append(']');
-            }
-        }
-        return b.length() == 0 ? "" : "field '" + b + "': ";
-    }
-
-    /** Where a syntax error is, without any of the input. */
-    static String where(JsonProcessingException e) {
-        String what = e.getOriginalMessage() != null && e.getOriginalMessage().startsWith("Duplicate field")
-                ? "duplicate field" : "syntax error";
-        if (e.getLocation() != null && e.getLocation().getLineNr() > 0) {
-            return what + " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
-        }
-        return what;
-    }
-
-    /**
-     * Jackson's message without the source excerpt and location lines, without class names, and
-     * without quoted input values (only the types and the field path say what was wrong).
-     */
-    static String brief(JsonProcessingException e) {
-        String m = e.getOriginalMessage();
-        if (m == null) {
-            m = e.getClass().getSimpleName();
-        }
-        m = m.replace('\n', ' ').replace('\r', ' ');
-        int cut = m.indexOf(" at [Source");
-        if (cut >= 0) {
-            m = m.substring(0, cut);
-        }
-        m = m.replaceAll("(`)?(java\\.lang\\.|java\\.util\\.|dev\\.cgbpf\\.hook\\.spec\\.)", "$1");
-        m = m.replaceAll("\\('[^']*'\\)|\"[^\"]*\"|'[^']*'", "(...)");
-        if (e.getLocation() != null && e.getLocation().getLineNr() > 0) {
-            m = m + " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
-        }
-        return m.length() > 300 ? m.substring(0, 300) + "..." : m;
-    }
-
 }

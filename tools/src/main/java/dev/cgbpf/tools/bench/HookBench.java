@@ -5,7 +5,9 @@ import dev.cgbpf.hook.oci.AttachRecord;
 import dev.cgbpf.hook.oci.ContainerStatus;
 import dev.cgbpf.hook.oci.BundleHooks;
 import dev.cgbpf.hook.oci.BusyboxBundles;
+import dev.cgbpf.hook.daemon.DaemonProbe;
 import dev.cgbpf.hook.oci.HookException;
+import dev.cgbpf.hook.oci.HookExecutable;
 import dev.cgbpf.hook.oci.HookSettings;
 import dev.cgbpf.hook.oci.HookStage;
 import dev.cgbpf.kernel.BpfAvailability;
@@ -19,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -40,8 +43,10 @@ import java.util.stream.Stream;
  * poststop (removes everything); and {@code cgbpf --version} as the baseline of a JVM start with
  * no hook work. Each launcher is measured: the installed one (with the
  * class-data-sharing archive install.sh dumps, when there is one) and a plain {@code java -jar}
- * launcher of the same jar; the launchers take turns run by run, so that drifting background
- * noise hits both alike.
+ * launcher of the same jar; and, where install.sh installed it, the C client {@code cgbpf-hook}
+ * twice: asking a daemon this benchmark starts on a socket of its own, and with no daemon at its
+ * socket, when it runs the installed launcher's {@code cgbpf hook STAGE} itself (the fallback).
+ * The launchers take turns run by run, so that drifting background noise hits all alike.
  *
  * <p>Part 2, {@code runc run} of a trivial busybox container ({@code true}) from a bundle without
  * the hook and from the same bundle with the hook installed by {@link BundleHooks} (createRuntime
@@ -56,12 +61,15 @@ public final class HookBench {
     public static final Path INSTALLED_LAUNCHER = Path.of("/usr/local/bin/cgbpf");
     public static final Path INSTALLED_JAR = Path.of("/usr/local/lib/cgbpf/cgbpf.jar");
     public static final Path INSTALLED_CDS = Path.of("/usr/local/lib/cgbpf/cgbpf.jsa");
-    /** The container's policy: one device rule and a bind address, six programs. */
+    public static final Path INSTALLED_CLIENT = Path.of(HookExecutable.CLIENT);
+    /** The container's policy: one device rule and a bind address (so: on the host's network), nine programs. */
     static final Map<String, String> ANNOTATIONS = new TreeMap<>(Map.of(
             "dev.cgbpf.devices", "deny c 1:5 w",
             "dev.cgbpf.bind-ip", "auto"));
     private static final String PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     private static final int TIMEOUT_SECONDS = 120;
+    private static final String DAEMON = "client+d";
+    private static final String FALLBACK = "client";
 
     /** @param runs runs per figure */
     public record Settings(int runs) {
@@ -75,8 +83,26 @@ public final class HookBench {
         }
     }
 
-    /** A way to start the hook: an executable the runtime runs with {@code cgbpf hook STAGE}. */
-    public record Launcher(String label, Path path, String description) {
+    /**
+     * A way to start the hook: a JVM launcher the runtime runs as {@code cgbpf hook STAGE}, or the
+     * C client run as {@code cgbpf-hook STAGE}, with {@code env} added to the hook entry's
+     * environment (the client's socket and fallback launcher).
+     */
+    public record Launcher(String label, Path path, String description, Map<String, String> env) {
+        Launcher(String label, Path path, String description) {
+            this(label, path, description, Map.of());
+        }
+
+        boolean client() {
+            return HookExecutable.isClient(path.toString());
+        }
+
+        /** The argv of a hook stage, as the hook entry a bundle gets names it. */
+        List<String> stageCommand(HookStage stage) {
+            List<String> argv = new ArrayList<>(HookExecutable.args(path.toString(), stage));
+            argv.set(0, path.toString());
+            return argv;
+        }
     }
 
     /** Median, min and max of one figure, in ms. */
@@ -100,6 +126,7 @@ public final class HookBench {
     private final List<String> containersToDelete = new ArrayList<>();
     private Path runc;
     private int seq;
+    private Process daemon;
 
     private HookBench(Settings settings, PrintStream out, Path work) {
         this.settings = settings;
@@ -156,6 +183,7 @@ public final class HookBench {
         runcRoot = work.resolve("runc-root");
 
         printMethod();
+        startDaemon();
         Map<String, List<Long>> stages = stageRuns(v2, bundles);
         Map<String, List<Long>> runs = runcRuns(bundles);
 
@@ -178,6 +206,39 @@ public final class HookBench {
             out.printf("%-44s %-8s %10.1f %10.1f %10.1f   (+%.1f ms)%n", "with the hook (createRuntime + poststop)",
                     l.label(), f.medianMs(), f.minMs(), f.maxMs(), f.medianMs() - without.medianMs());
         }
+        printGoals(stages, runs, without);
+    }
+
+    /**
+     * The issue's two goals in one place: the daemon path's cost over no hook in {@code runc run},
+     * and the JVM fallback's createRuntime + poststop over two {@code cgbpf --version} (the floor
+     * of two JVM starts) of the installed launcher, directly and through the client.
+     */
+    private void printGoals(Map<String, List<Long>> stages, Map<String, List<Long>> runs, Figure without) {
+        Launcher jvm = launchers.get(0);
+        Figure version = Figure.of(stages.get(key("JVM start only: cgbpf --version", jvm)));
+        out.println();
+        for (Launcher l : launchers) {
+            Figure create = Figure.of(stages.get(key("createRuntime (attach)", l)));
+            Figure poststop = Figure.of(stages.get(key("poststop (remove all)", l)));
+            if (l.label().equals(DAEMON)) {
+                out.printf("daemon path: runc run +%.1f ms over no hook (goal <= 10 ms); createRuntime + poststop"
+                        + " %.1f ms%n", Figure.of(runs.get(l.label())).medianMs() - without.medianMs(),
+                        create.medianMs() + poststop.medianMs());
+            } else if (!l.client() && l != jvm) {
+                continue;
+            } else {
+                out.printf("JVM hook%s: createRuntime + poststop %.1f ms = %.2f x two `cgbpf --version` (%.1f ms,"
+                        + " launcher %s; goal <= 2.3)%n", l.client() ? " through cgbpf-hook, no daemon" : " (" + l.label()
+                        + ")", create.medianMs() + poststop.medianMs(),
+                        (create.medianMs() + poststop.medianMs()) / (2 * version.medianMs()), 2 * version.medianMs(),
+                        jvm.label());
+            }
+        }
+    }
+
+    private static String key(String row, Launcher l) {
+        return row + "\t" + l.label();
     }
 
     /**
@@ -198,8 +259,21 @@ public final class HookBench {
                 launchers.add(new Launcher("jar", writeLauncher("cgbpf-jar", java + " -jar " + INSTALLED_JAR),
                         java + " -jar " + INSTALLED_JAR + " (same jar, the JDK's default CDS only)"));
             }
+            if (Files.isExecutable(INSTALLED_CLIENT)) {
+                launchers.add(new Launcher(DAEMON, INSTALLED_CLIENT, INSTALLED_CLIENT + " asking a cgbpf daemon of"
+                        + " this benchmark (" + INSTALLED_LAUNCHER + " daemon) on " + daemonSocket(),
+                        Map.of("CGBPF_SOCKET", daemonSocket().toString())));
+                Path none = work.resolve("no-daemon.sock");
+                launchers.add(new Launcher(FALLBACK, INSTALLED_CLIENT, INSTALLED_CLIENT + " with no daemon at " + none
+                        + ": runs " + INSTALLED_LAUNCHER + " hook STAGE", Map.of("CGBPF_SOCKET", none.toString(),
+                        "CGBPF_LAUNCHER", INSTALLED_LAUNCHER.toString())));
+            } else {
+                out.println("  " + INSTALLED_CLIENT + " is not installed (install.sh installs it): no rows for the"
+                        + " C client and the daemon");
+            }
             return;
         }
+        out.println("  cgbpf is not installed (install.sh): no rows for the C client and the daemon");
         String self = selfCommand(java);
         launchers.add(new Launcher("jar", writeLauncher("cgbpf-jar", self), self
                 + " (cgbpf is not installed: no launcher, no CDS archive; install.sh makes both)"));
@@ -246,8 +320,8 @@ public final class HookBench {
         for (Launcher l : launchers) {
             out.println("  launcher " + l.label() + ": " + l.description());
         }
-        out.println("  runc: " + firstLine(List.of(runc.toString(), "--version")) + ", busybox rootfs, own network"
-                + " namespace, command 'true'");
+        out.println("  runc: " + firstLine(List.of(runc.toString(), "--version")) + ", busybox rootfs, the host's network"
+                + " (a bind address needs it), command 'true'");
         out.println("  host: " + cpuModel() + ", " + Runtime.getRuntime().availableProcessors()
                 + " cpus, Linux " + System.getProperty("os.version") + ", " + System.getProperty("java.vm.name") + " "
                 + System.getProperty("java.version"));
@@ -263,11 +337,13 @@ public final class HookBench {
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         Files.writeString(cgroupDir.resolve("cgroup.procs"), Long.toString(sleeper.pid()));
         // the hook cross-checks the pid's cgroup with cgroupsPath: name the scratch cgroup there
-        Path bundle = bundles.bundle(work.resolve("stage-bundle"), List.of("true"), ANNOTATIONS, false, "/" + tag);
+        Path bundle = bundles.bundle(work.resolve("stage-bundle"), List.of("true"), ANNOTATIONS, true, "/" + tag);
 
         Map<String, List<Long>> times = new LinkedHashMap<>();
         for (Launcher l : launchers) {
-            times.put("JVM start only: cgbpf --version\t" + l.label(), new ArrayList<>());
+            if (!l.client()) {
+                times.put("JVM start only: cgbpf --version\t" + l.label(), new ArrayList<>());
+            }
             times.put("createRuntime (attach)\t" + l.label(), new ArrayList<>());
             times.put("prestart after createRuntime (no-op)\t" + l.label(), new ArrayList<>());
             times.put("poststop (remove all)\t" + l.label(), new ArrayList<>());
@@ -276,8 +352,10 @@ public final class HookBench {
         for (int i = 0; i < settings.runs(); i++) {
             for (Launcher l : rotate(launchers, i)) {
                 String id = tag + "-s" + (++seq);
-                times.get("JVM start only: cgbpf --version\t" + l.label()).add(timed(l, "--version", null,
-                        "--version"));
+                if (!l.client()) {
+                    times.get("JVM start only: cgbpf --version\t" + l.label()).add(timed(l, "--version", null,
+                            List.of(l.path().toString(), "--version")));
+                }
                 // a container's life: its process in the cgroup while it runs, gone before poststop
                 Files.writeString(cgroupDir.resolve("cgroup.procs"), Long.toString(sleeper.pid()));
                 byte[] running = state(id, "creating", sleeper.pid(), bundle);
@@ -322,19 +400,18 @@ public final class HookBench {
 
     /** One hook process, timed from start to exit; a failing hook stops the benchmark. */
     private long hook(Launcher l, HookStage stage, byte[] stateJson, String id) throws IOException, InterruptedException {
-        return timed(l, stage.specName() + " for " + id, stateJson, "hook", stage.specName());
+        return timed(l, stage.specName() + " for " + id, stateJson, l.stageCommand(stage));
     }
 
     /** {@code LAUNCHER args...} with the hook's environment and {@code stdin}, timed from start to exit. */
-    private long timed(Launcher l, String what, byte[] stdin, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(l.path().toString()));
-        cmd.addAll(List.of(args));
+    private long timed(Launcher l, String what, byte[] stdin, List<String> cmd) throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().clear();
         for (String kv : hookEnv()) {
             int eq = kv.indexOf('=');
             pb.environment().put(kv.substring(0, eq), kv.substring(eq + 1));
         }
+        pb.environment().putAll(l.env());
         Path err = work.resolve("hook.err");
         pb.redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(err.toFile());
         long t = System.nanoTime();
@@ -382,12 +459,13 @@ public final class HookBench {
 
     private Map<String, List<Long>> runcRuns(BusyboxBundles bundles) throws IOException, InterruptedException {
         Map<String, Path> variants = new LinkedHashMap<>();
-        variants.put("without", bundles.bundle(work.resolve("runc-plain"), List.of("true"), ANNOTATIONS, false));
+        variants.put("without", bundles.bundle(work.resolve("runc-plain"), List.of("true"), ANNOTATIONS, true));
         for (Launcher l : launchers) {
-            Path b = bundles.bundle(work.resolve("runc-hook-" + l.label()), List.of("true"), ANNOTATIONS, false);
+            Path b = bundles.bundle(work.resolve("runc-hook-" + l.label()), List.of("true"), ANNOTATIONS, true);
             try {
-                new BundleHooks(l.path().toString(), HookStage.CREATE_RUNTIME, hookEnv().subList(1, hookEnv().size()),
-                        null).install(b);
+                List<String> env = new ArrayList<>(hookEnv().subList(1, hookEnv().size()));
+                new TreeMap<>(l.env()).forEach((k, v) -> env.add(k + "=" + v));
+                new BundleHooks(l.path().toString(), HookStage.CREATE_RUNTIME, env, null).install(b);
             } catch (HookException e) {
                 throw new IOException(e.getMessage());
             }
@@ -439,7 +517,56 @@ public final class HookBench {
 
     // ---- cleanup ----
 
+    private Path daemonSocket() {
+        return work.resolve("daemon.sock");
+    }
+
+    /**
+     * The daemon the client rows ask: the installed launcher's {@code cgbpf daemon} on a socket of
+     * this benchmark, with the hook's settings in its environment; up before the first run.
+     */
+    private void startDaemon() throws IOException, InterruptedException {
+        if (launchers.stream().noneMatch(l -> l.label().equals(DAEMON))) {
+            return;
+        }
+        ProcessBuilder pb = new ProcessBuilder(INSTALLED_LAUNCHER.toString(), "daemon", "--socket",
+                daemonSocket().toString()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(work.resolve("daemon.log").toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        pb.environment().clear();
+        for (String kv : hookEnv()) {
+            int eq = kv.indexOf('=');
+            pb.environment().put(kv.substring(0, eq), kv.substring(eq + 1));
+        }
+        daemon = pb.start();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+        while (System.nanoTime() < end) {
+            if (!daemon.isAlive()) {
+                throw new IOException("the benchmark's cgbpf daemon exited with " + daemon.exitValue() + ": "
+                        + Files.readString(work.resolve("daemon.log")).strip().replace('\n', ' '));
+            }
+            DaemonProbe.Result r = DaemonProbe.status(daemonSocket(), Duration.ofSeconds(5));
+            if (r.answers() && r.pid() == daemon.pid()) {
+                return;
+            }
+            Thread.sleep(20);
+        }
+        throw new IOException("the benchmark's cgbpf daemon did not answer on " + daemonSocket() + " within "
+                + TIMEOUT_SECONDS + " s");
+    }
+
     private void cleanUp() {
+        if (daemon != null) {
+            daemon.destroy();
+            try {
+                if (!daemon.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                    daemon.destroyForcibly();
+                    out.println("  cleanup: the benchmark's daemon did not stop on SIGTERM; killed");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         for (String id : containersToDelete) {
             try {
                 new ProcessBuilder(runc.toString(), "--root", runcRoot.toString(), "delete", "--force", id)
