@@ -84,7 +84,10 @@ public record Registrations(List<Path> hooksDirs, Path dockerConfig, Path contai
                 continue;
             }
             try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.json")) {
-                for (Path f : files) {
+                List<Path> sorted = new ArrayList<>();
+                files.forEach(sorted::add);
+                sorted.sort(null);
+                for (Path f : sorted) {
                     JsonNode doc = JSON.readTree(f.toFile());
                     String path = doc.path("hook").path("path").asText("");
                     JsonNode args = doc.path("hook").path("args");
