@@ -78,11 +78,23 @@ class RuntimesEndToEndTest {
         }
     }
 
+    /** Which of the two ways the hook and the shim's edit are done. */
+    enum Via {
+        /** this class's daemon; the fallback launcher does not exist, so a container that starts enforced was served by it */
+        DAEMON,
+        /** no daemon at the socket: the client execs the JVM hook, the shim runs {@code cgbpf runtime-edit} */
+        JVM
+    }
+
     /** The settings the hook and the shim run with: this class's daemon, run dir, pins, log and policy. */
     private static Map<String, String> settings() {
+        return settings(Via.DAEMON);
+    }
+
+    private static Map<String, String> settings(Via via) {
         Map<String, String> env = new LinkedHashMap<>();
-        env.put("CGBPF_SOCKET", h.work.resolve("daemon.sock").toString());
-        env.put("CGBPF_LAUNCHER", h.launcher.toString());
+        env.put("CGBPF_SOCKET", h.work.resolve(via == Via.DAEMON ? "daemon.sock" : "no-daemon.sock").toString());
+        env.put("CGBPF_LAUNCHER", via == Via.DAEMON ? h.work.resolve("no-launcher").toString() : h.launcher.toString());
         env.put("CGBPF_RUN_DIR", h.runDir.toString());
         env.put("CGBPF_PIN_DIR", h.pinDir.toString());
         env.put("CGBPF_LOG_FILE", h.hookLog.toString());
@@ -222,19 +234,37 @@ class RuntimesEndToEndTest {
                   path = "%1$s/opt"
                 """.formatted(dir));
         try (Service ctd = Service.start("containerd", List.of("containerd", "--config", config.toString()),
-                settings(), dir.resolve("containerd.log"), () -> Files.exists(sock))) {
+                settings(Via.DAEMON), dir.resolve("containerd.log"), () -> Files.exists(sock))) {
             String id = "cgbpf-rt-ctr-" + ProcessHandle.current().pid();
             String own = "127.0.0.43";
             int port = port(2);
             Set<String> before = h.files();
             List<String> cmd = new ArrayList<>(List.of("ctr", "--address", sock.toString(), "--namespace", "cgbpf-test",
-                    "run", "--rm", "--rootfs", "--runc-binary", shim().toString(), "--net-host",
+                    "run", "--rm", "--rootfs", "--runc-binary", shim().toString(), "--net-host", "--env", "PATH=/bin",
                     "--annotation", "dev.cgbpf.devices=deny c 1:5 w", "--annotation", "dev.cgbpf.bind-ip=" + own,
                     rootfs.toString(), id));
             cmd.addAll(script(port));
             Proc r = Proc.run(cmd, Map.of(), null, 180);
             assertEnforced("ctr run --runc-binary cgbpf-runtime", r, own, port);
             assertNothingLeft(id, before);
+
+            // no settings: the shim hands the container to runc as it is
+            List<String> ctr = List.of("ctr", "--address", sock.toString(), "--namespace", "cgbpf-test", "run", "--rm",
+                    "--rootfs", "--runc-binary", shim().toString(), "--env", "PATH=/bin");
+            Proc plain = Proc.run(cat(ctr, rootfs.toString(), id + "-plain", "sh", "-c",
+                    "echo x > /dev/zero && echo zero-write-allowed"), Map.of(), null, 180);
+            assertEquals(0, plain.exit(), plain.stderr());
+            assertEquals("zero-write-allowed", plain.stdout().strip());
+            assertEquals(List.of(), h.hookLogLines(" " + id + "-plain "), "no hook ran for a container without settings");
+
+            // settings the hook refuses (the runtime's own /dev/null rule denied): the container never starts
+            Proc refused = Proc.run(cat(ctr, "--annotation", "dev.cgbpf.devices=deny c 1:3 w", rootfs.toString(),
+                    id + "-refused", "sh", "-c", "echo CONTAINER-STARTED"), Map.of(), null, 180);
+            assertTrue(refused.exit() != 0, refused.stdout());
+            assertFalse(refused.stdout().contains("CONTAINER-STARTED"), refused.stdout());
+            assertEquals(before, h.files(), "nothing kept for the refused container");
+            assertTrue(h.hookLogLines(" " + id + "-refused ").stream().anyMatch(l -> l.contains(
+                    "the device policy denies read-write access to /dev/null")), h.hookLogLines(id).toString());
             assertTrue(ctd.alive(), ctd.logTail());
         }
     }
@@ -253,7 +283,8 @@ class RuntimesEndToEndTest {
                 "--bridge=none", "--iptables=false", "--ip6tables=false", "--ip-forward=false", "--ip-masq=false",
                 "--storage-driver", "vfs", "--exec-opt", "native.cgroupdriver=cgroupfs", "--add-runtime",
                 "cgbpf=" + shim(), "--log-level", "error");
-        try (Service dockerd = Service.start("dockerd", cmd, settings(), dir.resolve("dockerd.log"),
+        // no daemon here: the shim's edit is `cgbpf runtime-edit`, the hook the JVM's
+        try (Service dockerd = Service.start("dockerd", cmd, settings(Via.JVM), dir.resolve("dockerd.log"),
                 () -> ping(host))) {
             Path tar = h.work.resolve("docker-image.tar");
             Proc.ok(List.of("tar", "-C", rootfs.toString(), "-cf", tar.toString(), "."), Map.of(), null, 60);
@@ -280,6 +311,12 @@ class RuntimesEndToEndTest {
             assertEquals("zero-write-allowed", l.stdout().strip(), "labels are not forwarded to the OCI spec");
             assertTrue(dockerd.alive(), dockerd.logTail());
         }
+    }
+
+    private static List<String> cat(List<String> a, String... more) {
+        List<String> out = new ArrayList<>(a);
+        out.addAll(List.of(more));
+        return out;
     }
 
     private static boolean ping(String host) {
