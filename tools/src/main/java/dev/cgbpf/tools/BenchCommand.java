@@ -108,7 +108,7 @@ final class BenchCommand implements Command {
                     console);
         }
         if (operands.isEmpty() || !operands.get(0).equals("interp")) {
-            throw CliException.usage("bench: which benchmark? cgbpf-tools bench interp, or cgbpf-tools bench hook");
+            throw CliException.usage("bench: which benchmark? cgbpf-tools bench interp, hook or runtimes");
         }
         if (runs != null) {
             throw CliException.usage("bench interp: --runs is an option of bench hook");
