@@ -310,6 +310,23 @@ class RuntimesEndToEndTest {
             assertEquals(0, l.exit(), l.stderr());
             assertEquals("zero-write-allowed", l.stdout().strip(), "labels are not forwarded to the OCI spec");
             assertTrue(dockerd.alive(), dockerd.logTail());
+        } finally {
+            unmountBelow(dir);
+        }
+    }
+
+    /** dockerd leaves its exec root's netns/default (an nsfs bind mount) behind when it stops: undo it. */
+    private static void unmountBelow(Path dir) throws IOException, InterruptedException {
+        List<String> below = new ArrayList<>();
+        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+            String mountPoint = line.split(" ")[4];
+            if (mountPoint.startsWith(dir + "/")) {
+                below.add(mountPoint);
+            }
+        }
+        below.sort(java.util.Comparator.reverseOrder());
+        for (String m : below) {
+            Proc.run(List.of("umount", "-l", m), Map.of(), null, 30);
         }
     }
 
