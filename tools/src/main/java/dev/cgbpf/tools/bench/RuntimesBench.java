@@ -126,6 +126,18 @@ public final class RuntimesBench {
                     p.destroyForcibly();
                 }
             }
+            // dockerd leaves its exec root's netns/default (an nsfs bind mount) behind when it stops
+            List<String> mounts = new ArrayList<>();
+            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+                String mountPoint = line.split(" ")[4];
+                if (mountPoint.startsWith(work + "/")) {
+                    mounts.add(mountPoint);
+                }
+            }
+            mounts.sort(Comparator.reverseOrder());
+            for (String m : mounts) {
+                new ProcessBuilder("umount", "-l", m).start().waitFor(30, TimeUnit.SECONDS);
+            }
             try (Stream<Path> all = Files.walk(work)) {
                 all.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
             }
