@@ -178,9 +178,10 @@ class RuntimesEndToEndTest {
     }
 
     private static List<String> podman(String runtime, String... args) {
-        Path p = h.work.resolve("podman");
+        // short: podman refuses a runroot path longer than 50 characters
+        Path p = h.work.resolve("p");
         List<String> cmd = new ArrayList<>(List.of("podman", "--root", p.resolve("root").toString(), "--runroot",
-                p.resolve("runroot").toString(), "--tmpdir", p.resolve("tmp").toString(), "--storage-driver", "vfs",
+                p.resolve("run").toString(), "--tmpdir", p.resolve("tmp").toString(), "--storage-driver", "vfs",
                 "--cgroup-manager", "cgroupfs", "--events-backend", "file", "--runtime", runtime, "--log-level",
                 "error"));
         cmd.addAll(List.of(args));

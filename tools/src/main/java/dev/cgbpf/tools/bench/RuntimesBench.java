@@ -43,7 +43,8 @@ public final class RuntimesBench {
     }
 
     public static void run(Settings s, PrintStream out) throws IOException, InterruptedException {
-        Path work = Files.createTempDirectory("cgbpf-bench-runtimes-");
+        // short: podman refuses a runroot path longer than 50 characters
+        Path work = Files.createTempDirectory("cgbpf-rb");
         List<Process> services = new ArrayList<>();
         try {
             Path rootfs = new BusyboxBundles(work, false).rootfs();
@@ -51,8 +52,8 @@ public final class RuntimesBench {
             Map<String, String> skipped = new LinkedHashMap<>();
             if (installed("podman") && installed("runc")) {
                 Path hooks = hooksDir(work, s.shim().resolveSibling("cgbpf-hook"));
-                List<String> p = List.of("podman", "--root", work + "/podman/root", "--runroot", work + "/podman/run",
-                        "--tmpdir", work + "/podman/tmp", "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs",
+                List<String> p = List.of("podman", "--root", work + "/p/root", "--runroot", work + "/p/run",
+                        "--tmpdir", work + "/p/tmp", "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs",
                         "--events-backend", "file", "--runtime", "runc", "--hooks-dir", hooks.toString());
                 Path tar = work.resolve("image.tar");
                 ok(List.of("tar", "-C", rootfs.toString(), "-cf", tar.toString(), "."));
