@@ -211,6 +211,31 @@ class RuntimesEndToEndTest {
         assertNothingLeft(Files.readString(cid).strip(), before);
     }
 
+    /**
+     * crun does not show a refusing hook's line; {@code run.oci.hooks.stderr=FILE} has crun write
+     * the hooks' stderr there (what docs/runtimes.md tells podman+crun users to do).
+     */
+    @Test
+    void podmanCrunRefusalLineReachesTheHooksStderrFile() throws Exception {
+        need("podman", "crun");
+        Path tar = h.work.resolve("image.tar");
+        Proc.ok(List.of("tar", "-C", rootfs.toString(), "-cf", tar.toString(), "."), Map.of(), null, 60);
+        Proc.ok(podman("crun", "import", tar.toString(), "localhost/cgbpf-busybox:test"), Map.of(), null, 120);
+        Path stderrFile = h.work.resolve("crun-hooks.stderr");
+        Set<String> before = h.files();
+        Proc r = Proc.run(podman("crun", "--hooks-dir", hooksDir().toString(), "run", "--rm", "--network", "host",
+                "--ulimit", "nofile=20000:20000", "--ulimit", "nproc=32768:32768", "--annotation",
+                "dev.cgbpf.devices=deny c 1:3 w", "--annotation", "run.oci.hooks.stderr=" + stderrFile,
+                "localhost/cgbpf-busybox:test", "echo", "CONTAINER-STARTED"), Map.of(), null, 180);
+        assertTrue(r.exit() != 0, r.stdout());
+        assertFalse(r.stdout().contains("CONTAINER-STARTED"), r.stdout());
+        String text = "cgbpf: hook: the device policy denies read-write access to /dev/null (c 1:3)";
+        assertFalse(r.stderr().contains(text), "crun passed the hook's line on after all: " + r.stderr());
+        assertTrue(Files.exists(stderrFile) && Files.readString(stderrFile).contains(text),
+                "hooks' stderr file: " + (Files.exists(stderrFile) ? Files.readString(stderrFile) : "missing"));
+        assertEquals(before, h.files(), "nothing kept for the refused container");
+    }
+
     // ---------------------------------------------------------------- containerd
 
     @Test
