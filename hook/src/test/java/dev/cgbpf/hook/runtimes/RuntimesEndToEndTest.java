@@ -230,7 +230,6 @@ class RuntimesEndToEndTest {
         assertTrue(r.exit() != 0, r.stdout());
         assertFalse(r.stdout().contains("CONTAINER-STARTED"), r.stdout());
         String text = "cgbpf: hook: the device policy denies read-write access to /dev/null (c 1:3)";
-        assertFalse(r.stderr().contains(text), "crun passed the hook's line on after all: " + r.stderr());
         assertTrue(Files.exists(stderrFile) && Files.readString(stderrFile).contains(text),
                 "hooks' stderr file: " + (Files.exists(stderrFile) ? Files.readString(stderrFile) : "missing"));
         assertEquals(before, h.files(), "nothing kept for the refused container");
