@@ -122,6 +122,8 @@ class RuntimesEndToEndTest {
                 "echo x > /dev/zero && echo zero-write-allowed || echo zero-write-denied",
                 "echo zero-read $(head -c 4 /dev/zero | wc -c)",
                 "echo x > /dev/null && echo null-write-ok",
+                // Docker's -e settings are moved out of the environment by the shim
+                "echo settings-in-environment $(grep -c dev.cgbpf /proc/1/environ)",
                 "nc -l -p " + port + " </dev/null >/dev/null 2>&1 & sleep 1",
                 // /proc/net/tcp{,6} name a socket's address and port in hex; 0A is LISTEN
                 "grep -ih ':" + String.format("%04X", port) + " [0:]* 0A' /proc/net/tcp /proc/net/tcp6"
@@ -140,6 +142,7 @@ class RuntimesEndToEndTest {
         assertTrue(r.stdout().contains("zero-write-denied"), how + ":\n" + r.stdout());
         assertTrue(r.stdout().contains("zero-read 4"), how + ":\n" + r.stdout());
         assertTrue(r.stdout().contains("null-write-ok"), how + ":\n" + r.stdout());
+        assertTrue(r.stdout().contains("settings-in-environment 0"), how + ":\n" + r.stdout());
         byte[] a = InetAddress.getByName(own).getAddress();
         // busybox nc listens on [::]; the inet6 bind program moves it to ::ffff:own (the kernel
         // prints an in6_addr as four 32-bit words, each in host order)
