@@ -85,7 +85,7 @@ public final class RuntimesBench {
                 services.add(start(List.of("containerd", "--config", dir.resolve("config.toml").toString()),
                         dir.resolve("log"), dir.resolve("c.sock")));
                 List<String> ctr = List.of("ctr", "--address", dir.resolve("c.sock").toString(), "--namespace",
-                        "cgbpf-bench", "run", "--rm", "--rootfs");
+                        "cgbpf-bench", "run", "--rm", "--rootfs", "--env", "PATH=/bin");
                 rows.put("ctr run, runc", cat(ctr, "--net-host", rootfs.toString(), "ctr-$N", "true"));
                 rows.put("ctr run, cgbpf-runtime, no settings", cat(ctr, "--runc-binary", s.shim().toString(),
                         "--net-host", rootfs.toString(), "ctr-$N", "true"));
