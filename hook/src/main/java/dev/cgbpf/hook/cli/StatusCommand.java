@@ -32,8 +32,12 @@ final class StatusCommand implements Command {
                 or CGBPF_RUN_DIR), whether each program is still attached to the container's
                 cgroup, and the denial counters the programs keep: device accesses, binds to
                 a foreign address, binds to a port outside the ranges, refused sockets.
-                Two containers may share an id (two runtimes): each is shown. Without ID,
-                every container the hook has a record of. Needs root for the kernel queries.
+                ID may be the start of an id that no other container's id starts with (podman
+                and Docker print the first 12 characters). Two containers may share an id (two
+                runtimes): each is shown. The origin line says which engine started it, as its
+                bundle path tells (Docker, Kubernetes, containerd and its namespace, podman or
+                CRI-O). Without ID, every container the hook has a record of. Needs root for
+                the kernel queries.
 
                   --json   the same as a JSON object
                 """;
@@ -46,9 +50,11 @@ final class StatusCommand implements Command {
         try {
             String id = ops.isEmpty() ? null : ContainerId.validate(ops.get(0), "status");
             HookSettings settings = HookSettings.fromEnvironment(System.getenv());
-            List<ContainerStatus> found = ContainerStatus.find(settings, id);
+            List<ContainerStatus> found = id == null ? ContainerStatus.find(settings, null)
+                    : ContainerStatus.findByIdOrPrefix(settings, id);
             if (found.isEmpty() && id != null) {
-                throw new HookException("no cgbpf record for container " + id + " in " + settings.runDir()
+                throw new HookException("no cgbpf record for a container whose id is or starts with " + id + " in "
+                        + settings.runDir()
                         + " (not started with the hook, no policy applied, or already stopped)");
             }
             if (json) {

@@ -42,6 +42,31 @@ public record ContainerStatus(AttachRecord record, boolean cgroupExists, Map<Str
      * may each run one), or of every container the hook knows when {@code id} is null. The kernel
      * is asked through a {@link HookBackend} when a record is of the kernel.
      */
+    /**
+     * The containers with id {@code idOrPrefix}, or else with the one id that starts with it
+     * (podman and Docker print ids cut to 12 characters); a prefix of two or more ids is a
+     * one-line error naming a few of them; nothing found is an empty list.
+     */
+    public static List<ContainerStatus> findByIdOrPrefix(HookSettings settings, String idOrPrefix)
+            throws HookException {
+        java.util.SortedSet<String> ids = new java.util.TreeSet<>();
+        for (RunDir.Entry e : RunDir.records(settings, new HookLog(null))) {
+            String id = e.record().id();
+            if (id.equals(idOrPrefix)) {
+                return find(settings, idOrPrefix);
+            }
+            if (id.startsWith(idOrPrefix)) {
+                ids.add(id);
+            }
+        }
+        if (ids.size() > 1) {
+            List<String> some = ids.stream().limit(3).toList();
+            throw new HookException("id prefix " + idOrPrefix + " matches " + ids.size() + " containers ("
+                    + String.join(", ", some) + (ids.size() > some.size() ? ", ..." : "") + "): give more of the id");
+        }
+        return ids.isEmpty() ? List.of() : find(settings, ids.first());
+    }
+
     public static List<ContainerStatus> find(HookSettings settings, String id) throws HookException {
         List<RunDir.Entry> mine = new ArrayList<>();
         for (RunDir.Entry e : RunDir.records(settings, new HookLog(null))) {
@@ -121,6 +146,7 @@ public record ContainerStatus(AttachRecord record, boolean cgroupExists, Map<Str
             b.append(r.status()).append(" by the ").append(r.stage()).append(" hook at ").append(r.time())
                     .append(" (").append(r.mode()).append(")\n");
         }
+        b.append("origin: ").append(ContainerOrigin.of(r.bundle()).description()).append('\n');
         b.append("cgroup: ").append(r.cgroup()).append(" (id ").append(Long.toUnsignedString(r.cgroupId()))
                 .append(cgroupExists ? ")" : ", gone)").append('\n');
         if (!r.bindAddresses().isEmpty()) {
@@ -133,6 +159,11 @@ public record ContainerStatus(AttachRecord record, boolean cgroupExists, Map<Str
         }
         if (r.programs().isEmpty()) {
             b.append("  (none)\n");
+        }
+        if (r.deviceUpdate() != null) {
+            AttachRecord.DeviceUpdate u = r.deviceUpdate();
+            b.append("devices updated: ").append(u.count()).append(u.count() == 1 ? " time" : " times")
+                    .append(", last at ").append(u.time()).append(": ").append(u.devices()).append('\n');
         }
         if (!denials.isEmpty()) {
             b.append("denials:\n");
@@ -150,6 +181,10 @@ public record ContainerStatus(AttachRecord record, boolean cgroupExists, Map<Str
         m.put("status", record.status());
         m.put("mode", record.mode());
         m.put("stage", record.stage());
+        ContainerOrigin origin = ContainerOrigin.of(record.bundle());
+        m.put("origin", origin.engine());
+        m.put("containerdNamespace", origin.namespace());
+        m.put("bundle", record.bundle());
         m.put("cgroup", record.cgroup());
         m.put("cgroupExists", cgroupExists);
         m.put("cgroupId", Long.toUnsignedString(record.cgroupId()));
@@ -162,10 +197,16 @@ public record ContainerStatus(AttachRecord record, boolean cgroupExists, Map<Str
             pm.put("progId", p.progId());
             pm.put("insns", p.insns());
             pm.put("tag", p.tag());
+            if (p.mapEntries() != null) {
+                pm.put("mapEntries", p.mapEntries());
+            }
             pm.put("attached", attached.getOrDefault(p.name(), false));
             progs.add(pm);
         }
         m.put("programs", progs);
+        if (record.deviceUpdate() != null) {
+            m.put("deviceUpdate", record.deviceUpdate());
+        }
         m.put("denials", denials);
         try {
             return Out.MAPPER.writeValueAsString(m) + "\n";

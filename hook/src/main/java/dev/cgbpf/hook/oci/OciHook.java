@@ -250,6 +250,10 @@ public final class OciHook {
         }
         boolean dryRun = settings.backend() == HookSettings.BackendMode.DRY_RUN;
         if (!dryRun) {
+            Optional<String> notRoot = HostRoot.missing(settings.procRoot());
+            if (notRoot.isPresent()) {
+                throw HookException.machine(notRoot.get());
+            }
             BpfAvailability a = availability.get();
             if (!a.usable()) {
                 throw HookException.machine("bpf(2) is not usable: " + a.reason());

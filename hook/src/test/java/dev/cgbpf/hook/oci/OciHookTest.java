@@ -163,6 +163,83 @@ class OciHookTest {
         assertTrue(m.startsWith(expected), m);
     }
 
+    /**
+     * A hook in a user namespace (a rootless runtime's) or not running as root says so in one
+     * line, before it tries anything of the kernel; the fake /proc's {@code self} stands for the
+     * hook's own process.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "0 1000 65536       | Uid: 0 0 0 0       | rootless container: the hook runs in a user namespace (its uid 0 is uid 1000 of the host), and only root of the host can attach cgroup-bpf programs",
+        "1000 1000 1        | Uid: 1000 1000 0 0 | rootless container: the hook runs in a user namespace (uid map '1000 1000 1')",
+        "0 0 4294967295     | Uid: 1000 1000 0 0 | the hook runs as uid 1000, not root: only root can attach cgroup-bpf programs",
+    })
+    void aHookThatIsNotRootOfTheHostSaysSoInOneLine(String uidMap, String status, String expected) throws IOException {
+        Path self = Files.createDirectories(tmp.resolve("proc").resolve("self"));
+        Files.writeString(self.resolve("uid_map"), "         " + uidMap.replace(" ", "      ") + "\n");
+        Files.writeString(self.resolve("status"), "Name:\tjava\n" + status.replace(": ", ":\t").replace(" ", "\t")
+                + "\n");
+        settings = settings.withBackend(HookSettings.BackendMode.KERNEL);
+        String m = fail(HookStage.CREATE_RUNTIME, state("ctr1", PID, null));
+        assertTrue(m.startsWith(expected), m);
+    }
+
+    /**
+     * The same from a real user namespace: {@code cgbpf hook createRuntime} under
+     * {@code unshare --user --map-root-user}, as a rootless podman runs its hooks.
+     */
+    @Test
+    void theHookInARealUserNamespaceRefusesInOneLine() throws Exception {
+        Files.writeString(tmp.resolve("state.json"), new String(state("ctr1", PID, null), StandardCharsets.UTF_8));
+        ProcessBuilder pb = new ProcessBuilder(dev.cgbpf.hook.daemon.DaemonProcess.command(
+                List.of("unshare", "--user", "--map-root-user"), "hook", "createRuntime"))
+                .redirectInput(tmp.resolve("state.json").toFile());
+        pb.environment().put("CGBPF_POLICY", tmp.resolve("policy.json").toString());
+        pb.environment().put("CGBPF_RUN_DIR", tmp.resolve("run").toString());
+        pb.environment().put("CGBPF_PIN_DIR", tmp.resolve("pins").toString());
+        pb.environment().put("CGBPF_LOG_FILE", tmp.resolve("hook.log").toString());
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(1, p.waitFor(), out + err);
+        assertEquals(List.of("cgbpf: hook: rootless container: the hook runs in a user namespace (its uid 0 is uid 0"
+                + " of the host), and only root of the host can attach cgroup-bpf programs; cgbpf cannot enforce a"
+                + " policy for rootless containers (run it as root, or take cgbpf's hooks out of the rootless"
+                + " runtime's configuration)"), err.lines().toList());
+        assertEquals(List.of(), entries(settings.runDir()));
+    }
+
+    /**
+     * A bind address is one of the host's: a container with a network namespace of its own (a new
+     * one, or another container's) is refused it; one that joins the hook's own namespace by path
+     * is on the host's network and gets it.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "{\"type\": \"network\"}                                  | true",
+        "{\"type\": \"network\", \"path\": \"/var/run/netns/pod1\"} | true",
+        "{\"type\": \"network\", \"path\": \"/proc/self/ns/net\"}   | false",
+        "{\"type\": \"pid\"}                                      | false",
+    })
+    void aBindAddressNeedsTheHostsNetwork(String namespace, boolean refused) throws IOException {
+        config("\"annotations\": {\"dev.cgbpf.bind-ip\": \"127.0.0.1\"}, \"linux\": {\"cgroupsPath\": \"/ctr1\","
+                + " \"namespaces\": [" + namespace + "]}");
+        String expected = "annotation dev.cgbpf.bind-ip: the container has a network namespace of its own, where the"
+                + " host's addresses do not exist; a bind address is for containers on the host's network";
+        if (refused) {
+            String m = fail(HookStage.CREATE_RUNTIME, state("ctr1", PID, null));
+            assertTrue(m.startsWith(expected), m);
+        } else {
+            HookException e = null;
+            try {
+                hook(true).run(HookStage.CREATE_RUNTIME, state("ctr1", PID, null));
+            } catch (HookException x) {
+                e = x;
+            }
+            assertTrue(e == null || !e.getMessage().contains("network namespace of its own"), String.valueOf(e));
+        }
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "../../etc                  | config.json: field 'linux.cgroupsPath': '../../etc' has a '..' component",
@@ -215,7 +292,7 @@ class OciHookTest {
 
     @Test
     void aHundredThousandDistinctRulesAreTooManyAndADuplicatedRuleIsFine() throws Exception {
-        // the host policy's limits at their largest: the verifier's budget is what refuses
+        // the host policy's limit of 40,000 patterns refuses (its maps shape could hold more)
         Files.writeString(settings.policy(), "{\"limits\": {\"deviceRules\": 200000, \"devicePatterns\": 40000}}");
         StringBuilder distinct = new StringBuilder();
         StringBuilder same = new StringBuilder();
@@ -289,8 +366,11 @@ class OciHookTest {
     void statusJsonOfADryRun() throws Exception {
         hook(false).run(HookStage.CREATE_RUNTIME, state("ctr1", PID, "\"dev.cgbpf.deny-sockets\": \"raw\""));
         JsonNode j = new ObjectMapper().readTree(status(settings, "ctr1").json());
-        assertEquals(List.of("id", "backend", "status", "mode", "stage", "cgroup", "cgroupExists", "cgroupId",
-                "bindAddresses", "programs", "denials"), fieldNames(j));
+        assertEquals(List.of("id", "backend", "status", "mode", "stage", "origin", "containerdNamespace", "bundle",
+                "cgroup", "cgroupExists", "cgroupId", "bindAddresses", "programs", "denials"), fieldNames(j));
+        assertEquals("bundle", j.get("origin").asText());
+        assertTrue(j.get("containerdNamespace").isNull());
+        assertEquals(bundle.toString(), j.get("bundle").asText());
         assertEquals("ctr1", j.get("id").asText());
         assertEquals("dry-run", j.get("backend").asText());
         assertEquals("attached", j.get("status").asText());
@@ -312,6 +392,52 @@ class OciHookTest {
                 .asBoolean());
         hook(false).run(HookStage.POSTSTOP, state("ctr1", null, null));
         assertEquals(List.of(), ContainerStatus.find(settings, "ctr1"));
+    }
+
+    /** {@code cgbpf status} takes the start of an id that is no other container's, as podman and Docker print it. */
+    @Test
+    void statusFindsAContainerByAUniquePrefixOfItsId() throws Exception {
+        config("\"annotations\": {\"dev.cgbpf.deny-sockets\": \"raw\"}");
+        // no cgroupsPath: each container's cgroup is named after its id
+        Files.writeString(proc.resolve("cgroup"), "0::/3f9a1b2c4d5e6f\n");
+        Files.createDirectories(mount.resolve("3f9a1b2c4d5e6f"));
+        Path proc2 = Files.createDirectories(tmp.resolve("proc").resolve("4343"));
+        Files.writeString(proc2.resolve("cgroup"), "0::/3f9a77\n");
+        Files.createDirectories(mount.resolve("3f9a77"));
+        hook(false).run(HookStage.CREATE_RUNTIME, state("3f9a1b2c4d5e6f", PID, null));
+        hook(false).run(HookStage.CREATE_RUNTIME, state("3f9a77", 4343, null));
+        assertEquals("3f9a1b2c4d5e6f", single(ContainerStatus.findByIdOrPrefix(settings, "3f9a1")).record().id());
+        assertEquals("3f9a77", single(ContainerStatus.findByIdOrPrefix(settings, "3f9a77")).record().id());
+        assertEquals(List.of(), ContainerStatus.findByIdOrPrefix(settings, "3f9b"));
+        assertEquals("id prefix 3f9a matches 2 containers (3f9a1b2c4d5e6f, 3f9a77): give more of the id",
+                assertThrows(HookException.class, () -> ContainerStatus.findByIdOrPrefix(settings, "3f9a"))
+                        .getMessage());
+        assertTrue(single(ContainerStatus.findByIdOrPrefix(settings, "3f9a1")).text()
+                .contains("\norigin: bundle " + bundle + "\n"));
+        hook(false).run(HookStage.POSTSTOP, state("3f9a1b2c4d5e6f", null, null));
+        hook(false).run(HookStage.POSTSTOP, state("3f9a77", null, null));
+        assertEquals(List.of(), ContainerStatus.find(settings, null));
+    }
+
+    private static ContainerStatus single(List<ContainerStatus> found) {
+        assertEquals(1, found.size(), found.toString());
+        return found.get(0);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "/run/containerd/io.containerd.runtime.v2.task/moby/0123abcd              | docker             | moby    | Docker (containerd namespace moby)",
+        "/run/containerd/io.containerd.runtime.v2.task/k8s.io/0123abcd            | kubernetes         | k8s.io  | Kubernetes through containerd's CRI plugin (containerd namespace k8s.io)",
+        "/tmp/x/state/io.containerd.runtime.v2.task/default/web                   | containerd         | default | containerd namespace default",
+        "/var/lib/containers/storage/overlay-containers/0123abcd/userdata          | containers-storage |         | podman or CRI-O (containers/storage bundle)",
+        "/srv/bundles/web                                                        | bundle             |         | bundle /srv/bundles/web",
+        "/run/containerd/io.containerd.runtime.v2.task/moby                       | bundle             |         | bundle /run/containerd/io.containerd.runtime.v2.task/moby",
+    })
+    void theOriginOfAContainerIsReadFromItsBundlePath(String bundlePath, String engine, String ns, String text) {
+        ContainerOrigin o = ContainerOrigin.of(bundlePath);
+        assertEquals(engine, o.engine());
+        assertEquals(ns, o.namespace());
+        assertEquals(text, o.description());
     }
 
     static List<String> fieldNames(JsonNode n) {

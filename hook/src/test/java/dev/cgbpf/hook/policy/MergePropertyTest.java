@@ -498,7 +498,7 @@ class MergePropertyTest {
         if (r.nextInt(8) == 0) {
             inConfig.put("io.kubernetes.cri-o.Annotations", "x");
         }
-        return new Input(name, policy, configJson(r, inConfig), state);
+        return new Input(name, policy, configJson(r, inConfig, ann.containsKey(Policy.BIND_IP)), state);
     }
 
     static String q(String s) {
@@ -604,7 +604,11 @@ class MergePropertyTest {
         b.append(",\"").append(key).append("\":").append(k < 25 ? -1 : values[r.nextInt(values.length)]);
     }
 
-    static String configJson(Random r, Map<String, String> annotations) {
+    /**
+     * @param bindIp whether the container asks for a bind address: then mostly on the host's
+     *               network (a network namespace of its own is refused such an address)
+     */
+    static String configJson(Random r, Map<String, String> annotations, boolean bindIp) {
         List<String> f = new ArrayList<>();
         f.add("\"ociVersion\":\"1.0.2\"");
         if (!annotations.isEmpty()) {
@@ -638,7 +642,7 @@ class MergePropertyTest {
                 linux.add(r.nextBoolean() ? "\"devices\":[{\"path\":\"/dev/null\",\"type\":\"c\",\"major\":1,\"minor\":3}]"
                         : "\"devices\":[{\"path\":\"/dev/zero\",\"type\":\"c\",\"major\":1,\"minor\":5}]");
             }
-            if (r.nextBoolean()) {
+            if (bindIp ? r.nextInt(10) == 0 : r.nextBoolean()) {
                 linux.add("\"namespaces\":[{\"type\":\"network\"}]");
             }
             f.add("\"linux\":{" + String.join(",", linux) + "}");
