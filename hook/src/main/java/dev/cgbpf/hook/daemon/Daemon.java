@@ -8,6 +8,7 @@ import dev.cgbpf.hook.oci.HookSettings;
 import dev.cgbpf.hook.oci.HookStage;
 import dev.cgbpf.hook.oci.OciHook;
 import dev.cgbpf.hook.oci.Secure;
+import dev.cgbpf.hook.oci.RuntimeEdit;
 import dev.cgbpf.hook.oci.StageRun;
 import dev.cgbpf.hook.spec.Json;
 import jdk.net.ExtendedSocketOptions;
@@ -488,6 +489,7 @@ public final class Daemon {
                     return;
                 }
                 HookStage stage = null;
+                boolean bundle = Protocol.BUNDLE.equals(head.stage());
                 if (head.isStatus()) {
                     try {
                         in.expectEnd();
@@ -497,7 +499,7 @@ public final class Daemon {
                     }
                 } else {
                     try {
-                        stage = HookStage.parse(head.stage());
+                        stage = bundle ? null : HookStage.parse(head.stage());
                     } catch (HookException e) {
                         // what `cgbpf hook STAGE` says and exits with; nothing runs
                         answer(null, StageRun.errorLine(e), StageRun.FAILED, in, head.stateLength());
@@ -533,7 +535,9 @@ public final class Daemon {
                     log.warn(head.stage() + ": the client left before the request was accepted; nothing run");
                     return;
                 }
-                if (stage == null) {
+                if (bundle) {
+                    bundle(head.env(), new String(stateJson, StandardCharsets.UTF_8));
+                } else if (stage == null) {
                     status(head.env());
                 } else {
                     stage(stage, head.env(), stateJson);
@@ -610,6 +614,22 @@ public final class Daemon {
                 // the client went away
             }
             closeQuietly(ch);
+        }
+
+        /** The runtime shim's edit of a bundle: quick (one file), so neither a stage slot nor a deadline. */
+        private void bundle(Map<String, String> requestEnv, String path) throws IOException {
+            Map<String, String> env = new HashMap<>(ownEnv);
+            env.putAll(requestEnv);
+            RuntimeEdit.Result r;
+            try {
+                r = RuntimeEdit.run(env, requestEnv, path);
+            } catch (RuntimeException | Error e) {
+                r = new RuntimeEdit.Result(StageRun.FAILED, "cgbpf: runtime-edit: internal error: " + e);
+            }
+            if (r.status() != 0) {
+                log.warn("bundle " + path + ": " + r.line());
+            }
+            answer(null, r.status() == 0 ? null : r.line(), r.status(), null, 0);
         }
 
         private void status(Map<String, String> requestEnv) throws IOException {

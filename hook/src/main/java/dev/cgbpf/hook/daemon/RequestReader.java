@@ -93,7 +93,7 @@ final class RequestReader {
                     throw new Malformed("env line " + Printable.quote(line) + " is not 'env KEY=VALUE'");
                 }
                 String key = kv.substring(0, eq);
-                if (Protocol.ENV_KEYS.contains(key)) {
+                if (Protocol.ENV_KEYS.contains(key) || Protocol.BUNDLE.equals(stage) && Protocol.CLIENT_KEYS.contains(key)) {
                     env.remove(key);
                     env.put(key, kv.substring(eq + 1));
                 }
