@@ -32,14 +32,33 @@ public record CompiledProgram(String name, ProgType type, AttachType attachType,
      * its map is made, and each backend binds the same program text to its own map.
      */
     public CompiledProgram withCounters(int mapFd) {
+        return withMaps(mapFd, DenialCounters.EVENTS_UNBOUND);
+    }
+
+    /** As {@link #withCounters}, and the ring buffer's placeholder ({@link DenialCounters#EVENTS_UNBOUND}) becomes {@code eventsFd}. */
+    public CompiledProgram withMaps(int mapFd, int eventsFd) {
         List<Insn> out = new ArrayList<>(program.insns());
         for (int i = 0; i < out.size(); i++) {
             Insn in = out.get(i);
-            if (in.isLdImm64() && in.src() == Opcodes.PSEUDO_MAP_FD && in.imm() == DenialCounters.UNBOUND.mapFd()) {
-                out.set(i, new Insn(in.code(), in.dst(), in.src(), in.off(), mapFd));
+            if (in.isLdImm64() && in.src() == Opcodes.PSEUDO_MAP_FD) {
+                if (in.imm() == DenialCounters.UNBOUND.mapFd()) {
+                    out.set(i, new Insn(in.code(), in.dst(), in.src(), in.off(), mapFd));
+                } else if (in.imm() == DenialCounters.EVENTS_UNBOUND) {
+                    out.set(i, new Insn(in.code(), in.dst(), in.src(), in.off(), eventsFd));
+                }
             }
         }
         return new CompiledProgram(name, type, attachType, new Program(out));
+    }
+
+    /** Whether the program reports denial events, i.e. needs the ring buffer bound. */
+    public boolean reportsEvents() {
+        for (Insn in : program.insns()) {
+            if (in.isLdImm64() && in.src() == Opcodes.PSEUDO_MAP_FD && in.imm() == DenialCounters.EVENTS_UNBOUND) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The listing as the kernel's disassembler prints it, one instruction a line. */

@@ -45,10 +45,13 @@ final class Attach {
             List<AttachRecord.Program> done = new ArrayList<>();
             try {
                 mkdirs(backend, files.pinDir());
-                try (BpfMap counters = backend.createMap(DenialCounters.SPEC)) {
+                try (BpfMap counters = backend.createMap(DenialCounters.SPEC);
+                     BpfMap events = programs.stream().anyMatch(CompiledProgram::reportsEvents)
+                             ? HostEvents.openOrCreate(backend, files.events()) : null) {
                     backend.objPin(counters, files.counters());
                     for (CompiledProgram p : programs) {
-                        AttachRecord.Program a = attachOne(backend, cgroup, files, p.withCounters(counters.fd()), mode);
+                        CompiledProgram bound = p.withMaps(counters.fd(), events == null ? -1 : events.fd());
+                        AttachRecord.Program a = attachOne(backend, cgroup, files, bound, mode);
                         done.add(a);
                         log.info("attached " + p.name() + " (prog id " + a.progId() + ") at "
                                 + p.attachType().scenarioName() + " (" + p.program().size() + " insns) to "

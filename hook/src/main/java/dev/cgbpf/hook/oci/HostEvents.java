@@ -1,0 +1,56 @@
+package dev.cgbpf.hook.oci;
+
+import dev.cgbpf.engine.backend.Backend;
+import dev.cgbpf.engine.backend.BpfException;
+import dev.cgbpf.engine.backend.BpfMap;
+import dev.cgbpf.engine.backend.BpfObject;
+import dev.cgbpf.engine.backend.Errno;
+import dev.cgbpf.engine.backend.MapType;
+import dev.cgbpf.engine.backend.ObjAccess;
+import dev.cgbpf.hook.compile.DenialCounters;
+
+import java.nio.file.Path;
+
+/**
+ * The host's denial event ring buffer ({@link DenialCounters#EVENTS_SPEC}), pinned 0600 at
+ * {@link ContainerFiles#events()}: the first attach makes and pins it, every later one opens the
+ * pin. It is never removed by a container's cleanup (other containers write into it); it lives
+ * until the pin is removed (by hand, or a reboot) and the last program using it is gone.
+ */
+public final class HostEvents {
+    private HostEvents() {
+    }
+
+    /** Opens the pinned ring buffer, or makes and pins it; two hooks racing both end with the same one. */
+    public static BpfMap openOrCreate(Backend b, Path pin) throws BpfException {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return check(b.objGet(pin, ObjAccess.READ_WRITE), pin);
+            } catch (BpfException e) {
+                if (!Errno.ENOENT.name().equals(e.errno()) || attempt > 0) {
+                    throw e;
+                }
+            }
+            Attach.mkdirs(b, pin.getParent());
+            BpfMap made = b.createMap(DenialCounters.EVENTS_SPEC);
+            try {
+                b.objPin(made, pin);
+                return made;
+            } catch (BpfException e) {
+                made.close();
+                if (!Errno.EEXIST.name().equals(e.errno())) {
+                    throw e;
+                }
+                // another hook pinned one first: open that one (the next round)
+            }
+        }
+    }
+
+    private static BpfMap check(BpfObject o, Path pin) throws BpfException {
+        if (o instanceof BpfMap m && m.spec().type() == MapType.RINGBUF) {
+            return m;
+        }
+        o.close();
+        throw new BpfException(Errno.EINVAL, pin + " is not a ring buffer map (not cgbpf's event ring)");
+    }
+}
