@@ -8,6 +8,7 @@ import dev.cgbpf.engine.backend.Errno;
 import dev.cgbpf.engine.backend.MapType;
 import dev.cgbpf.engine.backend.ObjAccess;
 import dev.cgbpf.hook.compile.DenialCounters;
+import dev.cgbpf.kernel.CgroupV2Mount;
 
 import java.nio.file.Path;
 
@@ -19,6 +20,39 @@ import java.nio.file.Path;
  */
 public final class HostEvents {
     private HostEvents() {
+    }
+
+    /** The kernel's backend (persistent: closing it removes nothing) and the ring buffer open in it. */
+    public record Opened(Backend backend, BpfMap ring) implements AutoCloseable {
+        /** The events the ring buffer had no room for, from a container's counter map; 0 when it cannot be read. */
+        public long eventsLost(Path countersPin) {
+            try (BpfMap m = backend.mapGet(countersPin, ObjAccess.READ_ONLY)) {
+                byte[] key = java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                        .putInt(DenialCounters.EVENTS_LOST).array();
+                return java.nio.ByteBuffer.wrap(backend.lookup(m, key)).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+            } catch (BpfException | RuntimeException e) {
+                return 0;
+            }
+        }
+
+        @Override
+        public void close() {
+            ring.close();
+            backend.close();
+        }
+    }
+
+    /** Opens (or makes) the host's ring buffer for a reader: the daemon. */
+    public static Opened open(HookSettings settings) throws HookException {
+        CgroupV2Mount v2 = CgroupV2Mount.discover().orElseThrow(() -> HookException.machine(
+                "no cgroup v2 (unified) hierarchy is mounted"));
+        HookBackend hb = HookBackend.kernel(v2.mountPoint(), settings.pinDir());
+        try {
+            return new Opened(hb.backend(), openOrCreate(hb.backend(), settings.files(0).events()));
+        } catch (BpfException e) {
+            hb.close();
+            throw new HookException("the denial event ring buffer: " + Attach.describe(e));
+        }
     }
 
     /** Opens the pinned ring buffer, or makes and pins it; two hooks racing both end with the same one. */
