@@ -36,6 +36,8 @@ public final class EventService implements AutoCloseable {
     }
 
     static final long REFRESH_MILLIS = 5_000;
+    /** An event of a cgroup the index does not know re-reads the records at most this often. */
+    static final long UNKNOWN_REFRESH_MILLIS = 100;
     private static final int BATCH = 4096;
 
     private final HostEvents.Opened ring;
@@ -72,7 +74,7 @@ public final class EventService implements AutoCloseable {
             reader = RingBuf.map(ring.ring().fd(), ring.ring().spec().maxEntries());
             Subscribers subs = new Subscribers();
             EventService s = new EventService(ring, reader, new DenialLog(o.logPath(), o.maxBytes(), o.burst(),
-                    o.windowMillis(), subs::publish), subs, new ContainerIndex(settings, 1000), warn);
+                    o.windowMillis(), subs::publish), subs, new ContainerIndex(settings, UNKNOWN_REFRESH_MILLIS), warn);
             s.thread.start();
             return s;
         } catch (BpfException e) {
