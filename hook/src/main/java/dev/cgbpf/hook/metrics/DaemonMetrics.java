@@ -22,7 +22,7 @@ import java.util.Map;
  * with the io.prometheus client, on a registry of their own:
  * <ul>
  * <li>{@code cgbpf_denials_total{container,kind}}: the programs' own counters, read from each
- *     container's pinned counter map at scrape time (at most a second old), so exact whatever the
+ *     container's pinned counter map by the scrape itself, so exact whatever the
  *     ring buffer or the log's rate limit dropped; kind is the counter's reason (device,
  *     bind_address, bind_port, socket, address_traffic). Reported by callback from the current
  *     records only, so a removed container's series go away with it;</li>
@@ -64,14 +64,15 @@ public final class DaemonMetrics {
         CounterWithCallback.builder().name("cgbpf_denials_total")
                 .help("Denials counted by the programs of each container, by reason").labelNames("container", "kind")
                 .callback(cb -> {
-                    for (ContainerStatus c : fresh(ev)) {
+                    // read now: the counters are exact only if the scrape reads them itself
+                    for (ContainerStatus c : fresh(ev, 0)) {
                         for (Map.Entry<String, Long> d : c.denials().entrySet()) {
                             cb.call(d.getValue(), c.record().id(), d.getKey());
                         }
                     }
                 }).register(registry);
         GaugeWithCallback.builder().name("cgbpf_containers").help("Containers with cgbpf programs attached")
-                .callback(cb -> cb.call(fresh(ev).stream()
+                .callback(cb -> cb.call(fresh(ev, SCRAPE_REFRESH_MILLIS).stream()
                         .filter(c -> AttachRecord.ATTACHED.equals(c.record().status())).count()))
                 .register(registry);
         CounterWithCallback.builder().name("cgbpf_events_total").help("Denial events read from the ring buffer")
@@ -84,9 +85,9 @@ public final class DaemonMetrics {
                 .callback(cb -> cb.call(ev.eventsSuppressed())).register(registry);
     }
 
-    /** The records and counters, re-read when the last read is older than a second. */
-    private static List<ContainerStatus> fresh(EventService ev) {
-        ev.index().refreshIfOlder(System.currentTimeMillis(), SCRAPE_REFRESH_MILLIS);
+    /** The records and counters, re-read when the last read is older than {@code maxAgeMillis}. */
+    private static List<ContainerStatus> fresh(EventService ev, long maxAgeMillis) {
+        ev.index().refreshIfOlder(System.currentTimeMillis(), maxAgeMillis);
         return ev.index().statuses();
     }
 }
