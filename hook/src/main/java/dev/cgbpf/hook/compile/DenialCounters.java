@@ -5,7 +5,6 @@ import dev.cgbpf.engine.backend.MapType;
 import dev.cgbpf.engine.isa.Asm;
 import dev.cgbpf.engine.isa.Reg;
 import dev.cgbpf.engine.isa.Size;
-import dev.cgbpf.hook.events.EventLayout;
 
 /**
  * What a refusal leaves behind: a count in the per-container denial counters, an array map made

@@ -1,6 +1,5 @@
 package dev.cgbpf.hook.compile;
 
-import dev.cgbpf.hook.events.EventKind;
 import dev.cgbpf.hook.policy.NetworkPolicy;
 import dev.cgbpf.hook.policy.Policy;
 import dev.cgbpf.hook.policy.SocketRule;

@@ -4,8 +4,6 @@ import dev.cgbpf.engine.hooks.BpfSockAddrCtx;
 import dev.cgbpf.engine.hooks.BpfSockCtx;
 import dev.cgbpf.engine.isa.Asm;
 import dev.cgbpf.engine.isa.Reg;
-import dev.cgbpf.hook.events.EventKind;
-import dev.cgbpf.hook.events.EventLayout;
 
 /**
  * The event a refusal reports: its kind, the rule that decided (an immediate, or {@link #IN_R7}

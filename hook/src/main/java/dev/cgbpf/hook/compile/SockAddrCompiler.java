@@ -15,7 +15,6 @@ import dev.cgbpf.engine.isa.AluOp;
 import dev.cgbpf.engine.isa.Asm;
 import dev.cgbpf.engine.isa.JumpOp;
 import dev.cgbpf.engine.isa.Reg;
-import dev.cgbpf.hook.events.EventKind;
 import dev.cgbpf.hook.policy.BindMode;
 import dev.cgbpf.hook.policy.NetworkPolicy;
 import dev.cgbpf.hook.policy.PortRange;

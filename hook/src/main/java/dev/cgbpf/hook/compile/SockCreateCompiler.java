@@ -14,7 +14,6 @@ import dev.cgbpf.engine.hooks.BpfSockCtx;
 import dev.cgbpf.engine.isa.Asm;
 import dev.cgbpf.engine.isa.JumpOp;
 import dev.cgbpf.engine.isa.Reg;
-import dev.cgbpf.hook.events.EventKind;
 import dev.cgbpf.hook.policy.SocketRule;
 
 import java.util.Optional;

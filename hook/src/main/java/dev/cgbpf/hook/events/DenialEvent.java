@@ -1,5 +1,8 @@
 package dev.cgbpf.hook.events;
 
+import dev.cgbpf.hook.compile.EventKind;
+import dev.cgbpf.hook.compile.EventLayout;
+
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;

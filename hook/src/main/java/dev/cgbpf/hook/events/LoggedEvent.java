@@ -1,5 +1,7 @@
 package dev.cgbpf.hook.events;
 
+import dev.cgbpf.hook.compile.EventKind;
+
 import dev.cgbpf.hook.spec.RecordJson;
 import dev.cgbpf.hook.spec.SpecException;
 

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.cgbpf.hook.events.DenialEvent;
-import dev.cgbpf.hook.events.EventKind;
-import dev.cgbpf.hook.events.EventLayout;
 import dev.cgbpf.hook.policy.BindMode;
 import dev.cgbpf.hook.policy.NetworkPolicy;
 import dev.cgbpf.hook.policy.SocketRule;

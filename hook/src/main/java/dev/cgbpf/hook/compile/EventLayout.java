@@ -1,8 +1,8 @@
-package dev.cgbpf.hook.events;
+package dev.cgbpf.hook.compile;
 
 /**
  * The denial event record the programs write into the ring buffer, little-endian, 72 bytes,
- * defined once here: the compilers store at these offsets and {@link DenialEvent#decode} reads
+ * defined once here: the compilers store at these offsets and {@link dev.cgbpf.hook.events.DenialEvent#decode} reads
  * them. A record of another size is not one of ours (the reader skips it, counted).
  * <pre>
  *   0  u64 cgroup_id    bpf_get_current_cgroup_id(): the container's cgroup (its inode number)

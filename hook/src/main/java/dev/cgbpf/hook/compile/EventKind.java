@@ -1,4 +1,4 @@
-package dev.cgbpf.hook.events;
+package dev.cgbpf.hook.compile;
 
 import java.util.Optional;
 
