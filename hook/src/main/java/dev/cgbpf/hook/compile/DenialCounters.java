@@ -39,8 +39,11 @@ public record DenialCounters(int mapFd, int eventsFd) {
      * real one) that {@link CompiledProgram#withCounters} replaces once the map is made.
      */
     public static final DenialCounters UNBOUND = new DenialCounters(Integer.MAX_VALUE);
-    /** The ring buffer's placeholder fd, replaced by {@link CompiledProgram#withMaps}. */
-    public static final int EVENTS_UNBOUND = Integer.MAX_VALUE - 1;
+    /**
+     * The ring buffer's placeholder fd, replaced by {@link CompiledProgram#withMaps}; MAX_VALUE - 1
+     * is kept for the device program's own map (branch devmaps, ProgramMap.UNBOUND_FD).
+     */
+    public static final int EVENTS_UNBOUND = Integer.MAX_VALUE - 2;
     /** Counting and events, both maps still to be bound. */
     public static final DenialCounters UNBOUND_WITH_EVENTS = new DenialCounters(Integer.MAX_VALUE, EVENTS_UNBOUND);
 
