@@ -17,6 +17,7 @@ import dev.cgbpf.engine.isa.Insn;
 import dev.cgbpf.engine.isa.MalformedProgramException;
 import dev.cgbpf.engine.isa.Opcodes;
 import dev.cgbpf.engine.isa.Program;
+import dev.cgbpf.engine.jit.TieredProgram;
 import dev.cgbpf.engine.maps.CgroupStorageMap;
 import dev.cgbpf.engine.maps.EngineMap;
 import dev.cgbpf.engine.verifier.Verifier;
@@ -78,7 +79,8 @@ final class BpfProgLoad {
         for (EngineMap m : used) {
             m.retain();
         }
-        EngineProg prog = new EngineProg(request.name(), request.type(), request.expectedAttach(), p, interp,
+        TieredProgram code = new TieredProgram(request.name(), p, interp, host.jitMode(), host.jitStatsCounter());
+        EngineProg prog = new EngineProg(request.name(), request.type(), request.expectedAttach(), p, code,
                 List.copyOf(used), verified, host.nextProgId());
         loaded.add(prog);
         return new ProgFd(fds, prog);

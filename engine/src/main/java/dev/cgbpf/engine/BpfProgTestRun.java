@@ -56,7 +56,7 @@ final class BpfProgTestRun {
         long start = System.nanoTime();
         try {
             for (int i = 0; i < repeat; i++) {
-                r0 = prog.interp.run(machine, insnBudget);
+                r0 = prog.code.run(machine, insnBudget);
             }
         } catch (ProgramFault f) {
             throw new BpfException(Errno.EFAULT, "program '" + prog.name + "' faulted: " + f.getMessage());

@@ -5,6 +5,8 @@ import dev.cgbpf.engine.backend.Errno;
 import dev.cgbpf.engine.cgroup.Cgroup;
 import dev.cgbpf.engine.cgroup.CgroupTree;
 import dev.cgbpf.engine.interp.AddressSpace;
+import dev.cgbpf.engine.jit.JitMode;
+import dev.cgbpf.engine.jit.JitStats;
 import dev.cgbpf.engine.maps.CgroupStorageMap;
 import java.nio.file.Path;
 import java.util.List;
@@ -36,6 +38,9 @@ public final class EngineHost {
     private final AtomicInteger mapIds = new AtomicInteger();
     private final AtomicInteger linkIds = new AtomicInteger();
     private int scenarioRoots;
+    /** kernel: net.core.bpf_jit_enable, for the programs loaded from now on */
+    private volatile JitMode jitMode = JitMode.defaultMode();
+    private final JitStats jitStats = new JitStats();
 
     /** A host with its bpf file system at {@link #DEFAULT_BPFFS}. */
     public EngineHost() {
@@ -45,6 +50,24 @@ public final class EngineHost {
     /** @param bpffsMount where the host's bpf file system is mounted: absolute, normalized */
     public EngineHost(Path bpffsMount) {
         this.bpffs = new EngineBpfFs(bpffsMount);
+    }
+
+    /** Whether programs loaded on this host from now on are compiled ({@link JitMode}). */
+    public JitMode jitMode() {
+        return jitMode;
+    }
+
+    public void setJitMode(JitMode mode) {
+        this.jitMode = java.util.Objects.requireNonNull(mode);
+    }
+
+    /** What the compiler did for this host's programs so far. */
+    public JitStats.Snapshot jitStats() {
+        return jitStats.snapshot();
+    }
+
+    JitStats jitStatsCounter() {
+        return jitStats;
     }
 
     /** The cgroup hierarchy; paths are relative to its root (the cgroup v2 mount). */

@@ -8,12 +8,12 @@ import dev.cgbpf.engine.hooks.HookFault;
 import dev.cgbpf.engine.hooks.ProgExecutor;
 import dev.cgbpf.engine.interp.AddressSpace;
 import dev.cgbpf.engine.interp.HelperTable;
-import dev.cgbpf.engine.interp.Interpreter;
 import dev.cgbpf.engine.interp.Machine;
 import dev.cgbpf.engine.interp.ProgramFault;
 import dev.cgbpf.engine.isa.Insn;
 import dev.cgbpf.engine.isa.Opcodes;
 import dev.cgbpf.engine.isa.Program;
+import dev.cgbpf.engine.jit.TieredProgram;
 import dev.cgbpf.engine.maps.EngineMap;
 import dev.cgbpf.engine.verifier.VerifierResult;
 import java.security.MessageDigest;
@@ -33,7 +33,8 @@ final class EngineProg implements CgroupProg {
     final String name;
     final ProgType type;
     final AttachType expectedAttach;
-    final Interpreter interp;
+    /** The interpreter, and the compiled class once the host's JIT mode compiles it. */
+    final TieredProgram code;
     final List<EngineMap> maps;
     final HelperTable helpers;
     final VerifierResult verified;
@@ -41,12 +42,12 @@ final class EngineProg implements CgroupProg {
     final String tag;
     private int refs = 1;
 
-    EngineProg(String name, ProgType type, AttachType expectedAttach, Program program, Interpreter interp,
+    EngineProg(String name, ProgType type, AttachType expectedAttach, Program program, TieredProgram code,
                List<EngineMap> maps, VerifierResult verified, int id) {
         this.name = name;
         this.type = type;
         this.expectedAttach = expectedAttach;
-        this.interp = interp;
+        this.code = code;
         this.maps = maps;
         this.helpers = CgroupHelpers.tableFor(type, expectedAttach);
         this.verified = verified;
@@ -91,6 +92,7 @@ final class EngineProg implements CgroupProg {
                 return;
             }
         }
+        code.free();
         maps.forEach(EngineMap::release);
     }
 
@@ -103,7 +105,7 @@ final class EngineProg implements CgroupProg {
             EngineProg p = (EngineProg) cgroupProg;
             Machine m = new Machine(space, p.helpers, ctx, env);
             try {
-                return p.interp.run(m, insnBudget) & 0xffffffffL;
+                return p.code.run(m, insnBudget) & 0xffffffffL;
             } catch (ProgramFault f) {
                 throw new HookFault(p.name, f.getMessage());
             }

@@ -163,6 +163,20 @@ public final class KernelBackend implements Backend {
     }
 
     @Override
+    public void updateBatch(BpfMap map, byte[] keys, byte[] values, int count) throws BpfException {
+        fds.ensureOpen();
+        KernelMap m = fds.map(map);
+        if (count < 0 || keys.length != count * m.spec().keySize() || values.length != count * m.valueBytes()) {
+            throw new IllegalArgumentException("a batch of " + count + " elements of map " + m.spec().name() + " needs "
+                    + count + " x " + m.spec().keySize() + " key bytes and " + count + " x " + m.valueBytes()
+                    + " value bytes, got " + keys.length + " and " + values.length);
+        }
+        if (count > 0) {
+            MapBatch.update(m.handle(), keys, values, count);
+        }
+    }
+
+    @Override
     public byte[] lookup(BpfMap map, byte[] key) throws BpfException {
         fds.ensureOpen();
         KernelMap m = fds.map(map);

@@ -3,6 +3,8 @@ package dev.cgbpf.tools;
 import dev.cgbpf.engine.EngineBackend;
 import dev.cgbpf.engine.backend.Backend;
 import dev.cgbpf.engine.backend.BpfException;
+import dev.cgbpf.engine.jit.JitMode;
+import dev.cgbpf.engine.jit.JitStats;
 import dev.cgbpf.hook.cli.Args;
 import dev.cgbpf.hook.cli.CliException;
 import dev.cgbpf.hook.cli.Command;
@@ -11,8 +13,10 @@ import dev.cgbpf.kernel.BpfAvailability;
 import dev.cgbpf.kernel.KernelBackend;
 import dev.cgbpf.tools.bench.BenchProgram;
 import dev.cgbpf.tools.bench.BenchPrograms;
+import dev.cgbpf.tools.bench.DeviceBench;
 import dev.cgbpf.tools.bench.HookBench;
 import dev.cgbpf.tools.bench.InterpBench;
+import dev.cgbpf.tools.bench.JitCost;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -35,12 +39,13 @@ final class BenchCommand implements Command {
 
     @Override
     public String synopsis() {
-        return "interp [--quick] | hook [--runs N] [--quick]";
+        return "interp [--quick] | hook [--runs N] [--quick] | devices [--quick] [--sizes N,...]";
     }
 
     @Override
     public String summary() {
-        return "interp: engine interpreter vs kernel, ns per run; hook: hook stages and runc run, ms";
+        return "interp: engine interpreter and JIT vs kernel, ns per run; hook: hook stages and runc run, ms;"
+                + " devices: device policies of 10 to 40,000 rules, linear vs maps";
     }
 
     @Override
@@ -65,6 +70,17 @@ final class BenchCommand implements Command {
 
                   --runs N  runs per figure (default 15)
                   --quick   3 runs per figure (a smoke test)
+
+                cgbpf-tools bench devices [--quick]
+                A host policy of 10, 30, 100, 1,000, 10,000 and 40,000 device rules in the
+                linear and the maps shape: the createRuntime stage's time (in this JVM, as the
+                daemon runs it), the program's xlated and jited bytes and its map's, and ns per
+                open(2) of an allowed and a denied device from a static C probe (built with
+                gcc) in the container's cgroup. Needs root, bpf(2), gcc and bpftool. Takes
+                a few minutes.
+
+                  --quick   10 and 1,000 rules, short rounds (a smoke test)
+                  --sizes N,N,...  the rule counts to measure (4..200000)
                 """;
     }
 
@@ -73,11 +89,17 @@ final class BenchCommand implements Command {
         InterpBench.Settings settings = InterpBench.Settings.FULL;
         Integer runs = null;
         boolean quick = false;
+        List<Integer> sizes = null;
         for (String o; (o = args.nextOption()) != null; ) {
             if (o.equals("--quick")) {
                 args.noValue(o);
                 settings = InterpBench.Settings.QUICK;
                 quick = true;
+            } else if (o.equals("--sizes")) {
+                sizes = new java.util.ArrayList<>();
+                for (String n : args.value(o).split(",")) {
+                    sizes.add(Args.intValue(n.strip(), o));
+                }
             } else if (o.equals("--runs")) {
                 runs = Args.intValue(args.value(o), o);
             } else {
@@ -85,12 +107,25 @@ final class BenchCommand implements Command {
             }
         }
         List<String> operands = args.operands(1);
+        if (!operands.isEmpty() && operands.get(0).equals("devices")) {
+            if (runs != null) {
+                throw CliException.usage("bench devices: --runs is an option of bench hook");
+            }
+            DeviceBench.Settings s = quick ? DeviceBench.Settings.QUICK : DeviceBench.Settings.FULL;
+            if (sizes != null) {
+                if (sizes.isEmpty() || sizes.stream().anyMatch(n -> n < 4 || n > 200_000)) {
+                    throw CliException.usage("bench devices: --sizes takes rule counts from 4 to 200000");
+                }
+                s = new DeviceBench.Settings(sizes, s.hookRuns(), s.rounds(), s.roundMs());
+            }
+            return devices(s, console);
+        }
         if (!operands.isEmpty() && operands.get(0).equals("hook")) {
             return hook(runs != null ? runs : quick ? HookBench.Settings.QUICK.runs() : HookBench.Settings.FULL.runs(),
                     console);
         }
         if (operands.isEmpty() || !operands.get(0).equals("interp")) {
-            throw CliException.usage("bench: which benchmark? cgbpf-tools bench interp, or cgbpf-tools bench hook");
+            throw CliException.usage("bench: which benchmark? cgbpf-tools bench interp, hook or devices");
         }
         if (runs != null) {
             throw CliException.usage("bench interp: --runs is an option of bench hook");
@@ -100,29 +135,69 @@ final class BenchCommand implements Command {
         Optional<String> kernelMissing = availability.usable() ? Optional.empty() : Optional.of(availability.reason());
         printMethod(out, settings, kernelMissing);
         InterpBench bench = new InterpBench(settings);
-        out.printf("%-11s %-30s %5s %12s %12s %12s %9s%n", "program", "mix", "insns",
-                "engine ns", "kernel ns", "kernel wall", "eng/kern");
-        try (Backend engine = new EngineBackend();
+        out.printf("%-11s %-30s %5s %12s %10s %12s %12s %9s %9s %11s %10s %9s%n", "program", "mix", "insns",
+                "engine ns", "jit ns", "kernel ns", "kernel wall", "eng/kern", "jit/kern", "compile µs", "break-even",
+                "meta KiB");
+        // the engine twice: interpreter only, and every program compiled at load
+        try (EngineBackend engine = new EngineBackend();
+             EngineBackend jit = new EngineBackend();
              Backend kernel = kernelMissing.isEmpty() ? new KernelBackend() : null) {
+            engine.host().setJitMode(JitMode.OFF);
+            jit.host().setJitMode(JitMode.ON);
             for (BenchProgram p : BenchPrograms.suite()) {
                 int insns = p.build().apply(0).size();
                 InterpBench.Measurement e = bench.measure(engine, p);
+                long compiledBefore = jit.host().jitStats().compiled();
+                InterpBench.Measurement j = bench.measure(jit, p);
+                if (jit.host().jitStats().compiled() == compiledBefore) {
+                    throw CliException.badInput("bench: " + p.name() + " was not compiled (the jit column would be"
+                            + " the interpreter's); run with -Dorg.slf4j.simpleLogger.log.dev.cgbpf.engine.jit=debug for why");
+                }
+                sameWork(p, "the interpreter", e, "compiled", j);
+                JitCost.Cost cost = JitCost.measure(p, settings == InterpBench.Settings.QUICK);
+                String breakEven = e.wallNs() > j.wallNs()
+                        ? String.format("%.0f", cost.compileMicros() * 1000 / (e.wallNs() - j.wallNs())) : "never";
+                String costs = String.format(" %11.0f %10s %9.1f", cost.compileMicros(), breakEven,
+                        cost.metaspaceBytes() / 1024);
                 if (kernel == null) {
-                    out.printf("%-11s %-30s %5d %12.1f %12s %12s %9s%n", p.name(), p.mix(), insns, e.wallNs(), "-", "-", "-");
+                    out.printf("%-11s %-30s %5d %12.1f %10.1f %12s %12s %9s %9s%s%n", p.name(), p.mix(), insns,
+                            e.wallNs(), j.wallNs(), "-", "-", "-", "-", costs);
                     continue;
                 }
                 InterpBench.Measurement k = bench.measure(kernel, p);
-                if (k.retval() != e.retval()) {
-                    throw CliException.badInput("bench: " + p.name() + " returned " + e.retval() + " on the engine but "
-                            + k.retval() + " on the kernel: the figures would compare different work");
-                }
-                out.printf("%-11s %-30s %5d %12.1f %12.0f %12.1f %8.1fx%n", p.name(), p.mix(), insns,
-                        e.wallNs(), k.reportedNs(), k.wallNs(), e.wallNs() / Math.max(k.reportedNs(), 1));
+                sameWork(p, "the engine", e, "the kernel", k);
+                double kns = Math.max(k.reportedNs(), 1);
+                out.printf("%-11s %-30s %5d %12.1f %10.1f %12.0f %12.1f %8.1fx %8.2fx%s%n", p.name(), p.mix(), insns,
+                        e.wallNs(), j.wallNs(), k.reportedNs(), k.wallNs(), e.wallNs() / kns, j.wallNs() / kns, costs);
             }
+            JitStats.Snapshot s = jit.host().jitStats();
+            out.printf("%ncompile cost: %d programs, %d instructions, %d bytes of bytecode in %.1f ms:"
+                    + " %.2f µs per instruction (cold: the first compiles in this JVM)%n", s.compiled(), s.insns(),
+                    s.bytecodeBytes(), s.compileNanos() / 1e6, s.compileNanos() / 1e3 / Math.max(1, s.insns()));
         } catch (BpfException e) {
             throw CliException.badInput("bench: " + e.getMessage());
         }
         return 0;
+    }
+
+    private static int devices(DeviceBench.Settings settings, Console console) throws CliException {
+        try {
+            DeviceBench.run(settings, console.out());
+            return 0;
+        } catch (IOException e) {
+            throw CliException.badInput("bench devices: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw CliException.badInput("bench devices: interrupted");
+        }
+    }
+
+    private static void sameWork(BenchProgram p, String a, InterpBench.Measurement ma, String b,
+                                 InterpBench.Measurement mb) throws CliException {
+        if (ma.retval() != mb.retval()) {
+            throw CliException.badInput("bench: " + p.name() + " returned " + ma.retval() + " on " + a + " but "
+                    + mb.retval() + " on " + b + ": the figures would compare different work");
+        }
     }
 
     private static int hook(int runs, Console console) throws CliException {
@@ -148,7 +223,13 @@ final class BenchCommand implements Command {
                 + System.getProperty("java.vm.name") + " " + System.getProperty("java.version") + ")");
         out.println("  kernel ns   = the kernel's own duration per run (whole ns); kernel wall = wall time / repeat,"
                 + " incl. syscall");
-        out.println("  eng/kern    = engine ns / kernel ns");
+        out.println("  jit ns      = the same on an engine that compiles every program to JVM bytecode at load"
+                + " (--engine-jit on)");
+        out.println("  eng/kern    = engine ns / kernel ns; jit/kern = jit ns / kernel ns");
+        out.println("  compile µs  = the compiler's time for the program, warm (mean of " + JitCost.TIMED + " after "
+                + JitCost.WARM + "; --quick: 5 after 5)");
+        out.println("  break-even  = compile µs / (engine ns - jit ns): the runs after which compiling paid off");
+        out.println("  meta KiB    = metaspace held per compiled program (" + JitCost.LIVE + " loaded at once; --quick: 20)");
         out.println("  host: " + cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cpus, Linux "
                 + System.getProperty("os.version") + ", bpf_jit_enable=" + sysctl("/proc/sys/net/core/bpf_jit_enable"));
         kernelMissing.ifPresent(why -> out.println("  kernel: unavailable (" + why + "): engine only"));

@@ -6,6 +6,7 @@ import dev.cgbpf.hook.cli.CliException;
 import dev.cgbpf.hook.cli.Command;
 import dev.cgbpf.hook.cli.Console;
 import dev.cgbpf.tools.fuzz.Fuzz;
+import dev.cgbpf.tools.fuzz.RunFuzz;
 
 /** {@code cgbpf-tools fuzz}: {@link Fuzz} through the tools' command line. */
 final class FuzzCommand implements Command {
@@ -17,7 +18,7 @@ final class FuzzCommand implements Command {
 
     @Override
     public String synopsis() {
-        return "[--count N] [--seed S] [--engine-only]";
+        return "[--count N] [--seed S] [--engine-only] [--run]";
     }
 
     @Override
@@ -39,6 +40,10 @@ final class FuzzCommand implements Command {
                   --count N      programs (default 1000)
                   --seed S       the generator's seed (default 1)
                   --engine-only  the engine alone: crashes only, no agreement measured
+                  --run          instead: run every program the verifiers accept (socket_filter,
+                                 BPF_PROG_TEST_RUN) on the kernel, the engine's interpreter and its
+                                 compiler, and compare return value or error, packet and maps;
+                                 exit status 1 when interpreter and compiler differ
                 """;
     }
 
@@ -47,8 +52,13 @@ final class FuzzCommand implements Command {
         long count = 1000;
         long seed = 1;
         boolean engineOnly = false;
+        boolean run = false;
         for (String o; (o = args.nextOption()) != null; ) {
             switch (o) {
+                case "--run" -> {
+                    args.noValue(o);
+                    run = true;
+                }
                 case "--count" -> count = longValue(args.value(o), o);
                 case "--seed" -> seed = longValue(args.value(o), o);
                 case "--engine-only" -> {
@@ -72,6 +82,11 @@ final class FuzzCommand implements Command {
             }
         }
         try {
+            if (run) {
+                RunFuzz.Report r = RunFuzz.run(count, seed, kernel, console.out());
+                console.out().println("run fuzz seed " + seed + ": " + r.summary());
+                return r.ok() ? 0 : 1;
+            }
             Fuzz.Report r = Fuzz.run(count, seed, kernel, console.out());
             console.out().println("fuzz seed " + seed + ": " + r.summary());
             return r.ok() ? 0 : 1;

@@ -43,8 +43,9 @@ class ToolsMainTest {
         for (String c : List.of("bench", "fuzz", "help")) {
             assertTrue(help.out().contains("\n  " + c + " "), c + " missing from help: " + help.out());
         }
-        assertTrue(Run.of("help", "bench").out().startsWith("usage: cgbpf-tools bench interp [--quick] | hook [--runs N] [--quick]\n"));
-        assertTrue(Run.of("fuzz", "--help").out().startsWith("usage: cgbpf-tools fuzz [--count N] [--seed S] [--engine-only]\n"));
+        assertTrue(Run.of("help", "bench").out().startsWith("usage: cgbpf-tools bench interp [--quick] | hook [--runs N] [--quick]"
+                + " | devices [--quick] [--sizes N,...]\n"));
+        assertTrue(Run.of("fuzz", "--help").out().startsWith("usage: cgbpf-tools fuzz [--count N] [--seed S] [--engine-only] [--run]\n"));
         assertTrue(Run.of("--version").out().matches("cgbpf-tools \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?\n"));
         assertOneLineError(Run.of("hook", "createRuntime"), 2, "unknown command 'hook' (try 'cgbpf-tools help')");
     }
@@ -52,8 +53,11 @@ class ToolsMainTest {
     @Test
     void benchMistakesAreOneLine() {
         assertOneLineError(Run.of("bench", "cpu"), 2,
-                "bench: which benchmark? cgbpf-tools bench interp, or cgbpf-tools bench hook");
+                "bench: which benchmark? cgbpf-tools bench interp, hook or devices");
         assertOneLineError(Run.of("bench", "interp", "--runs", "3"), 2, "bench interp: --runs is an option of bench hook");
+        assertOneLineError(Run.of("bench", "devices", "--runs", "3"), 2, "bench devices: --runs is an option of bench hook");
+        assertOneLineError(Run.of("bench", "devices", "--sizes", "10,3"), 2,
+                "bench devices: --sizes takes rule counts from 4 to 200000");
         assertOneLineError(Run.of("bench", "hook", "--runs=0"), 2, "bench hook: --runs must be between 1 and 1000, got 0");
         assertOneLineError(Run.of("bench", "hook", "--runs", "x"), 2, "--runs: 'x' is not a number");
         assertOneLineError(Run.of("bench", "--fast"), 2, "bench: unknown option --fast (see 'cgbpf-tools help bench')");
@@ -81,12 +85,16 @@ class ToolsMainTest {
         Run r = Run.of("bench", "interp", "--quick");
         assertEquals(0, r.status(), r.toString());
         assertTrue(r.out().startsWith("cgbpf-tools bench interp: ns per program run"), r.out());
+        // the compiled tier in the same run (the command fails when a program was not compiled)
+        assertTrue(r.out().contains(" jit ns ") && r.out().contains("compile cost: 6 programs"), r.out());
         for (BenchProgram p : BenchPrograms.suite()) {
             assertTrue(r.out().contains("\n" + p.name() + " "), p.name() + " missing: " + r.out());
         }
         if (KernelBackend.availability().usable()) {
             assertFalse(r.out().contains("kernel: unavailable"), r.out());
-            assertTrue(r.out().contains("x\n"), "no eng/kern ratio: " + r.out());
+            // engine/kernel and jit/kernel ratios on a row
+            assertTrue(java.util.regex.Pattern.compile("\\d\\.\\dx +\\d+\\.\\d\\dx ").matcher(r.out()).find(),
+                    "no eng/kern and jit/kern ratios: " + r.out());
         }
     }
 }

@@ -30,6 +30,29 @@ public interface Backend extends AutoCloseable {
     /** BPF_MAP_UPDATE_ELEM with flags BPF_ANY (0), BPF_NOEXIST (1) or BPF_EXIST (2). */
     void update(BpfMap map, byte[] key, byte[] value, long flags) throws BpfException;
 
+    /**
+     * BPF_MAP_UPDATE_BATCH with elem_flags BPF_ANY: {@code count} elements, their keys packed in
+     * {@code keys} (key_size bytes each) and their values in {@code values}, written in order as
+     * by {@link #update} each; the first failing element stops the batch with its errno, the ones
+     * before it stay written. One system call for a whole map, where {@link #update} is one per
+     * element. The default is that loop of updates, which gives the same answers.
+     */
+    default void updateBatch(BpfMap map, byte[] keys, byte[] values, int count) throws BpfException {
+        if (count == 0) {
+            return;
+        }
+        int keySize = keys.length / count;
+        int valueSize = values.length / count;
+        if (keySize * count != keys.length || valueSize * count != values.length) {
+            throw new IllegalArgumentException("a batch of " + count + " elements needs keys and values of whole"
+                    + " elements, got " + keys.length + " and " + values.length + " bytes");
+        }
+        for (int i = 0; i < count; i++) {
+            update(map, java.util.Arrays.copyOfRange(keys, i * keySize, (i + 1) * keySize),
+                    java.util.Arrays.copyOfRange(values, i * valueSize, (i + 1) * valueSize), 0);
+        }
+    }
+
     /** BPF_MAP_LOOKUP_ELEM; ENOENT when the key is absent. */
     byte[] lookup(BpfMap map, byte[] key) throws BpfException;
 

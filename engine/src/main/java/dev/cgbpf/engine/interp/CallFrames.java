@@ -13,6 +13,15 @@ final class CallFrames {
     private final long[] saved = new long[Machine.MAX_FRAMES * SAVED];
     private int depth;
 
+    /** Call frames as compiled code had them when it handed a run to the interpreter. */
+    static CallFrames resumed(int depth, int[] returnPcs, long[] savedRegs) {
+        CallFrames c = new CallFrames();
+        c.depth = depth;
+        System.arraycopy(returnPcs, 0, c.returnPc, 0, depth);
+        System.arraycopy(savedRegs, 0, c.saved, 0, depth * SAVED);
+        return c;
+    }
+
     /** The call depth of the running function: 0 in the main program. */
     int depth() {
         return depth;

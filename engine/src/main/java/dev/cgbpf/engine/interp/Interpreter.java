@@ -108,6 +108,11 @@ public final class Interpreter {
         return length;
     }
 
+    /** The 64-bit value the LD_IMM64 at {@code pc} loads, map references resolved (for the compiler). */
+    public long imm64(int pc) {
+        return wide[pc];
+    }
+
     /**
      * Runs the program with r1 = the context address and returns r0 (all 64 bits).
      *
@@ -122,20 +127,44 @@ public final class Interpreter {
      * @throws ProgramFault on any fault, naming the instruction
      */
     public long run(Machine m, long budget) {
+        long[] r = new long[16];
+        r[1] = m.ctxAddress();
+        r[10] = m.frameTop(0);
+        return loop(m, budget, budget, r, 0, null);
+    }
+
+    /**
+     * Continues a run that compiled code began: the tiering's way back to the reference for what
+     * the compiled code leaves to the interpreter (an instruction budget about to run out inside
+     * a block). The state is exactly the interpreter's at instruction {@code pc}.
+     *
+     * @param budget the run's whole budget (for the fault message)
+     * @param remaining instructions the run may still execute
+     * @param regs r0..r10
+     * @param depth the call depth of the running function
+     * @param returnPcs for each depth below {@code depth}, the index of its call instruction
+     * @param saved for each depth below {@code depth}, that caller's r6..r10 (five values each)
+     */
+    public long resume(Machine m, long budget, long remaining, long[] regs, int pc, int depth, int[] returnPcs,
+                       long[] saved) {
+        long[] r = new long[16];
+        System.arraycopy(regs, 0, r, 0, MAX_REG + 1);
+        CallFrames calls = depth == 0 ? null : CallFrames.resumed(depth, returnPcs, saved);
+        return loop(m, budget, remaining, r, pc, calls);
+    }
+
+    private long loop(Machine m, long budget, long remaining, long[] r, int startPc, CallFrames startCalls) {
         final int[] ops = this.ops;
         final int[] imms = this.imms;
         // 16 registers, not 11: indexes masked to 4 bits then need no bounds check (decode refused r11-r15)
-        final long[] r = new long[16];
-        CallFrames calls = null;
+        CallFrames calls = startCalls;
         // the running function's stack frame, for the fast path of stack loads and stores
-        Region frame = m.frame(0);
+        Region frame = m.frame(calls == null ? 0 : calls.depth());
         byte[] stack = frame.bytes;
         long stackBase = frame.base;
-        int pc = 0;
-        int left = (int) Math.min(budget, Integer.MAX_VALUE);
-        long spare = budget - left;
-        r[1] = m.ctxAddress();
-        r[10] = stackBase + Machine.STACK_SIZE;
+        int pc = startPc;
+        int left = (int) Math.min(remaining, Integer.MAX_VALUE);
+        long spare = remaining - left;
         try {
             while (true) {
                 if (--left < 0) {
@@ -377,61 +406,72 @@ public final class Interpreter {
     }
 
     /** BPF_DIV, 64-bit: off 0 unsigned, off 1 signed (sdiv). */
-    static long div64(long a, long b, int off) {
+    public static long div64(long a, long b, int off) {
         return off == 0 ? udiv64(a, b) : sdiv64(a, b);
     }
 
     /** BPF_MOD, 64-bit: off 0 unsigned, off 1 signed (smod). */
-    static long mod64(long a, long b, int off) {
+    public static long mod64(long a, long b, int off) {
         return off == 0 ? umod64(a, b) : smod64(a, b);
     }
 
-    static long div32(int a, int b, int off) {
+    public static long div32(int a, int b, int off) {
         return off == 0 ? udiv32(a, b) : sdiv32(a, b);
     }
 
-    static long mod32(int a, int b, int off) {
+    public static long mod32(int a, int b, int off) {
         return off == 0 ? umod32(a, b) : smod32(a, b);
     }
 
-    static long u32(int v) {
+    public static long u32(int v) {
         return v & 0xffffffffL;
     }
 
-    static long udiv64(long a, long b) {
-        return b == 0 ? 0 : Long.divideUnsigned(a, b);
+    public static long udiv64(long a, long b) {
+        if (b <= 0) {
+            // 0, or a divisor of 2^63 or more: the quotient is 0 or 1
+            return b == 0 ? 0 : Long.compareUnsigned(a, b) < 0 ? 0 : 1;
+        }
+        if (a >= 0) {
+            return a / b;
+        }
+        // JDK 17's Long.divideUnsigned takes BigInteger for a dividend with its top bit set: halve
+        // it, divide, and correct the quotient by at most one (Hacker's Delight, 9-3)
+        long q = ((a >>> 1) / b) << 1;
+        long rem = a - q * b;
+        return Long.compareUnsigned(rem, b) >= 0 ? q + 1 : q;
     }
 
-    static long sdiv64(long a, long b) {
+    public static long sdiv64(long a, long b) {
         return b == 0 ? 0 : a / b;
     }
 
-    static long umod64(long a, long b) {
-        return b == 0 ? a : Long.remainderUnsigned(a, b);
+    public static long umod64(long a, long b) {
+        return b == 0 ? a : a - udiv64(a, b) * b;
     }
 
-    static long smod64(long a, long b) {
+    public static long smod64(long a, long b) {
         return b == 0 ? a : a % b;
     }
 
-    static long udiv32(int a, int b) {
+    public static long udiv32(int a, int b) {
         return b == 0 ? 0 : u32(Integer.divideUnsigned(a, b));
     }
 
-    static long sdiv32(int a, int b) {
+    public static long sdiv32(int a, int b) {
         return b == 0 ? 0 : u32(a / b);
     }
 
-    static long umod32(int a, int b) {
+    public static long umod32(int a, int b) {
         return b == 0 ? u32(a) : u32(Integer.remainderUnsigned(a, b));
     }
 
-    static long smod32(int a, int b) {
+    public static long smod32(int a, int b) {
         return b == 0 ? u32(a) : u32(a % b);
     }
 
     /** BPF_MOV64 with off 0 (plain move) or 8/16/32 (movsx: sign-extend that many low bits). */
-    static long movsx64(long v, int off) {
+    public static long movsx64(long v, int off) {
         return switch (off) {
             case 8 -> (byte) v;
             case 16 -> (short) v;
@@ -441,7 +481,7 @@ public final class Interpreter {
     }
 
     /** BPF_MOV32 with off 0 or 8/16 (sign-extend into 32 bits, then zero-extend). */
-    static int movsx32(long v, int off) {
+    public static int movsx32(long v, int off) {
         return switch (off) {
             case 8 -> (byte) v;
             case 16 -> (short) v;
@@ -450,7 +490,7 @@ public final class Interpreter {
     }
 
     /** Byte swap of the low {@code bits} bits, zero-extended (be16/32/64, bswap16/32/64). */
-    static long bswap(long v, int bits) {
+    public static long bswap(long v, int bits) {
         return switch (bits) {
             case 16 -> Short.reverseBytes((short) v) & 0xffffL;
             case 32 -> Integer.reverseBytes((int) v) & 0xffffffffL;
@@ -459,7 +499,7 @@ public final class Interpreter {
     }
 
     /** le16/32/64 on a little-endian machine: only the truncation remains. */
-    static long truncate(long v, int bits) {
+    public static long truncate(long v, int bits) {
         return switch (bits) {
             case 16 -> v & 0xffffL;
             case 32 -> v & 0xffffffffL;

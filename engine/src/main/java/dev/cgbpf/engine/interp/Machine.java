@@ -65,17 +65,17 @@ public final class Machine {
         return ctx == null ? 0 : local[AddressSpace.CTX_SLOT].base;
     }
 
-    HelperTable helpers() {
+    public HelperTable helpers() {
         return helpers;
     }
 
     /** The frame pointer (r10) of call depth {@code depth}: one past the top of its own 512 bytes. */
-    long frameTop(int depth) {
+    public long frameTop(int depth) {
         return frame(depth).base + STACK_SIZE;
     }
 
     /** The stack frame of call depth {@code depth}, made at its first use and kept for later runs. */
-    Region frame(int depth) {
+    public Region frame(int depth) {
         int slot = AddressSpace.FIRST_STACK_SLOT + depth;
         Region r = local[slot];
         if (r == null) {
@@ -138,7 +138,7 @@ public final class Machine {
      * An atomic read-modify-write (BPF_ADD/OR/AND/XOR/XCHG with imm's low bits cleared of
      * BPF_FETCH); returns the old value, zero-extended for 32 bits.
      */
-    long atomicRmw(int op, long address, int size, long operand) {
+    public long atomicRmw(int op, long address, int size, long operand) {
         Region r = atomicRegion(address, size);
         int i = r.check(address - r.base, size, true);
         if (size == 8) {
@@ -164,7 +164,7 @@ public final class Machine {
     }
 
     /** BPF_CMPXCHG: compares with {@code expected} (r0), stores {@code value} on a match, returns the old value. */
-    long atomicCmpxchg(long address, int size, long expected, long value) {
+    public long atomicCmpxchg(long address, int size, long expected, long value) {
         Region r = atomicRegion(address, size);
         int i = r.check(address - r.base, size, true);
         if (size == 8) {
@@ -211,7 +211,7 @@ public final class Machine {
      * takes them: from SKF_NET_OFF relative to the network header, from SKF_LL_OFF relative to the
      * link-layer header, anything lower is out of bounds.
      */
-    long loadAbs(int offset, int size) {
+    public long loadAbs(int offset, int size) {
         Packet p = ctx == null ? null : ctx.packet();
         if (p == null) {
             throw new Fault("packet load (ld_abs/ld_ind) in a program type without a packet");

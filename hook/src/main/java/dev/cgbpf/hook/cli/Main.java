@@ -15,7 +15,8 @@ public final class Main {
     static final String BENCH_MOVED = "cgbpf-tools bench interp|hook (java -jar tools/target/cgbpf-tools.jar bench ...)";
     private static final CommandLine CGBPF = new CommandLine("cgbpf", "cgroup-bpf programs on the host kernel or in the JVM",
             List.of(new AsmCommand(), new DisasmCommand(), new ScriptCommand(), new MovedCommand("bench", BENCH_MOVED), new DoctorCommand(),
-                    new VerifyCommand(), new HookCommand(), new DaemonCommand(), new PolicyCommand(), new CheckCommand(), new StatusCommand(), new EventsCommand()));
+                    new VerifyCommand(), new HookCommand(), new DaemonCommand(), new PolicyCommand(), new CheckCommand(), new StatusCommand(),
+                    new UpdateCommand(), new EventsCommand()));
 
     private Main() {
     }

@@ -1,6 +1,8 @@
 package dev.cgbpf.hook.cli;
 
+import dev.cgbpf.engine.EngineBackend;
 import dev.cgbpf.engine.backend.Backend;
+import dev.cgbpf.engine.jit.JitMode;
 import dev.cgbpf.hook.script.ScenarioRunner;
 import java.util.List;
 import java.util.Optional;
@@ -25,7 +27,7 @@ final class ScriptCommand implements Command {
 
     @Override
     public String synopsis() {
-        return "--backend engine|kernel FILE|-";
+        return "--backend engine|kernel [--engine-jit off|on|auto] FILE|-";
     }
 
     @Override
@@ -41,6 +43,9 @@ final class ScriptCommand implements Command {
 
                   --backend engine   the in-JVM eBPF engine (no privileges needed)
                   --backend kernel   the host kernel through bpf(2) (root: CAP_BPF + CAP_SYS_ADMIN)
+                  --engine-jit MODE  how the engine runs programs: off (interpreter only), on
+                                     (compiled to JVM bytecode at load), auto (interpreted first,
+                                     compiled once a program has run 2000 times; the default)
 
                 The kernel backend works in a fresh cgroup under the cgroup v2 mount and removes
                 it, with everything it attached, when the scenario ends; probes run in a helper
@@ -56,9 +61,17 @@ final class ScriptCommand implements Command {
     @Override
     public int run(Args args, Console console) throws CliException {
         String backendName = null;
+        JitMode jit = null;
         for (String o; (o = args.nextOption()) != null; ) {
             if (o.equals("--backend")) {
                 backendName = args.value(o);
+            } else if (o.equals("--engine-jit")) {
+                String v = args.value(o);
+                try {
+                    jit = JitMode.parse(v);
+                } catch (IllegalArgumentException e) {
+                    throw CliException.usage("script: " + e.getMessage());
+                }
             } else {
                 throw args.unknownOption(o);
             }
@@ -71,8 +84,14 @@ final class ScriptCommand implements Command {
             throw CliException.usage("script: which scenario file? (give FILE, or - for stdin)");
         }
         BackendChoice choice = BackendChoice.parse(backendName);
+        if (jit != null && choice != BackendChoice.ENGINE) {
+            throw CliException.usage("script: --engine-jit is an option of --backend engine");
+        }
         List<String> lines = InputFile.of(operands.get(0)).readText(console).lines().toList();
         try (Backend backend = choice.open(availability)) {
+            if (jit != null && backend instanceof EngineBackend engine) {
+                engine.host().setJitMode(jit);
+            }
             return new ScenarioRunner(backend).run(lines, console.out());
         }
     }

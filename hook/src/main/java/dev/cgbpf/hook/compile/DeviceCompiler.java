@@ -63,6 +63,11 @@ public final class DeviceCompiler {
         return new CompiledProgram(name, ProgType.CGROUP_DEVICE, AttachType.CGROUP_DEVICE, compile(list, counters));
     }
 
+    /** The program of {@code list} in the chosen shape (the maps shape with its map). */
+    public static CompiledProgram program(String name, DeviceAllowlist list, DenialCounters counters, DeviceShape shape) {
+        return shape == DeviceShape.MAPS ? DeviceMapCompiler.program(name, list, counters) : program(name, list, counters);
+    }
+
     public static Program compile(DeviceAllowlist list, DenialCounters counters) {
         Asm a = new Asm();
         if (list.defaultAllow() && list.exceptions().isEmpty()) {

@@ -1,5 +1,6 @@
 package dev.cgbpf.hook.compile;
 
+import dev.cgbpf.hook.policy.DeviceAllowlist;
 import dev.cgbpf.hook.policy.Policy;
 
 import java.util.ArrayList;
@@ -25,14 +26,19 @@ public final class PolicyCompiler {
             return out;
         }
         if (policy.hostDevices() != null) {
-            out.add(DeviceCompiler.program(DeviceCompiler.HOST_NAME, policy.hostDevices(), counters));
+            out.add(devices(DeviceCompiler.HOST_NAME, policy.hostDevices(), policy, counters));
         }
         if (policy.devices() != null) {
-            out.add(DeviceCompiler.program(policy.devices(), counters));
+            out.add(devices(DeviceCompiler.NAME, policy.devices(), policy, counters));
         }
         SockCreateCompiler.compile(policy.network().denySockets(), counters).ifPresent(out::add);
         out.addAll(SockAddrCompiler.compile(policy.network(), counters));
         out.addAll(AddressGuardCompiler.compile(policy.network().bind(), counters));
         return out;
+    }
+
+    /** One device program, in the shape the host policy's {@code deviceProgram} gives its list. */
+    public static CompiledProgram devices(String name, DeviceAllowlist list, Policy policy, DenialCounters counters) {
+        return DeviceCompiler.program(name, list, counters, DeviceShape.of(policy.deviceProgram(), list));
     }
 }

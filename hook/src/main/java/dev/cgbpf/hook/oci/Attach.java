@@ -9,6 +9,7 @@ import dev.cgbpf.engine.backend.Errno;
 import dev.cgbpf.engine.backend.LoadedProg;
 import dev.cgbpf.hook.compile.CompiledProgram;
 import dev.cgbpf.hook.compile.DenialCounters;
+import dev.cgbpf.hook.compile.ProgramMap;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -50,8 +51,8 @@ final class Attach {
                              ? HostEvents.openOrCreate(backend, files.events()) : null) {
                     backend.objPin(counters, files.counters());
                     for (CompiledProgram p : programs) {
-                        CompiledProgram bound = p.withMaps(counters.fd(), events == null ? -1 : events.fd());
-                        AttachRecord.Program a = attachOne(backend, cgroup, files, bound, mode);
+                        CompiledProgram bound = events == null ? p : p.withEvents(events.fd());
+                        AttachRecord.Program a = attachOne(backend, cgroup, files, bound, counters.fd(), mode);
                         done.add(a);
                         log.info("attached " + p.name() + " (prog id " + a.progId() + ") at "
                                 + p.attachType().scenarioName() + " (" + p.program().size() + " insns) to "
@@ -76,9 +77,9 @@ final class Attach {
         }
     }
 
-    private static AttachRecord.Program attachOne(Backend b, String cgroup, ContainerFiles files, CompiledProgram p,
-                                                  HookSettings.AttachMode mode) throws BpfException {
-        try (LoadedProg prog = b.load(p.loadRequest(0))) {
+    static AttachRecord.Program attachOne(Backend b, String cgroup, ContainerFiles files, CompiledProgram p,
+                                          int countersFd, HookSettings.AttachMode mode) throws BpfException {
+        try (LoadedProg prog = load(b, p, countersFd, files)) {
             b.objPin(prog, files.progPin(p.name()));
             if (mode == HookSettings.AttachMode.LINK) {
                 try (BpfLink link = b.linkCreate(cgroup, prog, p.attachType())) {
@@ -88,7 +89,28 @@ final class Attach {
                 b.attach(cgroup, prog, p.attachType(), EnumSet.of(AttachFlag.ALLOW_MULTI), null);
             }
             var info = b.progInfo(prog);
-            return new AttachRecord.Program(p.name(), p.attachType(), info.id(), p.program().size(), info.tag());
+            return new AttachRecord.Program(p.name(), p.attachType(), info.id(), p.program().size(), info.tag(),
+                    p.map() == null ? null : p.map().entries().size());
+        }
+    }
+
+    /**
+     * Loads {@code p} with the counter map {@code countersFd} bound; a program with a map of its
+     * own gets that map made and filled first, and pinned in {@code files}' pin directory (when
+     * {@code files} is not null) before the program exists, so that a cleanup finds it. The map's
+     * fd is closed again: the loaded program holds the map.
+     */
+    static LoadedProg load(Backend b, CompiledProgram p, int countersFd, ContainerFiles files) throws BpfException {
+        ProgramMap m = p.map();
+        if (m == null) {
+            return b.load(p.withCounters(countersFd).loadRequest(0));
+        }
+        try (BpfMap map = b.createMap(m.spec())) {
+            if (files != null) {
+                b.objPin(map, files.pinDir().resolve(m.pinName()));
+            }
+            m.fill(b, map);
+            return b.load(p.bind(countersFd, map.fd()).loadRequest(0));
         }
     }
 

@@ -33,13 +33,14 @@ import java.util.List;
  * @param cgroupId the cgroup's id (its directory's inode number), the record's key
  * @param bindAddresses the bind addresses the container holds, so that no other container takes them
  * @param programs what is (or, dry-run: would be) attached, in attach order
+ * @param deviceUpdate the container's latest {@code cgbpf update --devices}, or null (absent in the file) before any
  * @param rules the words of each rule index the programs' denial events can carry (docs/events.md);
  *              empty in records written before events
  */
 public record AttachRecord(int version, String id, String status, String backend, String mode, String stage,
                            String bundle, String cgroup, String cgroupPath, long cgroupId, List<String> bindAddresses,
                            String pinDir, String time, List<Program> programs,
-                           List<DenialRules.Rule> rules) {
+                           DeviceUpdate deviceUpdate, List<DenialRules.Rule> rules) {
     /** The record format: 2 keys records by cgroup id (1 keyed them by container id). */
     public static final int VERSION = 2;
     public static final String ATTACHING = "attaching";
@@ -54,8 +55,24 @@ public record AttachRecord(int version, String id, String status, String backend
      * @param progId the kernel's program id (0 in a dry run)
      * @param insns instruction slots
      * @param tag the program's tag as the kernel reports it (bpftool shows it); the engine computes the same
+     * @param mapEntries the entries of the program's own map (a device program of the maps shape,
+     *                   pinned as {@code NAME_map}), or null for a program without one
      */
-    public record Program(String name, AttachType attachType, int progId, int insns, String tag) {
+    public record Program(String name, AttachType attachType, int progId, int insns, String tag,
+                          Integer mapEntries) {
+        public Program(String name, AttachType attachType, int progId, int insns, String tag) {
+            this(name, attachType, progId, insns, tag, null);
+        }
+    }
+
+    /**
+     * What {@code cgbpf update ID --devices RULES} last put in place.
+     *
+     * @param devices the RULES, applied after the container's own device rules (each update replaces the one before)
+     * @param time when
+     * @param count how many updates the container has had
+     */
+    public record DeviceUpdate(String devices, String time, int count) {
     }
 
     /** Records in JSON; an attach type by its scenario-format name. */
@@ -77,9 +94,22 @@ public record AttachRecord(int version, String id, String status, String backend
         rules = rules == null ? List.of() : List.copyOf(rules);
     }
 
+    public AttachRecord(int version, String id, String status, String backend, String mode, String stage,
+                        String bundle, String cgroup, String cgroupPath, long cgroupId, List<String> bindAddresses,
+                        String pinDir, String time, List<Program> programs) {
+        this(version, id, status, backend, mode, stage, bundle, cgroup, cgroupPath, cgroupId, bindAddresses, pinDir,
+                time, programs, null, List.of());
+    }
+
     public AttachRecord with(String newStatus, List<Program> newPrograms) {
         return new AttachRecord(version, id, newStatus, backend, mode, stage, bundle, cgroup, cgroupPath, cgroupId,
-                bindAddresses, pinDir, time, newPrograms, rules);
+                bindAddresses, pinDir, time, newPrograms, deviceUpdate, rules);
+    }
+
+    /** This record after a device update: {@code newPrograms} in place, {@code update} recorded. */
+    public AttachRecord withUpdate(List<Program> newPrograms, DeviceUpdate update) {
+        return new AttachRecord(version, id, status, backend, mode, stage, bundle, cgroup, cgroupPath, cgroupId,
+                bindAddresses, pinDir, time, newPrograms, update, rules);
     }
 
     /** Reads a record; a missing one is null, a damaged one (or one of another cgroup) a one-line error. */

@@ -7,6 +7,7 @@ import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.engine.backend.Errno;
 import dev.cgbpf.engine.backend.LoadedProg;
 import dev.cgbpf.engine.backend.QueryResult;
+import dev.cgbpf.hook.compile.ProgramMap;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,7 +25,7 @@ import java.util.Map;
  *     defunct).</li>
  * <li>a program pin: when the cgroup still exists, BPF_PROG_DETACH of that program if the cgroup
  *     lists it as attached with BPF_F_ALLOW_MULTI (see {@link #detach}), then unpinned.</li>
- * <li>the counter map pin, the pin directory, the record.</li>
+ * <li>the device maps' pins ({@code NAME_map}), the counter map pin, the pin directory, the record.</li>
  * </ul>
  * Files in the pin directory that cgbpf does not make are left alone and make the cleanup fail,
  * rather than deleting what somebody else put there.
@@ -60,10 +61,14 @@ final class Cleanup {
             }
             List<String> links = new ArrayList<>();
             List<String> progs = new ArrayList<>();
+            List<String> maps = new ArrayList<>();
             for (String n : names) {
                 if (n.endsWith(ContainerFiles.LINK_SUFFIX)
                         && types.containsKey(n.substring(0, n.length() - ContainerFiles.LINK_SUFFIX.length()))) {
                     links.add(n);
+                } else if (n.endsWith(ProgramMap.PIN_SUFFIX)
+                        && types.containsKey(n.substring(0, n.length() - ProgramMap.PIN_SUFFIX.length()))) {
+                    maps.add(n);
                 } else if (types.containsKey(n)) {
                     progs.add(n);
                 } else if (!n.equals(ContainerFiles.COUNTERS)) {
@@ -78,6 +83,9 @@ final class Cleanup {
                     detach(b, cgroup, pinDir.resolve(p), types.get(p), problems);
                 }
                 unpin(b, pinDir.resolve(p), problems);
+            }
+            for (String m : maps) {
+                unpin(b, pinDir.resolve(m), problems);
             }
             unpin(b, files.counters(), problems);
             if (problems.isEmpty()) {

@@ -160,6 +160,11 @@ public record ContainerStatus(AttachRecord record, boolean cgroupExists, Map<Str
         if (r.programs().isEmpty()) {
             b.append("  (none)\n");
         }
+        if (r.deviceUpdate() != null) {
+            AttachRecord.DeviceUpdate u = r.deviceUpdate();
+            b.append("devices updated: ").append(u.count()).append(u.count() == 1 ? " time" : " times")
+                    .append(", last at ").append(u.time()).append(": ").append(u.devices()).append('\n');
+        }
         if (!denials.isEmpty()) {
             b.append("denials:\n");
             denials.forEach((k, v) -> b.append(String.format("  %-16s %d%n", k.replace('_', '-'), v)));
@@ -192,10 +197,16 @@ public record ContainerStatus(AttachRecord record, boolean cgroupExists, Map<Str
             pm.put("progId", p.progId());
             pm.put("insns", p.insns());
             pm.put("tag", p.tag());
+            if (p.mapEntries() != null) {
+                pm.put("mapEntries", p.mapEntries());
+            }
             pm.put("attached", attached.getOrDefault(p.name(), false));
             progs.add(pm);
         }
         m.put("programs", progs);
+        if (record.deviceUpdate() != null) {
+            m.put("deviceUpdate", record.deviceUpdate());
+        }
         m.put("denials", denials);
         try {
             return Out.MAPPER.writeValueAsString(m) + "\n";

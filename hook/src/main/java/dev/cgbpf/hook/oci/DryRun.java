@@ -23,7 +23,7 @@ final class DryRun {
                 record, log);
         // the engine's ids and pins end with this process: the record keeps what the programs are
         AttachRecord r = record.with(AttachRecord.ATTACHED, onEngine.programs().stream()
-                .map(p -> new AttachRecord.Program(p.name(), p.attachType(), 0, p.insns(), p.tag())).toList());
+                .map(p -> new AttachRecord.Program(p.name(), p.attachType(), 0, p.insns(), p.tag(), p.mapEntries())).toList());
         r.write(files);
         log.warn("DRY RUN: NOTHING IS ENFORCED for container " + record.id() + ": " + why + "; loaded, pinned and"
                 + " attached " + r.programs().size() + " program(s) on the engine and recorded them in " + files.record());

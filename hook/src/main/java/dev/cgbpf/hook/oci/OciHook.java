@@ -319,7 +319,7 @@ public final class OciHook {
                         cg.dir().toString(), cg.path(), cg.id(),
                         policy.network().bind().all().stream().map(InetAddress::getHostAddress).toList(),
                         dryRun ? null : files.pinDir().toString(), OffsetDateTime.now().toString(), List.of(),
-                        DenialRules.of(policy));
+                        null, DenialRules.of(policy));
                 try {
                     record.write(files);
                 } catch (HookException e) {

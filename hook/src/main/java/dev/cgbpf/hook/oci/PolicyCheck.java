@@ -29,8 +29,8 @@ public final class PolicyCheck implements AutoCloseable {
         try {
             engine.mkdir(CGROUP);
             BpfMap counters = engine.createMap(DenialCounters.SPEC);
-            for (CompiledProgram p : PolicyCompiler.compile(policy, new DenialCounters(counters.fd()))) {
-                LoadedProg lp = engine.load(p.loadRequest(0));
+            for (CompiledProgram p : PolicyCompiler.compile(policy, DenialCounters.UNBOUND)) {
+                LoadedProg lp = Attach.load(engine, p, counters.fd(), null);
                 engine.attach(CGROUP, lp, p.attachType(), EnumSet.of(AttachFlag.ALLOW_MULTI), null);
             }
         } catch (BpfException e) {

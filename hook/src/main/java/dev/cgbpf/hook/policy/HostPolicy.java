@@ -4,11 +4,13 @@ import dev.cgbpf.hook.spec.Json;
 import dev.cgbpf.hook.spec.Printable;
 import dev.cgbpf.hook.spec.SpecException;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -30,23 +32,34 @@ import java.util.Set;
 public record HostPolicy(FailurePolicy failurePolicy, AppliesTo appliesTo, boolean runtimeDefaults,
                          List<DeviceRule> devices, BindMode bindMode, List<PortRange> bindPorts,
                          Set<SocketRule> denySockets, AddressPool bindAddressPool, boolean shareBindAddresses,
-                         Limits limits) {
+                         Limits limits, DeviceProgramChoice deviceProgram) {
     public static final Path DEFAULT_PATH = Path.of("/etc/cgbpf/policy.json");
     public static final String WHAT = "policy.json";
 
     public static final HostPolicy DEFAULTS = new HostPolicy(FailurePolicy.CLOSED, AppliesTo.ANNOTATED, true,
-            List.of(), BindMode.REWRITE, List.of(), Set.of(), AddressPool.DEFAULT, false, Limits.DEFAULTS);
+            List.of(), BindMode.REWRITE, List.of(), Set.of(), AddressPool.DEFAULT, false, Limits.DEFAULTS,
+            DeviceProgramChoice.AUTO);
 
     /**
      * Bounds on a container's own device rules (config.json and the annotation): the hook's time
      * and the program's size grow with them, and every device open in the container walks them.
      *
      * @param deviceRules most device rules a container's spec may carry, before merging
-     * @param devicePatterns most distinct patterns one merged list may keep (at most
-     *                       {@link Policy#MAX_DEVICE_EXCEPTIONS}, the kernel verifier's budget)
+     * @param devicePatterns most distinct patterns one merged list may keep: the largest device
+     *                       map (at most {@link Policy#MAX_DEVICE_PATTERNS}); a list compiled to
+     *                       the linear shape is held to {@link Policy#MAX_LINEAR_EXCEPTIONS} as well
      */
     public record Limits(int deviceRules, int devicePatterns) {
-        public static final Limits DEFAULTS = new Limits(10_000, 10_000);
+        public static final Limits DEFAULTS = new Limits(10_000, 1_000_000);
+    }
+
+    /** A policy with {@code deviceProgram} auto. */
+    public HostPolicy(FailurePolicy failurePolicy, AppliesTo appliesTo, boolean runtimeDefaults,
+                      List<DeviceRule> devices, BindMode bindMode, List<PortRange> bindPorts,
+                      Set<SocketRule> denySockets, AddressPool bindAddressPool, boolean shareBindAddresses,
+                      Limits limits) {
+        this(failurePolicy, appliesTo, runtimeDefaults, devices, bindMode, bindPorts, denySockets, bindAddressPool,
+                shareBindAddresses, limits, DeviceProgramChoice.AUTO);
     }
 
     public HostPolicy {
@@ -57,7 +70,7 @@ public record HostPolicy(FailurePolicy failurePolicy, AppliesTo appliesTo, boole
 
     /** The file's JSON shape. */
     record File(Integer version, String failurePolicy, String appliesTo, String runtimeDefaults,
-                List<DeviceEntry> devices, Network network, LimitsEntry limits) {
+                List<DeviceEntry> devices, Network network, LimitsEntry limits, String deviceProgram) {
     }
 
     record LimitsEntry(Long deviceRules, Long devicePatterns) {
@@ -79,13 +92,48 @@ public record HostPolicy(FailurePolicy failurePolicy, AppliesTo appliesTo, boole
         if (path == null || (path.equals(DEFAULT_PATH) && !Files.exists(path))) {
             return DEFAULTS;
         }
+        FileStamp stamp = FileStamp.of(path);
+        Loaded last = lastLoaded;
+        if (stamp != null && last != null && last.stamp().equals(stamp) && last.ruleLimit() == ruleLimit) {
+            return last.policy();
+        }
         File f;
         try {
             f = Json.read(path, File.class, WHAT);
         } catch (SpecException e) {
             throw new PolicyException(e.getMessage());
         }
-        return from(f, hostDevices, ruleLimit);
+        HostPolicy p = from(f, hostDevices, ruleLimit);
+        boolean pathRules = f.devices() != null && f.devices().stream().anyMatch(e -> e.path() != null);
+        // path rules name what /dev holds now (a GPU appears, a node goes): those are read anew each time
+        lastLoaded = stamp == null || pathRules ? null : new Loaded(stamp, ruleLimit, p);
+        return p;
+    }
+
+    /**
+     * The policy this process loaded last, with the file's identity when it was read. A resident
+     * daemon starts many containers under one policy file, and parsing a file of 40,000 rules
+     * costs tens of ms each time (docs/perf.md, "Device allowlists"); the file is read again as
+     * soon as anything about it changes (an edit in place changes its ctime, a replacement its
+     * inode).
+     */
+    private record Loaded(FileStamp stamp, int ruleLimit, HostPolicy policy) {
+    }
+
+    private static volatile Loaded lastLoaded;
+
+    /** What identifies one version of a file: path, device and inode, size, mtime and ctime (ns). */
+    private record FileStamp(Path path, Object fileKey, long size, Object mtime, Object ctime) {
+        /** The stamp, taken before the file is read (a change after it makes the next stamp differ); null if unknown. */
+        static FileStamp of(Path path) {
+            try {
+                Map<String, Object> a = Files.readAttributes(path, "unix:ino,dev,size,lastModifiedTime,ctime");
+                return new FileStamp(path.toAbsolutePath().normalize(), List.of(a.get("dev"), a.get("ino")),
+                        (Long) a.get("size"), a.get("lastModifiedTime"), a.get("ctime"));
+            } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+                return null;
+            }
+        }
     }
 
     static HostPolicy from(File f, HostDevices hostDevices, int ruleLimit) throws PolicyException {
@@ -143,7 +191,10 @@ public record HostPolicy(FailurePolicy failurePolicy, AppliesTo appliesTo, boole
             }
             share = Boolean.TRUE.equals(n.shareBindAddresses());
         }
-        return new HostPolicy(failure, applies, defaults, rules, mode, ports, sockets, pool, share, limits(f.limits()));
+        DeviceProgramChoice program = f.deviceProgram() == null ? DeviceProgramChoice.AUTO
+                : DeviceProgramChoice.parse(f.deviceProgram(), WHAT + ": field 'deviceProgram'");
+        return new HostPolicy(failure, applies, defaults, rules, mode, ports, sockets, pool, share, limits(f.limits()),
+                program);
     }
 
     private static Limits limits(LimitsEntry e) throws PolicyException {
@@ -152,7 +203,7 @@ public record HostPolicy(FailurePolicy failurePolicy, AppliesTo appliesTo, boole
         }
         return new Limits(
                 limit(e.deviceRules(), Limits.DEFAULTS.deviceRules(), Policy.MAX_DEVICE_RULES, "limits.deviceRules"),
-                limit(e.devicePatterns(), Limits.DEFAULTS.devicePatterns(), Policy.MAX_DEVICE_EXCEPTIONS,
+                limit(e.devicePatterns(), Limits.DEFAULTS.devicePatterns(), Policy.MAX_DEVICE_PATTERNS,
                         "limits.devicePatterns"));
     }
 

@@ -40,20 +40,28 @@ import java.util.Set;
  */
 public record Policy(boolean applies, FailurePolicy failurePolicy, List<DeviceRule> deviceRules,
                      DeviceAllowlist devices, DeviceAllowlist hostDevices, NetworkPolicy network,
-                     BindRequest bindRequest, List<String> warnings) {
+                     BindRequest bindRequest, List<String> warnings, DeviceProgramChoice deviceProgram) {
 
     /** Most device rules a host policy file may hold, and the largest container limit it may set. */
     public static final int MAX_DEVICE_RULES = 200_000;
     /**
-     * Most exceptions one merged device list may keep. The device program spends at most 18
+     * Most exceptions one merged device list may keep in the linear shape. The device program spends at most 18
      * instructions on one exception (allow-by-default, type, major, minor and a partial access
      * set) and the verifier processes each exactly once (measured on 6.18: 50,000 such exceptions
      * = 900,019 instructions, 950,017 processed, 0.5 s), so 40,000 keeps the program below 720,000
      * instructions and the verification below 760,000 of BPF_COMPLEXITY_LIMIT_INSNS (1,000,000
      * processed instructions, also the largest program root may load). ProgramsKernelTest loads
-     * lists of exactly this size in both modes.
+     * lists of exactly this size in both modes. The maps shape has no such bound
+     * ({@link #MAX_DEVICE_PATTERNS}).
      */
-    public static final int MAX_DEVICE_EXCEPTIONS = 40_000;
+    public static final int MAX_LINEAR_EXCEPTIONS = 40_000;
+    /**
+     * The largest {@code limits.devicePatterns}: the device map's max_entries. A kernel hash map
+     * preallocates its elements (12-byte key, 8-byte value, about 72 bytes each with the kernel's
+     * element header), so 16 Mi patterns would pin about 1.2 GB of kernel memory; the default
+     * (1,000,000) is above anything the rule limits let a policy reach.
+     */
+    public static final int MAX_DEVICE_PATTERNS = 1 << 24;
 
     public static final String ANNOTATION_PREFIX = "dev.cgbpf.";
     public static final String DEVICES = "dev.cgbpf.devices";
@@ -67,6 +75,16 @@ public record Policy(boolean applies, FailurePolicy failurePolicy, List<DeviceRu
     private static final Path OWN_NETNS = Path.of("/proc/self/ns/net");
     /** The bind-ip value that asks the hook to pick a free address from the host's pool. */
     public static final String AUTO = "auto";
+    /** How the rules of {@code cgbpf update --devices} are named in origins, errors and warnings. */
+    public static final String UPDATE_SOURCE = "update --devices";
+
+    /** A policy with {@code deviceProgram} auto. */
+    public Policy(boolean applies, FailurePolicy failurePolicy, List<DeviceRule> deviceRules,
+                  DeviceAllowlist devices, DeviceAllowlist hostDevices, NetworkPolicy network,
+                  BindRequest bindRequest, List<String> warnings) {
+        this(applies, failurePolicy, deviceRules, devices, hostDevices, network, bindRequest, warnings,
+                DeviceProgramChoice.AUTO);
+    }
 
     public Policy {
         deviceRules = List.copyOf(deviceRules);
@@ -77,7 +95,8 @@ public record Policy(boolean applies, FailurePolicy failurePolicy, List<DeviceRu
     public Policy withBind(BindAddresses bind) {
         NetworkPolicy n = network;
         return new Policy(applies, failurePolicy, deviceRules, devices, hostDevices,
-                new NetworkPolicy(bind, n.bindMode(), n.bindPorts(), n.denySockets()), bindRequest, warnings);
+                new NetworkPolicy(bind, n.bindMode(), n.bindPorts(), n.denySockets()), bindRequest, warnings,
+                deviceProgram);
     }
 
     /**
@@ -105,6 +124,17 @@ public record Policy(boolean applies, FailurePolicy failurePolicy, List<DeviceRu
     /** The merge itself, on parsed inputs. */
     public static Policy merge(Config config, HostPolicy host, Map<String, String> stateAnnotations,
                                HostDevices hostDevices, LocalAddresses local) throws PolicyException {
+        return merge(config, host, stateAnnotations, hostDevices, local, null);
+    }
+
+    /**
+     * The merge with {@code updateDevices}, the rules of {@code cgbpf update ID --devices} (the
+     * annotation's syntax), applied after all the others (null: none). They are container rules
+     * like the annotation's: the host's ceiling still holds, and a rule asking for more is a warning.
+     */
+    public static Policy merge(Config config, HostPolicy host, Map<String, String> stateAnnotations,
+                               HostDevices hostDevices, LocalAddresses local, String updateDevices)
+            throws PolicyException {
         Map<String, String> ann = new LinkedHashMap<>(config.annotations());
         if (stateAnnotations != null) {
             ann.putAll(stateAnnotations);
@@ -139,13 +169,27 @@ public record Policy(boolean applies, FailurePolicy failurePolicy, List<DeviceRu
             rules.addAll(annotationRules);
         }
         checkCount(rules.size(), limits);
-        DeviceAllowlist devices = rules.isEmpty() ? null : allowlist(false, rules, limits.devicePatterns());
-        DeviceAllowlist ceiling = host.devices().isEmpty() ? null
-                : allowlist(true, host.devices(), MAX_DEVICE_EXCEPTIONS);
+        List<DeviceRule> updateRules = List.of();
+        if (updateDevices != null) {
+            updateRules = new DeviceRuleParser(hostDevices).parse(updateDevices, UPDATE_SOURCE,
+                    limits.deviceRules() - rules.size());
+            rules.addAll(updateRules);
+        }
+        checkCount(rules.size(), limits);
+        int maxPatterns = host.deviceProgram() == DeviceProgramChoice.LINEAR
+                ? Math.min(limits.devicePatterns(), MAX_LINEAR_EXCEPTIONS) : limits.devicePatterns();
+        DeviceAllowlist devices = rules.isEmpty() ? null : allowlist(false, rules, maxPatterns);
+        DeviceAllowlist ceiling = host.devices().isEmpty() ? null : ceiling(host);
         if (ceiling != null) {
             for (DeviceRule r : annotationRules) {
                 if (r.allow() && !ceiling.coversAll(r)) {
                     warnings.add("annotation " + DEVICES + ": '" + r.text() + "' asks for more than the host policy"
+                            + " allows; the host policy's device rules still apply");
+                }
+            }
+            for (DeviceRule r : updateRules) {
+                if (r.allow() && !ceiling.coversAll(r)) {
+                    warnings.add(UPDATE_SOURCE + ": '" + r.text() + "' asks for more than the host policy"
                             + " allows; the host policy's device rules still apply");
                 }
             }
@@ -213,7 +257,28 @@ public record Policy(boolean applies, FailurePolicy failurePolicy, List<DeviceRu
             request = new BindRequest(auto, host.bindAddressPool(), host.shareBindAddresses());
         }
         return new Policy(true, host.failurePolicy(), rules, devices, ceiling,
-                new NetworkPolicy(bind, mode, ports, sockets), request, warnings);
+                new NetworkPolicy(bind, mode, ports, sockets), request, warnings, host.deviceProgram());
+    }
+
+    /** The host's ceiling of the host policy merged last, kept with it: the same for every container. */
+    private record Ceiling(HostPolicy host, DeviceAllowlist list) {
+    }
+
+    private static volatile Ceiling lastCeiling;
+
+    /**
+     * The host policy's device rules applied to allow-all. A resident daemon that reuses one
+     * loaded host policy ({@link HostPolicy#load}) merges its rules once, not per container.
+     */
+    private static DeviceAllowlist ceiling(HostPolicy host) throws PolicyException {
+        Ceiling last = lastCeiling;
+        if (last != null && last.host() == host) {
+            return last.list();
+        }
+        DeviceAllowlist list = allowlist(true, host.devices(), host.deviceProgram() == DeviceProgramChoice.LINEAR
+                ? MAX_LINEAR_EXCEPTIONS : MAX_DEVICE_PATTERNS);
+        lastCeiling = new Ceiling(host, list);
+        return list;
     }
 
     private static DeviceAllowlist allowlist(boolean defaultAllow, List<DeviceRule> rules, int maxPatterns)
@@ -223,8 +288,9 @@ public record Policy(boolean applies, FailurePolicy failurePolicy, List<DeviceRu
             emu.apply(r);
             if (emu.size() > maxPatterns) {
                 throw new PolicyException("too many device rules: more than " + maxPatterns
-                        + " distinct device patterns after merging (the host policy's limits.devicePatterns;"
-                        + " use wildcards)");
+                        + " distinct device patterns after merging (the host policy's limits.devicePatterns"
+                        + (maxPatterns == MAX_LINEAR_EXCEPTIONS ? ", or the linear shape's verifier budget" : "")
+                        + "; use wildcards)");
             }
         }
         return emu.result();

@@ -348,7 +348,10 @@ public final class RecordJson {
 
     // ---- writing ----
 
-    /** {@code value}, a record, as indented JSON (two spaces, Jackson's default pretty printer), with a final newline. */
+    /**
+     * {@code value}, a record, as indented JSON (two spaces, Jackson's default pretty printer), with
+     * a final newline; components that are null are left out.
+     */
     public byte[] write(Record value) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(1024);
         try (JsonGenerator g = FACTORY.createGenerator(out)) {
@@ -390,13 +393,18 @@ public final class RecordJson {
             Shape s = shape(r.getClass());
             g.writeStartObject();
             for (RecordComponent c : s.components()) {
-                g.writeFieldName(c.getName());
+                Object cv;
                 try {
                     java.lang.reflect.Method m = c.getAccessor();
                     m.setAccessible(true);
-                    write(g, m.invoke(r));
+                    cv = m.invoke(r);
                 } catch (ReflectiveOperationException e) {
                     throw new IllegalStateException("reading " + c, e);
+                }
+                // a null component is left out: a missing field reads back as null
+                if (cv != null) {
+                    g.writeFieldName(c.getName());
+                    write(g, cv);
                 }
             }
             g.writeEndObject();

@@ -110,6 +110,37 @@ class MainTest {
         assertEquals("{\"line\":1,\"error\":\"path '../a' uses '..'; it may not leave the scenario root\"}\n", bad.out());
     }
 
+    /** --engine-jit: every mode gives the same output for a scenario that runs a program. */
+    @Test
+    void scriptEngineJitModes(@TempDir Path dir) throws IOException {
+        Path s = Files.writeString(dir.resolve("run.jsonl"),
+                "{\"op\":\"load\",\"name\":\"p\",\"type\":\"socket_filter\",\"insns\":[\"r0 = *(u32 *)(r1 + 0)\",\"r0 *= 3\",\"exit\"]}\n"
+                        + "{\"op\":\"run\",\"prog\":\"p\",\"repeat\":3000,\"ctx\":{\"data\":\"ffffffffffff0200000000010800450000200001"
+                        + "000040117cc87f0000017f000001d4310035000c0000deadbeef\"}}\n");
+        CliRun off = CliRun.of("", "script", "--backend", "engine", "--engine-jit", "off", s.toString());
+        assertEquals(0, off.status(), off.err() + off.out());
+        assertTrue(off.out().contains("\"retval\":96"), off.out());
+        for (String mode : new String[] {"on", "auto"}) {
+            CliRun r = CliRun.of("", "script", "--backend", "engine", "--engine-jit", mode, s.toString());
+            assertEquals(0, r.status(), r.err());
+            assertEquals(off.out(), r.out(), mode);
+        }
+        assertOneLineError(CliRun.of("", "script", "--backend", "engine", "--engine-jit", "fast", s.toString()), 2,
+                "script: engine JIT mode must be off, on or auto, not 'fast'");
+        assertOneLineError(CliRun.of("", "script", "--backend", "kernel", "--engine-jit", "on", s.toString()), 2,
+                "script: --engine-jit is an option of --backend engine");
+    }
+
+    @Test
+    void updateMistakesAreOneLine() {
+        assertOneLineError(CliRun.of("", "update"), 2, "update: which container? cgbpf update ID --devices RULES");
+        assertOneLineError(CliRun.of("", "update", "c1"), 2, "update: nothing to change; give --devices RULES");
+        assertOneLineError(CliRun.of("", "update", "c1", "--devices", " ; "), 1,
+                "update: --devices: no rules (give at least one, e.g. 'allow c 10:200 rwm')");
+        assertOneLineError(CliRun.of("", "update", "c1", "--pids", "3"), 2,
+                "update: unknown option --pids (see 'cgbpf help update')");
+    }
+
     @Test
     void scriptUsageErrors(@TempDir Path dir) {
         assertOneLineError(CliRun.of("", "script", "x.jsonl"), 2, "script: --backend engine|kernel is required");
@@ -151,7 +182,8 @@ class MainTest {
             assertTrue(help.out().contains("\n  " + c + " "), c + " missing from help: " + help.out());
         }
         CliRun helpScript = CliRun.of("", "help", "script");
-        assertTrue(helpScript.out().startsWith("usage: cgbpf script --backend engine|kernel FILE|-\n"), helpScript.out());
+        assertTrue(helpScript.out().startsWith("usage: cgbpf script --backend engine|kernel [--engine-jit off|on|auto] FILE|-\n"),
+                helpScript.out());
         assertEquals(helpScript.out(), CliRun.of("", "script", "--help").out());
         CliRun version = CliRun.of("", "--version");
         assertEquals(0, version.status());

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cgbpf.engine.EngineBackend;
+import dev.cgbpf.engine.backend.BpfMap;
 import dev.cgbpf.engine.hooks.BpfCgroupDevCtx;
 import dev.cgbpf.engine.interp.Interpreter;
 import dev.cgbpf.hook.policy.DeviceAllowlist;
@@ -90,6 +92,9 @@ class DeviceCompilerPropertyTest {
     void compiledProgramAgreesWithTheReference() throws Exception {
         Random rnd = new Random(0xC6B9F);
         EngineRun engine = new EngineRun();
+        EngineBackend verifier = new EngineBackend();
+        BpfMap verifierCounters = verifier.createMap(DenialCounters.SPEC);
+        int[] shapes = new int[DeviceShape.values().length];
         int lists = 0;
         int errors = 0;
         int probes = 0;
@@ -107,7 +112,17 @@ class DeviceCompilerPropertyTest {
                 continue;
             }
             DeviceAllowlist list = DevicesEmulator.merge(rules);
-            Interpreter prog = engine.decode(DeviceCompiler.compile(list, engine.denialCounters()));
+            // both shapes, the maps shape only where it has something to look up (DeviceShape)
+            List<Interpreter> progs = new ArrayList<>();
+            for (DeviceShape shape : DeviceShape.values()) {
+                if (shape == DeviceShape.MAPS && list.exceptions().isEmpty()) {
+                    continue;
+                }
+                CompiledProgram cp = DeviceCompiler.program("cgbpf_dev", list, DenialCounters.UNBOUND, shape);
+                verifyOnEngine(verifier, verifierCounters, cp);
+                progs.add(engine.decode(cp.withCounters(EngineRun.COUNTER_FD)));
+                shapes[shape.ordinal()]++;
+            }
             lists++;
             for (int k = 0; k < 40; k++) {
                 char type = rnd.nextBoolean() ? 'c' : 'b';
@@ -115,21 +130,41 @@ class DeviceCompilerPropertyTest {
                 long minor = PROBE_NUMBERS[rnd.nextInt(PROBE_NUMBERS.length)];
                 int access = 1 + rnd.nextInt(7);
                 boolean expected = reference(rules, type, major, minor, access);
-                long denialsBefore = engine.count(DenialReason.DEVICE);
-                long r0 = engine.run(prog, new BpfCgroupDevCtx(type == 'c' ? BpfCgroupDevCtx.DEV_CHAR : BpfCgroupDevCtx.DEV_BLOCK,
-                        access, (int) major, (int) minor));
                 String what = rules + " on " + type + " " + major + ":" + minor + " access " + access;
-                assertEquals(expected ? 1 : 0, r0, what);
+                for (int s = 0; s < progs.size(); s++) {
+                    long denialsBefore = engine.count(DenialReason.DEVICE);
+                    long r0 = engine.run(progs.get(s), new BpfCgroupDevCtx(type == 'c' ? BpfCgroupDevCtx.DEV_CHAR
+                            : BpfCgroupDevCtx.DEV_BLOCK, access, (int) major, (int) minor));
+                    String shaped = DeviceShape.values()[s] + ": " + what;
+                    assertEquals(expected ? 1 : 0, r0, shaped);
+                    assertEquals(denialsBefore + (expected ? 0 : 1), engine.count(DenialReason.DEVICE), "counter: " + shaped);
+                }
                 assertEquals(expected, list.allows(type == 'c' ? DeviceType.CHAR : DeviceType.BLOCK, major, minor, access), what);
-                assertEquals(denialsBefore + (expected ? 0 : 1), engine.count(DenialReason.DEVICE), "counter: " + what);
                 probes++;
                 allowed += expected ? 1 : 0;
             }
         }
-        System.out.printf("device property test: %d rule lists compiled, %d refused as runc refuses them, %d probes, %d allowed%n",
-                lists, errors, probes, allowed);
+        System.out.printf("device property test: %d rule lists compiled (%d linear, %d maps programs verified by the engine),"
+                + " %d refused as runc refuses them, %d probes, %d allowed%n",
+                lists, shapes[0], shapes[1], errors, probes, allowed);
+        verifier.close();
+        assertTrue(shapes[1] > 250, "the maps shape must be exercised: " + shapes[1]);
         assertTrue(lists > 300 && errors > 10 && allowed > probes / 10 && allowed < probes * 9 / 10,
                 "the random lists must exercise both outcomes and the error path");
+    }
+
+    /** Loads {@code p} (counters bound) into the engine, its own map made and filled there: the engine's verifier accepts it. */
+    static void verifyOnEngine(EngineBackend b, BpfMap counters, CompiledProgram p) throws Exception {
+        if (p.map() == null) {
+            b.load(p.withCounters(counters.fd()).loadRequest(0)).close();
+            return;
+        }
+        try (BpfMap m = b.createMap(p.map().spec())) {
+            for (ProgramMap.Entry e : p.map().entries()) {
+                b.update(m, e.key(), e.value(), 0);
+            }
+            b.load(p.bind(counters.fd(), m.fd()).loadRequest(0)).close();
+        }
     }
 
     @Test

@@ -33,12 +33,32 @@ final class EngineRun {
     }
 
     Interpreter decode(Program p) {
+        return decode(p, null);
+    }
+
+    /** Decodes {@code p}, whose own map (referred to by {@link ProgramMap#UNBOUND_FD}) is {@code own}. */
+    Interpreter decode(Program p, EngineMap own) {
         return Interpreter.decode(p, (src, imm, next) -> {
             if (src == Opcodes.PSEUDO_MAP_FD && imm == COUNTER_FD) {
                 return counters.objectAddress();
             }
+            if (src == Opcodes.PSEUDO_MAP_FD && imm == ProgramMap.UNBOUND_FD && own != null) {
+                return own.objectAddress();
+            }
             throw new Fault("unexpected ld_imm64 src " + src + " imm " + imm);
         });
+    }
+
+    /** The program of {@code p} ready to run: its own map (if any) made in this address space and filled. */
+    Interpreter decode(CompiledProgram p) throws BpfException {
+        if (p.map() == null) {
+            return decode(p.program());
+        }
+        EngineMap m = EngineMap.create(p.map().spec(), space);
+        for (ProgramMap.Entry e : p.map().entries()) {
+            EngineMap.check(m.updateElem(e.key(), e.value(), 0), "update");
+        }
+        return decode(p.program(), m);
     }
 
     long run(Interpreter interp, ProgContext ctx) {

@@ -84,7 +84,7 @@ class ProgramsKernelTest {
             DenialCounters dc = new DenialCounters(counters.fd());
             for (boolean defaultAllow : new boolean[] {false, true}) {
                 List<DeviceException> ex = new ArrayList<>();
-                for (int i = 0; i < Policy.MAX_DEVICE_EXCEPTIONS; i++) {
+                for (int i = 0; i < Policy.MAX_LINEAR_EXCEPTIONS; i++) {
                     // all fields concrete and a partial access set: the costliest block
                     ex.add(new DeviceException(i % 2 == 0 ? DeviceType.CHAR : DeviceType.BLOCK, 1000 + i / 7, i, 1 + i % 6));
                 }

@@ -13,7 +13,6 @@ import dev.cgbpf.hookclient.HookClient;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -106,16 +105,37 @@ class HookClientEndToEndTest {
         }
     }
 
-    private static void assertNothingLeft(String id, Set<String> before) throws BpfException, IOException {
+    /** What a test checks of its container's run. */
+    private interface Check {
+        void of(OciRuntime.Run r) throws Exception;
+    }
+
+    /**
+     * {@code runtime run} of bundle {@code b} as container {@code id}, printed and checked; the
+     * container force-deleted whatever happened; then nothing of it may be left, and a daemon
+     * that was up must still be.
+     */
+    private static void run(String runtime, Daemon d, Path b, String id, Check check) throws Exception {
+        OciRuntime rt = h.runtime(runtime);
+        Set<String> before = h.files();
+        try {
+            long t0 = System.nanoTime();
+            OciRuntime.Run r = rt.run(b, id);
+            System.out.printf("%s run of %s through cgbpf-hook (daemon %s): %.0f ms, exit %d%n%s%s", runtime, id, d,
+                    (System.nanoTime() - t0) / 1e6, r.exit(), r.stdout(), r.stderr());
+            check.of(r);
+        } finally {
+            rt.forceDelete(id);
+        }
         assertEquals(before, h.files(), "records and pins before and after the container");
         assertEquals(Set.of(), ContainerHarness.stillLoaded(h.progIdsOf(id)),
                 "programs the hook attached for " + id + " still in the kernel");
+        assertDaemonServed(d);
     }
 
     @ParameterizedTest(name = "{0}, daemon {1}")
     @MethodSource("runtimesAndDaemon")
     void throughTheClientAWriteToDevZeroIsDeniedAndNothingIsLeft(String name, Daemon d) throws Exception {
-        OciRuntime rt = h.runtime(name);
         String id = h.newId(name);
         Path b = clientBundle(id, List.of("sh", "-c", String.join("; ",
                 "echo x > /dev/zero && echo zero-write-allowed || echo zero-write-denied",
@@ -125,22 +145,13 @@ class HookClientEndToEndTest {
         assertEquals(HookClient.binary().toString(), hooks.at("/createRuntime/0/path").asText(), hooks.toString());
         assertEquals(List.of("cgbpf-hook", "createRuntime"), strings(hooks.at("/createRuntime/0/args")));
         assertEquals(List.of("cgbpf-hook", "poststop"), strings(hooks.at("/poststop/0/args")));
-        Set<String> before = h.files();
-        try {
-            long t0 = System.nanoTime();
-            OciRuntime.Run r = rt.run(b, id);
-            System.out.printf("%s run through cgbpf-hook (daemon %s): %.0f ms, exit %d%n%s%s", name, d,
-                    (System.nanoTime() - t0) / 1e6, r.exit(), r.stdout(), r.stderr());
+        run(name, d, b, id, r -> {
             assertEquals(0, r.exit(), r.stderr());
             assertTrue(r.stdout().contains("zero-write-denied"), r.stdout());
             assertTrue(r.stdout().contains("zero-read 4"), r.stdout());
             assertTrue(r.stdout().contains("null-write-ok"), r.stdout());
             assertFalse(h.progIdsOf(id).isEmpty(), "the hook log names the programs attached for " + id);
-        } finally {
-            rt.forceDelete(id);
-        }
-        assertNothingLeft(id, before);
-        assertDaemonServed(d);
+        });
     }
 
     /**
@@ -155,7 +166,6 @@ class HookClientEndToEndTest {
         String own = "127.0.0." + (31 + (name.equals("runc") ? 0 : 2) + d.ordinal());
         int port = 41000 + (int) (ProcessHandle.current().pid() % 1000) * 4 + (name.equals("runc") ? 0 : 2)
                 + d.ordinal();
-        OciRuntime rt = h.runtime(name);
         String id = h.newId(name);
         try (ServerSocket host = new ServerSocket(0, 5, InetAddress.getByName("127.0.0.1"))) {
             host.setSoTimeout(60_000);
@@ -166,20 +176,8 @@ class HookClientEndToEndTest {
                             + " | while read n local rest; do echo listening $local; done",
                     "kill $!",
                     "echo hello | nc 127.0.0.1 " + host.getLocalPort())), Map.of("dev.cgbpf.bind-ip", own), true, d);
-            Set<String> before = h.files();
-            List<String> peers = new ArrayList<>();
-            Thread acceptor = new Thread(() -> {
-                try (Socket s = host.accept()) {
-                    peers.add(s.getInetAddress().getHostAddress());
-                } catch (IOException e) {
-                    peers.add("accept failed: " + e.getMessage());
-                }
-            });
-            acceptor.start();
-            try {
-                OciRuntime.Run r = rt.run(b, id);
-                System.out.printf("%s bind-ip run through cgbpf-hook (daemon %s): exit %d%n%s%s", name, d, r.exit(),
-                        r.stdout(), r.stderr());
+            PeerOfOneConnection peer = new PeerOfOneConnection(host);
+            run(name, d, b, id, r -> {
                 assertEquals(0, r.exit(), r.stderr());
                 byte[] a = InetAddress.getByName(own).getAddress();
                 // ::ffff:a.b.c.d as the kernel prints an in6_addr: four 32-bit words, each in host order
@@ -187,28 +185,19 @@ class HookClientEndToEndTest {
                         port);
                 assertTrue(r.stdout().contains("listening " + hex), "expected a listener at " + hex + " ("
                         + own + ":" + port + "):\n" + r.stdout());
-                acceptor.join(60_000);
-                assertEquals(List.of(own), peers, "peer of the container's TCP connect");
-            } finally {
-                rt.forceDelete(id);
-                acceptor.join(1_000);
-            }
-            assertNothingLeft(id, before);
+                assertEquals(own, peer.await(60_000), "peer of the container's TCP connect");
+            });
         }
-        assertDaemonServed(d);
     }
 
     @ParameterizedTest(name = "{0}, daemon {1}")
     @MethodSource("runtimesAndDaemon")
     void throughTheClientARefusedContainerDoesNotStartAndGetsTheHooksLine(String name, Daemon d) throws Exception {
-        OciRuntime rt = h.runtime(name);
         String id = h.newId(name);
         Path b = clientBundle(id, List.of("sh", "-c", "echo CONTAINER-STARTED"),
                 Map.of("dev.cgbpf.devices", "deny c 1:3 w"), false, d);
-        Set<String> before = h.files();
         String text = "the device policy denies read-write access to /dev/null (c 1:3)";
-        try {
-            OciRuntime.Run r = rt.run(b, id);
+        run(name, d, b, id, r -> {
             assertNotEquals(0, r.exit());
             assertFalse(r.stdout().contains("CONTAINER-STARTED"), r.stdout());
             if (name.equals("runc")) {
@@ -219,11 +208,7 @@ class HookClientEndToEndTest {
                     .filter(l -> l.contains(" ERROR ")).toList();
             assertEquals(1, errors.size(), errors.toString());
             assertTrue(errors.get(0).contains(text), errors.get(0));
-        } finally {
-            rt.forceDelete(id);
-        }
-        assertNothingLeft(id, before);
-        assertDaemonServed(d);
+        });
     }
 
     /**

@@ -293,7 +293,7 @@ class OciHookTest {
 
     @Test
     void aHundredThousandDistinctRulesAreTooManyAndADuplicatedRuleIsFine() throws Exception {
-        // the host policy's limits at their largest: the verifier's budget is what refuses
+        // the host policy's limit of 40,000 patterns refuses (its maps shape could hold more)
         Files.writeString(settings.policy(), "{\"limits\": {\"deviceRules\": 200000, \"devicePatterns\": 40000}}");
         StringBuilder distinct = new StringBuilder();
         StringBuilder same = new StringBuilder();

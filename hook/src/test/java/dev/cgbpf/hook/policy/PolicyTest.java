@@ -39,7 +39,7 @@ class PolicyTest {
     /** The defaults with the largest limits, and a pool that also has ::1 and the test's "host address". */
     static final HostPolicy WIDE = new HostPolicy(FailurePolicy.CLOSED, AppliesTo.ANNOTATED, true, java.util.List.of(),
             BindMode.REWRITE, java.util.List.of(), java.util.Set.of(), poolOf("127.0.0.0/8", "::1/128", "192.0.2.2/32"),
-            false, new HostPolicy.Limits(Policy.MAX_DEVICE_RULES, Policy.MAX_DEVICE_EXCEPTIONS));
+            false, new HostPolicy.Limits(Policy.MAX_DEVICE_RULES, Policy.MAX_DEVICE_PATTERNS));
 
     static AddressPool poolOf(String... blocks) {
         try {
@@ -143,10 +143,24 @@ class PolicyTest {
         for (int i = 0; i < 100_000; i++) {
             distinct.append("allow c 7:").append(i).append(" r;");
         }
+        // the maps shape holds them all (one map entry each) ...
+        Policy big = mergeWide(c, Map.of(Policy.DEVICES, distinct.toString()));
+        assertTrue(big.devices().exceptions().size() > 100_000, "" + big.devices().exceptions().size());
+        // ... up to the host policy's limits.devicePatterns; the linear shape to its verifier budget
+        HostPolicy limited = new HostPolicy(WIDE.failurePolicy(), WIDE.appliesTo(), true, java.util.List.of(),
+                WIDE.bindMode(), WIDE.bindPorts(), WIDE.denySockets(), WIDE.bindAddressPool(), false,
+                new HostPolicy.Limits(Policy.MAX_DEVICE_RULES, 50_000), DeviceProgramChoice.AUTO);
         PolicyException e = assertThrows(PolicyException.class,
-                () -> mergeWide(c, Map.of(Policy.DEVICES, distinct.toString())));
-        assertEquals("too many device rules: more than 40000 distinct device patterns after merging (the host policy's"
+                () -> Policy.merge(c, limited, Map.of(Policy.DEVICES, distinct.toString()), new HostDevices(), LOCAL));
+        assertEquals("too many device rules: more than 50000 distinct device patterns after merging (the host policy's"
                 + " limits.devicePatterns; use wildcards)", e.getMessage());
+        HostPolicy linear = new HostPolicy(WIDE.failurePolicy(), WIDE.appliesTo(), true, java.util.List.of(),
+                WIDE.bindMode(), WIDE.bindPorts(), WIDE.denySockets(), WIDE.bindAddressPool(), false,
+                WIDE.limits(), DeviceProgramChoice.LINEAR);
+        e = assertThrows(PolicyException.class,
+                () -> Policy.merge(c, linear, Map.of(Policy.DEVICES, distinct.toString()), new HostDevices(), LOCAL));
+        assertEquals("too many device rules: more than 40000 distinct device patterns after merging (the host policy's"
+                + " limits.devicePatterns, or the linear shape's verifier budget; use wildcards)", e.getMessage());
         String tooMany = "allow c 7:1 r;".repeat(Policy.MAX_DEVICE_RULES + 1);
         e = assertThrows(PolicyException.class, () -> mergeWide(c, Map.of(Policy.DEVICES, tooMany)));
         assertTrue(e.getMessage().startsWith("too many device rules: annotation dev.cgbpf.devices has more than"), e.getMessage());
@@ -171,6 +185,31 @@ class PolicyTest {
     void shippedHostPolicyIsTheBuiltInDefault() throws Exception {
         Path shipped = Path.of("..", "config", "policy.json");
         assertEquals(HostPolicy.DEFAULTS, HostPolicy.load(shipped, new HostDevices(), Policy.MAX_DEVICE_RULES));
+    }
+
+    /** A resident daemon reuses the policy it loaded while the file is unchanged, and only then. */
+    @Test
+    void anUnchangedHostPolicyFileIsNotParsedAgain(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("policy.json");
+        String rule = "{\"allow\": false, \"type\": \"c\", \"major\": 1, \"minor\": %d, \"access\": \"w\"}";
+        Files.writeString(f, "{\"devices\": [" + String.format(rule, 5) + "]}");
+        HostPolicy first = HostPolicy.load(f, new HostDevices(), 100);
+        assertTrue(first == HostPolicy.load(f, new HostDevices(), 100), "the same file, the same policy object");
+        assertFalse(first == HostPolicy.load(f, new HostDevices(), 99), "another rule limit is another load");
+        // an edit in place (same size, same inode) is seen
+        Files.writeString(f, "{\"devices\": [" + String.format(rule, 7) + "]}");
+        HostPolicy edited = HostPolicy.load(f, new HostDevices(), 100);
+        assertEquals(7, edited.devices().get(0).minor());
+        // a replacement by rename is seen
+        Path tmp = dir.resolve("policy.json.new");
+        Files.writeString(tmp, "{\"devices\": [" + String.format(rule, 9) + "]}");
+        Files.move(tmp, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        assertEquals(9, HostPolicy.load(f, new HostDevices(), 100).devices().get(0).minor());
+        // path rules stand for what /dev holds at each load: never reused
+        Path dev = Files.createDirectories(dir.resolve("dev"));
+        Files.writeString(f, "{\"devices\": [{\"allow\": false, \"path\": \"/dev/nothing*\", \"access\": \"w\"}]}");
+        HostPolicy withPaths = HostPolicy.load(f, new HostDevices(dev), 100);
+        assertFalse(withPaths == HostPolicy.load(f, new HostDevices(dev), 100));
     }
 
     @Test

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.cgbpf.engine.EngineBackend;
 import dev.cgbpf.engine.backend.Backend;
 import dev.cgbpf.engine.backend.BpfException;
+import dev.cgbpf.engine.jit.JitMode;
 import dev.cgbpf.kernel.Fd;
 import dev.cgbpf.kernel.KernelBackend;
 import dev.cgbpf.kernel.KernelRequired;
@@ -54,6 +55,23 @@ class ExamplesTest {
     Stream<DynamicTest> engine() throws IOException {
         return scenarios().stream().map(s -> DynamicTest.dynamicTest(s.getFileName() + " on the engine",
                 () -> check(s, EngineBackend::new)));
+    }
+
+    /**
+     * The same on an engine that compiles every program to JVM bytecode at load (issue 18): the
+     * compiled code must give the kernel's recorded output as the interpreter does.
+     */
+    @TestFactory
+    Stream<DynamicTest> engineCompiled() throws IOException {
+        return scenarios().stream().map(s -> DynamicTest.dynamicTest(s.getFileName() + " on the engine, compiled", () -> {
+            try (EngineBackend b = new EngineBackend()) {
+                b.host().setJitMode(JitMode.ON);
+                check(s, b);
+                if (expectedOutput(s).contains("{\"op\":\"load\",\"ok\":true}")) {
+                    assertTrue(b.host().jitStats().compiled() > 0, "no program was compiled");
+                }
+            }
+        }));
     }
 
     /**

@@ -54,11 +54,16 @@ final class FuzzProgramGenerator {
     private int subprogs;
 
     Program next() {
+        return next(true);
+    }
+
+    /** @param mutate whether half the programs get mutated (the verifier fuzz); run fuzzing wants them runnable */
+    Program next(boolean mutate) {
         callFixups.clear();
         subprogs = rnd.nextInt(4) == 0 ? 1 + rnd.nextInt(3) : 0;
         List<Insn> p = plausible();
         appendSubprogs(p);
-        int mutations = rnd.nextBoolean() ? 0 : 1 + rnd.nextInt(2);
+        int mutations = !mutate || rnd.nextBoolean() ? 0 : 1 + rnd.nextInt(2);
         for (int i = 0; i < mutations; i++) {
             mutate(p);
         }

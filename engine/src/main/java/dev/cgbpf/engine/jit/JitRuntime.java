@@ -1,0 +1,93 @@
+package dev.cgbpf.engine.jit;
+
+import dev.cgbpf.engine.interp.Fault;
+import dev.cgbpf.engine.interp.Interpreter;
+import dev.cgbpf.engine.interp.Machine;
+import dev.cgbpf.engine.interp.ProgContext;
+import dev.cgbpf.engine.interp.ProgramFault;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
+/**
+ * What compiled programs call besides the machine and the helpers: stack frames, direct stack
+ * accesses (at offsets the compiler proved inside the frame), faults and the hand-over to the
+ * interpreter. Public because the compiled classes are hidden classes of this package's lookup;
+ * nothing else calls it.
+ */
+public final class JitRuntime {
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INTS = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle SHORTS = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+
+    private JitRuntime() {
+    }
+
+    /** The bytes of the stack frame of call depth {@code depth} (made at first use, as the interpreter does). */
+    public static byte[] stack(Machine m, int depth) {
+        return m.frame(depth).bytes();
+    }
+
+    /** r10 of call depth {@code depth}. */
+    public static long fp(Machine m, int depth) {
+        return m.frameTop(depth);
+    }
+
+    /** The size of the run's context, or -1 without one (the context fast path then never applies). */
+    public static int ctxSize(ProgContext ctx) {
+        return ctx == null ? -1 : ctx.size();
+    }
+
+    public static long ld8(byte[] s, int i) {
+        return s[i] & 0xffL;
+    }
+
+    public static long ld16(byte[] s, int i) {
+        return (short) SHORTS.get(s, i) & 0xffffL;
+    }
+
+    public static long ld32(byte[] s, int i) {
+        return (int) INTS.get(s, i) & 0xffffffffL;
+    }
+
+    public static long ld64(byte[] s, int i) {
+        return (long) LONGS.get(s, i);
+    }
+
+    public static void st8(byte[] s, int i, long v) {
+        s[i] = (byte) v;
+    }
+
+    public static void st16(byte[] s, int i, long v) {
+        SHORTS.set(s, i, (short) v);
+    }
+
+    public static void st32(byte[] s, int i, long v) {
+        INTS.set(s, i, (int) v);
+    }
+
+    public static void st64(byte[] s, int i, long v) {
+        LONGS.set(s, i, v);
+    }
+
+    /** A fault raised by compiled code itself (the interpreter's words for the same case). */
+    public static Fault fault(String reason) {
+        return new Fault(reason);
+    }
+
+    /** A fault below instruction {@code pc}, named as the interpreter names it. */
+    public static ProgramFault programFault(Fault f, int pc) {
+        return new ProgramFault(pc, f.getMessage());
+    }
+
+    /** Atomic read-modify-write (not CMPXCHG): the old value. */
+    public static long atomicRmw(Machine m, int op, long address, int size, long operand) {
+        return m.atomicRmw(op, address, size, operand);
+    }
+
+    /** The interpreter's run from {@code pc} on, with the compiled code's state (see {@link Interpreter#resume}). */
+    public static long resume(Interpreter interp, Machine m, long budget, long remaining, long[] regs, int pc,
+                              int depth, int[] returnPcs, long[] saved) {
+        return interp.resume(m, budget, remaining, regs, pc, depth, returnPcs, saved);
+    }
+}

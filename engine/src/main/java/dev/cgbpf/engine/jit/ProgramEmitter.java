@@ -1,0 +1,995 @@
+package dev.cgbpf.engine.jit;
+
+import static org.objectweb.asm.Opcodes.*;
+
+import dev.cgbpf.engine.interp.Interpreter;
+import dev.cgbpf.engine.interp.Machine;
+import dev.cgbpf.engine.isa.Insn;
+import dev.cgbpf.engine.isa.Program;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.objectweb.asm.Label;
+import org.objectweb.asm.MethodVisitor;
+
+/**
+ * Writes the body of {@code JitCode.run} for one program: eBPF registers as long locals, each
+ * instruction as the bytecode of its interpreter case, branches as jumps, bpf-to-bpf calls
+ * inlined (each call site gets its own copy of the callee, at its own depth), helpers as calls
+ * through the machine's helper table.
+ *
+ * <p>Checks: a stack access at an offset the {@link FunctionFlow} proves inside the running frame
+ * indexes the frame's bytes directly; a context access at a known offset goes to the context
+ * (which checks the field as the verifier's ctx rule does); everything else goes through the
+ * checked {@link Machine}. Faults become the interpreter's {@code ProgramFault} naming the same
+ * instruction, through one exception-table entry per instruction that can fault.
+ *
+ * <p>The instruction budget: a program without loops executes at most as many instructions as its
+ * inlined copies hold, so with a budget at least that large no counting is needed (a smaller one
+ * leaves the whole run to the interpreter). A program with loops counts per block, and when a
+ * block would overrun, hands its state to the interpreter at the block's first instruction, so
+ * the run stops exactly where the interpreter stops it.
+ *
+ * <p>Why one long class: it is the compiler's counterpart of the interpreter's one dispatch
+ * switch, one case per instruction class sharing the local-slot layout, the labels and the
+ * fault table of the method being written; split up, every piece would need all of that state.
+ */
+final class ProgramEmitter {
+    static final String MACHINE = "dev/cgbpf/engine/interp/Machine";
+    static final String INTERP = "dev/cgbpf/engine/interp/Interpreter";
+    static final String RUNTIME = "dev/cgbpf/engine/jit/JitRuntime";
+    static final String CTX_TYPE = "dev/cgbpf/engine/interp/ProgContext";
+    static final String FAULT = "dev/cgbpf/engine/interp/Fault";
+    static final String HELPERS = "dev/cgbpf/engine/interp/HelperTable";
+    static final String HELPER = "dev/cgbpf/engine/interp/Helper";
+    static final String PROGRAM_FAULT = "dev/cgbpf/engine/interp/ProgramFault";
+
+    // local variable slots
+    private static final int M = 1;
+    private static final int BUDGET = 2;
+    private static final int INTERP_SLOT = 4;
+    private static final int LEFT = 27;
+    private static final int PC = 29;
+    private static final int CTX = 30;
+    private static final int CTX_SIZE = 31;
+    private static final int DEPTHS = Machine.MAX_FRAMES;
+
+    private static int reg(int r) {
+        return 5 + 2 * r;
+    }
+
+    private static int stackSlot(int depth) {
+        return 32 + depth;
+    }
+
+    private static int fpSlot(int depth) {
+        return 40 + 2 * depth;
+    }
+
+    private static int saveSlot(int depth, int r) {
+        return 56 + 2 * (4 * depth + (r - 6));
+    }
+
+    /** Inlined copies of all functions together may not exceed this many instructions. */
+    static final int MAX_INLINED = 20_000;
+
+    private final Program program;
+    private final Interpreter interp;
+    private final Map<Integer, FunctionFlow> flows = new HashMap<>();
+    private final List<Instance> instances = new ArrayList<>();
+    private final List<int[]> faultRanges = new ArrayList<>();
+    private final List<Label[]> faultLabels = new ArrayList<>();
+    private boolean counting;
+    private int inlined;
+    private MethodVisitor mv;
+    /** Main-function instructions where a new part (a method of its own) begins, ascending. */
+    private int[] bounds = new int[0];
+    /** The next inlined instance to emit, across the parts. */
+    private final int[] next = {0};
+
+    /** The entry instructions of each part besides its first (see {@link #split}). */
+    private List<java.util.TreeSet<Integer>> entries = new ArrayList<>();
+    /** The main-function instructions of the part being written: [rangeFrom, rangeTo). */
+    private int rangeFrom;
+    private int rangeTo = Integer.MAX_VALUE;
+    /** Jumps out of the part being written, by target instruction. */
+    private final Map<Integer, Label> trampolines = new java.util.TreeMap<>();
+
+    /**
+     * Descriptor of parts 1..: the run method's parameters, r0-r10 in the slots they have in run,
+     * then the entry instruction (in slot 27, read before that slot becomes LEFT).
+     */
+    static final String PART_DESC = "(L" + MACHINE + ";JL" + INTERP + ";JJJJJJJJJJJI)J";
+
+    /** One inlined copy of a function: its depth and the call sites that led to it. */
+    private record Instance(FunctionFlow flow, int depth, int[] returnPcs, Label[] labels, Label stub) {
+    }
+
+    ProgramEmitter(Program program, Interpreter interp) {
+        this.program = program;
+        this.interp = interp;
+    }
+
+    /** Decides what the run method needs, or names what the compiler does not cover. */
+    String plan() {
+        String why = plan(0, 0, new int[0]);
+        if (why != null) {
+            return why;
+        }
+        return null;
+    }
+
+    private String plan(int entry, int depth, int[] returnPcs) {
+        FunctionFlow f = flows.computeIfAbsent(entry, e -> new FunctionFlow(program, e, e == 0 && depth == 0));
+        inlined += f.instructionCount();
+        if (inlined > MAX_INLINED) {
+            return "more than " + MAX_INLINED + " instructions once bpf-to-bpf calls are inlined";
+        }
+        counting |= f.loops;
+        instances.add(new Instance(f, depth, returnPcs, new Label[f.n + 1], new Label()));
+        if (depth + 1 >= DEPTHS) {
+            return null; // its calls fault (too deep), as the interpreter's do
+        }
+        for (int pc = f.calls.nextSetBit(0); pc >= 0; pc = f.calls.nextSetBit(pc + 1)) {
+            int[] rp = java.util.Arrays.copyOf(returnPcs, depth + 1);
+            rp[depth] = pc;
+            String why = plan(f.callee(pc), depth + 1, rp);
+            if (why != null) {
+                return why;
+            }
+        }
+        return null;
+    }
+
+    boolean counting() {
+        return counting;
+    }
+
+    int inlinedInstructions() {
+        return inlined;
+    }
+
+    /**
+     * Cuts the main function into {@code parts} methods (fewer when it has too few instructions),
+     * for programs whose code HotSpot would not compile as one method, or would compile without
+     * inlining the accessors (its inlining budget, DesiredMethodLimit, counts the caller's own
+     * bytecode). Only programs without loops are cut: with counting, the budget would have to
+     * cross methods too; without loops every branch goes forward, so the parts call each other in
+     * a chain that ends. A part is entered at its first instruction or at any instruction a branch
+     * or a return from an inlined call reaches from an earlier part (its {@code entry} parameter,
+     * dispatched with a lookupswitch); the registers travel as parameters, and the part called
+     * returns r0 to its caller's caller.
+     *
+     * @return the number of parts
+     */
+    int split(int parts) {
+        if (counting || parts <= 1) {
+            bounds = new int[0];
+            return 1;
+        }
+        FunctionFlow f = instances.get(0).flow;
+        List<Integer> pcs = new ArrayList<>();
+        for (int pc = f.reachable.nextSetBit(1); pc >= 0 && pc < f.n; pc = f.reachable.nextSetBit(pc + 1)) {
+            pcs.add(pc);
+        }
+        List<Integer> chosen = new ArrayList<>();
+        for (int k = 1; k < parts && !pcs.isEmpty(); k++) {
+            int b = pcs.get((int) ((long) pcs.size() * k / parts));
+            if (chosen.isEmpty() || b > chosen.get(chosen.size() - 1)) {
+                chosen.add(b);
+            }
+        }
+        bounds = chosen.stream().mapToInt(Integer::intValue).toArray();
+        entries = new ArrayList<>();
+        for (int k = 0; k <= bounds.length; k++) {
+            entries.add(new java.util.TreeSet<>());
+        }
+        for (int pc = f.reachable.nextSetBit(0); pc >= 0 && pc < f.n; pc = f.reachable.nextSetBit(pc + 1)) {
+            List<Integer> targets = new ArrayList<>();
+            for (int t : f.successors(pc)) {
+                targets.add(t);
+            }
+            if (f.calls.get(pc)) {
+                targets.add(pc + 1); // where the inlined callee returns
+            }
+            for (int t : targets) {
+                if (t >= 0 && t <= f.n && partOf(t) != partOf(pc)) {
+                    entries.get(partOf(t)).add(t);
+                }
+            }
+        }
+        return bounds.length + 1;
+    }
+
+    /** The part holding main-function instruction {@code pc}. */
+    private int partOf(int pc) {
+        int k = 0;
+        while (k < bounds.length && bounds[k] <= pc) {
+            k++;
+        }
+        return k;
+    }
+
+    static String partName(int k) {
+        return k == 0 ? "run" : "part" + k;
+    }
+
+    /**
+     * Emits part {@code k}'s code (part 0 is {@code JitCode.run}); parts must be emitted in order.
+     * Returns a label at its end (its offset is the code's length once written).
+     */
+    Label emitPart(MethodVisitor mv, int k) {
+        this.mv = mv;
+        faultRanges.clear();
+        faultLabels.clear();
+        trampolines.clear();
+        rangeFrom = k == 0 ? 0 : bounds[k - 1];
+        rangeTo = k < bounds.length ? bounds[k] : Integer.MAX_VALUE;
+        mv.visitCode();
+        Instance main = instances.get(0);
+        if (k == 0) {
+            prologue();
+            next[0] = 1;
+        } else {
+            partPrologue();
+            java.util.TreeSet<Integer> in = entries.get(k);
+            in.add(rangeFrom);
+            int[] keys = in.stream().mapToInt(Integer::intValue).toArray();
+            Label[] targets = new Label[keys.length];
+            for (int i = 0; i < keys.length; i++) {
+                targets[i] = label(main, keys[i]);
+            }
+            mv.visitVarInsn(ILOAD, PC);
+            mv.visitLookupSwitchInsn(label(main, rangeFrom), keys, targets);
+        }
+        emitInstance(main, null, rangeFrom, rangeTo);
+        if (k < bounds.length) {
+            // the instruction before the cut falls through into the next part
+            mv.visitJumpInsn(GOTO, label(main, rangeTo));
+        }
+        for (Map.Entry<Integer, Label> t : trampolines.entrySet()) {
+            // a jump out of this part: the part holding the target, entered there, returns r0
+            mv.visitLabel(t.getValue());
+            mv.visitVarInsn(ALOAD, 0);
+            mv.visitVarInsn(ALOAD, M);
+            mv.visitVarInsn(LLOAD, BUDGET);
+            mv.visitVarInsn(ALOAD, INTERP_SLOT);
+            for (int r = 0; r <= 10; r++) {
+                mv.visitVarInsn(LLOAD, reg(r));
+            }
+            iconst(t.getKey());
+            mv.visitMethodInsn(INVOKEVIRTUAL, JitCompiler.CLASS_NAME, partName(partOf(t.getKey())), PART_DESC, false);
+            mv.visitInsn(LRETURN);
+        }
+        for (Instance in : instances) {
+            if (counting) {
+                emitStub(in);
+            }
+        }
+        Label common = new Label();
+        for (int i = 0; i < faultRanges.size(); i++) {
+            Label[] l = faultLabels.get(i);
+            mv.visitTryCatchBlock(l[0], l[1], l[2], FAULT);
+        }
+        for (int i = 0; i < faultRanges.size(); i++) {
+            Label[] l = faultLabels.get(i);
+            mv.visitLabel(l[2]);
+            iconst(faultRanges.get(i)[0]);
+            mv.visitJumpInsn(GOTO, common);
+        }
+        if (!faultRanges.isEmpty()) {
+            mv.visitLabel(common);
+            mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "programFault",
+                    "(L" + FAULT + ";I)L" + PROGRAM_FAULT + ";", false);
+            mv.visitInsn(ATHROW);
+        }
+        Label end = new Label();
+        mv.visitLabel(end);
+        mv.visitMaxs(0, 0);
+        mv.visitEnd();
+        return end;
+    }
+
+    private void prologue() {
+        for (int r = 0; r <= 10; r++) {
+            mv.visitInsn(LCONST_0);
+            mv.visitVarInsn(LSTORE, reg(r));
+        }
+        mv.visitVarInsn(ALOAD, M);
+        mv.visitMethodInsn(INVOKEVIRTUAL, MACHINE, "ctxAddress", "()J", false);
+        mv.visitVarInsn(LSTORE, reg(1));
+        frames();
+        mv.visitVarInsn(LLOAD, fpSlot(0));
+        mv.visitVarInsn(LSTORE, reg(10));
+        budget();
+    }
+
+    /** A later part: the registers are its parameters; the frames and context are looked up again. */
+    private void partPrologue() {
+        mv.visitVarInsn(ILOAD, 27);
+        mv.visitVarInsn(ISTORE, PC);
+        frames();
+        mv.visitVarInsn(LLOAD, BUDGET);
+        mv.visitVarInsn(LSTORE, LEFT);
+    }
+
+    /** The context, its size and the stack frames (the running one looked up, the others empty until a call). */
+    private void frames() {
+        mv.visitVarInsn(ALOAD, M);
+        mv.visitMethodInsn(INVOKEVIRTUAL, MACHINE, "ctx", "()L" + CTX_TYPE + ";", false);
+        mv.visitInsn(DUP);
+        mv.visitVarInsn(ASTORE, CTX);
+        mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "ctxSize", "(L" + CTX_TYPE + ";)I", false);
+        mv.visitVarInsn(ISTORE, CTX_SIZE);
+        int maxDepth = 0;
+        for (Instance in : instances) {
+            maxDepth = Math.max(maxDepth, in.depth);
+        }
+        for (int d = 0; d <= maxDepth; d++) {
+            if (d == 0) {
+                loadFrame(0);
+            } else {
+                mv.visitInsn(ACONST_NULL);
+                mv.visitVarInsn(ASTORE, stackSlot(d));
+                mv.visitInsn(LCONST_0);
+                mv.visitVarInsn(LSTORE, fpSlot(d));
+            }
+            if (d < maxDepth) {
+                for (int r = 6; r <= 9; r++) {
+                    mv.visitInsn(LCONST_0);
+                    mv.visitVarInsn(LSTORE, saveSlot(d, r));
+                }
+            }
+        }
+    }
+
+    private void budget() {
+        mv.visitVarInsn(LLOAD, BUDGET);
+        mv.visitVarInsn(LSTORE, LEFT);
+        mv.visitInsn(ICONST_0);
+        mv.visitVarInsn(ISTORE, PC);
+        if (!counting) {
+            // without loops at most `inlined` instructions run: a smaller budget is the interpreter's to enforce
+            Label enough = new Label();
+            mv.visitVarInsn(LLOAD, BUDGET);
+            lconst(inlined);
+            mv.visitInsn(LCMP);
+            mv.visitJumpInsn(IFGE, enough);
+            mv.visitVarInsn(ALOAD, INTERP_SLOT);
+            mv.visitVarInsn(ALOAD, M);
+            mv.visitVarInsn(LLOAD, BUDGET);
+            mv.visitMethodInsn(INVOKEVIRTUAL, INTERP, "run", "(L" + MACHINE + ";J)J", false);
+            mv.visitInsn(LRETURN);
+            mv.visitLabel(enough);
+        }
+    }
+
+    private void loadFrame(int d) {
+        mv.visitVarInsn(ALOAD, M);
+        iconst(d);
+        mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "stack", "(L" + MACHINE + ";I)[B", false);
+        mv.visitVarInsn(ASTORE, stackSlot(d));
+        mv.visitVarInsn(ALOAD, M);
+        iconst(d);
+        mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "fp", "(L" + MACHINE + ";I)J", false);
+        mv.visitVarInsn(LSTORE, fpSlot(d));
+    }
+
+    /**
+     * Emits the instructions {@code from} (inclusive) to {@code to} of one instance (and, at its call
+     * sites, the instances inlined there, which are the next ones in {@link #next}).
+     */
+    private void emitInstance(Instance in, Label returnTo, int from, int to) {
+        FunctionFlow f = in.flow;
+        for (int pc = f.reachable.nextSetBit(from); pc >= 0 && pc < to; pc = f.reachable.nextSetBit(pc + 1)) {
+            mv.visitLabel(label(in, pc));
+            if (counting && f.leaders.get(pc)) {
+                countBlock(in, pc, f.blockLength(pc));
+            }
+            if (pc >= f.n) {
+                throwFault(pc, "fell off the end of the program");
+                continue;
+            }
+            Insn insn = program.get(pc);
+            emitInsn(in, returnTo, pc, insn);
+            // fall through to the successor when it is not what comes next
+            int[] succ = f.successors(pc);
+            InsnKind k = InsnKind.of(insn.code());
+            if (succ.length > 0 && k != InsnKind.JA && k != InsnKind.JA32) {
+                int ft = succ[0];
+                if (f.reachable.nextSetBit(pc + 1) != ft) {
+                    mv.visitJumpInsn(GOTO, label(in, ft));
+                }
+            }
+        }
+    }
+
+    private Label label(Instance in, int pc) {
+        if (in == instances.get(0) && (pc < rangeFrom || pc >= rangeTo)) {
+            return trampolines.computeIfAbsent(pc, t -> new Label());
+        }
+        Label l = in.labels[pc];
+        if (l == null) {
+            l = new Label();
+            in.labels[pc] = l;
+        }
+        return l;
+    }
+
+    private void countBlock(Instance in, int pc, int len) {
+        Label ok = new Label();
+        mv.visitVarInsn(LLOAD, LEFT);
+        lconst(len);
+        mv.visitInsn(LSUB);
+        mv.visitInsn(DUP2);
+        mv.visitVarInsn(LSTORE, LEFT);
+        mv.visitInsn(LCONST_0);
+        mv.visitInsn(LCMP);
+        mv.visitJumpInsn(IFGE, ok);
+        mv.visitVarInsn(LLOAD, LEFT);
+        lconst(len);
+        mv.visitInsn(LADD);
+        mv.visitVarInsn(LSTORE, LEFT);
+        iconst(pc);
+        mv.visitVarInsn(ISTORE, PC);
+        mv.visitJumpInsn(GOTO, in.stub);
+        mv.visitLabel(ok);
+    }
+
+    /** The hand-over to the interpreter at the instruction in PC, with this instance's call stack. */
+    private void emitStub(Instance in) {
+        mv.visitLabel(in.stub);
+        mv.visitVarInsn(ALOAD, INTERP_SLOT);
+        mv.visitVarInsn(ALOAD, M);
+        mv.visitVarInsn(LLOAD, BUDGET);
+        mv.visitVarInsn(LLOAD, LEFT);
+        iconst(11);
+        mv.visitIntInsn(NEWARRAY, T_LONG);
+        for (int r = 0; r <= 10; r++) {
+            mv.visitInsn(DUP);
+            iconst(r);
+            mv.visitVarInsn(LLOAD, reg(r));
+            mv.visitInsn(LASTORE);
+        }
+        mv.visitVarInsn(ILOAD, PC);
+        iconst(in.depth);
+        iconst(in.depth);
+        mv.visitIntInsn(NEWARRAY, T_INT);
+        for (int d = 0; d < in.depth; d++) {
+            mv.visitInsn(DUP);
+            iconst(d);
+            iconst(in.returnPcs[d]);
+            mv.visitInsn(IASTORE);
+        }
+        iconst(5 * in.depth);
+        mv.visitIntInsn(NEWARRAY, T_LONG);
+        for (int d = 0; d < in.depth; d++) {
+            for (int r = 6; r <= 10; r++) {
+                mv.visitInsn(DUP);
+                iconst(5 * d + r - 6);
+                mv.visitVarInsn(LLOAD, r == 10 ? fpSlot(d) : saveSlot(d, r));
+                mv.visitInsn(LASTORE);
+            }
+        }
+        mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "resume", "(L" + INTERP + ";L" + MACHINE + ";JJ[JII[I[J)J", false);
+        mv.visitInsn(LRETURN);
+    }
+
+    private void emitInsn(Instance in, Label returnTo, int pc, Insn insn) {
+        int code = insn.code();
+        switch (InsnKind.of(code)) {
+            case ALU64 -> alu64(insn);
+            case ALU32 -> alu32(insn);
+            case JA -> mv.visitJumpInsn(GOTO, label(in, pc + 1 + insn.off()));
+            case JA32 -> mv.visitJumpInsn(GOTO, label(in, pc + 1 + insn.imm()));
+            case COND -> cond(insn, label(in, pc + 1 + insn.off()));
+            case LD_IMM64 -> {
+                lconst(interp.imm64(pc));
+                mv.visitVarInsn(LSTORE, reg(insn.dst()));
+            }
+            case LDX, LDSX -> load(in, pc, insn);
+            case ST, STX -> store(in, pc, insn);
+            case ATOMIC -> atomic(pc, insn);
+            case LD_ABS -> ldAbs(pc, insn);
+            case CALL -> call(in, pc, insn);
+            case EXIT -> exit(in, returnTo);
+            case INVALID -> throwFault(pc, "invalid opcode 0x" + Integer.toHexString(code));
+        }
+    }
+
+    // ------------------------------------------------------------------ ALU
+
+    private void src64(Insn insn) {
+        if ((insn.code() & 0x08) != 0) {
+            mv.visitVarInsn(LLOAD, reg(insn.src()));
+        } else {
+            lconst(insn.imm());
+        }
+    }
+
+    private void src32(Insn insn) {
+        if ((insn.code() & 0x08) != 0) {
+            mv.visitVarInsn(LLOAD, reg(insn.src()));
+            mv.visitInsn(L2I);
+        } else {
+            iconst(insn.imm());
+        }
+    }
+
+    /** The shift count as an int (the JVM masks it to 63 or 31, as the interpreter's Java shifts do). */
+    private void shiftCount(Insn insn) {
+        src32(insn);
+    }
+
+    private void alu64(Insn insn) {
+        int d = reg(insn.dst());
+        int op = insn.code() & 0xf0;
+        switch (op) {
+            case 0xb0 -> {
+                if ((insn.code() & 0x08) == 0) {
+                    lconst(insn.imm());
+                } else {
+                    mv.visitVarInsn(LLOAD, reg(insn.src()));
+                    switch (insn.off()) {
+                        case 0 -> {
+                        }
+                        case 8 -> signExtend(I2B);
+                        case 16 -> signExtend(I2S);
+                        case 32 -> signExtend(NOP);
+                        default -> {
+                        }
+                    }
+                }
+            }
+            case 0x80 -> {
+                mv.visitVarInsn(LLOAD, d);
+                mv.visitInsn(LNEG);
+            }
+            case 0xd0 -> {
+                mv.visitVarInsn(LLOAD, d);
+                iconst(insn.imm());
+                mv.visitMethodInsn(INVOKESTATIC, INTERP, "bswap", "(JI)J", false);
+            }
+            case 0x60, 0x70, 0xc0 -> {
+                mv.visitVarInsn(LLOAD, d);
+                shiftCount(insn);
+                mv.visitInsn(op == 0x60 ? LSHL : op == 0x70 ? LUSHR : LSHR);
+            }
+            case 0x30, 0x90 -> {
+                mv.visitVarInsn(LLOAD, d);
+                src64(insn);
+                String name = (op == 0x30 ? "div64" : "mod64");
+                name = (insn.off() == 0 ? "u" : "s") + name.substring(0, 3) + "64";
+                mv.visitMethodInsn(INVOKESTATIC, INTERP, name, "(JJ)J", false);
+            }
+            default -> {
+                mv.visitVarInsn(LLOAD, d);
+                src64(insn);
+                mv.visitInsn(switch (op) {
+                    case 0x00 -> LADD;
+                    case 0x10 -> LSUB;
+                    case 0x20 -> LMUL;
+                    case 0x40 -> LOR;
+                    case 0x50 -> LAND;
+                    default -> LXOR;
+                });
+            }
+        }
+        mv.visitVarInsn(LSTORE, d);
+    }
+
+    /** long on the stack → its low bits sign-extended to long (NOP: 32 bits). */
+    private void signExtend(int narrow) {
+        mv.visitInsn(L2I);
+        if (narrow != NOP) {
+            mv.visitInsn(narrow);
+        }
+        mv.visitInsn(I2L);
+    }
+
+    private void u32() {
+        mv.visitInsn(I2L);
+        lconst(0xffffffffL);
+        mv.visitInsn(LAND);
+    }
+
+    private void alu32(Insn insn) {
+        int d = reg(insn.dst());
+        int code = insn.code();
+        int op = code & 0xf0;
+        switch (op) {
+            case 0xb0 -> {
+                if ((code & 0x08) == 0) {
+                    lconst(insn.imm() & 0xffffffffL);
+                } else {
+                    mv.visitVarInsn(LLOAD, reg(insn.src()));
+                    mv.visitInsn(L2I);
+                    if (insn.off() == 8) {
+                        mv.visitInsn(I2B);
+                    } else if (insn.off() == 16) {
+                        mv.visitInsn(I2S);
+                    }
+                    u32();
+                }
+            }
+            case 0xd0 -> {
+                mv.visitVarInsn(LLOAD, d);
+                iconst(insn.imm());
+                mv.visitMethodInsn(INVOKESTATIC, INTERP, code == 0xd4 ? "truncate" : "bswap", "(JI)J", false);
+            }
+            case 0x30, 0x90 -> {
+                mv.visitVarInsn(LLOAD, d);
+                mv.visitInsn(L2I);
+                src32(insn);
+                String name = (insn.off() == 0 ? "u" : "s") + (op == 0x30 ? "div" : "mod") + "32";
+                mv.visitMethodInsn(INVOKESTATIC, INTERP, name, "(II)J", false);
+            }
+            case 0x80 -> {
+                mv.visitVarInsn(LLOAD, d);
+                mv.visitInsn(L2I);
+                mv.visitInsn(INEG);
+                u32();
+            }
+            default -> {
+                mv.visitVarInsn(LLOAD, d);
+                mv.visitInsn(L2I);
+                src32(insn);
+                mv.visitInsn(switch (op) {
+                    case 0x00 -> IADD;
+                    case 0x10 -> ISUB;
+                    case 0x20 -> IMUL;
+                    case 0x40 -> IOR;
+                    case 0x50 -> IAND;
+                    case 0x60 -> ISHL;
+                    case 0x70 -> IUSHR;
+                    case 0xc0 -> ISHR;
+                    default -> IXOR;
+                });
+                u32();
+            }
+        }
+        mv.visitVarInsn(LSTORE, d);
+    }
+
+    // ------------------------------------------------------------------ branches
+
+    private void cond(Insn insn, Label target) {
+        int code = insn.code();
+        int op = code & 0xf0;
+        boolean x = (code & 0x08) != 0;
+        boolean wide = (code & 0x07) == 0x05;
+        boolean unsigned = op == 0x20 || op == 0x30 || op == 0xa0 || op == 0xb0;
+        mv.visitVarInsn(LLOAD, reg(insn.dst()));
+        if (wide) {
+            if (op == 0x40) {
+                src64(insn);
+                mv.visitInsn(LAND);
+                mv.visitInsn(LCONST_0);
+                mv.visitInsn(LCMP);
+                mv.visitJumpInsn(IFNE, target);
+                return;
+            }
+            if (unsigned) {
+                lconst(Long.MIN_VALUE);
+                mv.visitInsn(LXOR);
+                if (x) {
+                    mv.visitVarInsn(LLOAD, reg(insn.src()));
+                    lconst(Long.MIN_VALUE);
+                    mv.visitInsn(LXOR);
+                } else {
+                    lconst((long) insn.imm() ^ Long.MIN_VALUE);
+                }
+            } else {
+                src64(insn);
+            }
+            mv.visitInsn(LCMP);
+            mv.visitJumpInsn(switch (op) {
+                case 0x10 -> IFEQ;
+                case 0x50 -> IFNE;
+                case 0x20, 0x60 -> IFGT;
+                case 0x30, 0x70 -> IFGE;
+                case 0xa0, 0xc0 -> IFLT;
+                default -> IFLE;
+            }, target);
+            return;
+        }
+        mv.visitInsn(L2I);
+        if (op == 0x40) {
+            src32(insn);
+            mv.visitInsn(IAND);
+            mv.visitJumpInsn(IFNE, target);
+            return;
+        }
+        if (unsigned) {
+            iconst(Integer.MIN_VALUE);
+            mv.visitInsn(IXOR);
+            if (x) {
+                mv.visitVarInsn(LLOAD, reg(insn.src()));
+                mv.visitInsn(L2I);
+                iconst(Integer.MIN_VALUE);
+                mv.visitInsn(IXOR);
+            } else {
+                iconst(insn.imm() ^ Integer.MIN_VALUE);
+            }
+        } else {
+            src32(insn);
+        }
+        mv.visitJumpInsn(switch (op) {
+            case 0x10 -> IF_ICMPEQ;
+            case 0x50 -> IF_ICMPNE;
+            case 0x20, 0x60 -> IF_ICMPGT;
+            case 0x30, 0x70 -> IF_ICMPGE;
+            case 0xa0, 0xc0 -> IF_ICMPLT;
+            default -> IF_ICMPLE;
+        }, target);
+    }
+
+    // ------------------------------------------------------------------ memory
+
+    /** Index into the running frame's bytes when the flow proves the access inside it, else -1. */
+    private static int frameIndex(Instance in, int pc, int base, int off, int size) {
+        if (in.flow.kind(pc, base) != FunctionFlow.FP) {
+            return -1;
+        }
+        long i = in.flow.offset(pc, base) + off + Machine.STACK_SIZE;
+        return i >= 0 && i <= Machine.STACK_SIZE - size ? (int) i : -1;
+    }
+
+    /** The context offset when the flow proves the base is the context pointer plus a constant, else -1. */
+    private static long ctxOffset(Instance in, int pc, int base, int off) {
+        if (in.depth != 0 || in.flow.kind(pc, base) != FunctionFlow.CTX) {
+            return -1;
+        }
+        long o = in.flow.offset(pc, base) + off;
+        return o >= 0 && o < Integer.MAX_VALUE ? o : -1;
+    }
+
+    private void address(int base, int off) {
+        mv.visitVarInsn(LLOAD, reg(base));
+        lconst(off);
+        mv.visitInsn(LADD);
+    }
+
+    private void load(Instance in, int pc, Insn insn) {
+        int size = InsnKind.size(insn.code());
+        boolean sx = InsnKind.of(insn.code()) == InsnKind.LDSX;
+        int s = insn.src();
+        int fi = frameIndex(in, pc, s, insn.off(), size);
+        if (fi >= 0) {
+            mv.visitVarInsn(ALOAD, stackSlot(in.depth));
+            iconst(fi);
+            mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "ld" + 8 * size, "([BI)J", false);
+        } else {
+            Label start = new Label();
+            Label end = new Label();
+            mv.visitLabel(start);
+            long co = ctxOffset(in, pc, s, insn.off());
+            Label generic = new Label();
+            Label done = new Label();
+            if (co >= 0) {
+                iconst((int) co);
+                mv.visitVarInsn(ILOAD, CTX_SIZE);
+                mv.visitJumpInsn(IF_ICMPGE, generic);
+                mv.visitVarInsn(ALOAD, CTX);
+                iconst((int) co);
+                iconst(size);
+                mv.visitMethodInsn(INVOKEINTERFACE, CTX_TYPE, "load", "(II)J", true);
+                mv.visitJumpInsn(GOTO, done);
+            }
+            mv.visitLabel(generic);
+            mv.visitVarInsn(ALOAD, M);
+            address(s, insn.off());
+            iconst(size);
+            mv.visitMethodInsn(INVOKEVIRTUAL, MACHINE, "load", "(JI)J", false);
+            mv.visitLabel(done);
+            mv.visitLabel(end);
+            faultRange(start, end, pc);
+        }
+        if (sx) {
+            signExtend(size == 4 ? NOP : size == 2 ? I2S : I2B);
+        }
+        mv.visitVarInsn(LSTORE, reg(insn.dst()));
+    }
+
+    private void storeValue(Insn insn) {
+        if (InsnKind.of(insn.code()) == InsnKind.ST) {
+            lconst(insn.imm());
+        } else {
+            mv.visitVarInsn(LLOAD, reg(insn.src()));
+        }
+    }
+
+    private void store(Instance in, int pc, Insn insn) {
+        int size = InsnKind.size(insn.code());
+        int d = insn.dst();
+        int fi = frameIndex(in, pc, d, insn.off(), size);
+        if (fi >= 0) {
+            mv.visitVarInsn(ALOAD, stackSlot(in.depth));
+            iconst(fi);
+            storeValue(insn);
+            mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "st" + 8 * size, "([BIJ)V", false);
+            return;
+        }
+        Label start = new Label();
+        Label end = new Label();
+        mv.visitLabel(start);
+        long co = ctxOffset(in, pc, d, insn.off());
+        Label generic = new Label();
+        Label done = new Label();
+        if (co >= 0) {
+            iconst((int) co);
+            mv.visitVarInsn(ILOAD, CTX_SIZE);
+            mv.visitJumpInsn(IF_ICMPGE, generic);
+            mv.visitVarInsn(ALOAD, CTX);
+            iconst((int) co);
+            iconst(size);
+            storeValue(insn);
+            mv.visitMethodInsn(INVOKEINTERFACE, CTX_TYPE, "store", "(IIJ)V", true);
+            mv.visitJumpInsn(GOTO, done);
+        }
+        mv.visitLabel(generic);
+        mv.visitVarInsn(ALOAD, M);
+        address(d, insn.off());
+        iconst(size);
+        storeValue(insn);
+        mv.visitMethodInsn(INVOKEVIRTUAL, MACHINE, "store", "(JIJ)V", false);
+        mv.visitLabel(done);
+        mv.visitLabel(end);
+        faultRange(start, end, pc);
+    }
+
+    private void atomic(int pc, Insn insn) {
+        int size = insn.code() == 0xdb ? 8 : 4;
+        Label start = new Label();
+        Label end = new Label();
+        mv.visitLabel(start);
+        if (insn.imm() == dev.cgbpf.engine.isa.Opcodes.CMPXCHG) {
+            mv.visitVarInsn(ALOAD, M);
+            address(insn.dst(), insn.off());
+            iconst(size);
+            mv.visitVarInsn(LLOAD, reg(0));
+            mv.visitVarInsn(LLOAD, reg(insn.src()));
+            mv.visitMethodInsn(INVOKEVIRTUAL, MACHINE, "atomicCmpxchg", "(JIJJ)J", false);
+            mv.visitVarInsn(LSTORE, reg(0));
+        } else {
+            mv.visitVarInsn(ALOAD, M);
+            iconst(insn.imm() & ~dev.cgbpf.engine.isa.Opcodes.FETCH);
+            address(insn.dst(), insn.off());
+            iconst(size);
+            mv.visitVarInsn(LLOAD, reg(insn.src()));
+            mv.visitMethodInsn(INVOKEVIRTUAL, MACHINE, "atomicRmw", "(IJIJ)J", false);
+            if ((insn.imm() & dev.cgbpf.engine.isa.Opcodes.FETCH) != 0) {
+                mv.visitVarInsn(LSTORE, reg(insn.src()));
+            } else {
+                mv.visitInsn(POP2);
+            }
+        }
+        mv.visitLabel(end);
+        faultRange(start, end, pc);
+    }
+
+    private void ldAbs(int pc, Insn insn) {
+        Label start = new Label();
+        Label end = new Label();
+        Label ok = new Label();
+        mv.visitLabel(start);
+        mv.visitVarInsn(ALOAD, M);
+        if ((insn.code() & 0xe0) == 0x20) {
+            iconst(insn.imm());
+        } else {
+            mv.visitVarInsn(LLOAD, reg(insn.src()));
+            mv.visitInsn(L2I);
+            iconst(insn.imm());
+            mv.visitInsn(IADD);
+        }
+        iconst(InsnKind.size(insn.code()));
+        mv.visitMethodInsn(INVOKEVIRTUAL, MACHINE, "loadAbs", "(II)J", false);
+        mv.visitLabel(end);
+        faultRange(start, end, pc);
+        mv.visitVarInsn(LSTORE, reg(0));
+        mv.visitVarInsn(LLOAD, reg(0));
+        mv.visitInsn(LCONST_0);
+        mv.visitInsn(LCMP);
+        mv.visitJumpInsn(IFGE, ok);
+        // out of the packet: the program ends with 0, from any depth
+        mv.visitInsn(LCONST_0);
+        mv.visitInsn(LRETURN);
+        mv.visitLabel(ok);
+    }
+
+    // ------------------------------------------------------------------ calls
+
+    private void call(Instance in, int pc, Insn insn) {
+        if (insn.src() == 0) {
+            Label start = new Label();
+            Label end = new Label();
+            mv.visitLabel(start);
+            mv.visitVarInsn(ALOAD, M);
+            mv.visitMethodInsn(INVOKEVIRTUAL, MACHINE, "helpers", "()L" + HELPERS + ";", false);
+            iconst(insn.imm());
+            mv.visitMethodInsn(INVOKEVIRTUAL, HELPERS, "get", "(I)L" + HELPER + ";", false);
+            mv.visitVarInsn(ALOAD, M);
+            for (int r = 1; r <= 5; r++) {
+                mv.visitVarInsn(LLOAD, reg(r));
+            }
+            mv.visitMethodInsn(INVOKEINTERFACE, HELPER, "call", "(L" + MACHINE + ";JJJJJ)J", true);
+            mv.visitLabel(end);
+            faultRange(start, end, pc);
+            mv.visitVarInsn(LSTORE, reg(0));
+            return;
+        }
+        if (insn.src() != dev.cgbpf.engine.isa.Opcodes.PSEUDO_CALL) {
+            throwFault(pc, "kfunc calls are not supported by the engine");
+            return;
+        }
+        if (in.depth + 1 >= DEPTHS) {
+            throwFault(pc, "the call stack of " + Machine.MAX_FRAMES + " frames is too deep");
+            return;
+        }
+        for (int r = 6; r <= 9; r++) {
+            mv.visitVarInsn(LLOAD, reg(r));
+            mv.visitVarInsn(LSTORE, saveSlot(in.depth, r));
+        }
+        loadFrame(in.depth + 1);
+        mv.visitVarInsn(LLOAD, fpSlot(in.depth + 1));
+        mv.visitVarInsn(LSTORE, reg(10));
+        // the callee's code follows; its entry need not be its lowest instruction
+        Instance callee = instances.get(next[0]++);
+        mv.visitJumpInsn(GOTO, label(callee, callee.flow.entry));
+        emitInstance(callee, label(in, pc + 1), 0, Integer.MAX_VALUE);
+    }
+
+    private void exit(Instance in, Label returnTo) {
+        if (in.depth == 0) {
+            mv.visitVarInsn(LLOAD, reg(0));
+            mv.visitInsn(LRETURN);
+            return;
+        }
+        int caller = in.depth - 1;
+        for (int r = 6; r <= 9; r++) {
+            mv.visitVarInsn(LLOAD, saveSlot(caller, r));
+            mv.visitVarInsn(LSTORE, reg(r));
+        }
+        mv.visitVarInsn(LLOAD, fpSlot(caller));
+        mv.visitVarInsn(LSTORE, reg(10));
+        mv.visitJumpInsn(GOTO, returnTo);
+    }
+
+    // ------------------------------------------------------------------ faults and constants
+
+    private void faultRange(Label start, Label end, int pc) {
+        faultRanges.add(new int[] {pc});
+        faultLabels.add(new Label[] {start, end, new Label()});
+    }
+
+    private void throwFault(int pc, String reason) {
+        mv.visitLdcInsn(reason);
+        mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "fault", "(Ljava/lang/String;)L" + FAULT + ";", false);
+        iconst(pc);
+        mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "programFault", "(L" + FAULT + ";I)L" + PROGRAM_FAULT + ";", false);
+        mv.visitInsn(ATHROW);
+    }
+
+    private void lconst(long v) {
+        if (v == 0) {
+            mv.visitInsn(LCONST_0);
+        } else if (v == 1) {
+            mv.visitInsn(LCONST_1);
+        } else {
+            mv.visitLdcInsn(v);
+        }
+    }
+
+    private void iconst(int v) {
+        if (v >= -1 && v <= 5) {
+            mv.visitInsn(ICONST_0 + v);
+        } else if (v >= Byte.MIN_VALUE && v <= Byte.MAX_VALUE) {
+            mv.visitIntInsn(BIPUSH, v);
+        } else if (v >= Short.MIN_VALUE && v <= Short.MAX_VALUE) {
+            mv.visitIntInsn(SIPUSH, v);
+        } else {
+            mv.visitLdcInsn(v);
+        }
+    }
+}
