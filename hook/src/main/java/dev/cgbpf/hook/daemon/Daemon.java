@@ -1,5 +1,7 @@
 package dev.cgbpf.hook.daemon;
 
+import dev.cgbpf.hook.events.EventService;
+import dev.cgbpf.hook.events.Subscribers;
 import dev.cgbpf.hook.oci.AttachRecord;
 import dev.cgbpf.hook.oci.ContainerStatus;
 import dev.cgbpf.hook.oci.HookException;
@@ -124,6 +126,28 @@ public final class Daemon {
     private ScheduledThreadPoolExecutor timer;
     private volatile boolean stopping;
     private boolean finished;
+    private EventService.Options eventOptions;
+    private volatile EventService events;
+    private volatile StageTimer stageTimer = (stage, seconds) -> { };
+
+    /** Told how long each hook stage took (the metrics' histogram). */
+    public interface StageTimer {
+        void observe(String stage, double seconds);
+    }
+
+    /** Read denial events while serving (before {@link #start}); null: none. */
+    public void readEvents(EventService.Options o) {
+        this.eventOptions = o;
+    }
+
+    /** The event reader once started; null when events are off or could not be had. */
+    public EventService events() {
+        return events;
+    }
+
+    public void timeStages(StageTimer t) {
+        this.stageTimer = t;
+    }
 
     /**
      * @param env the daemon's own environment: its CGBPF_* settings are what a request without them gets
@@ -199,6 +223,14 @@ public final class Daemon {
                 throw new StartException("cannot listen on " + socket + ": " + e.getMessage());
             }
             recover(own);
+            if (eventOptions != null) {
+                try {
+                    events = EventService.start(own, eventOptions, log::warn);
+                } catch (HookException e) {
+                    // the hook's work does not depend on the events: serve without them
+                    log.warn("denial events off: " + e.getMessage());
+                }
+            }
             if (config.pidFile() != null) {
                 writePidFile(config.pidFile());
             }
@@ -378,6 +410,9 @@ public final class Daemon {
         }
         finished = true;
         closeQuietly(server);
+        if (events != null) {
+            events.close();
+        }
         if (server != null) {
             try {
                 Files.deleteIfExists(config.socket());
@@ -490,7 +525,7 @@ public final class Daemon {
                 }
                 HookStage stage = null;
                 boolean bundle = Protocol.BUNDLE.equals(head.stage());
-                if (head.isStatus()) {
+                if (head.isStatus() || head.isEvents()) {
                     try {
                         in.expectEnd();
                     } catch (RequestReader.Malformed e) {
@@ -537,6 +572,8 @@ public final class Daemon {
                 }
                 if (bundle) {
                     bundle(head.env(), new String(stateJson, StandardCharsets.UTF_8));
+                } else if (head.isEvents()) {
+                    follow();
                 } else if (stage == null) {
                     status(head.env());
                 } else {
@@ -573,8 +610,10 @@ public final class Daemon {
                     }
                     Map<String, String> env = new HashMap<>(ownEnv);
                     env.putAll(requestEnv);
+                    long t0 = System.nanoTime();
                     r = StageRun.run(stage, false, env, () -> stateJson,
                             () -> state.compareAndSet(RUNNING, COMMITTED));
+                    stageTimer.observe(stage.specName(), (System.nanoTime() - t0) / 1e9);
                 } catch (RuntimeException | Error e) {
                     r = new StageRun.Result(StageRun.FAILED, null, "cgbpf: hook " + stage.specName()
                             + ": internal error: " + e);
@@ -630,6 +669,37 @@ public final class Daemon {
                 log.warn("bundle " + path + ": " + r.line());
             }
             answer(null, r.status() == 0 ? null : r.line(), r.status(), null, 0);
+        }
+
+        /** The events request: the daemon's denial lines as they are logged, until the client or the daemon goes. */
+        private void follow() throws IOException {
+            EventService ev = events;
+            if (ev == null) {
+                answer(null, "cgbpf: daemon: this daemon reads no denial events (see its log)", StageRun.FAILED, null, 0);
+                return;
+            }
+            writeAll(ch, Protocol.line(Protocol.INFO, "events log=" + ev.logPath()));
+            try (Subscribers.Subscription sub = ev.subscribers().subscribe()) {
+                int idle = 0;
+                while (!stopping) {
+                    String line = sub.next(1000);
+                    long lost = sub.takeLost();
+                    if (lost > 0) {
+                        writeAll(ch, Protocol.line(Protocol.INFO, "lost " + lost));
+                    }
+                    if (line != null) {
+                        writeAll(ch, Protocol.line(Protocol.EVENT, line));
+                        idle = 0;
+                    } else if (++idle >= 10) {
+                        // an idle follower learns here that its client is gone (the write fails)
+                        writeAll(ch, Protocol.line(Protocol.INFO, "keepalive"));
+                        idle = 0;
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            answer(null, null, 0, null, 0);
         }
 
         private void status(Map<String, String> requestEnv) throws IOException {

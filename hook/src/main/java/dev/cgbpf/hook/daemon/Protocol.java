@@ -34,6 +34,13 @@ public final class Protocol {
      * ({@link dev.cgbpf.hook.oci.RuntimeEdit}); its env lines are also what the hook entries get.
      */
     public static final String BUNDLE = "bundle";
+    /**
+     * The request for the live denial events (cgbpf events --follow): answered with
+     * {@code accepted}, then one {@code event JSON} line per denial line the daemon logs, until
+     * the client closes or the daemon stops (docs/events.md).
+     */
+    public static final String EVENTS = "events";
+    public static final String EVENT = "event";
     /** The settings a request may carry; other keys are ignored. */
     public static final Set<String> ENV_KEYS = Set.of("CGBPF_POLICY", "CGBPF_RUN_DIR", "CGBPF_PIN_DIR",
             "CGBPF_LOG_FILE", "CGBPF_BACKEND", "CGBPF_ATTACH");
@@ -57,6 +64,11 @@ public final class Protocol {
     static final int MAX_PAYLOAD = 4000;
 
     private Protocol() {
+    }
+
+    /** The requests that carry no state: status and events. */
+    static boolean takesNoState(String stage) {
+        return STATUS.equals(stage) || EVENTS.equals(stage);
     }
 
     /** {@code word payload\n}, the payload made one line (control characters become spaces) and cut to size. */

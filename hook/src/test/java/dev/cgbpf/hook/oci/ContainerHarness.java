@@ -143,7 +143,9 @@ public final class ContainerHarness implements AutoCloseable {
             return;
         }
         try (Stream<Path> s = Files.walk(dir)) {
-            s.filter(p -> !p.equals(dir) && !p.getFileName().toString().equals(RunDir.LOCK))
+            // the host's denial event ring buffer is no container's: it stays after the last one
+            s.filter(p -> !p.equals(dir) && !p.getFileName().toString().equals(RunDir.LOCK)
+                            && !p.equals(dir.resolve(ContainerFiles.EVENTS)))
                     .forEach(p -> out.add(prefix + "/" + dir.relativize(p)));
         }
     }
