@@ -1,6 +1,9 @@
 package dev.cgbpf.engine.jit;
 
+import dev.cgbpf.engine.interp.BaseHelpers;
+import dev.cgbpf.engine.interp.BpfMapOps;
 import dev.cgbpf.engine.interp.Fault;
+import dev.cgbpf.engine.interp.Helper;
 import dev.cgbpf.engine.interp.Interpreter;
 import dev.cgbpf.engine.interp.Machine;
 import dev.cgbpf.engine.interp.ProgContext;
@@ -38,6 +41,16 @@ public final class JitRuntime {
         return ctx == null ? -1 : ctx.size();
     }
 
+    /** The context's direct reads (see {@link ProgContext#directReads}); none without a context. */
+    public static byte[] ctxReads(ProgContext ctx) {
+        return ctx == null ? ProgContext.NO_DIRECT_READS : ctx.directReads();
+    }
+
+    /** The image the direct reads read (null when there are none). */
+    public static byte[] ctxImage(ProgContext ctx) {
+        return ctx == null ? null : ctx.image();
+    }
+
     public static long ld8(byte[] s, int i) {
         return s[i] & 0xffL;
     }
@@ -68,6 +81,26 @@ public final class JitRuntime {
 
     public static void st64(byte[] s, int i, long v) {
         LONGS.set(s, i, v);
+    }
+
+    /**
+     * bpf_map_lookup_elem with a 4-byte key the compiler proved in the running frame at
+     * {@code key}, inlined as the kernel's map_gen_lookup: for the engine's own lookup helper and
+     * a map with 4-byte keys the element index comes from the key's int (an array map: a bounds
+     * check against max_entries) and the value's address from the map; anything else (another
+     * helper in the table, a map the helper refuses, other key sizes) is the helper's call, with
+     * its results and faults. A pointer that is not a map faults as the helper does.
+     */
+    public static long mapLookup(Machine m, long r1, long r2, long r3, long r4, long r5, byte[] stack, int key) {
+        Helper h = m.helpers().get(BaseHelpers.MAP_LOOKUP_ELEM);
+        if (h == BaseHelpers.MAP_LOOKUP) {
+            BpfMapOps em = m.mapObject(r1).map();
+            if (em.helperAccessible() && em.spec().keySize() == 4) {
+                int i = em.lookupIndex32((int) INTS.get(stack, key));
+                return i < 0 ? 0 : em.valueAddress(i);
+            }
+        }
+        return h.call(m, r1, r2, r3, r4, r5);
     }
 
     /** A fault raised by compiled code itself (the interpreter's words for the same case). */

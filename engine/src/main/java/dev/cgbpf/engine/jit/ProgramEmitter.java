@@ -53,6 +53,9 @@ final class ProgramEmitter {
     private static final int PC = 29;
     private static final int CTX = 30;
     private static final int CTX_SIZE = 31;
+    /** The context's direct reads ({@link dev.cgbpf.engine.interp.ProgContext#directReads}) and image. */
+    private static final int CTX_READS = 120;
+    private static final int CTX_IMAGE = 121;
     private static final int DEPTHS = Machine.MAX_FRAMES;
 
     private static int reg(int r) {
@@ -322,6 +325,12 @@ final class ProgramEmitter {
         mv.visitVarInsn(ASTORE, CTX);
         mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "ctxSize", "(L" + CTX_TYPE + ";)I", false);
         mv.visitVarInsn(ISTORE, CTX_SIZE);
+        mv.visitVarInsn(ALOAD, CTX);
+        mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "ctxReads", "(L" + CTX_TYPE + ";)[B", false);
+        mv.visitVarInsn(ASTORE, CTX_READS);
+        mv.visitVarInsn(ALOAD, CTX);
+        mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "ctxImage", "(L" + CTX_TYPE + ";)[B", false);
+        mv.visitVarInsn(ASTORE, CTX_IMAGE);
         int maxDepth = 0;
         for (Instance in : instances) {
             maxDepth = Math.max(maxDepth, in.depth);
@@ -768,6 +777,24 @@ final class ProgramEmitter {
             Label generic = new Label();
             Label done = new Label();
             if (co >= 0) {
+                // convert_ctx_access: a read the context's rule allows at this offset and size
+                // and whose value is its image's bytes is one array read; others take load()
+                Label checked = new Label();
+                iconst((int) co);
+                mv.visitVarInsn(ALOAD, CTX_READS);
+                mv.visitInsn(ARRAYLENGTH);
+                mv.visitJumpInsn(IF_ICMPGE, checked);
+                mv.visitVarInsn(ALOAD, CTX_READS);
+                iconst((int) co);
+                mv.visitInsn(BALOAD);
+                iconst(1 << Integer.numberOfTrailingZeros(size));
+                mv.visitInsn(IAND);
+                mv.visitJumpInsn(IFEQ, checked);
+                mv.visitVarInsn(ALOAD, CTX_IMAGE);
+                iconst((int) co);
+                mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "ld" + 8 * size, "([BI)J", false);
+                mv.visitJumpInsn(GOTO, done);
+                mv.visitLabel(checked);
                 iconst((int) co);
                 mv.visitVarInsn(ILOAD, CTX_SIZE);
                 mv.visitJumpInsn(IF_ICMPGE, generic);
@@ -901,6 +928,25 @@ final class ProgramEmitter {
     // ------------------------------------------------------------------ calls
 
     private void call(Instance in, int pc, Insn insn) {
+        int key = insn.src() == 0 && insn.imm() == dev.cgbpf.engine.interp.BaseHelpers.MAP_LOOKUP_ELEM
+                ? frameIndex(in, pc, 2, 0, 4) : -1;
+        if (key >= 0) {
+            // bpf_map_lookup_elem with its key in the frame: inlined for array maps (map_gen_lookup)
+            Label start = new Label();
+            Label end = new Label();
+            mv.visitLabel(start);
+            mv.visitVarInsn(ALOAD, M);
+            for (int r = 1; r <= 5; r++) {
+                mv.visitVarInsn(LLOAD, reg(r));
+            }
+            mv.visitVarInsn(ALOAD, stackSlot(in.depth));
+            iconst(key);
+            mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "mapLookup", "(L" + MACHINE + ";JJJJJ[BI)J", false);
+            mv.visitLabel(end);
+            faultRange(start, end, pc);
+            mv.visitVarInsn(LSTORE, reg(0));
+            return;
+        }
         if (insn.src() == 0) {
             Label start = new Label();
             Label end = new Label();
