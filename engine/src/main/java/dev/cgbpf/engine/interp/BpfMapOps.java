@@ -28,6 +28,14 @@ public interface BpfMapOps {
         return lookupIndex(new byte[] {(byte) key, (byte) (key >>> 8), (byte) (key >>> 16), (byte) (key >>> 24)});
     }
 
+    /**
+     * For an array map (every index below max_entries present, the key its u32 index, never
+     * changing): max_entries; -1 for other maps.
+     */
+    default int arrayMaxEntries() {
+        return -1;
+    }
+
     /** The address of the value of element {@code index}, as bpf_map_lookup_elem returns it. */
     long valueAddress(int index);
 

@@ -48,6 +48,11 @@ public final class ArrayMap extends EngineMap {
     }
 
     @Override
+    public int arrayMaxEntries() {
+        return spec.maxEntries();
+    }
+
+    @Override
     public int lookupIndex32(int key) {
         return inRange(key) ? key : -1;
     }
