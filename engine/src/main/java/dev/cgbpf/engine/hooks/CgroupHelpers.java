@@ -78,6 +78,7 @@ public final class CgroupHelpers {
             .add(SockLookup.SK_LOOKUP_UDP, SockLookup::lookupUdp)
             .add(SockLookup.SK_RELEASE, SockLookup::release)
             .add(SockLookup.SK_FULLSOCK, SockLookup::fullsock)
+            .add(SockLookup.GET_LISTENER_SOCK, SockLookup::listenerSock)
             .add(SKB_LOAD_BYTES, CgroupHelpers::skbLoadBytes)
             .add(SKB_LOAD_BYTES_RELATIVE, SkbHelpers::loadBytesRelative)
             .add(SKB_ECN_SET_CE, SkbHelpers::ecnSetCe)
