@@ -2,10 +2,12 @@
 # Installs cgbpf on this machine and checks it against the running kernel:
 #   1. from apt, only what is missing: a JDK (17 or newer), Maven, runc, crun, bpftool,
 #      busybox-static, python3, gcc and libc6-dev (the runtimes, and what `mvn -B verify` needs:
-#      the tests build small static probe programs)
+#      the tests build small static probe programs); with CGBPF_TEST_ENGINES=1 also podman,
+#      containerd and docker.io, which the runtime tests start privately
 #   2. builds the project (mvn package, tests skipped: `mvn -B verify` runs them)
 #   3. installs /usr/local/lib/cgbpf/cgbpf.jar, the launcher /usr/local/bin/cgbpf, the hook's C
-#      client /usr/local/bin/cgbpf-hook (built by mvn package into native/target/cgbpf-hook), and the
+#      client /usr/local/bin/cgbpf-hook (built by mvn package into native/target/cgbpf-hook), the
+#      runtime shim /usr/local/bin/cgbpf-runtime (for Docker and containerd: docs/runtimes.md), and the
 #      developer tools (benchmarks, verifier fuzzer): cgbpf-tools.jar and /usr/local/bin/cgbpf-tools
 #   4. the OCI hook: host policy, oci-hooks(5) files (naming cgbpf-hook), class-data-sharing archive
 #   5. the cgbpf daemon (docs/daemon.md): where systemd is PID 1, the unit config/cgbpf.service
@@ -41,6 +43,14 @@ command -v mvn >/dev/null 2>&1 || missing+=(maven)
 for pkg in runc crun bpftool busybox-static python3 gcc libc6-dev; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
+# the container engines the runtime tests start privately (RuntimesEndToEndTest, docs/runtimes.md):
+# only on request, since a machine's engines are its owner's choice (docker.io's package starts
+# dockerd where systemd runs, and dockerd writes iptables rules)
+if [[ ${CGBPF_TEST_ENGINES:-0} == 1 ]]; then
+    for pkg in podman containerd docker.io; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+    done
+fi
 if ((${#missing[@]})); then
     if ! command -v apt-get >/dev/null 2>&1; then
         echo "install.sh: please install ${missing[*]} (no apt-get on this machine)" >&2
@@ -125,6 +135,9 @@ rm -f "$launcher"
 # /usr/local/bin/cgbpf hook STAGE itself (docs/hook.md, "cgbpf-hook")
 echo "== installing /usr/local/bin/cgbpf-hook"
 install -m 0755 native/target/cgbpf-hook /usr/local/bin/cgbpf-hook
+# the OCI runtime shim for Docker and containerd (docs/runtimes.md): registered by the admin there
+echo "== installing /usr/local/bin/cgbpf-runtime"
+install -m 0755 native/target/cgbpf-runtime /usr/local/bin/cgbpf-runtime
 
 echo "== installing the developer tools: /usr/local/lib/cgbpf/cgbpf-tools.jar and /usr/local/bin/cgbpf-tools"
 install -D -m 0644 tools/target/cgbpf-tools.jar /usr/local/lib/cgbpf/cgbpf-tools.jar

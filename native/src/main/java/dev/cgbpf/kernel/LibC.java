@@ -81,4 +81,10 @@ interface LibC extends Library {
 
     /** {@code fds} is an array of struct pollfd (8 bytes each: int fd, short events, short revents). */
     int poll(byte[] fds, long nfds, int timeoutMs);
+
+    Pointer mmap(Pointer addr, long length, int prot, int flags, int fd, long offset);
+
+    int munmap(Pointer addr, long length);
+
+    int getpagesize();
 }

@@ -38,23 +38,32 @@ public final class HookClient {
 
     public static Result run(List<String> args, Map<String, String> env, byte[] stdin, Path work)
             throws IOException, InterruptedException {
+        return run(binary(), args, env, stdin, work, null);
+    }
+
+    /** Runs {@code binary} (either C program of this module) with {@code args}, in {@code cwd} (null: this one's). */
+    public static Result run(Path binary, List<String> args, Map<String, String> env, byte[] stdin, Path work,
+                             Path cwd) throws IOException, InterruptedException {
         Path in = Files.createTempFile(work, "stdin", "");
         Path out = Files.createTempFile(work, "stdout", "");
         Path err = Files.createTempFile(work, "stderr", "");
         try {
             Files.write(in, stdin);
             List<String> cmd = new java.util.ArrayList<>();
-            cmd.add(binary().toString());
+            cmd.add(binary.toString());
             cmd.addAll(args);
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(in.toFile()).redirectOutput(out.toFile())
                     .redirectError(err.toFile());
+            if (cwd != null) {
+                pb.directory(cwd.toFile());
+            }
             pb.environment().clear();
             pb.environment().putAll(env);
             long t0 = System.nanoTime();
             Process p = pb.start();
             if (!p.waitFor(120, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
-                throw new IllegalStateException("cgbpf-hook " + args + " did not finish in 120 s");
+                throw new IllegalStateException(binary.getFileName() + " " + args + " did not finish in 120 s");
             }
             double ms = (System.nanoTime() - t0) / 1e6;
             return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),

@@ -15,6 +15,7 @@ import dev.cgbpf.tools.bench.BenchProgram;
 import dev.cgbpf.tools.bench.BenchPrograms;
 import dev.cgbpf.tools.bench.DeviceBench;
 import dev.cgbpf.tools.bench.HookBench;
+import dev.cgbpf.tools.bench.RuntimesBench;
 import dev.cgbpf.tools.bench.InterpBench;
 import dev.cgbpf.tools.bench.JitCost;
 import java.io.IOException;
@@ -39,13 +40,15 @@ final class BenchCommand implements Command {
 
     @Override
     public String synopsis() {
-        return "interp [--quick] | hook [--runs N] [--quick] | devices [--quick] [--sizes N,...]";
+        return "interp [--quick] | hook [--runs N] [--quick] | devices [--quick] [--sizes N,...]"
+                + " | runtimes [--runs N] [--shim FILE]";
     }
 
     @Override
     public String summary() {
         return "interp: engine interpreter and JIT vs kernel, ns per run; hook: hook stages and runc run, ms;"
-                + " devices: device policies of 10 to 40,000 rules, linear vs maps";
+                + " devices: device policies of 10 to 40,000 rules, linear vs maps;"
+                + " runtimes: container starts per engine with and without cgbpf, ms";
     }
 
     @Override
@@ -71,6 +74,16 @@ final class BenchCommand implements Command {
                   --runs N  runs per figure (default 15)
                   --quick   3 runs per figure (a smoke test)
 
+                cgbpf-tools bench runtimes [--runs N] [--shim FILE]
+                Median wall time of a busybox container running 'true' under each engine
+                installed (podman+runc, ctr, docker; containerd and dockerd started privately
+                here), without cgbpf, through the shim without settings, and with a device
+                setting. The hook and the shim use the CGBPF_* settings of this environment.
+                Needs root and bpf(2).
+                  --runs N     starts per row (default 10)
+                  --shim FILE  the runtime shim (default /usr/local/bin/cgbpf-runtime; its
+                               directory's cgbpf-hook is podman's hook)
+
                 cgbpf-tools bench devices [--quick]
                 A host policy of 10, 30, 100, 1,000, 10,000 and 40,000 device rules in the
                 linear and the maps shape: the createRuntime stage's time (in this JVM, as the
@@ -89,9 +102,12 @@ final class BenchCommand implements Command {
         InterpBench.Settings settings = InterpBench.Settings.FULL;
         Integer runs = null;
         boolean quick = false;
+        String shim = "/usr/local/bin/cgbpf-runtime";
         List<Integer> sizes = null;
         for (String o; (o = args.nextOption()) != null; ) {
-            if (o.equals("--quick")) {
+            if (o.equals("--shim")) {
+                shim = args.value(o);
+            } else if (o.equals("--quick")) {
                 args.noValue(o);
                 settings = InterpBench.Settings.QUICK;
                 quick = true;
@@ -107,6 +123,9 @@ final class BenchCommand implements Command {
             }
         }
         List<String> operands = args.operands(1);
+        if (!operands.isEmpty() && operands.get(0).equals("runtimes")) {
+            return runtimes(runs != null ? runs : quick ? 3 : 10, Path.of(shim).toAbsolutePath(), console);
+        }
         if (!operands.isEmpty() && operands.get(0).equals("devices")) {
             if (runs != null) {
                 throw CliException.usage("bench devices: --runs is an option of bench hook");
@@ -125,7 +144,7 @@ final class BenchCommand implements Command {
                     console);
         }
         if (operands.isEmpty() || !operands.get(0).equals("interp")) {
-            throw CliException.usage("bench: which benchmark? cgbpf-tools bench interp, hook or devices");
+            throw CliException.usage("bench: which benchmark? cgbpf-tools bench interp, hook, devices or runtimes");
         }
         if (runs != null) {
             throw CliException.usage("bench interp: --runs is an option of bench hook");
@@ -178,6 +197,24 @@ final class BenchCommand implements Command {
             throw CliException.badInput("bench: " + e.getMessage());
         }
         return 0;
+    }
+
+    private static int runtimes(int runs, Path shim, Console console) throws CliException {
+        if (runs < 1 || runs > 1000) {
+            throw CliException.usage("bench runtimes: --runs must be between 1 and 1000, got " + runs);
+        }
+        if (!Files.isExecutable(shim)) {
+            throw CliException.badInput("bench runtimes: " + shim + " is not an executable (--shim FILE)");
+        }
+        try {
+            RuntimesBench.run(new RuntimesBench.Settings(runs, shim), console.out());
+            return 0;
+        } catch (IOException e) {
+            throw CliException.badInput("bench runtimes: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw CliException.badInput("bench runtimes: interrupted");
+        }
     }
 
     private static int devices(DeviceBench.Settings settings, Console console) throws CliException {

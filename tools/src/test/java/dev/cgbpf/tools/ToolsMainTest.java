@@ -44,7 +44,7 @@ class ToolsMainTest {
             assertTrue(help.out().contains("\n  " + c + " "), c + " missing from help: " + help.out());
         }
         assertTrue(Run.of("help", "bench").out().startsWith("usage: cgbpf-tools bench interp [--quick] | hook [--runs N] [--quick]"
-                + " | devices [--quick] [--sizes N,...]\n"));
+                + " | devices [--quick] [--sizes N,...] | runtimes [--runs N] [--shim FILE]\n"));
         assertTrue(Run.of("fuzz", "--help").out().startsWith(
                 "usage: cgbpf-tools fuzz [--count N] [--seed S] [--engine-only] [--run | --sockets [--save DIR]]\n"));
         assertTrue(Run.of("--version").out().matches("cgbpf-tools \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?\n"));
@@ -54,13 +54,17 @@ class ToolsMainTest {
     @Test
     void benchMistakesAreOneLine() {
         assertOneLineError(Run.of("bench", "cpu"), 2,
-                "bench: which benchmark? cgbpf-tools bench interp, hook or devices");
+                "bench: which benchmark? cgbpf-tools bench interp, hook, devices or runtimes");
         assertOneLineError(Run.of("bench", "interp", "--runs", "3"), 2, "bench interp: --runs is an option of bench hook");
         assertOneLineError(Run.of("bench", "devices", "--runs", "3"), 2, "bench devices: --runs is an option of bench hook");
         assertOneLineError(Run.of("bench", "devices", "--sizes", "10,3"), 2,
                 "bench devices: --sizes takes rule counts from 4 to 200000");
         assertOneLineError(Run.of("bench", "hook", "--runs=0"), 2, "bench hook: --runs must be between 1 and 1000, got 0");
         assertOneLineError(Run.of("bench", "hook", "--runs", "x"), 2, "--runs: 'x' is not a number");
+        assertOneLineError(Run.of("bench", "runtimes", "--runs", "0"), 2,
+                "bench runtimes: --runs must be between 1 and 1000, got 0");
+        assertOneLineError(Run.of("bench", "runtimes", "--shim", "/nonexistent/cgbpf-runtime"), 1,
+                "bench runtimes: /nonexistent/cgbpf-runtime is not an executable (--shim FILE)");
         assertOneLineError(Run.of("bench", "--fast"), 2, "bench: unknown option --fast (see 'cgbpf-tools help bench')");
     }
 

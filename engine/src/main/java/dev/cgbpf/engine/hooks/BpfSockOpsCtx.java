@@ -97,6 +97,19 @@ final class BpfSockOpsCtx extends UapiCtx {
         };
     }
 
+    /** The rule depends on the class alone: computed from the first context, shared by all. */
+    private static volatile byte[] directReads;
+
+    @Override
+    public byte[] directReads() {
+        byte[] d = directReads;
+        if (d == null) {
+            d = directReadTable(SK, SKB_DATA, SKB_DATA_END);
+            directReads = d;
+        }
+        return d;
+    }
+
     @Override
     protected long read(int off, int size) {
         return switch (off) {

@@ -117,6 +117,19 @@ public final class CgroupSkbCtx extends UapiCtx {
         return write ? size == 4 : narrow(size);
     }
 
+    /** The rule depends on the class alone: computed from the first context, shared by all. */
+    private static volatile byte[] directReads;
+
+    @Override
+    public byte[] directReads() {
+        byte[] d = directReads;
+        if (d == null) {
+            d = directReadTable(DATA, DATA_END, SK);
+            directReads = d;
+        }
+        return d;
+    }
+
     @Override
     protected long read(int off, int size) {
         return switch (off) {

@@ -11,6 +11,19 @@ final class LircMode2Ctx extends UapiCtx {
         put(0, 4, sample & 0xffffffffL);
     }
 
+    /** The rule depends on the class alone: computed from the first context, shared by all. */
+    private static volatile byte[] directReads;
+
+    @Override
+    public byte[] directReads() {
+        byte[] d = directReads;
+        if (d == null) {
+            d = directReadTable();
+            directReads = d;
+        }
+        return d;
+    }
+
     @Override
     protected boolean allowed(int off, int size, boolean write) {
         return !write && off == 0 && size == 4;

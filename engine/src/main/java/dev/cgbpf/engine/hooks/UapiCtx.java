@@ -47,6 +47,34 @@ abstract class UapiCtx implements ProgContext {
         put(off, size, value);
     }
 
+    @Override
+    public final byte[] image() {
+        return image;
+    }
+
+    /**
+     * The {@link ProgContext#directReads} table of this context's rule, for a subclass whose
+     * {@link #allowed} depends on its class alone (it computes this once and keeps it): every
+     * read {@link #load} allows, except at the offsets {@code computed} where its {@link #read}
+     * does not return the image's bytes.
+     */
+    protected final byte[] directReadTable(int... computed) {
+        byte[] t = new byte[image.length];
+        for (int off = 0; off < image.length; off++) {
+            for (int bit = 0; bit < 4; bit++) {
+                int size = 1 << bit;
+                boolean plain = off % size == 0 && off + size <= image.length && allowed(off, size, false);
+                for (int c : computed) {
+                    plain &= off != c;
+                }
+                if (plain) {
+                    t[off] |= (byte) (1 << bit);
+                }
+            }
+        }
+        return t;
+    }
+
     private void check(int off, int size, boolean write) {
         if (off < 0 || off >= image.length || off % size != 0 || !allowed(off, size, write)) {
             throw new Fault("invalid bpf_context access off=" + off + " size=" + size);

@@ -44,13 +44,19 @@ public final class BaseHelpers {
     private BaseHelpers() {
     }
 
+    /**
+     * bpf_map_lookup_elem as the tables hold it: compiled programs compare against it before
+     * taking their inlined lookup (JitRuntime.mapLookup), which gives the same results.
+     */
+    public static final Helper MAP_LOOKUP = BaseHelpers::mapLookupElem;
+
     public static final HelperTable TABLE = table(KernelClocks.host());
 
     /** The base table over the given clocks: the clocks they cannot give are left out. */
     static HelperTable table(KernelClocks clocks) {
         int node = numaNodeOfCpu(ENGINE_CPU);
         HelperTable.Builder b = HelperTable.builder()
-                .add(MAP_LOOKUP_ELEM, BaseHelpers::mapLookupElem)
+                .add(MAP_LOOKUP_ELEM, MAP_LOOKUP)
                 .add(MAP_UPDATE_ELEM, BaseHelpers::mapUpdateElem)
                 .add(MAP_DELETE_ELEM, BaseHelpers::mapDeleteElem)
                 .add(KTIME_GET_NS, (m, r1, r2, r3, r4, r5) -> clocks.monotonicNs())

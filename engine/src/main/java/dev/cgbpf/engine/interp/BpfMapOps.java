@@ -20,6 +20,22 @@ public interface BpfMapOps {
     /** The element index holding {@code key}, or -1. */
     int lookupIndex(byte[] key);
 
+    /**
+     * {@link #lookupIndex} of a 4-byte key given as the little-endian int of its bytes (for maps
+     * whose key_size is 4); array maps answer it without a copy (the kernel's map_gen_lookup).
+     */
+    default int lookupIndex32(int key) {
+        return lookupIndex(new byte[] {(byte) key, (byte) (key >>> 8), (byte) (key >>> 16), (byte) (key >>> 24)});
+    }
+
+    /**
+     * For an array map (every index below max_entries present, the key its u32 index, never
+     * changing): max_entries; -1 for other maps.
+     */
+    default int arrayMaxEntries() {
+        return -1;
+    }
+
     /** The address of the value of element {@code index}, as bpf_map_lookup_elem returns it. */
     long valueAddress(int index);
 

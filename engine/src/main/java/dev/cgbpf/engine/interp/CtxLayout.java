@@ -12,6 +12,8 @@ import java.util.List;
 public final class CtxLayout {
     private final int size;
     private final CtxField[] byOffset;
+    /** Per offset, the read sizes {@link #check} allows there: bit 0, 1, 2, 3 for 1, 2, 4, 8 bytes. */
+    private final byte[] readSizes;
 
     public CtxLayout(int size, List<CtxField> fields) {
         this.size = size;
@@ -24,6 +26,30 @@ public final class CtxLayout {
                 byOffset[i] = f;
             }
         }
+        this.readSizes = new byte[size];
+        for (int off = 0; off < size; off++) {
+            for (int bit = 0; bit < 4; bit++) {
+                int s = 1 << bit;
+                CtxField f = off % s == 0 ? byOffset[off] : null;
+                if (f != null && off + s <= f.end() && allowed(f, off, s, false)) {
+                    readSizes[off] |= (byte) (1 << bit);
+                }
+            }
+        }
+    }
+
+    /**
+     * The reads {@link #check} allows, decided once per layout, as the verifier's ctx rule decides
+     * them at load: entry {@code off} has bit {@code log2(size)} set when a read of {@code size}
+     * bytes at {@code off} passes (a copy: callers may keep it).
+     */
+    public byte[] readSizes() {
+        return readSizes.clone();
+    }
+
+    /** {@link #readSizes()} itself, for the contexts of this package (not to be changed). */
+    byte[] sharedReadSizes() {
+        return readSizes;
     }
 
     public int size() {

@@ -16,6 +16,25 @@ public interface ProgContext {
 
     void store(int offset, int size, long value);
 
+    /**
+     * For compiled programs (the kernel's convert_ctx_access): per offset, the read sizes whose
+     * value is the little-endian bytes of {@link #image()} at that offset, zero-extended, and which
+     * the context's access rule allows (bit 0, 1, 2, 3 for 1, 2, 4, 8 bytes), at most
+     * {@link #size()} entries; such a read may skip {@link #load}. Empty (the default): every read
+     * goes through {@link #load}. The array is shared and must not be changed.
+     */
+    default byte[] directReads() {
+        return NO_DIRECT_READS;
+    }
+
+    /** The image the {@link #directReads()} read, or null when there are none. */
+    default byte[] image() {
+        return null;
+    }
+
+    /** No direct reads. */
+    byte[] NO_DIRECT_READS = new byte[0];
+
     /** The packet LD_ABS/LD_IND read, or null for contexts without one (the instructions fault). */
     Packet packet();
 

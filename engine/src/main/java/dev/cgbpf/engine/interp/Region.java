@@ -39,6 +39,8 @@ public final class Region {
     final byte[] bytes;
     final int length;
     final int stride;
+    /** stride - 1 when the stride is a power of two (an element's offset is then a mask, not a division), else -1. */
+    private final int strideMask;
     final int elemSize;
     final boolean writable;
     /** The map behind a MAP_OBJECT or MAP_VALUE region, else null. */
@@ -55,6 +57,7 @@ public final class Region {
         this.bytes = bytes;
         this.length = length;
         this.stride = stride;
+        this.strideMask = stride > 0 && Integer.bitCount(stride) == 1 ? stride - 1 : -1;
         this.elemSize = elemSize;
         this.writable = writable;
         this.map = map;
@@ -158,7 +161,7 @@ public final class Region {
                     + " bytes)");
         }
         // offset is in [0, length) here, so an int remainder (cheaper than a long one) is exact
-        if (stride != 0 && (int) offset % stride + size > elemSize) {
+        if (stride != 0 && (strideMask >= 0 ? (int) offset & strideMask : (int) offset % stride) + size > elemSize) {
             throw new Fault(access(write, size) + " at " + describe(offset) + " (value_size is " + elemSize + ")");
         }
         if (write && !writable) {

@@ -14,6 +14,20 @@ public abstract class StructContext implements ProgContext {
         this.image = new byte[layout.size()];
     }
 
+    /**
+     * Every read the layout allows is a plain image read here ({@link #read} is not overridden by
+     * any subclass; one that overrides it for a field must leave that field out of this table).
+     */
+    @Override
+    public byte[] directReads() {
+        return layout.sharedReadSizes();
+    }
+
+    @Override
+    public final byte[] image() {
+        return image;
+    }
+
     @Override
     public int size() {
         return layout.size();

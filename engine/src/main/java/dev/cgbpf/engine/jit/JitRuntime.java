@@ -1,10 +1,14 @@
 package dev.cgbpf.engine.jit;
 
+import dev.cgbpf.engine.interp.BaseHelpers;
+import dev.cgbpf.engine.interp.BpfMapOps;
 import dev.cgbpf.engine.interp.Fault;
+import dev.cgbpf.engine.interp.Helper;
 import dev.cgbpf.engine.interp.Interpreter;
 import dev.cgbpf.engine.interp.Machine;
 import dev.cgbpf.engine.interp.ProgContext;
 import dev.cgbpf.engine.interp.ProgramFault;
+import dev.cgbpf.engine.interp.Region;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -38,6 +42,16 @@ public final class JitRuntime {
         return ctx == null ? -1 : ctx.size();
     }
 
+    /** The context's direct reads (see {@link ProgContext#directReads}); none without a context. */
+    public static byte[] ctxReads(ProgContext ctx) {
+        return ctx == null ? ProgContext.NO_DIRECT_READS : ctx.directReads();
+    }
+
+    /** The image the direct reads read (null when there are none). */
+    public static byte[] ctxImage(ProgContext ctx) {
+        return ctx == null ? null : ctx.image();
+    }
+
     public static long ld8(byte[] s, int i) {
         return s[i] & 0xffL;
     }
@@ -68,6 +82,107 @@ public final class JitRuntime {
 
     public static void st64(byte[] s, int i, long v) {
         LONGS.set(s, i, v);
+    }
+
+    /**
+     * bpf_map_lookup_elem with a 4-byte key the compiler proved in the running frame at
+     * {@code key}, inlined as the kernel's map_gen_lookup: for the engine's own lookup helper and
+     * a map with 4-byte keys the element index comes from the key's int (an array map: a bounds
+     * check against max_entries) and the value's address from the map; anything else (another
+     * helper in the table, a map the helper refuses, other key sizes) is the helper's call, with
+     * its results and faults. A pointer that is not a map faults as the helper does.
+     */
+    public static long mapLookup(Machine m, long r1, long r2, long r3, long r4, long r5, byte[] stack, int key) {
+        Helper h = m.helpers().get(BaseHelpers.MAP_LOOKUP_ELEM);
+        if (h == BaseHelpers.MAP_LOOKUP) {
+            BpfMapOps em = m.mapObject(r1).map();
+            if (em.helperAccessible() && em.spec().keySize() == 4) {
+                int i = em.lookupIndex32((int) INTS.get(stack, key));
+                return i < 0 ? 0 : em.valueAddress(i);
+            }
+        }
+        return h.call(m, r1, r2, r3, r4, r5);
+    }
+
+    /**
+     * An array map as one lookup site of a run sees it, resolved at the site's first call in the
+     * run (the map of a constant r1 cannot change during it): its max_entries and the bytes,
+     * base, length and element layout of its values region. {@link #NO_VIEW}: the site's lookups
+     * go through {@link #mapLookup}.
+     */
+    public static final class ArrayView {
+        final int max;
+        final long base;
+        final byte[] bytes;
+        final int length;
+        final int stride;
+        final int elem;
+
+        ArrayView(int max, long base, byte[] bytes, int length, int stride, int elem) {
+            this.max = max;
+            this.base = base;
+            this.bytes = bytes;
+            this.length = length;
+            this.stride = stride;
+            this.elem = elem;
+        }
+    }
+
+    public static final ArrayView NO_VIEW = new ArrayView(0, 0, new byte[0], 0, 8, 0);
+
+    /**
+     * Resolves the lookup site whose r1 is the constant {@code map}: an {@link ArrayView} when the
+     * machine's lookup helper is the engine's own and the map an array map the helper accepts,
+     * else {@link #NO_VIEW}. Faults as the helper call would (no lookup helper, not a map).
+     */
+    public static ArrayView arrayView(Machine m, long map) {
+        Helper h = m.helpers().get(BaseHelpers.MAP_LOOKUP_ELEM);
+        if (h != BaseHelpers.MAP_LOOKUP) {
+            return NO_VIEW;
+        }
+        BpfMapOps em = m.mapObject(map).map();
+        int max = em.arrayMaxEntries();
+        if (!em.helperAccessible() || em.spec().keySize() != 4 || max <= 0) {
+            return NO_VIEW;
+        }
+        Region values = m.region(em.valueAddress(0), 1, false);
+        int stride = Region.roundUp8(em.spec().valueSize());
+        if (values.kind() != Region.Kind.MAP_VALUE || values.bytes() == null || stride <= 0
+                || Integer.bitCount(stride) != 1) {
+            return NO_VIEW;
+        }
+        return new ArrayView(max, values.base(), values.bytes(), values.length(), stride, em.spec().valueSize());
+    }
+
+    /** bpf_map_lookup_elem at a resolved site: the array's bounds check and address, or {@link #mapLookup}. */
+    public static long arrayLookup(ArrayView v, Machine m, long r1, long r2, long r3, long r4, long r5, byte[] stack,
+                                   int key) {
+        if (v != NO_VIEW) {
+            int k = (int) INTS.get(stack, key);
+            return Integer.compareUnsigned(k, v.max) < 0 ? v.base + (k & 0xffffffffL) * v.stride : 0;
+        }
+        return mapLookup(m, r1, r2, r3, r4, r5, stack, key);
+    }
+
+    /**
+     * The index in the view's bytes of a {@code size}-byte read at {@code address}, or -1 when
+     * the read is not one the values region allows as {@link Machine#load} checks it (the caller
+     * then takes that path, with its fault).
+     */
+    public static int valueIndex(ArrayView v, long address, int size) {
+        if (v == null) {
+            return -1;
+        }
+        long o = address - v.base;
+        if (o < 0 || o > v.length - size || ((int) o & (v.stride - 1)) + size > v.elem) {
+            return -1;
+        }
+        return (int) o;
+    }
+
+    /** The view's bytes (read only after {@link #valueIndex} allowed it). */
+    public static byte[] valueBytes(ArrayView v) {
+        return v.bytes;
     }
 
     /** A fault raised by compiled code itself (the interpreter's words for the same case). */

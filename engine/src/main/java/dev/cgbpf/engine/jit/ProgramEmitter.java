@@ -53,6 +53,15 @@ final class ProgramEmitter {
     private static final int PC = 29;
     private static final int CTX = 30;
     private static final int CTX_SIZE = 31;
+    /** The context's direct reads ({@link dev.cgbpf.engine.interp.ProgContext#directReads}) and image. */
+    private static final int CTX_READS = 120;
+    private static final int CTX_IMAGE = 121;
+    /** A map-value index being read (see {@link #viewLoad}); the array views of lookup sites from VIEWS on. */
+    private static final int VALUE_INDEX = 122;
+    private static final int VIEWS = 123;
+    /** Lookup sites that get an array view of their own; further ones call the helper path. */
+    private static final int MAX_VIEWS = 64;
+    static final String VIEW = "dev/cgbpf/engine/jit/JitRuntime$ArrayView";
     private static final int DEPTHS = Machine.MAX_FRAMES;
 
     private static int reg(int r) {
@@ -93,6 +102,11 @@ final class ProgramEmitter {
     /** The main-function instructions of the part being written: [rangeFrom, rangeTo). */
     private int rangeFrom;
     private int rangeTo = Integer.MAX_VALUE;
+    /** The local of each lookup site with a constant map (instance index << 32 | pc), see {@link #views}. */
+    private Map<Long, Integer> viewSlots;
+    /** Per function: how many instructions lead to each index, and the last of them. */
+    private final Map<FunctionFlow, int[][]> preds = new HashMap<>();
+
     /** Jumps out of the part being written, by target instruction. */
     private final Map<Integer, Label> trampolines = new java.util.TreeMap<>();
 
@@ -322,6 +336,16 @@ final class ProgramEmitter {
         mv.visitVarInsn(ASTORE, CTX);
         mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "ctxSize", "(L" + CTX_TYPE + ";)I", false);
         mv.visitVarInsn(ISTORE, CTX_SIZE);
+        mv.visitVarInsn(ALOAD, CTX);
+        mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "ctxReads", "(L" + CTX_TYPE + ";)[B", false);
+        mv.visitVarInsn(ASTORE, CTX_READS);
+        mv.visitVarInsn(ALOAD, CTX);
+        mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "ctxImage", "(L" + CTX_TYPE + ";)[B", false);
+        mv.visitVarInsn(ASTORE, CTX_IMAGE);
+        for (int slot : views().values()) {
+            mv.visitInsn(ACONST_NULL);
+            mv.visitVarInsn(ASTORE, slot);
+        }
         int maxDepth = 0;
         for (Instance in : instances) {
             maxDepth = Math.max(maxDepth, in.depth);
@@ -768,6 +792,24 @@ final class ProgramEmitter {
             Label generic = new Label();
             Label done = new Label();
             if (co >= 0) {
+                // convert_ctx_access: a read the context's rule allows at this offset and size
+                // and whose value is its image's bytes is one array read; others take load()
+                Label checked = new Label();
+                iconst((int) co);
+                mv.visitVarInsn(ALOAD, CTX_READS);
+                mv.visitInsn(ARRAYLENGTH);
+                mv.visitJumpInsn(IF_ICMPGE, checked);
+                mv.visitVarInsn(ALOAD, CTX_READS);
+                iconst((int) co);
+                mv.visitInsn(BALOAD);
+                iconst(1 << Integer.numberOfTrailingZeros(size));
+                mv.visitInsn(IAND);
+                mv.visitJumpInsn(IFEQ, checked);
+                mv.visitVarInsn(ALOAD, CTX_IMAGE);
+                iconst((int) co);
+                mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "ld" + 8 * size, "([BI)J", false);
+                mv.visitJumpInsn(GOTO, done);
+                mv.visitLabel(checked);
                 iconst((int) co);
                 mv.visitVarInsn(ILOAD, CTX_SIZE);
                 mv.visitJumpInsn(IF_ICMPGE, generic);
@@ -775,6 +817,23 @@ final class ProgramEmitter {
                 iconst((int) co);
                 iconst(size);
                 mv.visitMethodInsn(INVOKEINTERFACE, CTX_TYPE, "load", "(II)J", true);
+                mv.visitJumpInsn(GOTO, done);
+            }
+            Integer view = co >= 0 ? null : viewLoad(in, pc, insn);
+            if (view != null) {
+                // the value a lookup just returned: read from the array's bytes when the values
+                // region allows the read as Machine.load checks it, else that path (and its fault)
+                mv.visitVarInsn(ALOAD, view);
+                address(s, insn.off());
+                iconst(size);
+                mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "valueIndex", "(L" + VIEW + ";JI)I", false);
+                mv.visitInsn(DUP);
+                mv.visitVarInsn(ISTORE, VALUE_INDEX);
+                mv.visitJumpInsn(IFLT, generic);
+                mv.visitVarInsn(ALOAD, view);
+                mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "valueBytes", "(L" + VIEW + ";)[B", false);
+                mv.visitVarInsn(ILOAD, VALUE_INDEX);
+                mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "ld" + 8 * size, "([BI)J", false);
                 mv.visitJumpInsn(GOTO, done);
             }
             mv.visitLabel(generic);
@@ -901,6 +960,52 @@ final class ProgramEmitter {
     // ------------------------------------------------------------------ calls
 
     private void call(Instance in, int pc, Insn insn) {
+        int key = insn.src() == 0 && insn.imm() == dev.cgbpf.engine.interp.BaseHelpers.MAP_LOOKUP_ELEM
+                ? frameIndex(in, pc, 2, 0, 4) : -1;
+        Integer view = key >= 0 ? views().get(siteKey(in, pc)) : null;
+        if (view != null) {
+            // r1 is a constant map: resolved once per run, then the array's bounds check inline
+            Label start = new Label();
+            Label end = new Label();
+            Label have = new Label();
+            mv.visitLabel(start);
+            mv.visitVarInsn(ALOAD, view);
+            mv.visitJumpInsn(IFNONNULL, have);
+            mv.visitVarInsn(ALOAD, M);
+            lconst(constR1(in, pc));
+            mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "arrayView", "(L" + MACHINE + ";J)L" + VIEW + ";", false);
+            mv.visitVarInsn(ASTORE, view);
+            mv.visitLabel(have);
+            mv.visitVarInsn(ALOAD, view);
+            mv.visitVarInsn(ALOAD, M);
+            for (int r = 1; r <= 5; r++) {
+                mv.visitVarInsn(LLOAD, reg(r));
+            }
+            mv.visitVarInsn(ALOAD, stackSlot(in.depth));
+            iconst(key);
+            mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "arrayLookup", "(L" + VIEW + ";L" + MACHINE + ";JJJJJ[BI)J", false);
+            mv.visitLabel(end);
+            faultRange(start, end, pc);
+            mv.visitVarInsn(LSTORE, reg(0));
+            return;
+        }
+        if (key >= 0) {
+            // bpf_map_lookup_elem with its key in the frame: inlined for array maps (map_gen_lookup)
+            Label start = new Label();
+            Label end = new Label();
+            mv.visitLabel(start);
+            mv.visitVarInsn(ALOAD, M);
+            for (int r = 1; r <= 5; r++) {
+                mv.visitVarInsn(LLOAD, reg(r));
+            }
+            mv.visitVarInsn(ALOAD, stackSlot(in.depth));
+            iconst(key);
+            mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "mapLookup", "(L" + MACHINE + ";JJJJJ[BI)J", false);
+            mv.visitLabel(end);
+            faultRange(start, end, pc);
+            mv.visitVarInsn(LSTORE, reg(0));
+            return;
+        }
         if (insn.src() == 0) {
             Label start = new Label();
             Label end = new Label();
@@ -954,6 +1059,120 @@ final class ProgramEmitter {
         mv.visitVarInsn(LLOAD, fpSlot(caller));
         mv.visitVarInsn(LSTORE, reg(10));
         mv.visitJumpInsn(GOTO, returnTo);
+    }
+
+    // ------------------------------------------------------------------ array-map lookups
+
+    private long siteKey(Instance in, int pc) {
+        return ((long) instances.indexOf(in) << 32) | pc;
+    }
+
+    /** The lookup sites whose r1 is a constant map and whose key is in the frame, with their locals. */
+    private Map<Long, Integer> views() {
+        if (viewSlots != null) {
+            return viewSlots;
+        }
+        viewSlots = new HashMap<>();
+        for (Instance in : instances) {
+            FunctionFlow f = in.flow;
+            for (int pc = f.reachable.nextSetBit(0); pc >= 0 && pc < f.n; pc = f.reachable.nextSetBit(pc + 1)) {
+                Insn insn = program.get(pc);
+                if (InsnKind.of(insn.code()) == InsnKind.CALL && insn.src() == 0
+                        && insn.imm() == dev.cgbpf.engine.interp.BaseHelpers.MAP_LOOKUP_ELEM
+                        && frameIndex(in, pc, 2, 0, 4) >= 0 && constR1(in, pc) != -1
+                        && viewSlots.size() < MAX_VIEWS) {
+                    viewSlots.put(siteKey(in, pc), VIEWS + viewSlots.size());
+                }
+            }
+        }
+        return viewSlots;
+    }
+
+    /** [0]: how many reachable instructions of {@code f} lead to each index; [1]: the last of them. */
+    private int[][] preds(FunctionFlow f) {
+        return preds.computeIfAbsent(f, ff -> {
+            int[] count = new int[ff.n + 1];
+            int[] from = new int[ff.n + 1];
+            for (int pc = ff.reachable.nextSetBit(0); pc >= 0 && pc < ff.n; pc = ff.reachable.nextSetBit(pc + 1)) {
+                int[] succ = ff.successors(pc);
+                for (int i = 0; i < succ.length; i++) {
+                    int t = succ[i];
+                    if (t >= 0 && t <= ff.n && (i == 0 || t != succ[0])) {
+                        count[t]++;
+                        from[t] = pc;
+                    }
+                }
+            }
+            return new int[][] {count, from};
+        });
+    }
+
+    /** The only instruction leading to {@code pc} (not the function's entry), or -1. */
+    private int onlyPred(FunctionFlow f, int pc) {
+        int[][] p = preds(f);
+        return pc != f.entry && pc <= f.n && p[0][pc] == 1 ? p[1][pc] : -1;
+    }
+
+    /**
+     * The map object address r1 holds at the call at {@code pc}: an ld_imm64 of a map fd on the
+     * only path to it (each instruction back to it having a single predecessor), with nothing
+     * between that may write r1; -1 when not proven.
+     */
+    private long constR1(Instance in, int pc) {
+        FunctionFlow f = in.flow;
+        int q = pc;
+        for (int steps = 0; steps < 64; steps++) {
+            q = onlyPred(f, q);
+            if (q < 0) {
+                return -1;
+            }
+            Insn insn = program.get(q);
+            InsnKind k = InsnKind.of(insn.code());
+            switch (k) {
+                case LD_IMM64 -> {
+                    if (insn.dst() == 1) {
+                        return insn.src() == dev.cgbpf.engine.isa.Opcodes.PSEUDO_MAP_FD ? interp.imm64(q) : -1;
+                    }
+                }
+                case ALU64, ALU32, LDX, LDSX -> {
+                    if (insn.dst() == 1) {
+                        return -1;
+                    }
+                }
+                case ST, STX, COND, JA, JA32 -> {
+                }
+                default -> {
+                    return -1; // calls, atomics, packet loads, exits: r1 may change
+                }
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * The view local of the lookup whose result the load at {@code pc} reads through: the load's
+     * base is r0, its only predecessor is the non-null side of {@code if r0 == 0} / {@code if r0
+     * != 0}, whose only predecessor is a lookup site with a view. Null otherwise. (The read itself
+     * is checked against the view at run time, so this only picks the view.)
+     */
+    private Integer viewLoad(Instance in, int pc, Insn load) {
+        if (load.src() != 0 || viewSlots == null || viewSlots.isEmpty()) {
+            return null;
+        }
+        FunctionFlow f = in.flow;
+        int q1 = onlyPred(f, pc);
+        if (q1 < 0) {
+            return null;
+        }
+        Insn c = program.get(q1);
+        boolean nonNullSide = c.dst() == 0 && c.imm() == 0
+                && ((c.code() == 0x15 && pc == q1 + 1 && q1 + 1 + c.off() != pc)
+                || (c.code() == 0x55 && pc == q1 + 1 + c.off() && q1 + 1 != pc));
+        if (!nonNullSide) {
+            return null;
+        }
+        int q0 = onlyPred(f, q1);
+        return q0 >= 0 && q0 + 1 == q1 ? viewSlots.get(siteKey(in, q0)) : null;
     }
 
     // ------------------------------------------------------------------ faults and constants

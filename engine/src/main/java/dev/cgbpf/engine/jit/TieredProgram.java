@@ -17,9 +17,9 @@ import org.slf4j.LoggerFactory;
 public final class TieredProgram {
     /**
      * Runs on the interpreter before {@link JitMode#AUTO} compiles. Measured (docs/perf.md,
-     * `cgbpf-tools bench interp`): compiling a benchmark program takes 0.6 to 7 ms and pays off
-     * after a few hundred to a few thousand runs (under 20,000 for the 10-instruction one, whose
-     * run the compiler shortens least), so a program run a few times (a policy check, a dry run)
+     * `cgbpf-tools bench interp`): compiling a benchmark program takes 0.4 to 14 ms (on a loaded
+     * VM) and pays off after a few hundred to a few thousand runs (under 20,000 for the
+     * 10-instruction one, whose run the compiler shortens least), so a program run a few times (a policy check, a dry run)
      * never pays for compiling, and one on a busy hook is compiled within its first milliseconds.
      */
     public static final int AUTO_THRESHOLD = 2000;

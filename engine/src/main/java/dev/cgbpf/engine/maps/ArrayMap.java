@@ -48,6 +48,16 @@ public final class ArrayMap extends EngineMap {
     }
 
     @Override
+    public int arrayMaxEntries() {
+        return spec.maxEntries();
+    }
+
+    @Override
+    public int lookupIndex32(int key) {
+        return inRange(key) ? key : -1;
+    }
+
+    @Override
     public synchronized int updateElem(byte[] key, byte[] value, long flags) {
         if (Long.compareUnsigned(flags, BPF_EXIST) > 0) {
             return EINVAL;

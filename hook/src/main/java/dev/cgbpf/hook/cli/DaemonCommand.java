@@ -1,11 +1,15 @@
 package dev.cgbpf.hook.cli;
 
 import dev.cgbpf.hook.daemon.Daemon;
+import dev.cgbpf.hook.events.DenialLog;
+import dev.cgbpf.hook.events.EventService;
+import dev.cgbpf.hook.metrics.DaemonMetrics;
 import dev.cgbpf.hook.daemon.DaemonLog;
 import dev.cgbpf.hook.daemon.Detach;
 
 import java.io.FileOutputStream;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -16,6 +20,7 @@ import java.util.List;
 /** {@code cgbpf daemon}: the resident JVM that runs the hook's stages for the {@code cgbpf-hook} client. */
 final class DaemonCommand implements Command {
     static final String SOCKET_ENV = "CGBPF_SOCKET";
+    static final String DENIALS_LOG_ENV = "CGBPF_DENIALS_LOG";
 
     @Override
     public String name() {
@@ -24,7 +29,8 @@ final class DaemonCommand implements Command {
 
     @Override
     public String synopsis() {
-        return "[--socket PATH] [--detach] [--pid-file FILE] [--log-file FILE] [--deadline SEC] [--read-timeout SEC]";
+        return "[--socket PATH] [--detach] [--pid-file FILE] [--log-file FILE] [--deadline SEC] [--read-timeout SEC]"
+                + " [--denials-log FILE | --no-events] [--metrics ADDR:PORT]";
     }
 
     @Override
@@ -53,13 +59,19 @@ final class DaemonCommand implements Command {
                   --deadline SEC    answer every request within SEC seconds (default %d)
                   --read-timeout SEC  the request must have arrived, complete, within SEC
                                     seconds of the connection (default %d)
+                  --denials-log FILE  where the denial events go, one JSON line each
+                                    (default $CGBPF_DENIALS_LOG, else %s;
+                                    rate-limited per container, rotated once at 16 MiB)
+                  --no-events       read no denial events
+                  --metrics ADDR:PORT  serve Prometheus metrics over HTTP there (off by
+                                    default; a loopback address unless you mean otherwise)
 
                 Stops cleanly on SIGTERM or SIGINT (requests in flight finish, the socket is
                 removed). Nothing of a container depends on the daemon running: stopping,
                 killing or upgrading it detaches nothing. A small heap is enough:
                 CGBPF_JAVA_OPTS="-XX:+UseSerialGC -Xmx32m -XX:TieredStopAtLevel=1".
                 """.formatted(SOCKET_ENV, Daemon.DEFAULT_SOCKET, Detach.DEFAULT_PID_FILE, Detach.DEFAULT_LOG_FILE,
-                Daemon.DEFAULT_DEADLINE.toSeconds(), Daemon.DEFAULT_READ_TIMEOUT.toSeconds());
+                Daemon.DEFAULT_DEADLINE.toSeconds(), Daemon.DEFAULT_READ_TIMEOUT.toSeconds(), DenialLog.DEFAULT_PATH);
     }
 
     @Override
@@ -71,8 +83,18 @@ final class DaemonCommand implements Command {
         boolean detach = false;
         Duration deadline = Daemon.DEFAULT_DEADLINE;
         Duration readTimeout = null;
+        String logEnv = System.getenv(DENIALS_LOG_ENV);
+        Path denialsLog = logEnv == null || logEnv.isEmpty() ? DenialLog.DEFAULT_PATH : Path.of(logEnv);
+        boolean events = true;
+        InetSocketAddress metrics = null;
         for (String o; (o = args.nextOption()) != null; ) {
             switch (o) {
+                case "--denials-log" -> denialsLog = path(args.value(o), o);
+                case "--no-events" -> {
+                    args.noValue(o);
+                    events = false;
+                }
+                case "--metrics" -> metrics = MetricsOption.parse(args.value(o));
                 case "--socket" -> socket = path(args.value(o), o);
                 case "--pid-file" -> pidFile = path(args.value(o), o);
                 case "--log-file" -> logFile = path(args.value(o), o);
@@ -97,6 +119,10 @@ final class DaemonCommand implements Command {
             if (readTimeout != null) {
                 childArgs.addAll(List.of("--read-timeout", Long.toString(readTimeout.toSeconds())));
             }
+            childArgs.addAll(events ? List.of("--denials-log", denialsLog.toString()) : List.of("--no-events"));
+            if (metrics != null) {
+                childArgs.addAll(List.of("--metrics", MetricsOption.format(metrics)));
+            }
             try {
                 Daemon.checkHost();
                 var running = dev.cgbpf.hook.daemon.DaemonProbe.status(socket, Duration.ofSeconds(5));
@@ -111,11 +137,12 @@ final class DaemonCommand implements Command {
                 throw new CliException("daemon: " + e.getMessage(), 1);
             }
         }
-        return foreground(socket, pidFile, logFile, deadline, readTimeout);
+        return foreground(socket, pidFile, logFile, deadline, readTimeout,
+                events ? EventService.Options.DEFAULT.withLogPath(denialsLog) : null, metrics);
     }
 
-    private static int foreground(Path socket, Path pidFile, Path logFile, Duration deadline, Duration readTimeout)
-            throws CliException {
+    private static int foreground(Path socket, Path pidFile, Path logFile, Duration deadline, Duration readTimeout,
+                                  EventService.Options events, InetSocketAddress metrics) throws CliException {
         // the stages' own warnings go to the daemon's log through slf4j; their infos to the hook log only
         if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
             System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
@@ -136,10 +163,20 @@ final class DaemonCommand implements Command {
                     config.maxConnections(), config.maxStages(), config.maxState());
         }
         Daemon daemon = new Daemon(config, System.getenv(), new DaemonLog(out), Main.version());
+        daemon.readEvents(events);
         try {
             daemon.start();
         } catch (Daemon.StartException e) {
             throw new CliException("daemon: " + e.getMessage(), 1);
+        }
+        if (metrics != null) {
+            try {
+                DaemonMetrics.serve(daemon, metrics, Main.version());
+            } catch (IOException e) {
+                daemon.stop();
+                daemon.finishNow();
+                throw new CliException("daemon: --metrics " + MetricsOption.format(metrics) + ": " + e.getMessage(), 1);
+            }
         }
         Signals.onTermination(daemon::stop);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

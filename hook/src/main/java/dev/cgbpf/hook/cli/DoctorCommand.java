@@ -4,10 +4,12 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.cgbpf.hook.daemon.Daemon;
 import dev.cgbpf.hook.daemon.DaemonProbe;
+import dev.cgbpf.hook.runtimes.Registrations;
 import dev.cgbpf.kernel.HostReport;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -20,9 +22,18 @@ import java.util.function.Supplier;
 final class DoctorCommand implements Command {
     private final Supplier<HostReport> report;
     private final Function<Path, DaemonProbe.Result> daemon;
+    private final Registrations registrations;
 
     DoctorCommand() {
         this(HostReport::collect, socket -> DaemonProbe.status(socket, Duration.ofSeconds(5)));
+    }
+
+    /** With the engines' configuration from elsewhere (tests). */
+    DoctorCommand(Supplier<HostReport> report, Function<Path, DaemonProbe.Result> daemon,
+                  Registrations registrations) {
+        this.report = report;
+        this.daemon = daemon;
+        this.registrations = registrations;
     }
 
     /** With the report from elsewhere (tests show what a host without bpf(2) prints). */
@@ -31,8 +42,7 @@ final class DoctorCommand implements Command {
     }
 
     DoctorCommand(Supplier<HostReport> report, Function<Path, DaemonProbe.Result> daemon) {
-        this.report = report;
-        this.daemon = daemon;
+        this(report, daemon, Registrations.host());
     }
 
     @Override
@@ -58,7 +68,10 @@ final class DoctorCommand implements Command {
                 file systems, the JIT setting, and for each attach type whether a trivial program
                 loads and attaches to a scratch cgroup (made and removed again; needs root);
                 and whether a cgbpf daemon answers on its socket (`cgbpf daemon`; the daemon
-                is optional: without it the hook runs as one JVM per stage).
+                is optional: without it the hook runs as one JVM per stage); and for each
+                container engine (podman, CRI-O, Docker, containerd) whether cgbpf is
+                registered with it: an engine without cgbpf runs containers that carry
+                dev.cgbpf.* settings unprotected, without a word (docs/runtimes.md).
 
                   --json          one JSON object instead of text
                   --socket PATH   the daemon's socket (default $CGBPF_SOCKET, else
@@ -87,12 +100,18 @@ final class DoctorCommand implements Command {
         args.operands(0);
         HostReport r = report.get();
         DaemonProbe.Result d = daemon.apply(socket);
+        List<Registrations.Engine> engines = registrations.check();
         if (json) {
             String host = r.renderJson();
-            console.out().println(host.substring(0, host.length() - 1) + ",\"daemon\":" + daemonJson(socket, d) + "}");
+            console.out().println(host.substring(0, host.length() - 1) + ",\"daemon\":" + daemonJson(socket, d)
+                    + ",\"runtimes\":" + toJson(engines) + "}");
         } else {
             console.out().print(r.renderText());
             console.out().printf("%-13s %s%n", "daemon", daemonText(d));
+            for (Registrations.Engine e : engines) {
+                console.out().printf("%-13s %s: %s%n", "runtime", e.name(), e.registered() && e.installed()
+                        ? "registered: " + e.detail() : e.detail());
+            }
         }
         return r.bpf().usable() && r.cgroup2Mount() != null ? 0 : 1;
     }
@@ -103,6 +122,14 @@ final class DoctorCommand implements Command {
             case NO_SOCKET -> "not running (" + d.detail() + "; the hook runs as a JVM per stage)";
             default -> "not answering: " + d.detail();
         };
+    }
+
+    private static String toJson(Object o) {
+        try {
+            return JsonMapper.builder().build().writeValueAsString(o);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static String daemonJson(Path socket, DaemonProbe.Result d) {

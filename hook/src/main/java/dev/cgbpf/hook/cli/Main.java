@@ -16,7 +16,7 @@ public final class Main {
     private static final CommandLine CGBPF = new CommandLine("cgbpf", "cgroup-bpf programs on the host kernel or in the JVM",
             List.of(new AsmCommand(), new DisasmCommand(), new ScriptCommand(), new MovedCommand("bench", BENCH_MOVED), new DoctorCommand(),
                     new VerifyCommand(), new HookCommand(), new DaemonCommand(), new PolicyCommand(), new CheckCommand(), new StatusCommand(),
-                    new UpdateCommand()));
+                    new UpdateCommand(), new RuntimeEditCommand(), new EventsCommand()));
 
     private Main() {
     }

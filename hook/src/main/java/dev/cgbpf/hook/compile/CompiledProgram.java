@@ -59,6 +59,32 @@ public record CompiledProgram(String name, ProgType type, AttachType attachType,
         return new CompiledProgram(name, type, attachType, new Program(out), map);
     }
 
+    /**
+     * This program with the host's event ring buffer bound: every map reference to
+     * {@link DenialCounters#EVENTS_UNBOUND}'s placeholder becomes {@code eventsFd} (the other
+     * maps are bound by {@link #withCounters} and {@link #bind}).
+     */
+    public CompiledProgram withEvents(int eventsFd) {
+        List<Insn> out = new ArrayList<>(program.insns());
+        for (int i = 0; i < out.size(); i++) {
+            Insn in = out.get(i);
+            if (in.isLdImm64() && in.src() == Opcodes.PSEUDO_MAP_FD && in.imm() == DenialCounters.EVENTS_UNBOUND) {
+                out.set(i, new Insn(in.code(), in.dst(), in.src(), in.off(), eventsFd));
+            }
+        }
+        return new CompiledProgram(name, type, attachType, new Program(out), map);
+    }
+
+    /** Whether the program reports denial events, i.e. needs the ring buffer bound. */
+    public boolean reportsEvents() {
+        for (Insn in : program.insns()) {
+            if (in.isLdImm64() && in.src() == Opcodes.PSEUDO_MAP_FD && in.imm() == DenialCounters.EVENTS_UNBOUND) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The listing as the kernel's disassembler prints it, one instruction a line. */
     public String listing() {
         return String.join("\n", new Disassembler().listing(program)) + "\n";

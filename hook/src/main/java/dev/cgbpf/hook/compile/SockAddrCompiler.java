@@ -55,9 +55,16 @@ import java.util.List;
  * </ul>
  * {@link AddressGuardCompiler}'s packet guards catch what these hooks never see (listen()'s
  * autobind, raw sockets).
- * Refusals return 0 (the syscall fails with EPERM) after counting in the denial map.
+ * Refusals return 0 (the syscall fails with EPERM) after counting in the denial map and, with
+ * events, reporting the denial ({@link EventSpec}; the rule index is one of {@link DenialRules}).
  */
 public final class SockAddrCompiler {
+    /** An event's address: what each attach type may read and judges (user_ip for bind and connect, msg_src for a send). */
+    private static final EventSpec.Fields BIND4 = new EventSpec.SockAddrFields(BpfSockAddrCtx.USER_IP4, 1);
+    private static final EventSpec.Fields BIND6 = new EventSpec.SockAddrFields(BpfSockAddrCtx.USER_IP6, 4);
+    private static final EventSpec.Fields SEND4 = new EventSpec.SockAddrFields(BpfSockAddrCtx.MSG_SRC_IP4, 1);
+    private static final EventSpec.Fields SEND6 = new EventSpec.SockAddrFields(BpfSockAddrCtx.MSG_SRC_IP6, 4);
+
     private SockAddrCompiler() {
     }
 
@@ -89,7 +96,7 @@ public final class SockAddrCompiler {
     }
 
     /** Port check: falls through when user_port is 0 or inside a range, refuses otherwise. */
-    private static void ports(Asm a, List<PortRange> ranges, DenialCounters counters) {
+    private static void ports(Asm a, List<PortRange> ranges, DenialCounters counters, EventSpec.Fields fields) {
         if (ranges.isEmpty()) {
             return;
         }
@@ -103,7 +110,7 @@ public final class SockAddrCompiler {
             a.jlt(R2, r.first(), next).jle(R2, r.last(), "port_ok").label(next);
         }
         // in no range: count a BIND_PORT denial; return 0;
-        counters.emitDeny(a, DenialReason.BIND_PORT, "port_counted");
+        counters.emitDeny(a, DenialReason.BIND_PORT, new EventSpec(EventKind.BIND_PORT, DenialRules.PORT_RANGES, fields), "port_counted");
         // port_ok:
         a.label("port_ok");
     }
@@ -111,7 +118,7 @@ public final class SockAddrCompiler {
     static Asm bind4(NetworkPolicy n, DenialCounters counters) {
         // r6 = ctx;   (struct bpf_sock_addr *; r1 is clobbered by the calls)
         Asm a = new Asm().mov(R6, R1);
-        ports(a, n.bindPorts(), counters);
+        ports(a, n.bindPorts(), counters, BIND4);
         List<Inet4Address> v4 = n.bind().v4();
         if (n.bind().isEmpty()) {
             // return 1;   (ports only)
@@ -119,7 +126,7 @@ public final class SockAddrCompiler {
         }
         if (v4.isEmpty()) {
             // no IPv4 address: count a BIND_ADDRESS denial; return 0;
-            counters.emitDeny(a, DenialReason.BIND_ADDRESS, "addr_counted");
+            counters.emitDeny(a, DenialReason.BIND_ADDRESS, new EventSpec(EventKind.BIND_ADDRESS, DenialRules.NO_ADDRESS_OF_FAMILY, BIND4), "addr_counted");
             return a;
         }
         // u32 r2 = ctx->user_ip4;
@@ -130,7 +137,7 @@ public final class SockAddrCompiler {
         }
         if (n.bindMode() == BindMode.DENY) {
             // count a BIND_ADDRESS denial; return 0;
-            counters.emitDeny(a, DenialReason.BIND_ADDRESS, "addr_counted");
+            counters.emitDeny(a, DenialReason.BIND_ADDRESS, new EventSpec(EventKind.BIND_ADDRESS, DenialRules.NOT_OWN_ADDRESS, BIND4), "addr_counted");
         } else {
             // ctx->user_ip4 = OWN0; goto allow;   (rewritten to the first address)
             a.movImm32(R2, SockAddr.word(v4.get(0))).stxW(R6, BpfSockAddrCtx.USER_IP4, R2).ja("allow");
@@ -142,7 +149,7 @@ public final class SockAddrCompiler {
     static Asm bind6(NetworkPolicy n, DenialCounters counters) {
         // r6 = ctx;
         Asm a = new Asm().mov(R6, R1);
-        ports(a, n.bindPorts(), counters);
+        ports(a, n.bindPorts(), counters, BIND6);
         if (n.bind().isEmpty()) {
             // return 1;   (ports only)
             return a.movImm(R0, 1).exit();
@@ -162,7 +169,7 @@ public final class SockAddrCompiler {
         }
         if (n.bindMode() == BindMode.DENY) {
             // count a BIND_ADDRESS denial; return 0;
-            counters.emitDeny(a, DenialReason.BIND_ADDRESS, "addr_counted");
+            counters.emitDeny(a, DenialReason.BIND_ADDRESS, new EventSpec(EventKind.BIND_ADDRESS, DenialRules.NOT_OWN_ADDRESS, BIND6), "addr_counted");
         } else {
             // memcpy(ctx->user_ip6, OWN0, 16); goto allow;   (r2 = OWN0[j]; ctx->user_ip6[j] = r2; for each word)
             int[] target = own.get(0);
@@ -195,7 +202,7 @@ public final class SockAddrCompiler {
         Asm a = new Asm().mov(R6, R1);
         if (v4.isEmpty()) {
             // no IPv4 address: return 0 (EPERM), counted
-            counters.emitDeny(a, DenialReason.BIND_ADDRESS, "counted");
+            counters.emitDeny(a, DenialReason.BIND_ADDRESS, new EventSpec(EventKind.CONNECT, DenialRules.NO_ADDRESS_OF_FAMILY, BIND4), "counted");
             return a;
         }
         Inet4Address own = v4.get(0);
@@ -231,7 +238,7 @@ public final class SockAddrCompiler {
         unlessEqual6Prefix(a, "native6");
         if (own4 == null) {
             // no IPv4 address: a v4-mapped destination is refused: count a BIND_ADDRESS denial; return 0;
-            counters.emitDeny(a, DenialReason.BIND_ADDRESS, "counted4");
+            counters.emitDeny(a, DenialReason.BIND_ADDRESS, new EventSpec(EventKind.CONNECT, DenialRules.NO_ADDRESS_OF_FAMILY, BIND6), "counted4");
         } else {
             if (own4.isLoopbackAddress()) {
                 // if (ctx->user_ip6[3] != 0 && (ctx->user_ip6[3] & 0xff) != 127) goto allow;
@@ -247,7 +254,7 @@ public final class SockAddrCompiler {
         a.label("native6");
         if (own6 == null) {
             // no IPv6 address: native IPv6 destinations are refused: count a BIND_ADDRESS denial; return 0;
-            counters.emitDeny(a, DenialReason.BIND_ADDRESS, "counted6");
+            counters.emitDeny(a, DenialReason.BIND_ADDRESS, new EventSpec(EventKind.CONNECT, DenialRules.NO_ADDRESS_OF_FAMILY, BIND6), "counted6");
         } else {
             if (own6.isLoopbackAddress()) {
                 // if (!ipv6_addr_loopback(&ctx->user_ip6)) goto allow;
@@ -292,7 +299,7 @@ public final class SockAddrCompiler {
         Asm a = new Asm().mov(R6, R1);
         if (v4.isEmpty()) {
             // no IPv4 address: count a BIND_ADDRESS denial; return 0;
-            counters.emitDeny(a, DenialReason.BIND_ADDRESS, "counted");
+            counters.emitDeny(a, DenialReason.BIND_ADDRESS, new EventSpec(EventKind.SENDMSG, DenialRules.NO_ADDRESS_OF_FAMILY, SEND4), "counted");
             return a;
         }
         Inet4Address own = v4.get(0);
@@ -317,7 +324,7 @@ public final class SockAddrCompiler {
         a.label("foreign");
         if (mode == BindMode.DENY) {
             // count a BIND_ADDRESS denial; return 0;   (rewrite mode falls through to set instead)
-            counters.emitDeny(a, DenialReason.BIND_ADDRESS, "counted");
+            counters.emitDeny(a, DenialReason.BIND_ADDRESS, new EventSpec(EventKind.SENDMSG, DenialRules.NOT_OWN_ADDRESS, SEND4), "counted");
         }
         // set: ctx->msg_src_ip4 = own;
         a.label("set").movImm32(R2, SockAddr.word(own)).stxW(R6, BpfSockAddrCtx.MSG_SRC_IP4, R2);
@@ -344,7 +351,7 @@ public final class SockAddrCompiler {
         Asm a = new Asm().mov(R6, R1);
         if (v6.isEmpty()) {
             // no IPv6 address: count a BIND_ADDRESS denial; return 0;
-            counters.emitDeny(a, DenialReason.BIND_ADDRESS, "counted");
+            counters.emitDeny(a, DenialReason.BIND_ADDRESS, new EventSpec(EventKind.SENDMSG, DenialRules.NO_ADDRESS_OF_FAMILY, SEND6), "counted");
             return a;
         }
         int[] own = SockAddr.words(v6.get(0));
@@ -371,7 +378,7 @@ public final class SockAddrCompiler {
         a.label("foreign");
         if (mode == BindMode.DENY) {
             // count a BIND_ADDRESS denial; return 0;   (rewrite mode falls through to set instead)
-            counters.emitDeny(a, DenialReason.BIND_ADDRESS, "counted");
+            counters.emitDeny(a, DenialReason.BIND_ADDRESS, new EventSpec(EventKind.SENDMSG, DenialRules.NOT_OWN_ADDRESS, SEND6), "counted");
         }
         // set: memcpy(ctx->msg_src_ip6, own, 16);   (r2 = own[j]; ctx->msg_src_ip6[j] = r2; for each word)
         a.label("set");

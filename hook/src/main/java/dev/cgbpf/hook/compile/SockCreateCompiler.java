@@ -5,12 +5,15 @@ import static dev.cgbpf.engine.isa.Reg.R1;
 import static dev.cgbpf.engine.isa.Reg.R2;
 import static dev.cgbpf.engine.isa.Reg.R3;
 import static dev.cgbpf.engine.isa.Reg.R4;
+import static dev.cgbpf.engine.isa.Reg.R6;
+import static dev.cgbpf.engine.isa.Reg.R7;
 
 import dev.cgbpf.engine.backend.AttachType;
 import dev.cgbpf.engine.backend.ProgType;
 import dev.cgbpf.engine.hooks.BpfSockCtx;
 import dev.cgbpf.engine.isa.Asm;
 import dev.cgbpf.engine.isa.JumpOp;
+import dev.cgbpf.engine.isa.Reg;
 import dev.cgbpf.hook.policy.SocketRule;
 
 import java.util.Optional;
@@ -34,33 +37,49 @@ public final class SockCreateCompiler {
         if (deny.isEmpty()) {
             return Optional.empty();
         }
+        Asm a = new Asm();
+        Reg ctx = R1;
+        if (counters.events()) {
+            // r6 = sk;   (the event reads it after helper calls, which clobber r1)
+            a.mov(R6, R1);
+            ctx = R6;
+        }
         // u32 r2 = sk->family, r3 = sk->type, r4 = sk->protocol;    (r1 = struct bpf_sock *sk)
-        Asm a = new Asm()
-                .ldxW(R2, R1, BpfSockCtx.FAMILY)
-                .ldxW(R3, R1, BpfSockCtx.TYPE)
-                .ldxW(R4, R1, BpfSockCtx.PROTOCOL);
+        a.ldxW(R2, ctx, BpfSockCtx.FAMILY)
+                .ldxW(R3, ctx, BpfSockCtx.TYPE)
+                .ldxW(R4, ctx, BpfSockCtx.PROTOCOL);
         // one test per denied kind, in the set's order
         for (SocketRule r : deny) {
+            // with events each rule has its own entry, which records which rule matched
+            String d = counters.events() ? "deny_" + r.name() : "deny";
             switch (r) {
                 // if (sk->family == AF_INET) goto deny;
-                case INET -> a.jmp32(JumpOp.JEQ, R2, BpfSockCtx.AF_INET, "deny");
+                case INET -> a.jmp32(JumpOp.JEQ, R2, BpfSockCtx.AF_INET, d);
                 // if (sk->family == AF_INET6) goto deny;
-                case INET6 -> a.jmp32(JumpOp.JEQ, R2, BpfSockCtx.AF_INET6, "deny");
+                case INET6 -> a.jmp32(JumpOp.JEQ, R2, BpfSockCtx.AF_INET6, d);
                 // if (sk->type == SOCK_RAW) goto deny;
-                case RAW -> a.jmp32(JumpOp.JEQ, R3, BpfSockCtx.SOCK_RAW, "deny");
+                case RAW -> a.jmp32(JumpOp.JEQ, R3, BpfSockCtx.SOCK_RAW, d);
                 // if (sk->protocol == IPPROTO_TCP || sk->protocol == IPPROTO_MPTCP) goto deny;
-                case TCP -> a.jmp32(JumpOp.JEQ, R4, BpfSockCtx.IPPROTO_TCP, "deny")
-                        .jmp32(JumpOp.JEQ, R4, BpfSockCtx.IPPROTO_MPTCP, "deny");
+                case TCP -> a.jmp32(JumpOp.JEQ, R4, BpfSockCtx.IPPROTO_TCP, d)
+                        .jmp32(JumpOp.JEQ, R4, BpfSockCtx.IPPROTO_MPTCP, d);
                 // if (sk->protocol == IPPROTO_UDP || sk->protocol == IPPROTO_UDPLITE) goto deny;
-                case UDP -> a.jmp32(JumpOp.JEQ, R4, BpfSockCtx.IPPROTO_UDP, "deny")
-                        .jmp32(JumpOp.JEQ, R4, BpfSockCtx.IPPROTO_UDPLITE, "deny");
+                case UDP -> a.jmp32(JumpOp.JEQ, R4, BpfSockCtx.IPPROTO_UDP, d)
+                        .jmp32(JumpOp.JEQ, R4, BpfSockCtx.IPPROTO_UDPLITE, d);
                 default -> throw new IllegalStateException(r.name());
             }
         }
         // return 1;                   (no denied kind: socket(2) proceeds)
         // deny: count a SOCKET denial; return 0;
-        a.movImm(R0, 1).exit().label("deny");
-        counters.emitDeny(a, DenialReason.SOCKET, "counted");
+        a.movImm(R0, 1).exit();
+        if (counters.events()) {
+            for (SocketRule r : deny) {
+                // deny_RULE: r7 = RULE; goto deny;   (the rule index for the event)
+                a.label("deny_" + r.name()).movImm(R7, DenialRules.socketRule(r)).ja("deny");
+            }
+        }
+        a.label("deny");
+        counters.emitDeny(a, DenialReason.SOCKET, new EventSpec(EventKind.SOCKET, EventSpec.IN_R7,
+                new EventSpec.SocketFields()), "counted");
         return Optional.of(new CompiledProgram("cgbpf_sock", ProgType.CGROUP_SOCK, AttachType.CGROUP_INET_SOCK_CREATE,
                 a.build()));
     }

@@ -1,5 +1,7 @@
 package dev.cgbpf.hook.daemon;
 
+import dev.cgbpf.hook.events.EventService;
+import dev.cgbpf.hook.events.Subscribers;
 import dev.cgbpf.hook.oci.AttachRecord;
 import dev.cgbpf.hook.oci.ContainerStatus;
 import dev.cgbpf.hook.oci.HookException;
@@ -8,6 +10,7 @@ import dev.cgbpf.hook.oci.HookSettings;
 import dev.cgbpf.hook.oci.HookStage;
 import dev.cgbpf.hook.oci.OciHook;
 import dev.cgbpf.hook.oci.Secure;
+import dev.cgbpf.hook.oci.RuntimeEdit;
 import dev.cgbpf.hook.oci.StageRun;
 import dev.cgbpf.hook.spec.Json;
 import jdk.net.ExtendedSocketOptions;
@@ -123,6 +126,28 @@ public final class Daemon {
     private ScheduledThreadPoolExecutor timer;
     private volatile boolean stopping;
     private boolean finished;
+    private EventService.Options eventOptions;
+    private volatile EventService events;
+    private volatile StageTimer stageTimer = (stage, seconds) -> { };
+
+    /** Told how long each hook stage took (the metrics' histogram). */
+    public interface StageTimer {
+        void observe(String stage, double seconds);
+    }
+
+    /** Read denial events while serving (before {@link #start}); null: none. */
+    public void readEvents(EventService.Options o) {
+        this.eventOptions = o;
+    }
+
+    /** The event reader once started; null when events are off or could not be had. */
+    public EventService events() {
+        return events;
+    }
+
+    public void timeStages(StageTimer t) {
+        this.stageTimer = t;
+    }
 
     /**
      * @param env the daemon's own environment: its CGBPF_* settings are what a request without them gets
@@ -198,6 +223,14 @@ public final class Daemon {
                 throw new StartException("cannot listen on " + socket + ": " + e.getMessage());
             }
             recover(own);
+            if (eventOptions != null) {
+                try {
+                    events = EventService.start(own, eventOptions, log::warn);
+                } catch (HookException e) {
+                    // the hook's work does not depend on the events: serve without them
+                    log.warn("denial events off: " + e.getMessage());
+                }
+            }
             if (config.pidFile() != null) {
                 writePidFile(config.pidFile());
             }
@@ -377,6 +410,9 @@ public final class Daemon {
         }
         finished = true;
         closeQuietly(server);
+        if (events != null) {
+            events.close();
+        }
         if (server != null) {
             try {
                 Files.deleteIfExists(config.socket());
@@ -488,7 +524,8 @@ public final class Daemon {
                     return;
                 }
                 HookStage stage = null;
-                if (head.isStatus()) {
+                boolean bundle = Protocol.BUNDLE.equals(head.stage());
+                if (head.isStatus() || head.isEvents()) {
                     try {
                         in.expectEnd();
                     } catch (RequestReader.Malformed e) {
@@ -497,7 +534,7 @@ public final class Daemon {
                     }
                 } else {
                     try {
-                        stage = HookStage.parse(head.stage());
+                        stage = bundle ? null : HookStage.parse(head.stage());
                     } catch (HookException e) {
                         // what `cgbpf hook STAGE` says and exits with; nothing runs
                         answer(null, StageRun.errorLine(e), StageRun.FAILED, in, head.stateLength());
@@ -533,7 +570,11 @@ public final class Daemon {
                     log.warn(head.stage() + ": the client left before the request was accepted; nothing run");
                     return;
                 }
-                if (stage == null) {
+                if (bundle) {
+                    bundle(head.env(), new String(stateJson, StandardCharsets.UTF_8));
+                } else if (head.isEvents()) {
+                    follow();
+                } else if (stage == null) {
                     status(head.env());
                 } else {
                     stage(stage, head.env(), stateJson);
@@ -569,8 +610,10 @@ public final class Daemon {
                     }
                     Map<String, String> env = new HashMap<>(ownEnv);
                     env.putAll(requestEnv);
+                    long t0 = System.nanoTime();
                     r = StageRun.run(stage, false, env, () -> stateJson,
                             () -> state.compareAndSet(RUNNING, COMMITTED));
+                    stageTimer.observe(stage.specName(), (System.nanoTime() - t0) / 1e9);
                 } catch (RuntimeException | Error e) {
                     r = new StageRun.Result(StageRun.FAILED, null, "cgbpf: hook " + stage.specName()
                             + ": internal error: " + e);
@@ -610,6 +653,53 @@ public final class Daemon {
                 // the client went away
             }
             closeQuietly(ch);
+        }
+
+        /** The runtime shim's edit of a bundle: quick (one file), so neither a stage slot nor a deadline. */
+        private void bundle(Map<String, String> requestEnv, String path) throws IOException {
+            Map<String, String> env = new HashMap<>(ownEnv);
+            env.putAll(requestEnv);
+            RuntimeEdit.Result r;
+            try {
+                r = RuntimeEdit.run(env, requestEnv, path);
+            } catch (RuntimeException | Error e) {
+                r = new RuntimeEdit.Result(StageRun.FAILED, "cgbpf: runtime-edit: internal error: " + e);
+            }
+            if (r.status() != 0) {
+                log.warn("bundle " + path + ": " + r.line());
+            }
+            answer(null, r.status() == 0 ? null : r.line(), r.status(), null, 0);
+        }
+
+        /** The events request: the daemon's denial lines as they are logged, until the client or the daemon goes. */
+        private void follow() throws IOException {
+            EventService ev = events;
+            if (ev == null) {
+                answer(null, "cgbpf: daemon: this daemon reads no denial events (see its log)", StageRun.FAILED, null, 0);
+                return;
+            }
+            writeAll(ch, Protocol.line(Protocol.INFO, "events log=" + ev.logPath()));
+            try (Subscribers.Subscription sub = ev.subscribers().subscribe()) {
+                int idle = 0;
+                while (!stopping) {
+                    String line = sub.next(1000);
+                    long lost = sub.takeLost();
+                    if (lost > 0) {
+                        writeAll(ch, Protocol.line(Protocol.INFO, "lost " + lost));
+                    }
+                    if (line != null) {
+                        writeAll(ch, Protocol.line(Protocol.EVENT, line));
+                        idle = 0;
+                    } else if (++idle >= 10) {
+                        // an idle follower learns here that its client is gone (the write fails)
+                        writeAll(ch, Protocol.line(Protocol.INFO, "keepalive"));
+                        idle = 0;
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            answer(null, null, 0, null, 0);
         }
 
         private void status(Map<String, String> requestEnv) throws IOException {

@@ -11,7 +11,8 @@ import java.util.Set;
  * client: cgbpf-hook 1 STAGE\n          STAGE: createRuntime | prestart | poststop | status
  *         env KEY=VALUE\n               zero or more: CGBPF_POLICY, CGBPF_RUN_DIR, CGBPF_PIN_DIR,
  *                                       CGBPF_LOG_FILE, CGBPF_BACKEND, CGBPF_ATTACH (others ignored)
- *         state N\n                     then exactly N bytes: the runtime's state JSON (not for status)
+ *         state N\n                     then exactly N bytes: the runtime's state JSON (not for status);
+ *                                       for STAGE=bundle (cgbpf-runtime), the bundle's absolute path
  *         (shuts down its write side)
  * daemon: accepted\n                    the whole request is read and parsed; the stage runs now
  *         warning LINE\n                optional: what `cgbpf hook STAGE` prints as a warning
@@ -28,9 +29,24 @@ public final class Protocol {
     public static final String VERSION = "1";
     /** The request for the daemon's own state instead of a hook stage. */
     public static final String STATUS = "status";
+    /**
+     * The request of the runtime shim: add the hook stages to the bundle whose path is the body
+     * ({@link dev.cgbpf.hook.oci.RuntimeEdit}); its env lines are also what the hook entries get.
+     */
+    public static final String BUNDLE = "bundle";
+    /**
+     * The request for the live denial events (cgbpf events --follow): answered with
+     * {@code accepted}, then one {@code event JSON} line per denial line the daemon logs, until
+     * the client closes or the daemon stops (docs/events.md).
+     */
+    public static final String EVENTS = "events";
+    public static final String EVENT = "event";
     /** The settings a request may carry; other keys are ignored. */
     public static final Set<String> ENV_KEYS = Set.of("CGBPF_POLICY", "CGBPF_RUN_DIR", "CGBPF_PIN_DIR",
             "CGBPF_LOG_FILE", "CGBPF_BACKEND", "CGBPF_ATTACH");
+    /** What a {@link #BUNDLE} request may carry besides: the client's own settings, written into the hook entries. */
+    public static final Set<String> CLIENT_KEYS = Set.of("CGBPF_SOCKET", "CGBPF_LAUNCHER", "CGBPF_HOOK_TIMEOUT_MS",
+            "CGBPF_HOOK");
     /** The longest line of a request, its newline included. */
     public static final int MAX_LINE = 8192;
     /** The most {@code env} lines a request may have. */
@@ -48,6 +64,11 @@ public final class Protocol {
     static final int MAX_PAYLOAD = 4000;
 
     private Protocol() {
+    }
+
+    /** The requests that carry no state: status and events. */
+    static boolean takesNoState(String stage) {
+        return STATUS.equals(stage) || EVENTS.equals(stage);
     }
 
     /** {@code word payload\n}, the payload made one line (control characters become spaces) and cut to size. */

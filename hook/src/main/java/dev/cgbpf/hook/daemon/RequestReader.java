@@ -41,6 +41,10 @@ final class RequestReader {
         boolean isStatus() {
             return Protocol.STATUS.equals(stage);
         }
+
+        boolean isEvents() {
+            return Protocol.EVENTS.equals(stage);
+        }
     }
 
     private final ReadableByteChannel in;
@@ -93,7 +97,7 @@ final class RequestReader {
                     throw new Malformed("env line " + Printable.quote(line) + " is not 'env KEY=VALUE'");
                 }
                 String key = kv.substring(0, eq);
-                if (Protocol.ENV_KEYS.contains(key)) {
+                if (Protocol.ENV_KEYS.contains(key) || Protocol.BUNDLE.equals(stage) && Protocol.CLIENT_KEYS.contains(key)) {
                     env.remove(key);
                     env.put(key, kv.substring(eq + 1));
                 }
@@ -107,8 +111,8 @@ final class RequestReader {
                             + " limit of " + maxState);
                 }
                 long len = Long.parseLong(n);
-                if (Protocol.STATUS.equals(stage)) {
-                    throw new Malformed("status takes no state");
+                if (Protocol.takesNoState(stage)) {
+                    throw new Malformed(stage + " takes no state");
                 }
                 return new Head(stage, env, (int) len);
             } else {
@@ -116,7 +120,7 @@ final class RequestReader {
                         + " (expected 'env KEY=VALUE' or 'state N')");
             }
         }
-        if (!Protocol.STATUS.equals(stage)) {
+        if (!Protocol.takesNoState(stage)) {
             throw new Malformed(timedOut.getAsBoolean() ? notInTime() : "ends before its 'state N' line");
         }
         return new Head(stage, env, -1);

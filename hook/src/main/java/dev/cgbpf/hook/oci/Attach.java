@@ -46,10 +46,13 @@ final class Attach {
             List<AttachRecord.Program> done = new ArrayList<>();
             try {
                 mkdirs(backend, files.pinDir());
-                try (BpfMap counters = backend.createMap(DenialCounters.SPEC)) {
+                try (BpfMap counters = backend.createMap(DenialCounters.SPEC);
+                     BpfMap events = programs.stream().anyMatch(CompiledProgram::reportsEvents)
+                             ? HostEvents.openOrCreate(backend, files.events()) : null) {
                     backend.objPin(counters, files.counters());
                     for (CompiledProgram p : programs) {
-                        AttachRecord.Program a = attachOne(backend, cgroup, files, p, counters.fd(), mode);
+                        CompiledProgram bound = events == null ? p : p.withEvents(events.fd());
+                        AttachRecord.Program a = attachOne(backend, cgroup, files, bound, counters.fd(), mode);
                         done.add(a);
                         log.info("attached " + p.name() + " (prog id " + a.progId() + ") at "
                                 + p.attachType().scenarioName() + " (" + p.program().size() + " insns) to "

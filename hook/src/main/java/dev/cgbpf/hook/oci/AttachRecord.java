@@ -1,6 +1,7 @@
 package dev.cgbpf.hook.oci;
 
 import dev.cgbpf.engine.backend.AttachType;
+import dev.cgbpf.hook.compile.DenialRules;
 import dev.cgbpf.hook.spec.ContainerId;
 import dev.cgbpf.hook.spec.Json;
 import dev.cgbpf.hook.spec.RecordJson;
@@ -33,11 +34,13 @@ import java.util.List;
  * @param bindAddresses the bind addresses the container holds, so that no other container takes them
  * @param programs what is (or, dry-run: would be) attached, in attach order
  * @param deviceUpdate the container's latest {@code cgbpf update --devices}, or null (absent in the file) before any
+ * @param rules the words of each rule index the programs' denial events can carry (docs/events.md);
+ *              empty in records written before events
  */
 public record AttachRecord(int version, String id, String status, String backend, String mode, String stage,
                            String bundle, String cgroup, String cgroupPath, long cgroupId, List<String> bindAddresses,
                            String pinDir, String time, List<Program> programs,
-                           DeviceUpdate deviceUpdate) {
+                           DeviceUpdate deviceUpdate, List<DenialRules.Rule> rules) {
     /** The record format: 2 keys records by cgroup id (1 keyed them by container id). */
     public static final int VERSION = 2;
     public static final String ATTACHING = "attaching";
@@ -88,24 +91,25 @@ public record AttachRecord(int version, String id, String status, String backend
     public AttachRecord {
         programs = programs == null ? List.of() : List.copyOf(programs);
         bindAddresses = bindAddresses == null ? List.of() : List.copyOf(bindAddresses);
+        rules = rules == null ? List.of() : List.copyOf(rules);
     }
 
     public AttachRecord(int version, String id, String status, String backend, String mode, String stage,
                         String bundle, String cgroup, String cgroupPath, long cgroupId, List<String> bindAddresses,
                         String pinDir, String time, List<Program> programs) {
         this(version, id, status, backend, mode, stage, bundle, cgroup, cgroupPath, cgroupId, bindAddresses, pinDir,
-                time, programs, null);
+                time, programs, null, List.of());
     }
 
     public AttachRecord with(String newStatus, List<Program> newPrograms) {
         return new AttachRecord(version, id, newStatus, backend, mode, stage, bundle, cgroup, cgroupPath, cgroupId,
-                bindAddresses, pinDir, time, newPrograms, deviceUpdate);
+                bindAddresses, pinDir, time, newPrograms, deviceUpdate, rules);
     }
 
     /** This record after a device update: {@code newPrograms} in place, {@code update} recorded. */
     public AttachRecord withUpdate(List<Program> newPrograms, DeviceUpdate update) {
         return new AttachRecord(version, id, status, backend, mode, stage, bundle, cgroup, cgroupPath, cgroupId,
-                bindAddresses, pinDir, time, newPrograms, update);
+                bindAddresses, pinDir, time, newPrograms, update, rules);
     }
 
     /** Reads a record; a missing one is null, a damaged one (or one of another cgroup) a one-line error. */

@@ -64,7 +64,12 @@ public record BundleHooks(String launcher, HookStage stage, List<String> env, In
             throw new HookException(e.getMessage());
         }
         check();
-        byte[] out = edit(bytes);
+        replace(bundle, edit(bytes));
+    }
+
+    /** Writes {@code out} as {@code bundle/config.json} atomically (a temporary file moved over it), keeping its mode. */
+    static void replace(Path bundle, byte[] out) throws HookException {
+        Path file = bundle.resolve(Config.FILE);
         try {
             Set<PosixFilePermission> mode = Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS);
             Path tmp = Files.createTempFile(bundle, ".config.json.", ".tmp");
@@ -84,7 +89,7 @@ public record BundleHooks(String launcher, HookStage stage, List<String> env, In
         }
     }
 
-    private void check() throws HookException {
+    void check() throws HookException {
         if (!launcher.startsWith("/") || launcher.indexOf('\0') >= 0) {
             throw new HookException("hook path '" + launcher + "' is not absolute (runtimes require an absolute path)");
         }
@@ -109,6 +114,12 @@ public record BundleHooks(String launcher, HookStage stage, List<String> env, In
         if (!(root instanceof ObjectNode doc)) {
             throw new HookException(Config.FILE + ": the document is not an object");
         }
+        addTo(doc);
+        return write(doc);
+    }
+
+    /** Replaces or adds cgbpf's entries in the document's hooks. */
+    void addTo(ObjectNode doc) throws HookException {
         JsonNode h = doc.get("hooks");
         if (h != null && !h.isObject() && !h.isNull()) {
             throw new HookException(Config.FILE + ": field 'hooks' is not an object");
@@ -119,6 +130,10 @@ public record BundleHooks(String launcher, HookStage stage, List<String> env, In
         }
         ours(hooks, stage);
         ours(hooks, HookStage.POSTSTOP);
+    }
+
+    /** The document's text, indented, with a final newline. */
+    static byte[] write(ObjectNode doc) throws HookException {
         try {
             return (TREE.writeValueAsString(doc) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
         } catch (JsonProcessingException e) {

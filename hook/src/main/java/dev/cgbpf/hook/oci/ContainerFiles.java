@@ -19,11 +19,20 @@ import java.nio.file.Path;
 public record ContainerFiles(String key, Path recordDir, Path pinDir) {
     public static final String RECORD = "state.json";
     public static final String COUNTERS = "cgbpf_denials";
+    public static final String EVENTS = "cgbpf_events";
     /** bpffs refuses names with a '.' (bpf_lookup: EPERM), so the link pins get an underscore suffix. */
     public static final String LINK_SUFFIX = "_link";
 
     public Path record() {
         return recordDir.resolve(RECORD);
+    }
+
+    /**
+     * The host's one denial event ring buffer, next to the containers' pin directories:
+     * {@code <pin root>/cgbpf_events} (a name that is no cgroup id, so no container's).
+     */
+    public Path events() {
+        return pinDir.resolveSibling(EVENTS);
     }
 
     public Path counters() {

@@ -3,6 +3,7 @@ package dev.cgbpf.hook.oci;
 import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.hook.compile.CompiledProgram;
 import dev.cgbpf.hook.compile.DenialCounters;
+import dev.cgbpf.hook.compile.DenialRules;
 import dev.cgbpf.hook.compile.PolicyCompiler;
 import dev.cgbpf.hook.policy.Access;
 import dev.cgbpf.hook.policy.DeviceType;
@@ -222,6 +223,15 @@ public final class OciHook {
         }
     }
 
+    /**
+     * The maps the programs are compiled for: counters always; denial events on the kernel only
+     * (the engine of a dry run has no ring buffer map, docs/fidelity.md).
+     */
+    private DenialCounters unbound() {
+        return settings.backend() == HookSettings.BackendMode.DRY_RUN ? DenialCounters.UNBOUND
+                : DenialCounters.UNBOUND_WITH_EVENTS;
+    }
+
     private Outcome attach(HookStage stage, State state, HostPolicy host) throws HookException {
         Policy policy;
         Config config;
@@ -239,7 +249,7 @@ public final class OciHook {
         checkRuntimeNeeds(policy);
         // compiled once, the counter map bound at load; a policy whose bind address is still to be
         // picked has programs whatever the address, and is compiled once the address is known
-        List<CompiledProgram> programs = PolicyCompiler.compile(policy, DenialCounters.UNBOUND);
+        List<CompiledProgram> programs = PolicyCompiler.compile(policy, unbound());
         if (programs.isEmpty() && !policy.bindRequest().auto()) {
             log.info("the policy needs no programs: nothing to attach");
             return new Outcome(0, null);
@@ -301,14 +311,15 @@ public final class OciHook {
                 Policy leased = BindAddressLeases.take(policy, all, files.key());
                 if (leased != policy) {
                     policy = leased;
-                    programs = PolicyCompiler.compile(policy, DenialCounters.UNBOUND);
+                    programs = PolicyCompiler.compile(policy, unbound());
                 }
                 record = new AttachRecord(AttachRecord.VERSION, state.id(), AttachRecord.ATTACHING,
                         dryRun ? AttachRecord.DRY_RUN : AttachRecord.KERNEL,
                         dryRun ? "none" : settings.attachMode().word(), stage.specName(), state.bundle(),
                         cg.dir().toString(), cg.path(), cg.id(),
                         policy.network().bind().all().stream().map(InetAddress::getHostAddress).toList(),
-                        dryRun ? null : files.pinDir().toString(), OffsetDateTime.now().toString(), List.of());
+                        dryRun ? null : files.pinDir().toString(), OffsetDateTime.now().toString(), List.of(),
+                        null, DenialRules.of(policy));
                 try {
                     record.write(files);
                 } catch (HookException e) {

@@ -3,6 +3,7 @@ package dev.cgbpf.hook.daemon;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cgbpf.engine.backend.AttachType;
+import dev.cgbpf.hook.oci.ContainerFiles;
 import dev.cgbpf.hook.oci.ContainerStatus;
 import dev.cgbpf.hook.oci.HookSettings;
 import dev.cgbpf.kernel.CgroupDir;
@@ -73,6 +74,11 @@ final class Boxes implements AutoCloseable {
     }
 
     Box box(String name) throws IOException {
+        return box(name, ANNOTATIONS);
+    }
+
+    /** A container whose config.json has {@code annotations} (the JSON members, without braces). */
+    Box box(String name, String annotations) throws IOException {
         String id = tag + "-" + name;
         Path cg = v2.mountPoint().resolve(id);
         Files.createDirectory(cg);
@@ -82,7 +88,7 @@ final class Boxes implements AutoCloseable {
         sleepers.add(sleeper);
         Files.writeString(cg.resolve("cgroup.procs"), Long.toString(sleeper.pid()));
         Path bundle = Files.createDirectories(work.resolve("bundles").resolve(id));
-        Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\": \"1.0.2\", \"annotations\": {" + ANNOTATIONS
+        Files.writeString(bundle.resolve("config.json"), "{\"ociVersion\": \"1.0.2\", \"annotations\": {" + annotations
                 + "}, \"linux\": {\"cgroupsPath\": \"/" + id + "\"}}");
         return new Box(id, cg, sleeper, bundle);
     }
@@ -130,7 +136,9 @@ final class Boxes implements AutoCloseable {
         for (Path dir : List.of(runDir, pinDir)) {
             if (Files.isDirectory(dir)) {
                 try (Stream<Path> s = Files.list(dir)) {
+                    // the host's denial event ring buffer is no container's: it stays after the last one
                     s.map(p -> dir.getFileName() + "/" + p.getFileName()).filter(n -> !n.endsWith("/.lock"))
+                            .filter(n -> !n.equals(pinDir.getFileName() + "/" + ContainerFiles.EVENTS))
                             .forEach(out::add);
                 }
             }

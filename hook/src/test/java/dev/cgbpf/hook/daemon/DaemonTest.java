@@ -260,7 +260,10 @@ class DaemonTest {
         Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
         out = run(nobody);
         assertEquals(Protocol.REFUSED, out.get(0), out.toString());
-        assertTrue(out.size() == 1 || out.size() == 2 && out.get(1).startsWith("failure: read"), out.toString());
+        // the daemon closes right after its line: the client's rest of the request or its read of
+        // more may then fail (EPIPE, ECONNRESET), a race that does not change what it was told
+        assertTrue(out.size() == 1 || out.size() == 2 && (out.get(1).startsWith("failure: read")
+                || out.get(1).startsWith("failure: write")), out.toString());
         assertEquals(0, Boxes.attached(b.cgroup(), AttachType.CGROUP_DEVICE));
         assertEquals(Set.of(), boxes.leftovers());
         assertTrue(d.logText().contains("refused a connection from user nobody"), d.logText());

@@ -34,6 +34,19 @@ class RequestReaderTest {
     }
 
     @Test
+    void theShimsBundleRequestKeepsTheClientSettingsOtherKindsDropThem() throws Exception {
+        String env = "env CGBPF_SOCKET=/s.sock\nenv CGBPF_HOOK=/x/cgbpf-hook\nenv CGBPF_LAUNCHER=/l\n"
+                + "env CGBPF_HOOK_TIMEOUT_MS=9\nenv CGBPF_RUN_DIR=/r\nenv CGBPF_OTHER=no\n";
+        RequestReader r = reader("cgbpf-hook 1 bundle\n" + env + "state 4\n/b/c");
+        RequestReader.Head h = r.readHead(1000);
+        assertEquals(Map.of("CGBPF_SOCKET", "/s.sock", "CGBPF_HOOK", "/x/cgbpf-hook", "CGBPF_LAUNCHER", "/l",
+                "CGBPF_HOOK_TIMEOUT_MS", "9", "CGBPF_RUN_DIR", "/r"), h.env());
+        assertArrayEquals("/b/c".getBytes(StandardCharsets.UTF_8), r.readState(4));
+        assertEquals(Map.of("CGBPF_RUN_DIR", "/r"), reader("cgbpf-hook 1 createRuntime\n" + env + "state 0\n")
+                .readHead(1000).env());
+    }
+
+    @Test
     void aStatusRequestHasNoState() throws Exception {
         RequestReader r = reader("cgbpf-hook 1 status\n");
         RequestReader.Head h = r.readHead(1000);

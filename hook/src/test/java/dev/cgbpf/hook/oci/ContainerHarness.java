@@ -33,13 +33,13 @@ import java.util.stream.Stream;
  * {@code cgbpf hook install}, and on a hybrid host the controller detour crun needs. One per test
  * class; {@link #close()} undoes all of it.
  */
-final class ContainerHarness implements AutoCloseable {
-    final Path work;
-    final Path launcher;
-    final Path runDir;
-    final Path pinDir;
-    final Path hookLog;
-    final BusyboxBundles bundles;
+public final class ContainerHarness implements AutoCloseable {
+    public final Path work;
+    public final Path launcher;
+    public final Path runDir;
+    public final Path pinDir;
+    public final Path hookLog;
+    public final BusyboxBundles bundles;
     private final String tag;
     private final HybridControllers detour;
     private final AtomicInteger seq = new AtomicInteger();
@@ -59,7 +59,7 @@ final class ContainerHarness implements AutoCloseable {
      * Sets everything up for a test class whose containers and files are named after {@code tag};
      * needs the kernel (see {@link KernelRequired}) and a static busybox.
      */
-    static ContainerHarness open(String tag) throws Exception {
+    public static ContainerHarness open(String tag) throws Exception {
         KernelRequired.check();
         Path work = Files.createTempDirectory("cgbpf-" + tag + "-");
         HybridControllers detour = null;
@@ -131,7 +131,7 @@ final class ContainerHarness implements AutoCloseable {
      * ("run/…", "pin/…"), directories included. Records and pins are compared as listings,
      * whatever they are named after (the container id or its cgroup).
      */
-    Set<String> files() throws IOException {
+    public Set<String> files() throws IOException {
         Set<String> out = new TreeSet<>();
         list(runDir, "run", out);
         list(pinDir, "pin", out);
@@ -143,7 +143,9 @@ final class ContainerHarness implements AutoCloseable {
             return;
         }
         try (Stream<Path> s = Files.walk(dir)) {
-            s.filter(p -> !p.equals(dir) && !p.getFileName().toString().equals(RunDir.LOCK))
+            // the host's denial event ring buffer is no container's: it stays after the last one
+            s.filter(p -> !p.equals(dir) && !p.getFileName().toString().equals(RunDir.LOCK)
+                            && !p.equals(dir.resolve(ContainerFiles.EVENTS)))
                     .forEach(p -> out.add(prefix + "/" + dir.relativize(p)));
         }
     }
@@ -153,7 +155,7 @@ final class ContainerHarness implements AutoCloseable {
      * ("attached cgbpf_dev (prog id 123) at ..."): what a leak check may count, since other
      * cgbpf containers may come and go on the host meanwhile.
      */
-    Set<Integer> progIdsOf(String id) throws IOException {
+    public Set<Integer> progIdsOf(String id) throws IOException {
         Set<Integer> out = new TreeSet<>();
         java.util.regex.Pattern p = java.util.regex.Pattern.compile(" attached cgbpf_\\w+ \\(prog id (\\d+)\\)");
         for (String line : hookLogLines(" " + id + " ")) {
@@ -166,7 +168,7 @@ final class ContainerHarness implements AutoCloseable {
     }
 
     /** Of {@code ids}, the programs that still exist in the kernel. */
-    static Set<Integer> stillLoaded(Set<Integer> ids) throws BpfException {
+    public static Set<Integer> stillLoaded(Set<Integer> ids) throws BpfException {
         Set<Integer> out = new TreeSet<>();
         for (int live : ObjGetNextId.progIds()) {
             if (ids.contains(live)) {
@@ -177,7 +179,7 @@ final class ContainerHarness implements AutoCloseable {
     }
 
     /** The hook log's lines that mention {@code text} (a container id, typically). */
-    List<String> hookLogLines(String text) throws IOException {
+    public List<String> hookLogLines(String text) throws IOException {
         if (!Files.exists(hookLog)) {
             return List.of();
         }
@@ -193,7 +195,7 @@ final class ContainerHarness implements AutoCloseable {
         deleteTree(work);
     }
 
-    static void deleteTree(Path dir) throws IOException {
+    public static void deleteTree(Path dir) throws IOException {
         if (dir == null || !Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Assumptions;
  * A real OCI runtime (runc or crun) driven by the end-to-end tests, each with its own state
  * root so that the tests never see the host's containers.
  */
-final class OciRuntime {
+public final class OciRuntime {
     final String name;
     final Path binary;
     final Path stateRoot;
@@ -43,7 +43,7 @@ final class OciRuntime {
         return null;
     }
 
-    static void missing(String why) {
+    public static void missing(String why) {
         if (KernelRequired.required()) {
             fail(why);
         }
