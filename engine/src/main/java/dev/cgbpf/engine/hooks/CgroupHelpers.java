@@ -78,6 +78,7 @@ public final class CgroupHelpers {
             .add(SockLookup.SK_LOOKUP_UDP, SockLookup::lookupUdp)
             .add(SockLookup.SK_RELEASE, SockLookup::release)
             .add(SockLookup.SK_FULLSOCK, SockLookup::fullsock)
+            .add(SockLookup.GET_LISTENER_SOCK, SockLookup::listenerSock)
             .add(SKB_LOAD_BYTES, CgroupHelpers::skbLoadBytes)
             .add(SKB_LOAD_BYTES_RELATIVE, SkbHelpers::loadBytesRelative)
             .add(SKB_ECN_SET_CE, SkbHelpers::ecnSetCe)
@@ -95,6 +96,12 @@ public final class CgroupHelpers {
             .add(SockOpt.GETSOCKOPT, SockOpt::getsockopt)
             .build();
 
+    private static final HelperTable SOCK_OPS = HelperTable.builder()
+            .addAll(SOCKET)
+            .add(SockOpt.SETSOCKOPT, SockOpt::sockOpsSetsockopt)
+            .add(SockOpt.GETSOCKOPT, SockOpt::sockOpsGetsockopt)
+            .build();
+
     private static final HelperTable CONNECT = HelperTable.builder()
             .addAll(SOCK_ADDR)
             .add(BIND, CgroupHelpers::bind)
@@ -106,7 +113,8 @@ public final class CgroupHelpers {
             case CGROUP_SOCK_ADDR -> expectedAttach == AttachType.CGROUP_INET4_CONNECT
                     || expectedAttach == AttachType.CGROUP_INET6_CONNECT ? CONNECT : SOCK_ADDR;
             case CGROUP_SKB -> SKB;
-            case CGROUP_SOCK, SOCK_OPS -> SOCKET;
+            case CGROUP_SOCK -> SOCKET;
+            case SOCK_OPS -> SOCK_OPS;
             case CGROUP_DEVICE -> CGROUP;
             case LIRC_MODE2 -> LircDevice.HELPERS;
             default -> BaseHelpers.TABLE;

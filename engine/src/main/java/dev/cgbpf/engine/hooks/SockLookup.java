@@ -22,6 +22,7 @@ final class SockLookup {
     static final int SK_LOOKUP_UDP = 85;
     static final int SK_RELEASE = 86;
     static final int SK_FULLSOCK = 95;
+    static final int GET_LISTENER_SOCK = 98;
     /** sizeof(bpf_sock_tuple.ipv4) and .ipv6. */
     static final int TUPLE_V4 = 12;
     static final int TUPLE_V6 = 36;
@@ -55,6 +56,23 @@ final class SockLookup {
             return sk;
         }
         return expose(m, view.sock());
+    }
+
+    /**
+     * struct bpf_sock *bpf_get_listener_sock(sk): sk_to_full_sk(sk) when it is a TCP socket in
+     * TCP_LISTEN (a listener is SOCK_RCU_FREE), NULL otherwise. Every socket of the engine is full
+     * (no request socket leads to its listener here).
+     */
+    static long listenerSock(Machine m, long sk, long r2, long r3, long r4, long r5) {
+        Region r = m.region(sk, 1, false);
+        if (!(r.ctx() instanceof BpfSockCtx view)) {
+            throw new dev.cgbpf.engine.interp.Fault("bpf_get_listener_sock: R1 is not a socket");
+        }
+        InetSock s = view.sock();
+        if (s.protocol() != InetSock.IPPROTO_TCP || s.state != InetSock.TCP_LISTEN) {
+            return 0;
+        }
+        return view.isFull() ? sk : expose(m, s);
     }
 
     private static long lookup(Machine m, int protocol, long tuple, int size, long netns, long flags) {

@@ -8,7 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * bpf_setsockopt and bpf_getsockopt from cgroup_sock_addr programs (kernel: bpf_sock_addr_setsockopt,
+ * bpf_setsockopt and bpf_getsockopt from cgroup_sock_addr and sock_ops programs (kernel: bpf_sock_addr_setsockopt,
  * _bpf_setsockopt, __bpf_setsockopt and its sol_socket / sol_ip / sol_ipv6 / sol_tcp switches), on
  * the hook's socket. Only the options the kernel lets a program use exist; each takes an int
  * (optlen 4) and anything else is EINVAL. A failed getsockopt zeroes optval, as the kernel does.
@@ -133,6 +133,34 @@ final class SockOpt {
         return set(sk, (int) level, (int) optname, val);
     }
 
+    /** The bpf-only TCP_BPF_SYN, TCP_BPF_SYN_IP, TCP_BPF_SYN_MAC get options of sock_ops programs. */
+    static final int TCP_BPF_SYN = 1005;
+    static final int TCP_BPF_SYN_MAC = 1007;
+
+    /**
+     * bpf_sock_ops_setsockopt: is_locked_tcp_sock_ops holds for every callback the engine makes (ops
+     * up to WRITE_HDR_OPT_CB; the unlocked ones, EOPNOTSUPP in the kernel, are never called), and
+     * the socket of an active open is a full socket, so this is _bpf_setsockopt on it; answers
+     * that depend on the connection's state read {@link InetSock#state}.
+     */
+    static long sockOpsSetsockopt(Machine m, long ctx, long level, long optname, long optval, long optlen) {
+        return setsockopt(m, ctx, level, optname, optval, optlen);
+    }
+
+    /**
+     * bpf_sock_ops_getsockopt: TCP_BPF_SYN* copy the SYN the socket saved; an active open saves
+     * none (bpf_sock_ops_get_syn: -ENOENT), and optval is zeroed. Everything else is _bpf_getsockopt.
+     */
+    static long sockOpsGetsockopt(Machine m, long ctx, long level, long optname, long optval, long optlen) {
+        if ((int) level == SOL_TCP && (int) optname >= TCP_BPF_SYN && (int) optname <= TCP_BPF_SYN_MAC) {
+            for (int i = 0; i < (int) optlen; i++) {
+                m.store(optval + i, 1, 0);
+            }
+            return -Errnos.ENOENT;
+        }
+        return getsockopt(m, ctx, level, optname, optval, optlen);
+    }
+
     static long getsockopt(Machine m, long ctx, long level, long optname, long optval, long optlen) {
         InetSock sk = m.env(HookEnv.class).sock();
         int len = (int) optlen;
@@ -243,7 +271,7 @@ final class SockOpt {
                 if (!tcp) {
                     return -Errnos.EINVAL;
                 }
-                return setTcp(o, name, val);
+                return setTcp(sk, o, name, val);
             }
             default -> {
                 return -Errnos.EINVAL;
@@ -252,7 +280,7 @@ final class SockOpt {
         return 0;
     }
 
-    private static int setTcp(Options o, int name, int val) {
+    private static int setTcp(InetSock sk, Options o, int name, int val) {
         switch (name) {
             case TCP_NODELAY -> o.noDelay = val != 0;
             case TCP_MAXSEG -> {
@@ -285,8 +313,14 @@ final class SockOpt {
                 }
                 o.synCnt = val;
             }
-            // the socket is not connected yet (TCP_CLOSE), where a clamp of 0 is allowed
-            case TCP_WINDOW_CLAMP -> o.windowClamp = val == 0 ? 0 : Math.max(val, SOCK_MIN_RCVBUF / 2);
+            // tcp_set_window_clamp: a clamp of 0 only on a closed socket (sock_addr programs run on
+            // one; sock_ops callbacks on one in SYN_SENT or ESTABLISHED)
+            case TCP_WINDOW_CLAMP -> {
+                if (val == 0 && sk.state != InetSock.TCP_CLOSE) {
+                    return -Errnos.EINVAL;
+                }
+                o.windowClamp = val == 0 ? 0 : Math.max(val, SOCK_MIN_RCVBUF / 2);
+            }
             case TCP_USER_TIMEOUT -> {
                 if (val < 0) {
                     return -Errnos.EINVAL;
