@@ -12,6 +12,9 @@ import dev.cgbpf.hook.oci.OciHook;
 import dev.cgbpf.hook.oci.Secure;
 import dev.cgbpf.hook.oci.RuntimeEdit;
 import dev.cgbpf.hook.oci.StageRun;
+import dev.cgbpf.hook.oci.UpdateDevices;
+import dev.cgbpf.hook.spec.ContainerId;
+import dev.cgbpf.hook.spec.SpecException;
 import dev.cgbpf.hook.spec.Json;
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
@@ -525,6 +528,7 @@ public final class Daemon {
                 }
                 HookStage stage = null;
                 boolean bundle = Protocol.BUNDLE.equals(head.stage());
+                boolean update = Protocol.UPDATE.equals(head.stage());
                 if (head.isStatus() || head.isEvents()) {
                     try {
                         in.expectEnd();
@@ -534,7 +538,7 @@ public final class Daemon {
                     }
                 } else {
                     try {
-                        stage = bundle ? null : HookStage.parse(head.stage());
+                        stage = bundle || update ? null : HookStage.parse(head.stage());
                     } catch (HookException e) {
                         // what `cgbpf hook STAGE` says and exits with; nothing runs
                         answer(null, StageRun.errorLine(e), StageRun.FAILED, in, head.stateLength());
@@ -572,6 +576,8 @@ public final class Daemon {
                 }
                 if (bundle) {
                     bundle(head.env(), new String(stateJson, StandardCharsets.UTF_8));
+                } else if (update) {
+                    update(head.env(), new String(stateJson, StandardCharsets.UTF_8));
                 } else if (head.isEvents()) {
                     follow();
                 } else if (stage == null) {
@@ -653,6 +659,39 @@ public final class Daemon {
                 // the client went away
             }
             closeQuietly(ch);
+        }
+
+        /**
+         * {@code cgbpf update}: the body is {@code ID\nRULES}. Run here rather than in the caller's
+         * JVM so that the daemon stays the one process changing its containers' programs (the
+         * run directory's lock orders it with stages either way).
+         */
+        private void update(Map<String, String> requestEnv, String body) throws IOException {
+            Map<String, String> env = new HashMap<>(ownEnv);
+            env.putAll(requestEnv);
+            int nl = body.indexOf('\n');
+            String error;
+            try {
+                if (nl < 0) {
+                    throw new HookException("the request's body is not 'ID' newline 'RULES'");
+                }
+                String id = ContainerId.validate(body.substring(0, nl), "update");
+                HookSettings s = HookSettings.fromEnvironment(env);
+                UpdateDevices.Outcome out = UpdateDevices.run(s, id, body.substring(nl + 1), new HookLog(s.logFile()));
+                log.info("update " + id + ": " + out.summary());
+                writeAll(ch, Protocol.line(Protocol.INFO, out.summary()));
+                for (String w : out.warnings()) {
+                    writeAll(ch, Protocol.line(Protocol.WARNING, "cgbpf: warning: " + w));
+                }
+                answer(null, null, 0, null, 0);
+                return;
+            } catch (HookException | SpecException e) {
+                error = e.getMessage();
+            } catch (RuntimeException e) {
+                error = "internal error: " + e;
+            }
+            log.warn("update: " + error);
+            answer(null, "cgbpf: update: " + error, StageRun.FAILED, null, 0);
         }
 
         /** The runtime shim's edit of a bundle: quick (one file), so neither a stage slot nor a deadline. */

@@ -96,7 +96,7 @@ public final class DaemonProbe {
     }
 
     /** Every line until the end of the answer or {@code endNanos}. */
-    private static List<String> readLines(SocketChannel ch, long endNanos) throws IOException {
+    static List<String> readLines(SocketChannel ch, long endNanos) throws IOException {
         ch.configureBlocking(false);
         java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
         try (Selector sel = Selector.open()) {

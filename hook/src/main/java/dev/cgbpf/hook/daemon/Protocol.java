@@ -35,6 +35,13 @@ public final class Protocol {
      */
     public static final String BUNDLE = "bundle";
     /**
+     * {@code cgbpf update ID --devices RULES} served by the daemon: the body is the id, a newline
+     * and the rules ({@link dev.cgbpf.hook.oci.UpdateDevices}); answered with {@code accepted},
+     * an {@code info} line saying what is in force, {@code warning} lines, and {@code exit 0}, or
+     * {@code error cgbpf: update: ...} and {@code exit 1}.
+     */
+    public static final String UPDATE = "update";
+    /**
      * The request for the live denial events (cgbpf events --follow): answered with
      * {@code accepted}, then one {@code event JSON} line per denial line the daemon logs, until
      * the client closes or the daemon stops (docs/events.md).

@@ -66,13 +66,24 @@ public final class UpdateDevices {
      * @param warnings rules that asked for more than the host policy allows
      */
     public record Outcome(AttachRecord record, int oldProgId, AttachRecord.Program program, List<String> warnings) {
+        /** The line {@code cgbpf update} prints, in its own process or from the daemon's answer. */
+        public String summary() {
+            return "container " + record.id() + ": devices updated (program " + oldProgId + " -> " + program.progId()
+                    + ", " + program.insns() + " insns"
+                    + (program.mapEntries() == null ? "" : ", " + program.mapEntries() + " map entries") + ")";
+        }
+    }
+
+    /** RULES that say nothing are refused before anything is asked of the kernel or the daemon. */
+    public static void checkRules(String rules) throws HookException {
+        if (rules.strip().replace(";", "").isBlank()) {
+            throw new HookException("--devices: no rules (give at least one, e.g. 'allow c 10:200 rwm')");
+        }
     }
 
     /** Updates the running container {@code id}'s device rules to {@code rules} (the annotation's syntax). */
     public static Outcome run(HookSettings settings, String id, String rules, HookLog log) throws HookException {
-        if (rules.strip().replace(";", "").isBlank()) {
-            throw new HookException("--devices: no rules (give at least one, e.g. 'allow c 10:200 rwm')");
-        }
+        checkRules(rules);
         HostPolicy host;
         try {
             host = HostPolicy.load(settings.policy(), new HostDevices(), Policy.MAX_DEVICE_RULES);

@@ -240,6 +240,46 @@ class DaemonTest {
         assertEquals(Set.of(), boxes.leftovers());
     }
 
+    /**
+     * {@code cgbpf update} served by the daemon: the request changes a running container's device
+     * rules both ways, a bad one is one error line, and the command line sends it there when a
+     * daemon answers (the daemon's log shows it did the work).
+     */
+    @Test
+    void anUpdateThroughTheDaemonChangesTheDevicesOfARunningContainer() throws Exception {
+        DaemonProcess d = daemon();
+        Box b = boxes.box("upd");
+        assertEquals(OK, call("createRuntime", Boxes.state(b, true)).lines());
+        assertFalse(Boxes.canWriteDevZero(b.cgroup()));
+        Answer a = call(Protocol.UPDATE, (b.id() + "\nallow c 1:5 rwm").getBytes(StandardCharsets.UTF_8));
+        assertEquals(3, a.lines().size(), a.toString());
+        assertTrue(a.lines().get(1).startsWith("info container " + b.id() + ": devices updated (program "), a.toString());
+        assertEquals("exit 0", a.lines().get(2), a.toString());
+        assertTrue(Boxes.canWriteDevZero(b.cgroup()), "the update allowed /dev/zero");
+        Answer bad = call(Protocol.UPDATE, ("nosuch\nallow c 1:5 rwm").getBytes(StandardCharsets.UTF_8));
+        assertEquals(3, bad.lines().size(), bad.toString());
+        assertTrue(bad.lines().get(1).startsWith("error cgbpf: update: "), bad.toString());
+        assertEquals("exit 1", bad.lines().get(2), bad.toString());
+        Answer malformed = call(Protocol.UPDATE, "no newline".getBytes(StandardCharsets.UTF_8));
+        assertEquals("exit 1", malformed.lines().get(malformed.lines().size() - 1), malformed.toString());
+        // the command line, with the daemon's socket in its environment
+        ProcessBuilder pb = new ProcessBuilder(DaemonProcess.command(List.of(), "update", b.id(), "--devices",
+                "deny c 1:5 w"));
+        pb.environment().putAll(boxes.env());
+        pb.environment().put("CGBPF_SOCKET", socket.toString());
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out + err);
+        assertTrue(out.startsWith("container " + b.id() + ": devices updated (program "), out + err);
+        assertFalse(Boxes.canWriteDevZero(b.cgroup()), "the second update denied /dev/zero again");
+        assertEquals(2, d.logText().lines().filter(l -> l.contains("update " + b.id() + ": ")).count(), d.logText());
+        assertEquals(2, boxes.status(b.id()).get(0).record().deviceUpdate().count());
+        boxes.stop(b);
+        assertEquals(OK, call("poststop", Boxes.state(b, false)).lines());
+        assertNothingLeft(List.of(b));
+    }
+
     /** A client that is not root is refused, and gets nowhere without the test loosening the socket's mode. */
     @Test
     void aClientThatIsNotRootIsRefused() throws Exception {

@@ -314,6 +314,8 @@ class RuntimeEndToEndTest {
         pb.environment().put("CGBPF_PIN_DIR", h.pinDir.toString());
         pb.environment().put("CGBPF_POLICY", policy.toString());
         pb.environment().put("CGBPF_LOG_FILE", h.hookLog.toString());
+        // this process does the update, whatever daemon the host runs (DaemonTest covers the daemon's)
+        pb.environment().put("CGBPF_SOCKET", h.work.resolve("no-daemon.sock").toString());
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
