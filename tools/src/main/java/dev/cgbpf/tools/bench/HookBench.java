@@ -6,7 +6,6 @@ import dev.cgbpf.hook.oci.ContainerFiles;
 import dev.cgbpf.hook.oci.ContainerStatus;
 import dev.cgbpf.hook.oci.BundleHooks;
 import dev.cgbpf.hook.oci.BusyboxBundles;
-import dev.cgbpf.hook.daemon.DaemonProbe;
 import dev.cgbpf.hook.oci.HookException;
 import dev.cgbpf.hook.oci.HookExecutable;
 import dev.cgbpf.hook.oci.HookSettings;
@@ -22,7 +21,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -110,15 +108,6 @@ public final class HookBench {
         }
     }
 
-    /** Median, min and max of one figure, in ms. */
-    public record Figure(double medianMs, double minMs, double maxMs, int runs) {
-        static Figure of(List<Long> nanos) {
-            double[] ms = nanos.stream().mapToDouble(n -> n / 1e6).sorted().toArray();
-            double median = ms.length % 2 == 1 ? ms[ms.length / 2] : (ms[ms.length / 2 - 1] + ms[ms.length / 2]) / 2;
-            return new Figure(median, ms[0], ms[ms.length - 1], ms.length);
-        }
-    }
-
     private final Settings settings;
     private final PrintStream out;
     private final Path work;
@@ -131,7 +120,7 @@ public final class HookBench {
     private final List<String> containersToDelete = new ArrayList<>();
     private Path runc;
     private int seq;
-    private Process daemon;
+    private BenchDaemon daemon;
 
     private HookBench(Settings settings, PrintStream out, Path work) {
         this.settings = settings;
@@ -163,23 +152,13 @@ public final class HookBench {
         if (busybox.isPresent()) {
             throw new IOException(busybox.get());
         }
-        if (findOnPath("runc").isEmpty()) {
+        if (BenchHost.findOnPath("runc").isEmpty()) {
             throw new IOException("runc is not installed (apt-get install runc)");
         }
     }
 
-    private static Optional<Path> findOnPath(String name) {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(":")) {
-            Path p = Path.of(dir, name);
-            if (Files.isExecutable(p)) {
-                return Optional.of(p);
-            }
-        }
-        return Optional.empty();
-    }
-
     private void measure() throws IOException, InterruptedException {
-        runc = findOnPath("runc").orElseThrow();
+        runc = BenchHost.findOnPath("runc").orElseThrow();
         chooseLaunchers();
         CgroupV2Mount v2 = CgroupV2Mount.discover()
                 .orElseThrow(() -> new IOException("no cgroup v2 hierarchy is mounted"));
@@ -332,9 +311,9 @@ public final class HookBench {
         for (Launcher l : launchers) {
             out.println("  launcher " + l.label() + ": " + l.description());
         }
-        out.println("  runc: " + firstLine(List.of(runc.toString(), "--version")) + ", busybox rootfs, the host's network"
+        out.println("  runc: " + BenchHost.firstLine(List.of(runc.toString(), "--version")) + ", busybox rootfs, the host's network"
                 + " (a bind address needs it), command 'true'");
-        out.println("  host: " + cpuModel() + ", " + Runtime.getRuntime().availableProcessors()
+        out.println("  host: " + BenchHost.cpuModel() + ", " + Runtime.getRuntime().availableProcessors()
                 + " cpus, Linux " + System.getProperty("os.version") + ", " + System.getProperty("java.vm.name") + " "
                 + System.getProperty("java.version"));
     }
@@ -557,13 +536,6 @@ public final class HookBench {
         return took;
     }
 
-    private static String firstLine(List<String> cmd) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        p.waitFor(30, TimeUnit.SECONDS);
-        return text.lines().findFirst().orElse("?").strip();
-    }
-
     // ---- cleanup ----
 
     private Path daemonSocket() {
@@ -575,43 +547,20 @@ public final class HookBench {
      * this benchmark, with the hook's settings in its environment; up before the first run.
      */
     private void startDaemon() throws IOException, InterruptedException {
-        if (launchers.stream().noneMatch(l -> l.label().equals(DAEMON))) {
-            return;
-        }
-        ProcessBuilder pb = new ProcessBuilder(INSTALLED_LAUNCHER.toString(), "daemon", "--socket",
-                daemonSocket().toString()).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(work.resolve("daemon.log").toFile()))
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-        pb.environment().clear();
-        for (String kv : hookEnv()) {
-            int eq = kv.indexOf('=');
-            pb.environment().put(kv.substring(0, eq), kv.substring(eq + 1));
-        }
-        daemon = pb.start();
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
-        while (System.nanoTime() < end) {
-            if (!daemon.isAlive()) {
-                throw new IOException("the benchmark's cgbpf daemon exited with " + daemon.exitValue() + ": "
-                        + Files.readString(work.resolve("daemon.log")).strip().replace('\n', ' '));
+        if (launchers.stream().anyMatch(l -> l.label().equals(DAEMON))) {
+            Map<String, String> env = new LinkedHashMap<>();
+            for (String kv : hookEnv()) {
+                env.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
             }
-            DaemonProbe.Result r = DaemonProbe.status(daemonSocket(), Duration.ofSeconds(5));
-            if (r.answers() && r.pid() == daemon.pid()) {
-                return;
-            }
-            Thread.sleep(20);
+            daemon = BenchDaemon.start(INSTALLED_LAUNCHER, daemonSocket(), work.resolve("daemon.log"), env,
+                    TIMEOUT_SECONDS);
         }
-        throw new IOException("the benchmark's cgbpf daemon did not answer on " + daemonSocket() + " within "
-                + TIMEOUT_SECONDS + " s");
     }
 
     private void cleanUp() {
         if (daemon != null) {
-            daemon.destroy();
             try {
-                if (!daemon.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                    daemon.destroyForcibly();
-                    out.println("  cleanup: the benchmark's daemon did not stop on SIGTERM; killed");
-                }
+                daemon.close();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -674,17 +623,6 @@ public final class HookBench {
             s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException e) {
             out.println("  cleanup: " + work + ": " + e.getMessage());
-        }
-    }
-
-    private static String cpuModel() {
-        try {
-            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
-                    .filter(l -> l.startsWith("model name"))
-                    .map(l -> l.substring(l.indexOf(':') + 1).strip())
-                    .findFirst().orElse("unknown cpu");
-        } catch (IOException e) {
-            return "unknown cpu";
         }
     }
 }
