@@ -38,42 +38,42 @@ public record ContainerStatus(AttachRecord record, boolean cgroupExists, Map<Str
     }
 
     /**
-     * The status of every container with the id {@code id} (two runtimes, or two state roots of one,
-     * may each run one), or of every container the hook knows when {@code id} is null. The kernel
-     * is asked through a {@link HookBackend} when a record is of the kernel.
-     */
-    /**
      * The containers with id {@code idOrPrefix}, or else with the one id that starts with it
      * (podman and Docker print ids cut to 12 characters); a prefix of two or more ids is a
      * one-line error naming a few of them; nothing found is an empty list.
      */
     public static List<ContainerStatus> findByIdOrPrefix(HookSettings settings, String idOrPrefix)
             throws HookException {
+        List<RunDir.Entry> all = RunDir.records(settings, new HookLog(null));
         java.util.SortedSet<String> ids = new java.util.TreeSet<>();
-        for (RunDir.Entry e : RunDir.records(settings, new HookLog(null))) {
-            String id = e.record().id();
-            if (id.equals(idOrPrefix)) {
-                return find(settings, idOrPrefix);
-            }
-            if (id.startsWith(idOrPrefix)) {
-                ids.add(id);
+        for (RunDir.Entry e : all) {
+            if (e.record().id().startsWith(idOrPrefix)) {
+                ids.add(e.record().id());
             }
         }
-        if (ids.size() > 1) {
+        boolean exact = ids.contains(idOrPrefix);
+        if (!exact && ids.size() > 1) {
             List<String> some = ids.stream().limit(3).toList();
             throw new HookException("id prefix " + idOrPrefix + " matches " + ids.size() + " containers ("
                     + String.join(", ", some) + (ids.size() > some.size() ? ", ..." : "") + "): give more of the id");
         }
-        return ids.isEmpty() ? List.of() : find(settings, ids.first());
+        String chosen = exact || ids.isEmpty() ? idOrPrefix : ids.first();
+        return statusOf(settings, all.stream().filter(e -> e.record().id().equals(chosen)).toList());
     }
 
+    /**
+     * The status of every container with the id {@code id} (two runtimes, or two state roots of one,
+     * may each run one), or of every container the hook knows when {@code id} is null. The kernel
+     * is asked through a {@link HookBackend} when a record is of the kernel.
+     */
     public static List<ContainerStatus> find(HookSettings settings, String id) throws HookException {
-        List<RunDir.Entry> mine = new ArrayList<>();
-        for (RunDir.Entry e : RunDir.records(settings, new HookLog(null))) {
-            if (id == null || e.record().id().equals(id)) {
-                mine.add(e);
-            }
-        }
+        return statusOf(settings, RunDir.records(settings, new HookLog(null)).stream()
+                .filter(e -> id == null || e.record().id().equals(id)).toList());
+    }
+
+    /** The status of these records, oldest first; one kernel backend for all that need it. */
+    private static List<ContainerStatus> statusOf(HookSettings settings, List<RunDir.Entry> mine)
+            throws HookException {
         List<ContainerStatus> out = new ArrayList<>();
         HookBackend kernel = null;
         try {

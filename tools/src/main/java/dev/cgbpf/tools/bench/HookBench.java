@@ -65,7 +65,7 @@ public final class HookBench {
     static final Map<String, String> ANNOTATIONS = new TreeMap<>(Map.of(
             "dev.cgbpf.devices", "deny c 1:5 w",
             "dev.cgbpf.bind-ip", "auto"));
-    private static final String PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    private static final String PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     private static final int TIMEOUT_SECONDS = 120;
     private static final String DAEMON = "client+d";
     private static final String FALLBACK = "client";
@@ -411,9 +411,21 @@ public final class HookBench {
                 .getBytes(StandardCharsets.UTF_8);
     }
 
-    private List<String> hookEnv() {
-        return List.of(PATH, "CGBPF_POLICY=" + work.resolve("policy.json"), "CGBPF_RUN_DIR=" + work.resolve("run"),
-                "CGBPF_PIN_DIR=" + pinBase, "CGBPF_LOG_FILE=" + work.resolve("hook.log"));
+    /** The hook entry's settings: what a runtime passes the hook besides PATH. */
+    private Map<String, String> hookEntrySettings() {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("CGBPF_POLICY", work.resolve("policy.json").toString());
+        env.put("CGBPF_RUN_DIR", work.resolve("run").toString());
+        env.put("CGBPF_PIN_DIR", pinBase.toString());
+        env.put("CGBPF_LOG_FILE", work.resolve("hook.log").toString());
+        return env;
+    }
+
+    /** The whole environment of a hook process (and of the benchmark's daemon): PATH and the settings. */
+    private Map<String, String> hookEnv() {
+        Map<String, String> env = new LinkedHashMap<>(Map.of("PATH", PATH));
+        env.putAll(hookEntrySettings());
+        return env;
     }
 
     /** One hook process, timed from start to exit; a failing hook stops the benchmark. */
@@ -425,10 +437,7 @@ public final class HookBench {
     private long timed(Launcher l, String what, byte[] stdin, List<String> cmd) throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().clear();
-        for (String kv : hookEnv()) {
-            int eq = kv.indexOf('=');
-            pb.environment().put(kv.substring(0, eq), kv.substring(eq + 1));
-        }
+        pb.environment().putAll(hookEnv());
         pb.environment().putAll(l.env());
         Path err = work.resolve("hook.err");
         pb.redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(err.toFile());
@@ -505,7 +514,8 @@ public final class HookBench {
         Path b = bundles.bundle(work.resolve("runc-hook-" + name.replace('/', '-')), List.of("true"), annotations,
                 true);
         try {
-            List<String> env = new ArrayList<>(hookEnv().subList(1, hookEnv().size()));
+            List<String> env = new ArrayList<>();
+            hookEntrySettings().forEach((k, v) -> env.add(k + "=" + v));
             new TreeMap<>(l.env()).forEach((k, v) -> env.add(k + "=" + v));
             new BundleHooks(l.path().toString(), HookStage.CREATE_RUNTIME, env, null).install(b);
         } catch (HookException e) {
@@ -548,11 +558,7 @@ public final class HookBench {
      */
     private void startDaemon() throws IOException, InterruptedException {
         if (launchers.stream().anyMatch(l -> l.label().equals(DAEMON))) {
-            Map<String, String> env = new LinkedHashMap<>();
-            for (String kv : hookEnv()) {
-                env.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
-            }
-            daemon = BenchDaemon.start(INSTALLED_LAUNCHER, daemonSocket(), work.resolve("daemon.log"), env,
+            daemon = BenchDaemon.start(INSTALLED_LAUNCHER, daemonSocket(), work.resolve("daemon.log"), hookEnv(),
                     TIMEOUT_SECONDS);
         }
     }
