@@ -39,7 +39,10 @@ public record CgroupV2Mount(Path mountPoint, String root, CgroupMode mode) {
     }
 
     static CgroupMode modeOf(String mountinfo) {
-        List<MountInfo> mounts = MountInfo.parse(mountinfo);
+        return modeOf(MountInfo.parse(mountinfo));
+    }
+
+    private static CgroupMode modeOf(List<MountInfo> mounts) {
         boolean v2 = mounts.stream().anyMatch(m -> m.fsType().equals("cgroup2"));
         boolean v1 = mounts.stream().anyMatch(m -> m.fsType().equals("cgroup"));
         if (!v2) {
@@ -55,7 +58,7 @@ public record CgroupV2Mount(Path mountPoint, String root, CgroupMode mode) {
      */
     static Optional<CgroupV2Mount> find(String mountinfo) {
         List<MountInfo> mounts = MountInfo.parse(mountinfo);
-        CgroupMode mode = modeOf(mountinfo);
+        CgroupMode mode = modeOf(mounts);
         MountInfo best = null;
         for (int i = 0; i < mounts.size(); i++) {
             MountInfo m = mounts.get(i);

@@ -10,7 +10,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -114,6 +116,7 @@ final class RunDir {
         if (!Files.isDirectory(settings.runDir(), LinkOption.NOFOLLOW_LINKS)) {
             return out;
         }
+        Set<Path> seen = new HashSet<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(settings.runDir())) {
             for (Path d : ds) {
                 String name = d.getFileName().toString();
@@ -124,8 +127,9 @@ final class RunDir {
                     continue;
                 }
                 ContainerFiles files = settings.files(key);
+                seen.add(files.record());
                 try {
-                    AttachRecord r = AttachRecord.read(files);
+                    AttachRecord r = RecordCache.read(files);
                     if (r != null) {
                         out.add(new Entry(files, r));
                     }
@@ -136,6 +140,7 @@ final class RunDir {
         } catch (IOException e) {
             throw new HookException("cannot list " + settings.runDir() + ": " + e.getMessage());
         }
+        RecordCache.retainOnly(settings.runDir(), seen);
         return out;
     }
 }

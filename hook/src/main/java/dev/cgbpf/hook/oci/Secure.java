@@ -19,8 +19,15 @@ public final class Secure {
     private Secure() {
     }
 
-    /** Makes {@code dir} and missing parents; the ones made get mode 0700. */
+    /**
+     * Makes {@code dir} and missing parents; the ones made get mode 0700. An existing directory
+     * costs one lstat: the daemon passes here several times per container, and a mkdir that fails
+     * with EEXIST costs Java an exception with its stack trace each time.
+     */
     public static void mkdirs(Path dir) throws IOException {
+        if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
         Path parent = dir.getParent();
         if (parent != null && !Files.isDirectory(parent, LinkOption.NOFOLLOW_LINKS)) {
             mkdirs(parent);

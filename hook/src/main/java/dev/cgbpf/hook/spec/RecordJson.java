@@ -18,8 +18,9 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
-import java.util.ArrayList;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -218,7 +219,8 @@ public final class RecordJson {
                 out.add(value(p, raw(element), element, path));
                 path.pop();
             }
-            return out;
+            // read-only: a record read once may be handed out again (the hook's record cache)
+            return Collections.unmodifiableList(out);
         }
         if (type == Map.class) {
             Type[] kv = ((ParameterizedType) generic).getActualTypeArguments();
