@@ -221,6 +221,8 @@ CONFIG
         rm -f "$jsa"
     fi
     unset CGBPF_RUN_DIR CGBPF_PIN_DIR CGBPF_LOG_FILE CGBPF_POLICY
+    # the host's event ring the representative run pinned in its own pin root goes with it
+    rm -f "/sys/fs/bpf/$cds_id/cgbpf_events"
     rmdir "/sys/fs/bpf/$cds_id" 2>/dev/null || true
 fi
 cds_cleanup

@@ -13,6 +13,7 @@ import dev.cgbpf.kernel.BpfAvailability;
 import dev.cgbpf.kernel.KernelBackend;
 import dev.cgbpf.tools.bench.BenchProgram;
 import dev.cgbpf.tools.bench.BenchPrograms;
+import dev.cgbpf.tools.bench.DaemonPathBench;
 import dev.cgbpf.tools.bench.DeviceBench;
 import dev.cgbpf.tools.bench.HookBench;
 import dev.cgbpf.tools.bench.RuntimesBench;
@@ -40,7 +41,7 @@ final class BenchCommand implements Command {
 
     @Override
     public String synopsis() {
-        return "interp [--quick] | hook [--runs N] [--quick] | devices [--quick] [--sizes N,...]"
+        return "interp [--quick] | hook [--runs N] [--quick] | daemon [--runs N] [--running K] [--quick] | devices [--quick] [--sizes N,...]"
                 + " | runtimes [--runs N] [--shim FILE]";
     }
 
@@ -74,6 +75,18 @@ final class BenchCommand implements Command {
                   --runs N  runs per figure (default 15)
                   --quick   3 runs per figure (a smoke test)
 
+                cgbpf-tools bench daemon [--runs N] [--running K] [--quick]
+                The daemon path alone, with many runs: median `runc run` of a busybox 'true'
+                container without the hook and through the installed cgbpf-hook and a cgbpf
+                daemon of its own (a device rule: 1 program; + a bind address: 9), variants
+                interleaved, after 200 hooked runs of warm-up; then again with K hooked
+                containers running. Needs root, bpf(2), runc, a static busybox and an
+                installed cgbpf (install.sh). Takes about five minutes.
+
+                  --runs N     runs per variant and pass (default 100)
+                  --running K  containers up during the second pass (default 100; 0: none)
+                  --quick      10 runs, 20 warm-up, 5 running (a smoke test)
+
                 cgbpf-tools bench runtimes [--runs N] [--shim FILE]
                 Median wall time of a busybox container running 'true' under each engine
                 installed (podman+runc, ctr, docker; containerd and dockerd started privately
@@ -104,6 +117,7 @@ final class BenchCommand implements Command {
         boolean quick = false;
         String shim = "/usr/local/bin/cgbpf-runtime";
         List<Integer> sizes = null;
+        Integer running = null;
         for (String o; (o = args.nextOption()) != null; ) {
             if (o.equals("--shim")) {
                 shim = args.value(o);
@@ -118,6 +132,8 @@ final class BenchCommand implements Command {
                 }
             } else if (o.equals("--runs")) {
                 runs = Args.intValue(args.value(o), o);
+            } else if (o.equals("--running")) {
+                running = Args.intValue(args.value(o), o);
             } else {
                 throw args.unknownOption(o);
             }
@@ -139,12 +155,18 @@ final class BenchCommand implements Command {
             }
             return devices(s, console);
         }
+        if (running != null && (operands.isEmpty() || !operands.get(0).equals("daemon"))) {
+            throw CliException.usage("bench: --running is an option of bench daemon");
+        }
+        if (!operands.isEmpty() && operands.get(0).equals("daemon")) {
+            return daemon(quick ? DaemonPathBench.Settings.QUICK : DaemonPathBench.Settings.FULL, runs, running, console);
+        }
         if (!operands.isEmpty() && operands.get(0).equals("hook")) {
             return hook(runs != null ? runs : quick ? HookBench.Settings.QUICK.runs() : HookBench.Settings.FULL.runs(),
                     console);
         }
         if (operands.isEmpty() || !operands.get(0).equals("interp")) {
-            throw CliException.usage("bench: which benchmark? cgbpf-tools bench interp, hook, devices or runtimes");
+            throw CliException.usage("bench: which benchmark? cgbpf-tools bench interp, hook, daemon, devices or runtimes");
         }
         if (runs != null) {
             throw CliException.usage("bench interp: --runs is an option of bench hook");
@@ -234,6 +256,27 @@ final class BenchCommand implements Command {
         if (ma.retval() != mb.retval()) {
             throw CliException.badInput("bench: " + p.name() + " returned " + ma.retval() + " on " + a + " but "
                     + mb.retval() + " on " + b + ": the figures would compare different work");
+        }
+    }
+
+    /** {@code defaults} with the --runs and --running given (null: not given). */
+    private static int daemon(DaemonPathBench.Settings defaults, Integer runs, Integer running, Console console)
+            throws CliException {
+        DaemonPathBench.Settings s;
+        try {
+            s = new DaemonPathBench.Settings(runs != null ? runs : defaults.runs(), defaults.warmUp(),
+                    running != null ? running : defaults.running());
+        } catch (IllegalArgumentException e) {
+            throw CliException.usage("bench daemon: " + e.getMessage());
+        }
+        try {
+            DaemonPathBench.run(s, console.out());
+            return 0;
+        } catch (IOException e) {
+            throw CliException.badInput("bench daemon: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw CliException.badInput("bench daemon: interrupted");
         }
     }
 

@@ -44,7 +44,7 @@ class ToolsMainTest {
             assertTrue(help.out().contains("\n  " + c + " "), c + " missing from help: " + help.out());
         }
         assertTrue(Run.of("help", "bench").out().startsWith("usage: cgbpf-tools bench interp [--quick] | hook [--runs N] [--quick]"
-                + " | devices [--quick] [--sizes N,...] | runtimes [--runs N] [--shim FILE]\n"));
+                + " | daemon [--runs N] [--running K] [--quick] | devices [--quick] [--sizes N,...] | runtimes [--runs N] [--shim FILE]\n"));
         assertTrue(Run.of("fuzz", "--help").out().startsWith(
                 "usage: cgbpf-tools fuzz [--count N] [--seed S] [--engine-only] [--run | --sockets [--save DIR]]\n"));
         assertTrue(Run.of("--version").out().matches("cgbpf-tools \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?\n"));
@@ -54,7 +54,10 @@ class ToolsMainTest {
     @Test
     void benchMistakesAreOneLine() {
         assertOneLineError(Run.of("bench", "cpu"), 2,
-                "bench: which benchmark? cgbpf-tools bench interp, hook, devices or runtimes");
+                "bench: which benchmark? cgbpf-tools bench interp, hook, daemon, devices or runtimes");
+        assertOneLineError(Run.of("bench", "hook", "--running", "3"), 2, "bench: --running is an option of bench daemon");
+        assertOneLineError(Run.of("bench", "daemon", "--running", "1001"), 2,
+                "bench daemon: runs must be 1..1000, warm-up 0..10000, running 0..1000");
         assertOneLineError(Run.of("bench", "interp", "--runs", "3"), 2, "bench interp: --runs is an option of bench hook");
         assertOneLineError(Run.of("bench", "devices", "--runs", "3"), 2, "bench devices: --runs is an option of bench hook");
         assertOneLineError(Run.of("bench", "devices", "--sizes", "10,3"), 2,

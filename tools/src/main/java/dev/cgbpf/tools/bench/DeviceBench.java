@@ -3,6 +3,7 @@ package dev.cgbpf.tools.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cgbpf.hook.oci.AttachRecord;
+import dev.cgbpf.hook.oci.ContainerFiles;
 import dev.cgbpf.hook.oci.HookStage;
 import dev.cgbpf.hook.oci.StageRun;
 import dev.cgbpf.kernel.BpfAvailability;
@@ -354,6 +355,8 @@ public final class DeviceBench {
             }
         }
         if (Files.isDirectory(pinBase)) {
+            // the host's event ring the first attach pinned in this benchmark's pin root: ours to remove
+            Files.deleteIfExists(pinBase.resolve(ContainerFiles.EVENTS));
             try (Stream<Path> s = Files.list(pinBase)) {
                 if (s.findAny().isEmpty()) {
                     Files.delete(pinBase);
