@@ -48,7 +48,8 @@ final class KernelProbes {
     private final Map<String, Path> deviceNodes = new HashMap<>();
     private final LoopbackListeners listeners = new LoopbackListeners();
     private final AtomicLong seq = new AtomicLong();
-    private final String nonce = Long.toHexString(new SecureRandom().nextLong());
+    /** Made when a sendmsg probe first needs one: the hook's backends never probe, and a SecureRandom is not free. */
+    private String nonce;
 
     /** @param owner the backend, registered for the shutdown teardown once a private directory exists */
     KernelProbes(KernelBackend owner, KernelFds fds, KernelCgroupBpf.Sessions sessions) {
@@ -175,6 +176,9 @@ final class KernelProbes {
             throws BpfException {
         fds.ensureOpen();
         listeners.drainDatagrams();
+        if (nonce == null) {
+            nonce = Long.toHexString(new SecureRandom().nextLong());
+        }
         String payload = "cgbpf-" + nonce + "-" + seq.incrementAndGet();
         probe(cgroup, "sendmsg " + af(family) + " " + SockAddr.hex(addr) + " " + port + " "
                 + (src == null ? "-" : SockAddr.hex(src)) + " " + payload);
