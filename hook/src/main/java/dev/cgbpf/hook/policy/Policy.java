@@ -57,8 +57,9 @@ public record Policy(boolean applies, FailurePolicy failurePolicy, List<DeviceRu
     public static final int MAX_LINEAR_EXCEPTIONS = 40_000;
     /**
      * The largest {@code limits.devicePatterns}: the device map's max_entries. A kernel hash map
-     * preallocates its elements (12-byte key, 8-byte value, about 72 bytes each with the kernel's
-     * element header), so 16 Mi patterns would pin about 1.2 GB of kernel memory; the default
+     * preallocates its elements (12-byte key, 12-byte value with the event's rule index, about
+     * 80 bytes each with the kernel's element header and padding), so 16 Mi patterns would pin
+     * about 1.3 GB of kernel memory; the default
      * (1,000,000) is above anything the rule limits let a policy reach.
      */
     public static final int MAX_DEVICE_PATTERNS = 1 << 24;
