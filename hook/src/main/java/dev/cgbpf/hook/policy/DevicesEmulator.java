@@ -22,6 +22,11 @@ import java.util.Map;
  * </ul>
  * Later rules thereby override earlier ones, and the result does not depend on the order of its
  * exceptions, so the compiled program may test them in any order.
+ *
+ * <p>Beside the decisions, and never read by them, the emulator keeps where each exception came
+ * from ({@link DeviceOrigins}): per access bit the rule that last added it (a bit taken back
+ * forgets its rule; a type {@code a} rule forgets everything and becomes the default's origin).
+ * A denial event names the deciding exception by these rules.
  */
 public final class DevicesEmulator {
     private record Key(DeviceType type, long major, long minor) {

@@ -81,4 +81,17 @@ class DeviceRuleWordsTest {
         assertEquals(DenialRules.MAX_NAMED_DEVICE_RULES, w.size());
         assertEquals("device 7 deny b 8:7 r", w.get(7));
     }
+
+    @Test
+    void anEventWhoseRuleHasNoWordsSaysWhichListAndException() {
+        assertEquals("t  web-1  pid 7 (sh)  open c 1:5 w  denied by the host policy's device list, exception 1005"
+                + " (counted from 0 in the merged list cgbpf policy explain shows)", human(DenialRules.DEVICE_HOST | 1005));
+        assertEquals("t  web-1  pid 7 (sh)  open c 1:5 w  denied by the container's device list (its default)",
+                human(DenialRules.DEVICE_DEFAULT));
+    }
+
+    private static String human(int rule) {
+        return new dev.cgbpf.hook.events.LoggedEvent("t", "web-1", 1L, 7, 7, "sh", "device", rule, null, "open c 1:5 w",
+                null, null, null, null, null, "c", 1L, 5L, "w", null).human();
+    }
 }

@@ -150,6 +150,14 @@ class EventsEndToEndTest {
             assertEquals(0, rc, out.toString(StandardCharsets.UTF_8));
             List<String> json = out.toString(StandardCharsets.UTF_8).lines().toList();
             assertEquals(ev, json.stream().map(l -> LoggedEvent.parse(l).orElseThrow()).toList());
+            // the human form names the device rule as the host policy file has it
+            out.reset();
+            assertEquals(0, Main.run(new String[] {"events", id, "--log", denials.toString()},
+                    new Console(new ByteArrayInputStream(new byte[0]), new PrintStream(out, true, StandardCharsets.UTF_8),
+                            new PrintStream(out, true, StandardCharsets.UTF_8))));
+            String human = out.toString(StandardCharsets.UTF_8);
+            assertTrue(human.contains("  " + id + "  pid " + pid + " (denial-probe)  open c 1:5 w  denied by policy.json"
+                    + " devices[0] /dev/zero (deny c 1:5 w)\n"), human);
 
             // the container is gone (runc run ran poststop): its series went with it
             Thread.sleep(1100);
