@@ -37,8 +37,15 @@ import java.util.List;
  *
  * <p>The access test: "request is a subset" for allow exceptions, i.e. mismatch = access &amp;
  * ~bits; "request shares a bit" for deny exceptions, i.e. mismatch = ((access &amp; bits) == 0),
- * computed branch-free as 1 ^ ((x | -x) &gt;&gt; 31); left out when the exception covers rwm.
- * All compares are 32-bit (the context fields are u32).
+ * computed branch-free as ((x - 1) &gt;&gt; 31) (x is at most 7, so x - 1 has bit 31 set only for
+ * x = 0); left out when the exception covers rwm. All compares are 32-bit (the context fields are
+ * u32).
+ *
+ * <p>Events (when the counters have them): a refusal reports which rule decided
+ * ({@link DenialRules}): a matched deny block sets r7 to its exception's index before its one
+ * jump to the shared refusal (one instruction more per block, on the path that already leaves
+ * the chain, so the verifier's work stays linear), the end of a deny-by-default chain sets the
+ * default's index. The context is kept in r6 for the event's object fields.
  */
 public final class DeviceCompiler {
     public static final String NAME = "cgbpf_dev";
@@ -46,6 +53,8 @@ public final class DeviceCompiler {
     public static final String HOST_NAME = "cgbpf_dev_host";
     /** Beyond this many exceptions a deny block's jump to the shared refusal may exceed a 16-bit offset. */
     static final int SHORT_JUMP_EXCEPTIONS = 1500;
+    /** A device refusal's event: the rule index in r7, the object from the context in r6. */
+    static final EventSpec DEVICE_EVENT = new EventSpec(EventKind.DEVICE, EventSpec.IN_R7, new EventSpec.DeviceFields());
 
     private DeviceCompiler() {
     }
@@ -60,7 +69,7 @@ public final class DeviceCompiler {
     }
 
     public static CompiledProgram program(String name, DeviceAllowlist list, DenialCounters counters) {
-        return new CompiledProgram(name, ProgType.CGROUP_DEVICE, AttachType.CGROUP_DEVICE, compile(list, counters));
+        return new CompiledProgram(name, ProgType.CGROUP_DEVICE, AttachType.CGROUP_DEVICE, compile(name, list, counters));
     }
 
     /** The program of {@code list} in the chosen shape (the maps shape with its map). */
@@ -69,6 +78,11 @@ public final class DeviceCompiler {
     }
 
     public static Program compile(DeviceAllowlist list, DenialCounters counters) {
+        return compile(NAME, list, counters);
+    }
+
+    /** The program of {@code name} ({@link #NAME} or {@link #HOST_NAME}: the rule indices its events carry). */
+    public static Program compile(String name, DeviceAllowlist list, DenialCounters counters) {
         Asm a = new Asm();
         if (list.defaultAllow() && list.exceptions().isEmpty()) {
             // nothing to refuse; the verifier would reject an unreachable refusal tail
@@ -86,12 +100,16 @@ public final class DeviceCompiler {
                 .alu32(AluOp.RSH, Reg.R3, 16)
                 .ldxW(Reg.R4, Reg.R1, BpfCgroupDevCtx.OFF_MAJOR)
                 .ldxW(Reg.R5, Reg.R1, BpfCgroupDevCtx.OFF_MINOR);
+        if (counters.events()) {
+            // r6 = ctx;                             // for the event's fields (r1 collects mismatches below)
+            a.mov(Reg.R6, Reg.R1);
+        }
         boolean far = list.exceptions().size() > SHORT_JUMP_EXCEPTIONS;
         int i = 0;
         for (DeviceException e : list.exceptions()) {
             // One block per exception (TYPE, MAJOR, MINOR, ACCESS its values). r1 collects the
             // mismatches: each field is xor-ed with the exception's value (0 when equal) and
-            // or-ed into r1, so r1 == 0 exactly when every field matches; r0 and r6 are scratch.
+            // or-ed into r1, so r1 == 0 exactly when every field matches; r0 is scratch.
             String next = "next" + i++;
             // r1 = r2 ^ TYPE;                      // 0 iff the type matches
             a.mov32(Reg.R1, Reg.R2).alu32(AluOp.XOR, Reg.R1, devcgType(e.type()));
@@ -106,15 +124,13 @@ public final class DeviceCompiler {
             if (e.access() != Access.ALL) {
                 if (list.defaultAllow()) {
                     // A deny exception matches a request that shares an access with it:
-                    // r0 = r3 & ACCESS;                // the requested accesses it names
-                    // r6 = r0; r6 = -r6; r6 |= r0;     // -r0 | r0 has bit 31 set iff r0 != 0
-                    // r6 >>= 31;                       // 1 iff r0 != 0
-                    // r6 ^= 1;                         // 1 iff r0 == 0: no access in common
-                    // r1 |= r6;
+                    // r0 = r3 & ACCESS;                // the requested accesses it names, 0..7
+                    // r0 -= 1;                         // 0xffffffff iff r0 was 0, else 0..6
+                    // r0 >>= 31;                       // 1 iff r0 was 0: no access in common
+                    // r1 |= r0;
                     a.mov32(Reg.R0, Reg.R3).alu32(AluOp.AND, Reg.R0, devcgAccess(e.access()))
-                            .mov32(Reg.R6, Reg.R0).neg32(Reg.R6).alu32(AluOp.OR, Reg.R6, Reg.R0)
-                            .alu32(AluOp.RSH, Reg.R6, 31).alu32(AluOp.XOR, Reg.R6, 1)
-                            .alu32(AluOp.OR, Reg.R1, Reg.R6);
+                            .alu32(AluOp.ADD, Reg.R0, -1).alu32(AluOp.RSH, Reg.R0, 31)
+                            .alu32(AluOp.OR, Reg.R1, Reg.R0);
                 } else {
                     // An allow exception matches a request all of whose accesses it allows:
                     // r0 = r3 & (~ACCESS & 7);         // the requested accesses it does not allow
@@ -126,6 +142,10 @@ public final class DeviceCompiler {
             // if (r1 != 0) goto next;              // a mismatch: try the next exception
             a.jmp32(JumpOp.JNE, Reg.R1, 0, next);
             if (list.defaultAllow()) {
+                if (counters.events()) {
+                    // r7 = RULE;                   // the event's rule: this exception's index
+                    a.movImm(Reg.R7, DenialRules.deviceRule(name, i - 1));
+                }
                 // goto deny;                       // matched a deny exception (gotol beyond 16-bit offsets)
                 if (far) {
                     a.gotol("deny");
@@ -146,8 +166,12 @@ public final class DeviceCompiler {
             a.label("deny");
         }
         // (deny-by-default: no allow exception matched, so the chain falls through to here)
-        // count a DEVICE denial; return 0;        (DenialCounters.emitDeny)
-        counters.emitDeny(a, DenialReason.DEVICE, "counted");
+        if (!list.defaultAllow() && counters.events()) {
+            // r7 = DEFAULT;                        // the event's rule: the list's default decided
+            a.movImm(Reg.R7, DenialRules.deviceRule(name, DenialRules.DEVICE_DEFAULT));
+        }
+        // report the event (r7 its rule, r6 the ctx); count a DEVICE denial; return 0;   (DenialCounters.emitDeny)
+        counters.emitDeny(a, DenialReason.DEVICE, DEVICE_EVENT, "counted");
         return a.build();
     }
 

@@ -37,8 +37,11 @@ import java.util.Set;
  *
  * <p>Key, 12 bytes (u32 each, host order): {@code kind} = BPF_DEVCG_DEV_* | {@link #ANY_MAJOR}
  * | {@link #ANY_MINOR}, then major and minor (0 where the kind says any). The wildcard is a flag
- * rather than a reserved number because every u32 is a valid major or minor in a rule. Value, 8
- * bytes: the exception's access bits (BPF_DEVCG_ACC_*) and its decision (1 allow, 0 deny).
+ * rather than a reserved number because every u32 is a valid major or minor in a rule. Value, 12
+ * bytes: the exception's access bits (BPF_DEVCG_ACC_*), its decision (1 allow, 0 deny) and its
+ * rule index, the exception's position in the merged list as {@link DenialRules} numbers it: a
+ * refusal's event carries the index of the deny entry that matched, or the default's when no
+ * allow entry covered the access. The index is read only on the way to the refusal.
  *
  * <p>The map is filled before the program is loaded and never written afterwards; a live update
  * builds a new map and a new program and swaps the program in (docs/hook.md, "cgbpf update").
@@ -47,7 +50,7 @@ public final class DeviceMapCompiler {
     public static final int ANY_MAJOR = 0x100;
     public static final int ANY_MINOR = 0x200;
     public static final int KEY_SIZE = 12;
-    public static final int VALUE_SIZE = 8;
+    public static final int VALUE_SIZE = 12;
     public static final int ALLOW = 1;
     public static final int DENY = 0;
     /** The stack slot of the key: fp-16 .. fp-4 (fp-4 .. fp-1 stay free for the counter's key). */
@@ -81,15 +84,17 @@ public final class DeviceMapCompiler {
         }
         ProgramMap map = map(name, list);
         return new CompiledProgram(name, ProgType.CGROUP_DEVICE, AttachType.CGROUP_DEVICE,
-                compile(list, counters, ProgramMap.UNBOUND_FD), map);
+                compile(name, list, counters, ProgramMap.UNBOUND_FD), map);
     }
 
     /** The map of {@code list}'s exceptions, named (kernel map name) as the program. */
     public static ProgramMap map(String name, DeviceAllowlist list) {
         List<ProgramMap.Entry> entries = new ArrayList<>(list.exceptions().size());
         int decision = list.defaultAllow() ? DENY : ALLOW;
-        for (DeviceException e : list.exceptions()) {
-            entries.add(new ProgramMap.Entry(key(e), value(DeviceCompiler.devcgAccess(e.access()), decision)));
+        for (int i = 0; i < list.exceptions().size(); i++) {
+            DeviceException e = list.exceptions().get(i);
+            entries.add(new ProgramMap.Entry(key(e), value(DeviceCompiler.devcgAccess(e.access()), decision,
+                    DenialRules.deviceRule(name, i))));
         }
         MapSpec spec = new MapSpec(name, MapType.HASH, KEY_SIZE, VALUE_SIZE, entries.size(), 0);
         return new ProgramMap(spec, name + ProgramMap.PIN_SUFFIX, entries);
@@ -104,12 +109,18 @@ public final class DeviceMapCompiler {
                 .array();
     }
 
-    static byte[] value(int access, int decision) {
-        return ByteBuffer.allocate(VALUE_SIZE).order(ByteOrder.nativeOrder()).putInt(access).putInt(decision).array();
+    static byte[] value(int access, int decision, int rule) {
+        return ByteBuffer.allocate(VALUE_SIZE).order(ByteOrder.nativeOrder()).putInt(access).putInt(decision)
+                .putInt(rule).array();
     }
 
     /** The program alone, its map referred to by {@code mapFd}. */
     public static Program compile(DeviceAllowlist list, DenialCounters counters, int mapFd) {
+        return compile(DeviceCompiler.NAME, list, counters, mapFd);
+    }
+
+    /** The program of {@code name} ({@link DeviceCompiler#HOST_NAME}: the host's rule indices in its events). */
+    public static Program compile(String name, DeviceAllowlist list, DenialCounters counters, int mapFd) {
         Set<KeyClass> classes = EnumSet.noneOf(KeyClass.class);
         list.exceptions().forEach(e -> classes.add(KeyClass.of(e)));
         Asm a = new Asm();
@@ -119,15 +130,17 @@ public final class DeviceMapCompiler {
         // struct { u32 kind, major, minor; } key;
         // for each class the list has (exact, any minor, any major, both any):
         //     key = { type | CLASS, CLASS has any major ? 0 : ctx->major, CLASS has any minor ? 0 : ctx->minor };
-        //     struct { u32 access, decision; } *v = bpf_map_lookup_elem(&map, &key);
+        //     struct { u32 access, decision, rule; } *v = bpf_map_lookup_elem(&map, &key);
         //     if (v && v->decision && (access & ~v->access) == 0) return 1;   // an allow covering every bit
-        //     if (v && !v->decision && (access & v->access) != 0) goto deny;  // a deny sharing a bit
-        // return DEFAULT;   (deny: count a DEVICE denial, return 0)
+        //     if (v && !v->decision) { rule = v->rule;                        // (events only)
+        //         if ((access & v->access) != 0) goto deny; }                 // a deny sharing a bit
+        // rule = DEFAULT_RULE;   (events only)
+        // return DEFAULT;   (deny: report the event, count a DEVICE denial, return 0)
         //
-        // r6 = ctx, r7 = access, r8 = type; r9 = the map (reloaded after each call, r1-r5 are clobbered)
+        // r6 = ctx, r9 = access, r8 = type, r7 = rule; the map is reloaded into r1 for each lookup
         a.mov(Reg.R6, Reg.R1)
                 .ldxW(Reg.R8, Reg.R6, BpfCgroupDevCtx.OFF_ACCESS_TYPE)
-                .mov32(Reg.R7, Reg.R8).alu32(AluOp.RSH, Reg.R7, 16)
+                .mov32(Reg.R9, Reg.R8).alu32(AluOp.RSH, Reg.R9, 16)
                 .alu32(AluOp.AND, Reg.R8, 0xffff);
         int i = 0;
         for (KeyClass c : classes) {
@@ -158,12 +171,16 @@ public final class DeviceMapCompiler {
             String denyEntry = next + "_deny";
             a.jmp32(JumpOp.JEQ, Reg.R2, DENY, denyEntry);
             // allow entry: if ((access & ~v->access) == 0) return 1;
-            a.alu32(AluOp.XOR, Reg.R1, -1).alu32(AluOp.AND, Reg.R1, Reg.R7)
+            a.alu32(AluOp.XOR, Reg.R1, -1).alu32(AluOp.AND, Reg.R1, Reg.R9)
                     .jmp32(JumpOp.JEQ, Reg.R1, 0, "allow")
                     .ja(next);
+            a.label(denyEntry);
+            if (counters.events()) {
+                // deny entry: rule = v->rule;      // the event's rule, should this entry refuse
+                a.ldxW(Reg.R7, Reg.R0, 8);
+            }
             // deny entry: if ((access & v->access) != 0) goto deny;
-            a.label(denyEntry)
-                    .alu32(AluOp.AND, Reg.R1, Reg.R7)
+            a.alu32(AluOp.AND, Reg.R1, Reg.R9)
                     .jmp32(JumpOp.JNE, Reg.R1, 0, "deny");
             a.label(next);
         }
@@ -171,11 +188,16 @@ public final class DeviceMapCompiler {
             a.label("allow").movImm(Reg.R0, 1).exit();
             a.label("deny");
         } else {
+            if (counters.events()) {
+                // rule = DEFAULT_RULE;             // no allow entry covered the access: the default decided
+                a.movImm(Reg.R7, DenialRules.deviceRule(name, DenialRules.DEVICE_DEFAULT));
+            }
             a.ja("deny");
             a.label("allow").movImm(Reg.R0, 1).exit();
             a.label("deny");
         }
-        counters.emitDeny(a, DenialReason.DEVICE, "counted");
+        // report the event (r7 its rule, r6 the ctx); count a DEVICE denial; return 0;
+        counters.emitDeny(a, DenialReason.DEVICE, DeviceCompiler.DEVICE_EVENT, "counted");
         return a.build();
     }
 }

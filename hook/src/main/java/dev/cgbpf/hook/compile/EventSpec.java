@@ -1,5 +1,6 @@
 package dev.cgbpf.hook.compile;
 
+import dev.cgbpf.engine.hooks.BpfCgroupDevCtx;
 import dev.cgbpf.engine.hooks.BpfSockAddrCtx;
 import dev.cgbpf.engine.hooks.BpfSockCtx;
 import dev.cgbpf.engine.isa.Asm;
@@ -18,7 +19,7 @@ record EventSpec(EventKind kind, int rule, Fields fields) {
     }
 
     /** Stores the object fields into the record at r10 + base, from the context in r6; may clobber r2. */
-    sealed interface Fields permits SockAddrFields, SocketFields {
+    sealed interface Fields permits SockAddrFields, SocketFields, DeviceFields {
         void emit(Asm a, int base);
     }
 
@@ -51,6 +52,17 @@ record EventSpec(EventKind kind, int rule, Fields fields) {
             a.ldxW(Reg.R2, Reg.R6, BpfSockCtx.FAMILY).stxW(Reg.R10, base + EventLayout.A0, Reg.R2)
                     .ldxW(Reg.R2, Reg.R6, BpfSockCtx.TYPE).stxW(Reg.R10, base + EventLayout.A1, Reg.R2)
                     .ldxW(Reg.R2, Reg.R6, BpfSockCtx.PROTOCOL).stxW(Reg.R10, base + EventLayout.A2, Reg.R2);
+        }
+    }
+
+    /** A cgroup_device context: access_type as the kernel gives it ((access << 16) | type), major, minor. */
+    record DeviceFields() implements Fields {
+        @Override
+        public void emit(Asm a, int base) {
+            // ev.a0 = ctx->access_type; ev.a1 = ctx->major; ev.a2 = ctx->minor;
+            a.ldxW(Reg.R2, Reg.R6, BpfCgroupDevCtx.OFF_ACCESS_TYPE).stxW(Reg.R10, base + EventLayout.A0, Reg.R2)
+                    .ldxW(Reg.R2, Reg.R6, BpfCgroupDevCtx.OFF_MAJOR).stxW(Reg.R10, base + EventLayout.A1, Reg.R2)
+                    .ldxW(Reg.R2, Reg.R6, BpfCgroupDevCtx.OFF_MINOR).stxW(Reg.R10, base + EventLayout.A2, Reg.R2);
         }
     }
 }

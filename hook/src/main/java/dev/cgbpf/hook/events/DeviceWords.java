@@ -1,6 +1,8 @@
 package dev.cgbpf.hook.events;
 
-/** A device event's type and access as the device rules write them (c, b; r, w, m). */
+import dev.cgbpf.hook.compile.DenialRules;
+
+/** A device event's type and access as the device rules write them (c, b; r, w, m), and its rule index. */
 final class DeviceWords {
     /** kernel: BPF_DEVCG_DEV_BLOCK, BPF_DEVCG_DEV_CHAR */
     private static final int DEV_BLOCK = 1;
@@ -33,5 +35,16 @@ final class DeviceWords {
             b.append('m');
         }
         return b.toString();
+    }
+
+    /**
+     * A rule index whose words the record does not hold (past {@link DenialRules#MAX_NAMED_DEVICE_RULES},
+     * or a record written before device events): which list, and which exception or the default.
+     */
+    static String rule(int rule) {
+        String list = (rule & DenialRules.DEVICE_HOST) != 0 ? "the host policy's device list" : "the container's device list";
+        int index = rule & ~DenialRules.DEVICE_HOST;
+        return index == DenialRules.DEVICE_DEFAULT ? list + " (its default)" : list + ", exception " + index
+                + " (counted from 0 in the merged list cgbpf policy explain shows)";
     }
 }

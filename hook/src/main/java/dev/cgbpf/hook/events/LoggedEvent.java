@@ -119,6 +119,7 @@ public record LoggedEvent(String time, String container, Long cgroupId, Integer 
             return time + "  " + who + "  " + suppressed + " more denials suppressed (rate limit)";
         }
         return time + "  " + who + "  pid " + pid + " (" + comm + ")  " + object + "  denied by "
-                + (ruleText != null ? ruleText : kind + " rule " + rule);
+                + (ruleText != null ? ruleText : EventKind.DEVICE.word().equals(kind) && rule != null
+                ? DeviceWords.rule(rule) : kind + " rule " + rule);
     }
 }

@@ -106,10 +106,10 @@ public record AttachRecord(int version, String id, String status, String backend
                 bindAddresses, pinDir, time, newPrograms, deviceUpdate, rules);
     }
 
-    /** This record after a device update: {@code newPrograms} in place, {@code update} recorded. */
-    public AttachRecord withUpdate(List<Program> newPrograms, DeviceUpdate update) {
+    /** This record after a device update: {@code newPrograms} in place, {@code update} recorded, {@code newRules} named. */
+    public AttachRecord withUpdate(List<Program> newPrograms, DeviceUpdate update, List<DenialRules.Rule> newRules) {
         return new AttachRecord(version, id, status, backend, mode, stage, bundle, cgroup, cgroupPath, cgroupId,
-                bindAddresses, pinDir, time, newPrograms, update, rules);
+                bindAddresses, pinDir, time, newPrograms, update, newRules);
     }
 
     /** Reads a record; a missing one is null, a damaged one (or one of another cgroup) a one-line error. */

@@ -9,6 +9,7 @@ import dev.cgbpf.engine.backend.ObjAccess;
 import dev.cgbpf.engine.backend.LoadedProg;
 import dev.cgbpf.hook.compile.CompiledProgram;
 import dev.cgbpf.hook.compile.DenialCounters;
+import dev.cgbpf.hook.compile.DenialRules;
 import dev.cgbpf.hook.compile.DeviceCompiler;
 import dev.cgbpf.hook.compile.PolicyCompiler;
 import dev.cgbpf.hook.compile.ProgramMap;
@@ -112,9 +113,12 @@ public final class UpdateDevices {
                         + " annotated, and its config.json has no dev.cgbpf.* annotation): not updated");
             }
             OciHook.checkRuntimeNeeds(policy);
-            CompiledProgram p = PolicyCompiler.devices(DeviceCompiler.NAME, policy.devices(), policy,
-                    DenialCounters.UNBOUND);
-            try (HookBackend hb = HookBackend.kernel(v2.mountPoint(), settings.pinDir())) {
+            // with events, as the attach stage compiles it: the ring buffer is bound once it is open
+            CompiledProgram compiled = PolicyCompiler.devices(DeviceCompiler.NAME, policy.devices(), policy,
+                    DenialCounters.UNBOUND_WITH_EVENTS);
+            try (HookBackend hb = HookBackend.kernel(v2.mountPoint(), settings.pinDir());
+                 BpfMap events = openEvents(hb.backend(), e.files())) {
+                CompiledProgram p = compiled.withEvents(events.fd());
                 String cgroup = hb.cgroupOf(r.cgroup());
                 if (cgroup == null) {
                     throw new HookException("cgroup " + r.cgroup() + " of container " + id + " is not below "
@@ -147,8 +151,10 @@ public final class UpdateDevices {
                     throw new HookException(ex.getMessage());
                 }
                 AttachRecord.DeviceUpdate before = r.deviceUpdate();
+                // the record names the new list's device rules, so the events of the new program read right
                 AttachRecord updated = r.withUpdate(programs, new AttachRecord.DeviceUpdate(rules,
-                        OffsetDateTime.now().toString(), before == null ? 1 : before.count() + 1));
+                        OffsetDateTime.now().toString(), before == null ? 1 : before.count() + 1),
+                        DenialRules.withDevices(r.rules(), policy));
                 updated.write(e.files());
                 log.info("devices updated: " + DeviceCompiler.NAME + " prog id " + oldId + " -> " + now.progId() + " ("
                         + now.insns() + " insns" + (now.mapEntries() == null ? "" : ", " + now.mapEntries()
@@ -156,6 +162,15 @@ public final class UpdateDevices {
                 policy.warnings().forEach(log::warn);
                 return new Outcome(updated, oldId, now, policy.warnings());
             }
+        }
+    }
+
+    /** The host's ring buffer (made if it is not there yet, as by an attach), for the new program's events. */
+    private static BpfMap openEvents(Backend b, ContainerFiles files) throws HookException {
+        try {
+            return HostEvents.openOrCreate(b, files.events());
+        } catch (BpfException ex) {
+            throw new HookException(Attach.describe(ex));
         }
     }
 

@@ -12,10 +12,20 @@ import java.util.List;
  * the device and shares any requested bit (match_exception_partial). The second is stricter
  * than runc's own eBPF program, which asks for the full subset there as well and so lets an
  * O_RDWR open through a "deny w" exception; cgbpf keeps the kernel's v1 meaning.
+ *
+ * @param origins the rules each exception and the default came from (a merged list); null when unknown
  */
-public record DeviceAllowlist(boolean defaultAllow, List<DeviceException> exceptions) {
+public record DeviceAllowlist(boolean defaultAllow, List<DeviceException> exceptions, DeviceOrigins origins) {
     public DeviceAllowlist {
         exceptions = List.copyOf(exceptions);
+        if (origins != null && origins.exceptions().size() != exceptions.size()) {
+            throw new IllegalArgumentException("one origin list per exception");
+        }
+    }
+
+    /** A list whose rules are not known (built by hand, not merged): events name its exceptions alone. */
+    public DeviceAllowlist(boolean defaultAllow, List<DeviceException> exceptions) {
+        this(defaultAllow, exceptions, null);
     }
 
     /** Whether {@code access} (BPF_DEVCG_ACC_* bits) on the device is allowed. */

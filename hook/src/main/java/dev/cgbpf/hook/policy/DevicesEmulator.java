@@ -22,6 +22,11 @@ import java.util.Map;
  * </ul>
  * Later rules thereby override earlier ones, and the result does not depend on the order of its
  * exceptions, so the compiled program may test them in any order.
+ *
+ * <p>Beside the decisions, and never read by them, the emulator keeps where each exception came
+ * from ({@link DeviceOrigins}): per access bit the rule that last added it (a bit taken back
+ * forgets its rule; a type {@code a} rule forgets everything and becomes the default's origin).
+ * A denial event names the deciding exception by these rules.
  */
 public final class DevicesEmulator {
     private record Key(DeviceType type, long major, long minor) {
@@ -40,6 +45,12 @@ public final class DevicesEmulator {
 
     private boolean defaultAllow;
     private final Map<Key, Integer> exceptions = new HashMap<>();
+    /**
+     * Provenance, beside the decision state and never read by it: per exception the rule that
+     * last added each access bit (slots m, r, w), and the type {@code a} rule behind the default.
+     */
+    private final Map<Key, DeviceRule[]> grantedBy = new HashMap<>();
+    private DeviceRule defaultRule;
 
     /** Starts deny-by-default, as a cgroup v2 device program with no rules does. */
     public DevicesEmulator() {
@@ -55,11 +66,19 @@ public final class DevicesEmulator {
         if (rule.type() == DeviceType.ALL) {
             defaultAllow = rule.allow();
             exceptions.clear();
+            grantedBy.clear();
+            defaultRule = rule;
             return;
         }
         Key key = new Key(rule.type(), rule.major(), rule.minor());
         if (rule.allow() != defaultAllow) {
             exceptions.merge(key, rule.access(), (a, b) -> a | b);
+            DeviceRule[] by = grantedBy.computeIfAbsent(key, k -> new DeviceRule[BITS.length]);
+            for (int i = 0; i < BITS.length; i++) {
+                if ((rule.access() & BITS[i]) != 0) {
+                    by[i] = rule;
+                }
+            }
             return;
         }
         for (Key partial : List.of(new Key(rule.type(), DeviceRule.ANY, rule.minor()),
@@ -81,11 +100,21 @@ public final class DevicesEmulator {
             int left = held & ~rule.access();
             if (left == 0) {
                 exceptions.remove(key);
+                grantedBy.remove(key);
             } else {
                 exceptions.put(key, left);
+                DeviceRule[] by = grantedBy.get(key);
+                for (int i = 0; i < BITS.length; i++) {
+                    if ((left & BITS[i]) == 0) {
+                        by[i] = null;
+                    }
+                }
             }
         }
     }
+
+    /** The access bits in the order of {@link #grantedBy}'s slots. */
+    private static final int[] BITS = {Access.MKNOD, Access.READ, Access.WRITE};
 
     private static String origin(DeviceRule r) {
         return r.origin() == null || r.origin().isEmpty() ? "" : " (" + r.origin() + ")";
@@ -97,11 +126,24 @@ public final class DevicesEmulator {
 
     /** The list so far, exceptions sorted by major, minor, type (runc's order; wildcards first). */
     public DeviceAllowlist result() {
-        List<DeviceException> out = new ArrayList<>();
-        exceptions.forEach((k, v) -> out.add(new DeviceException(k.type(), k.major(), k.minor(), v)));
-        out.sort(Comparator.comparingLong(DeviceException::major).thenComparingLong(DeviceException::minor)
-                .thenComparing(DeviceException::type));
-        return new DeviceAllowlist(defaultAllow, out);
+        List<Map.Entry<DeviceException, Key>> sorted = new ArrayList<>(exceptions.size());
+        exceptions.forEach((k, v) -> sorted.add(Map.entry(new DeviceException(k.type(), k.major(), k.minor(), v), k)));
+        sorted.sort(Comparator.comparing((Map.Entry<DeviceException, Key> e) -> e.getKey(),
+                Comparator.comparingLong(DeviceException::major).thenComparingLong(DeviceException::minor)
+                        .thenComparing(DeviceException::type)));
+        List<DeviceException> out = new ArrayList<>(sorted.size());
+        List<List<DeviceRule>> from = new ArrayList<>(sorted.size());
+        for (Map.Entry<DeviceException, Key> e : sorted) {
+            out.add(e.getKey());
+            List<DeviceRule> rules = new ArrayList<>(BITS.length);
+            for (DeviceRule r : grantedBy.get(e.getValue())) {
+                if (r != null && !rules.contains(r)) {
+                    rules.add(r);
+                }
+            }
+            from.add(rules);
+        }
+        return new DeviceAllowlist(defaultAllow, out, new DeviceOrigins(from, defaultRule));
     }
 
     /** Applies {@code rules} in order to a fresh emulator. */

@@ -45,20 +45,22 @@ public record Policy(boolean applies, FailurePolicy failurePolicy, List<DeviceRu
     /** Most device rules a host policy file may hold, and the largest container limit it may set. */
     public static final int MAX_DEVICE_RULES = 200_000;
     /**
-     * Most exceptions one merged device list may keep in the linear shape. The device program spends at most 18
-     * instructions on one exception (allow-by-default, type, major, minor and a partial access
-     * set) and the verifier processes each exactly once (measured on 6.18: 50,000 such exceptions
-     * = 900,019 instructions, 950,017 processed, 0.5 s), so 40,000 keeps the program below 720,000
-     * instructions and the verification below 760,000 of BPF_COMPLEXITY_LIMIT_INSNS (1,000,000
-     * processed instructions, also the largest program root may load). ProgramsKernelTest loads
-     * lists of exactly this size in both modes. The maps shape has no such bound
+     * Most exceptions one merged device list may keep in the linear shape. The device program spends at most 16
+     * instructions on one exception (allow-by-default, type, major, minor, a partial access set
+     * and, with denial events, the rule index) and the verifier processes each about once
+     * (measured on 6.18 with events: 40,000 such exceptions = 640,062 instructions, 680,091
+     * processed, 1.0 s; before events and the shorter access test, 18 instructions each: 50,000 =
+     * 900,019 instructions, 950,017 processed), so 40,000 stays well inside
+     * BPF_COMPLEXITY_LIMIT_INSNS (1,000,000 processed instructions, also the largest program root
+     * may load). ProgramsKernelTest loads lists of exactly this size in both modes. The maps shape has no such bound
      * ({@link #MAX_DEVICE_PATTERNS}).
      */
     public static final int MAX_LINEAR_EXCEPTIONS = 40_000;
     /**
      * The largest {@code limits.devicePatterns}: the device map's max_entries. A kernel hash map
-     * preallocates its elements (12-byte key, 8-byte value, about 72 bytes each with the kernel's
-     * element header), so 16 Mi patterns would pin about 1.2 GB of kernel memory; the default
+     * preallocates its elements (12-byte key, 12-byte value with the event's rule index, about
+     * 80 bytes each with the kernel's element header and padding), so 16 Mi patterns would pin
+     * about 1.3 GB of kernel memory; the default
      * (1,000,000) is above anything the rule limits let a policy reach.
      */
     public static final int MAX_DEVICE_PATTERNS = 1 << 24;

@@ -77,11 +77,15 @@ class ProgramsKernelTest {
         }
     }
 
-    /** Both default modes at the policy's exception limit, with the costliest exception shape. */
+    /**
+     * Both default modes at the policy's exception limit, with the costliest exception shape, and
+     * with denial events as the hook compiles them (each deny block sets its rule index).
+     */
     @Test
     void biggestDeviceProgramsLoad() throws Exception {
-        try (KernelBackend k = new KernelBackend(); BpfMap counters = k.createMap(DenialCounters.SPEC)) {
-            DenialCounters dc = new DenialCounters(counters.fd());
+        try (KernelBackend k = new KernelBackend(); BpfMap counters = k.createMap(DenialCounters.SPEC);
+             BpfMap events = k.createMap(DenialCounters.EVENTS_SPEC)) {
+            DenialCounters dc = new DenialCounters(counters.fd(), events.fd());
             for (boolean defaultAllow : new boolean[] {false, true}) {
                 List<DeviceException> ex = new ArrayList<>();
                 for (int i = 0; i < Policy.MAX_LINEAR_EXCEPTIONS; i++) {

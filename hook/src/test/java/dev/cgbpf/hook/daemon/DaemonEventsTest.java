@@ -49,15 +49,15 @@ import org.junit.jupiter.api.Test;
  * through the daemon with a policy that denies UDP sockets and binds to foreign addresses; a
  * process in the container's cgroup is refused; the denials log, {@code cgbpf events}, a live
  * follower and the Prometheus endpoint (scraped over loopback) all show exactly those denials;
- * a removed container's series go away; and a flood of 1,000,000 denied socket() calls keeps
- * the counters exact, the log bounded and every event accounted for (read, dropped or
- * suppressed).
+ * a removed container's series go away; and a flood of 1,000,000 denied opens of /dev/zero for
+ * writing keeps the counters exact, the log bounded and every event accounted for (read, dropped
+ * or suppressed).
  */
 class DaemonEventsTest {
     static final String ANNOTATIONS = "\"dev.cgbpf.devices\": \"deny c 1:5 w\", \"dev.cgbpf.bind-ip\": \"auto\","
             + " \"dev.cgbpf.bind-mode\": \"deny\", \"dev.cgbpf.deny-sockets\": \"udp\"";
-    private static final Path FLOOD_SRC = Path.of("src/test/c/socket-flood.c");
-    private static final Path FLOOD_BIN = Path.of("target/c/socket-flood");
+    private static final Path FLOOD_SRC = Path.of("src/test/c/denial-probe.c");
+    private static final Path FLOOD_BIN = Path.of("target/c/denial-probe");
 
     private Boxes boxes;
     private Path socket;
@@ -258,7 +258,7 @@ class DaemonEventsTest {
     }
 
     @Test
-    void aMillionDeniedSocketsKeepCountersExactTheLogBoundedAndEveryEventAccountedFor() throws Exception {
+    void aMillionDeniedDeviceOpensKeepCountersExactTheLogBoundedAndEveryEventAccountedFor() throws Exception {
         Files.createDirectories(FLOOD_BIN.getParent());
         Process gcc = new ProcessBuilder("gcc", "-static", "-O2", "-Wall", "-Werror", "-o", FLOOD_BIN.toString(),
                 FLOOD_SRC.toString()).redirectErrorStream(true).start();
@@ -269,11 +269,12 @@ class DaemonEventsTest {
         Box b = attached("flood");
         int n = 1_000_000;
         long t0 = System.nanoTime();
-        String out = inCgroup(b, FLOOD_BIN.toAbsolutePath().toString(), Integer.toString(n));
+        // the container's list (runc's defaults, then the annotation's deny c 1:5 w) refuses each open
+        String out = inCgroup(b, FLOOD_BIN.toAbsolutePath().toString(), "flood-open", "/dev/zero", Integer.toString(n));
         double floodSeconds = (System.nanoTime() - t0) / 1e9;
-        Matcher mm = Pattern.compile("pid (\\d+) eperm (\\d+) other (\\d+)").matcher(out);
+        Matcher mm = Pattern.compile("flood-open eperm (\\d+) other (\\d+)").matcher(out);
         assertTrue(mm.find(), out);
-        assertEquals(n, Long.parseLong(mm.group(2)), out);
+        assertEquals(n, Long.parseLong(mm.group(1)), out);
         // the daemon answers a status request meanwhile (the host stays responsive)
         long s0 = System.nanoTime();
         assertTrue(DaemonProbe.status(socket, java.time.Duration.ofSeconds(5)).answers());
@@ -281,7 +282,7 @@ class DaemonEventsTest {
 
         // the counters are exact
         ContainerStatus st = boxes.status(b.id()).get(0);
-        assertEquals((long) n, st.denials().get("socket"), st.text());
+        assertEquals((long) n, st.denials().get("device"), st.text());
 
         // every event is read or dropped (the ring was full); wait for the reader and a refresh
         double read = 0;
@@ -298,7 +299,7 @@ class DaemonEventsTest {
             Thread.sleep(500);
         }
         assertEquals((double) n, read + dropped, m);
-        assertEquals((double) n, sample(m, "cgbpf_denials_total{container=\"" + b.id() + "\",kind=\"socket\"}"), m);
+        assertEquals((double) n, sample(m, "cgbpf_denials_total{container=\"" + b.id() + "\",kind=\"device\"}"), m);
 
         // the log: bounded by the rate limit; its lines and suppressed counts add up to what was read
         Thread.sleep(11_000); // the last rate window closes with its suppressed line
@@ -308,7 +309,10 @@ class DaemonEventsTest {
         assertEquals((long) read, logged + suppressed, "every event read is logged or counted as suppressed");
         assertTrue(ev.size() <= 200, "bounded log: " + ev.size() + " lines");
         assertEquals((double) suppressed, sample(scrape(), "cgbpf_events_suppressed_total"));
-        System.out.printf("flood: %d denied socket() in %.2f s (%.0f/s); events read %.0f, dropped %.0f; log %d lines"
+        LoggedEvent first = ev.get(0);
+        assertEquals(b.id() + " device open c 1:5 w " + DenialRules.DEVICE_DEFAULT, first.container() + " " + first.kind()
+                + " " + first.object() + " " + first.rule(), "the events are the device refusals");
+        System.out.printf("flood: %d denied open() in %.2f s (%.0f/s); events read %.0f, dropped %.0f; log %d lines"
                         + " (%d events, %d suppressed); status answered in %.1f ms during the drain%n",
                 n, floodSeconds, n / floodSeconds, read, dropped, ev.size(), logged, suppressed, statusMillis);
     }

@@ -645,8 +645,10 @@ class OciHookTest {
                     differ.add(k.name());
                 }
             }
-            // cgbpf_conn4 and cgbpf_send4 (an IPv4 address, rewrite mode) and the device and packet programs refuse without events
-            assertEquals(List.of("cgbpf_sock", "cgbpf_bind4", "cgbpf_bind6", "cgbpf_conn6", "cgbpf_send6"), differ);
+            // cgbpf_conn4 and cgbpf_send4 (an IPv4 address, rewrite mode) and the packet programs refuse
+            // without events; the device programs report theirs
+            assertEquals(List.of("cgbpf_dev_host", "cgbpf_dev", "cgbpf_sock", "cgbpf_bind4", "cgbpf_bind6", "cgbpf_conn6",
+                    "cgbpf_send6"), differ);
             new OciHook(dry, new HookLog(null), () -> new BpfAvailability(false, "test: no bpf"), CgroupV2Mount::discover)
                     .run(HookStage.POSTSTOP, state("ctr1", null, null));
             assertFalse(Files.exists(pins.resolve(f.key())), "a dry run leaves no pins on the host");

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cgbpf.hook.compile.DenialRules;
 import dev.cgbpf.hook.compile.DeviceCompiler;
 import dev.cgbpf.hook.compile.ProgramMap;
 import dev.cgbpf.kernel.BpfAvailability;
@@ -97,7 +98,13 @@ class UpdateDevicesKernelTest {
             assertEquals(List.of(DeviceCompiler.HOST_NAME), AttachRecord.read(files).programs().stream()
                     .map(AttachRecord.Program::name).toList());
             assertTrue(once(cg).get("/dev/zero"));
+            DenialRules.Rule ceiling = new DenialRules.Rule("device", DenialRules.DEVICE_HOST,
+                    "policy.json devices[0] (deny c 1:8 rwm)");
+            assertEquals(List.of(ceiling), AttachRecord.read(files).rules());
             UpdateDevices.Outcome u = UpdateDevices.run(settings, "upd2", "allow a *:* rwm; deny c 1:5 rw", log());
+            // the record names the new program's rule indices (its events read right)
+            assertEquals(List.of(ceiling, new DenialRules.Rule("device", 0, "update --devices rule 2 (deny c 1:5 rw)")),
+                    AttachRecord.read(files).rules());
             assertEquals(0, u.oldProgId());
             assertEquals(Map.of("/dev/null", true, "/dev/zero", false, "/dev/full", true, "/dev/random", false,
                     "/dev/urandom", true), once(cg));
