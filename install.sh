@@ -117,12 +117,18 @@ launcher=$(mktemp)
 # The launcher. A hook stage is a JVM that lives a few hundred milliseconds: C1 alone compiles
 # what little gets hot, and the serial collector starts no GC threads (docs/perf.md, "the JVM
 # hook"); every other command, the daemon above all, keeps the JVM's defaults.
+# The daemon's JVM options (a small heap, C1 only, a capped code cache: docs/daemon.md) are the
+# unit's; the launcher gives them to every 'cgbpf daemon', however it is started (systemd, --detach,
+# by hand, a benchmark), so what runs is what was measured.
+daemon_java_opts=$(sed -n 's/^Environment="CGBPF_JAVA_OPTS=\(.*\)"$/\1/p' config/cgbpf.service)
+[[ -n $daemon_java_opts ]] || { echo "install.sh: config/cgbpf.service has no CGBPF_JAVA_OPTS line" >&2; exit 1; }
 write_launcher() {  # write_launcher EXTRA_JVM_OPTIONS
     cat >"$launcher" <<LAUNCHER
 #!/bin/sh
 # cgbpf launcher, written by install.sh
 case "\${1:-}" in
     hook) stage_opts="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC" ;;
+    daemon) stage_opts="$daemon_java_opts"; MALLOC_ARENA_MAX=\${MALLOC_ARENA_MAX:-2}; export MALLOC_ARENA_MAX ;;
     *) stage_opts= ;;
 esac
 exec "$java_bin" $1 $jna_opts \$stage_opts \${CGBPF_JAVA_OPTS:-} -jar /usr/local/lib/cgbpf/cgbpf.jar "\$@"
@@ -237,11 +243,11 @@ echo "the OCI hook is installed: 'cgbpf hook install --bundle DIR' for runc/crun
 
 # ==== BEGIN cgbpf daemon (docs/daemon.md) ==========================================
 # The resident JVM that runs the hook's stages for the cgbpf-hook client. Its launcher options
-# (a small heap, C1 only, a capped code cache: ~62 MB resident) are the unit's, read from it.
+# (a small heap, C1 only, a capped code cache: ~62 MB resident) are the unit's, which the
+# launcher written above gives every `cgbpf daemon`.
 # The daemon is optional: without it the hook runs as one JVM per stage; a failure to start it
 # is a warning.
 echo "== starting the cgbpf daemon"
-daemon_java_opts=$(sed -n 's/^Environment="CGBPF_JAVA_OPTS=\(.*\)"$/\1/p' config/cgbpf.service)
 if systemd_pid1; then
     install -D -m 0644 config/cgbpf.service /etc/systemd/system/cgbpf.service
     systemctl daemon-reload
@@ -251,9 +257,9 @@ if systemd_pid1; then
     else
         echo "install.sh: cgbpf.service did not start (journalctl -u cgbpf); the hook works without it" >&2
     fi
-elif CGBPF_JAVA_OPTS="$daemon_java_opts" MALLOC_ARENA_MAX=2 /usr/local/bin/cgbpf daemon --detach; then
+elif /usr/local/bin/cgbpf daemon --detach; then
     echo "PID 1 is not systemd: the daemon was started with 'cgbpf daemon --detach' and is not started"
-    echo "again at boot; have your init run: CGBPF_JAVA_OPTS=\"$daemon_java_opts\" MALLOC_ARENA_MAX=2 cgbpf daemon --detach"
+    echo "again at boot; have your init run: cgbpf daemon --detach"
 else
     echo "install.sh: the cgbpf daemon did not start (see above, /var/log/cgbpf/daemon.log); the hook works without it" >&2
 fi

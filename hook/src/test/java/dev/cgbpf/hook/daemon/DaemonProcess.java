@@ -15,11 +15,35 @@ import java.util.stream.Stream;
  * memory options of docs/daemon.md), with the test's settings in its environment.
  */
 public final class DaemonProcess implements AutoCloseable {
-    /** The launcher options docs/daemon.md gives for the daemon (its memory budget: 64 MB resident). */
-    public static final List<String> JAVA_OPTS = List.of("-XX:+UseSerialGC", "-Xms4m", "-Xmx32m",
-            "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30", "-XX:TieredStopAtLevel=1",
-            "-XX:CompileThresholdScaling=10", "-XX:ReservedCodeCacheSize=5m", "-XX:CICompilerCount=1", "-Xss512k",
-            "-XX:-UsePerfData", "-Xshare:auto");
+    /**
+     * The launcher options an installation gives the daemon (its memory budget: 64 MB resident):
+     * read from config/cgbpf.service, where install.sh reads them too, so the tests measure what
+     * is shipped.
+     */
+    public static final List<String> JAVA_OPTS = unitJavaOpts();
+
+    private static List<String> unitJavaOpts() {
+        String prefix = "Environment=\"CGBPF_JAVA_OPTS=";
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            Path unit = dir.resolve("config").resolve("cgbpf.service");
+            if (Files.isRegularFile(unit)) {
+                try {
+                    for (String line : Files.readAllLines(unit)) {
+                        if (line.startsWith(prefix) && line.endsWith("\"")) {
+                            List<String> opts = new ArrayList<>(List.of(
+                                    line.substring(prefix.length(), line.length() - 1).split(" ")));
+                            opts.add("-Xshare:auto");
+                            return List.copyOf(opts);
+                        }
+                    }
+                } catch (IOException e) {
+                    throw new IllegalStateException("cannot read " + unit + ": " + e.getMessage());
+                }
+                throw new IllegalStateException(unit + " has no CGBPF_JAVA_OPTS line");
+            }
+        }
+        throw new IllegalStateException("config/cgbpf.service not found above " + Path.of("").toAbsolutePath());
+    }
 
     private final Process process;
     private final Path log;
