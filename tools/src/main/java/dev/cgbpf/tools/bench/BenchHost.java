@@ -32,6 +32,22 @@ final class BenchHost {
         return text.lines().findFirst().orElse("?").strip();
     }
 
+    /**
+     * {@code runc --root ROOT delete --force ID} for each id, in a benchmark's clean-up: a failure
+     * is one line on {@code out}, and the next one is tried.
+     */
+    static void runcDeleteForce(Path runc, Path root, Iterable<String> ids, java.io.PrintStream out) {
+        for (String id : ids) {
+            try {
+                new ProcessBuilder(runc.toString(), "--root", root.toString(), "delete", "--force", id)
+                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
+                        .waitFor(30, TimeUnit.SECONDS);
+            } catch (IOException | InterruptedException e) {
+                out.println("  cleanup: runc delete " + id + ": " + e.getMessage());
+            }
+        }
+    }
+
     /** The CPU's model name from /proc/cpuinfo. */
     static String cpuModel() {
         try {

@@ -249,15 +249,7 @@ public final class DaemonPathBench {
 
     /** Every container deleted (poststop through the daemon), the daemon stopped, the work files removed. */
     private void cleanUp() {
-        for (String id : List.copyOf(containers)) {
-            try {
-                new ProcessBuilder(runc.toString(), "--root", runcRoot.toString(), "delete", "--force", id)
-                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
-                        .waitFor(30, TimeUnit.SECONDS);
-            } catch (IOException | InterruptedException e) {
-                out.println("  cleanup: runc delete " + id + ": " + e.getMessage());
-            }
-        }
+        BenchHost.runcDeleteForce(runc, runcRoot, List.copyOf(containers), out);
         if (daemon != null) {
             try {
                 daemon.close();

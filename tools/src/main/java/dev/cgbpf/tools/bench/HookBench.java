@@ -571,15 +571,7 @@ public final class HookBench {
                 Thread.currentThread().interrupt();
             }
         }
-        for (String id : containersToDelete) {
-            try {
-                new ProcessBuilder(runc.toString(), "--root", runcRoot.toString(), "delete", "--force", id)
-                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
-                        .waitFor(30, TimeUnit.SECONDS);
-            } catch (IOException | InterruptedException e) {
-                out.println("  cleanup: runc delete " + id + ": " + e.getMessage());
-            }
-        }
+        BenchHost.runcDeleteForce(runc, runcRoot, containersToDelete, out);
         if (sleeper != null) {
             sleeper.destroyForcibly();
             try {
