@@ -72,6 +72,7 @@ final class BpfMapSyscalls {
             throw new BpfException(Errno.EPERM, "map '" + m.spec().name() + "' is write-only for user space (or through this fd)");
         }
         checkKey(m, key);
+        EngineMap.check(m.elementCommandsErrno(), "lookup in map '" + m.spec().name() + "'");
         synchronized (m) {
             int i = m.lookupIndex(key);
             if (i < 0) {
@@ -102,6 +103,7 @@ final class BpfMapSyscalls {
         if (key != null) {
             checkKey(m, key);
         }
+        EngineMap.check(m.elementCommandsErrno(), "next key of map '" + m.spec().name() + "'");
         byte[] next = m.nextKey(key);
         if (next == null) {
             throw new BpfException(Errno.ENOENT, "no next key in map '" + m.spec().name() + "'");

@@ -7,6 +7,7 @@ import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.engine.backend.BpfLink;
 import dev.cgbpf.engine.backend.BpfMap;
 import dev.cgbpf.engine.backend.BpfObject;
+import dev.cgbpf.engine.backend.Errno;
 import dev.cgbpf.engine.backend.Lifetime;
 import dev.cgbpf.engine.backend.LinkInfo;
 import dev.cgbpf.engine.backend.LoadRequest;
@@ -28,6 +29,7 @@ import dev.cgbpf.engine.hooks.SockOpsHook;
 import dev.cgbpf.engine.hooks.SocketLayer;
 import dev.cgbpf.engine.interp.Interpreter;
 import dev.cgbpf.engine.maps.EngineMap;
+import dev.cgbpf.engine.maps.RingBufMap;
 import dev.cgbpf.engine.verifier.Verifier;
 import java.net.InetAddress;
 import java.nio.file.Path;
@@ -317,6 +319,17 @@ public final class EngineBackend implements Backend {
     /** A new remote-control receiver to attach lirc_mode2 programs of this backend to. */
     public LircDevice newLircDevice() {
         return probes.newLircDevice();
+    }
+
+    /**
+     * The ring buffer behind a map of this backend, for its reader ({@link RingBufMap#consume}):
+     * what the kernel's ring gives a reader through mmap(2). EINVAL for another map type.
+     */
+    public RingBufMap ringBuf(BpfMap map) throws BpfException {
+        if (!(fds.map(map).map instanceof RingBufMap ring)) {
+            throw new BpfException(Errno.EINVAL, map + " is not a ring buffer map");
+        }
+        return ring;
     }
 
     /** The cgroup of a backend path, for the library-level hooks. */

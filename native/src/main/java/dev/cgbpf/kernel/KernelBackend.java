@@ -362,7 +362,7 @@ public final class KernelBackend implements Backend {
     }
 
     /** The probe worker's pid, or -1 when none runs (for tests). */
-    long workerPid() {
+    public long workerPid() {
         return probes.workerPid();
     }
 

@@ -24,7 +24,8 @@ import dev.cgbpf.engine.maps.CgroupStorageMap;
  * pointer are the probing thread's ({@link CurrentTask}). Left out on purpose, because the engine
  * cannot know their answer or must not do it: signals to the current task, kernel and user memory
  * (probe_read_*), socket lookups, sk_fullsock/tcp_sock, setsockopt/getsockopt and the map types
- * the engine has not (ring buffer, perf event array, prog array, cgroup array).
+ * the engine has not (perf event array, prog array, cgroup array). The ring buffer helpers come
+ * with the base table ({@link dev.cgbpf.engine.interp.RingBufHelpers}).
  */
 public final class CgroupHelpers {
     public static final int GET_CGROUP_CLASSID = 17;

@@ -12,8 +12,8 @@ import java.util.stream.Stream;
 /**
  * The helpers every program type gets (the kernel's bpf_base_func_proto), as far as the engine
  * has them: the map element helpers, the clocks ({@link KernelClocks}), bpf_get_prandom_u32,
- * the CPU and NUMA node the program runs on, bpf_strtol/bpf_strtoul ({@link BpfStrtol}) and
- * bpf_trace_printk ({@link TracePrintk}).
+ * the CPU and NUMA node the program runs on, bpf_strtol/bpf_strtoul ({@link BpfStrtol}),
+ * bpf_trace_printk ({@link TracePrintk}) and the ring buffer helpers ({@link RingBufHelpers}).
  *
  * <p>A clock the host does not let the engine read exactly (TAI, jiffies and the coarse clock
  * need /proc/timer_list or the kernel's CONFIG_HZ) is left out, so that programs calling it are
@@ -67,6 +67,7 @@ public final class BaseHelpers {
                 .add(GET_NUMA_NODE_ID, (m, r1, r2, r3, r4, r5) -> node)
                 .add(STRTOL, BpfStrtol::strtol)
                 .add(STRTOUL, BpfStrtol::strtoul);
+        RingBufHelpers.addTo(b);
         if (clocks.knowsTick()) {
             b.add(KTIME_GET_COARSE_NS, (m, r1, r2, r3, r4, r5) -> clocks.coarseNs());
         }

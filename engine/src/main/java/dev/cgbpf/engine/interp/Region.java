@@ -30,7 +30,7 @@ public final class Region {
     static final VarHandle SHORTS = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
 
     /** What a region is, which decides how accesses are checked. */
-    public enum Kind { STACK, PACKET, MAP_VALUE, MAP_OBJECT, CTX }
+    public enum Kind { STACK, PACKET, MAP_VALUE, MAP_OBJECT, CTX, RINGBUF_DATA }
 
     final String name;
     final Kind kind;
@@ -90,6 +90,14 @@ public final class Region {
         int stride = roundUp8(elemSize);
         return new Region(name, Kind.MAP_VALUE, slot, new byte[Math.multiplyExact(stride, count)],
                 stride * count, stride, elemSize, true, map, null);
+    }
+
+    /**
+     * The data area of a ring buffer map: {@code length} plain bytes (no elements) that
+     * bpf_ringbuf_reserve hands out pieces of; the verifier keeps each program inside its record.
+     */
+    public static Region ringData(int slot, BpfMapOps map, String name, int length) {
+        return new Region(name, Kind.RINGBUF_DATA, slot, new byte[length], length, 0, 0, true, map, null);
     }
 
     /** A map object: what LD_IMM64 src=PSEUDO_MAP_FD yields; programs may pass it to helpers only. */

@@ -20,7 +20,7 @@ import dev.cgbpf.engine.interp.Region;
  * <p>Lifetime: like a kernel map, a map lives while anyone holds a reference (its fd, each program
  * that uses it); the last {@link #release} unmaps its regions.
  */
-public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, HashTab, CgroupStorageMap {
+public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, HashTab, CgroupStorageMap, RingBufMap {
     /** enum bpf_map_update flags and friends from include/uapi/linux/bpf.h. */
     public static final long BPF_ANY = 0;
     public static final long BPF_NOEXIST = 1;
@@ -73,6 +73,7 @@ public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, Ha
             case ARRAY -> ArrayMap.createArray(spec, space);
             case HASH -> HashTab.createHash(spec, space);
             case CGROUP_STORAGE, PERCPU_CGROUP_STORAGE -> CgroupStorageMap.createStorage(spec, space);
+            case RINGBUF -> RingBufMap.createRingBuf(spec, space);
             default -> throw new BpfException(Errno.EINVAL,
                     "map type " + spec.type().scenarioName() + " is not implemented by the engine yet");
         };
@@ -144,6 +145,14 @@ public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, Ha
     }
 
     // ---- element operations: 0 or -errno, as the kernel's map ops ----
+
+    /**
+     * 0, or the negative errno every element command of the syscall answers once the key and
+     * value sizes passed (a map without elements: a ring buffer's ENOTSUPP).
+     */
+    public int elementCommandsErrno() {
+        return 0;
+    }
 
     @Override
     public abstract int lookupIndex(byte[] key);

@@ -2,6 +2,10 @@ package dev.cgbpf.hook.cli;
 
 import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.engine.backend.Probe;
+import dev.cgbpf.hook.compile.DenialRules;
+import dev.cgbpf.hook.events.ContainerIndex;
+import dev.cgbpf.hook.events.DenialEvent;
+import dev.cgbpf.hook.events.LoggedEvent;
 import dev.cgbpf.hook.oci.HookException;
 import dev.cgbpf.hook.oci.PolicyCheck;
 import dev.cgbpf.hook.policy.Policy;
@@ -9,6 +13,8 @@ import dev.cgbpf.hook.policy.Policy;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -48,6 +54,11 @@ final class CheckCommand implements Command {
                   bind ADDR:PORT [tcp|udp] a bind (IPv6 as [ADDR]:PORT); prints where it ends
                                            up, or the errno the container would get (exit 1)
 
+                A refusal that reports a denial event prints it next, as `cgbpf events` would
+                show it (the container named by the bundle's directory, the task this one):
+
+                  2026-12-07T11:52:40.1+00:00  web-1  pid 4242 (java)  bind 10.0.0.9:80  denied by ...
+
                 Only cgbpf's programs answer: the runtime's own device rules are mirrored in
                 the policy (config/README.md), the host's firewall is not asked.
 
@@ -83,14 +94,29 @@ final class CheckCommand implements Command {
             }
         }
         try (PolicyCheck check = new PolicyCheck(policy)) {
-            return switch (ops.get(0)) {
+            int status = switch (ops.get(0)) {
                 case "c", "b" -> device(check, ops, console);
                 case "bind" -> bind(check, ops, console);
                 default -> throw CliException.usage("check: '" + ops.get(0) + "' is not c, b or bind"
                         + (ops.get(0).equals("a") ? " (a real access is to a char or block device)" : ""));
             };
+            printEvents(check, DenialRules.of(policy), Path.of(po.bundle).toAbsolutePath().normalize(), console);
+            return status;
         } catch (HookException e) {
             throw CliException.badInput("check: " + e.getMessage());
+        }
+    }
+
+    /**
+     * The denial events the probe's refusal wrote, each on a line as {@code cgbpf events} prints
+     * it: the container is named by its bundle's directory (the id is the runtime's, unknown
+     * here), the task is this process's probing thread.
+     */
+    private static void printEvents(PolicyCheck check, List<DenialRules.Rule> rules, Path bundle, Console console) {
+        String container = bundle.getFileName() == null ? bundle.toString() : bundle.getFileName().toString();
+        for (byte[] rec : check.takeEvents()) {
+            DenialEvent.decode(rec).ifPresent(e -> console.out().println(LoggedEvent.of(
+                    OffsetDateTime.now().toString(), container, ContainerIndex.ruleText(rules, e), e).human()));
         }
     }
 

@@ -14,7 +14,7 @@ import dev.cgbpf.engine.isa.Size;
  * the same program text works with a kernel map fd and an engine map handle.
  *
  * @param mapFd the counter map's fd in the backend that will load the programs; negative for no counting
- * @param eventsFd the ring buffer's fd; negative for no events (the engine has no ring buffer map)
+ * @param eventsFd the ring buffer's fd (a kernel map fd or an engine map handle); negative for no events
  */
 public record DenialCounters(int mapFd, int eventsFd) {
     /** Slots reserved for reasons, more than used today so the pinned map's format can grow. */

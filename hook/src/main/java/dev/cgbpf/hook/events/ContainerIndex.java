@@ -69,10 +69,12 @@ public final class ContainerIndex {
 
     /** The policy words of an event's rule, from its container's record; null when unknown. */
     public static String ruleText(AttachRecord r, DenialEvent e) {
-        if (r == null) {
-            return null;
-        }
-        for (DenialRules.Rule rule : r.rules()) {
+        return r == null ? null : ruleText(r.rules(), e);
+    }
+
+    /** The policy words of an event's rule among {@code rules} ({@link DenialRules#of}); null when not there. */
+    public static String ruleText(List<DenialRules.Rule> rules, DenialEvent e) {
+        for (DenialRules.Rule rule : rules) {
             if (rule.kind().equals(e.kind().word()) && rule.rule() == e.rule()) {
                 return rule.text();
             }

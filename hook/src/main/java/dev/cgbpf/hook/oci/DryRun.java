@@ -8,7 +8,9 @@ import java.util.List;
  * The attach stage as a dry run, only when asked for ({@code CGBPF_BACKEND=dry-run} or
  * {@code cgbpf hook --dry-run}): the kernel path's own code ({@link Attach}) on an engine laid
  * out like the host ({@link HookBackend#engine}), so every program is loaded (verified by the
- * engine's verifier), pinned and attached exactly as it would be; what would be attached is
+ * engine's verifier), pinned and attached exactly as it would be, its denial event tail included
+ * (the host's event ring made and pinned in the engine's bpf file system, as {@link HostEvents}
+ * does on the kernel; nothing runs the programs in a dry run, so no event is reported); what would be attached is
  * recorded under the run directory. Nothing is enforced, and the hook says so loudly on stderr
  * and in its log. A hook stage never gets here by itself: bpf(2) that is not usable is a failure.
  */

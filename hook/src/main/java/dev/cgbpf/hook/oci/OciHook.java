@@ -224,12 +224,12 @@ public final class OciHook {
     }
 
     /**
-     * The maps the programs are compiled for: counters always; denial events on the kernel only
-     * (the engine of a dry run has no ring buffer map, docs/fidelity.md).
+     * The maps the programs are compiled for: counters and denial events, on the kernel and in a
+     * dry run alike (the engine has the ring buffer map), so that a dry run verifies and records
+     * the programs the kernel would get.
      */
     private DenialCounters unbound() {
-        return settings.backend() == HookSettings.BackendMode.DRY_RUN ? DenialCounters.UNBOUND
-                : DenialCounters.UNBOUND_WITH_EVENTS;
+        return DenialCounters.UNBOUND_WITH_EVENTS;
     }
 
     private Outcome attach(HookStage stage, State state, HostPolicy host) throws HookException {
