@@ -114,7 +114,7 @@ class EventsDifferentialTest {
         assertEquals(onKernel, onEngine);
         List<String> kinds = onKernel.values().stream().flatMap(o -> o.events().stream())
                 .map(e -> e.substring(0, e.indexOf(' '))).toList();
-        assertTrue(kinds.containsAll(List.of("bind-address", "bind-port", "connect", "sendmsg", "socket")),
+        assertTrue(kinds.containsAll(List.of("bind-address", "bind-port", "connect", "sendmsg", "socket", "device")),
                 "every socket kind reported: " + kinds);
         assertEquals("EPERM", onKernel.get("bind foreign").answer());
         assertEquals("EPERM", onKernel.get("socket raw icmp").answer());
