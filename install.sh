@@ -83,7 +83,7 @@ if systemd_pid1 && systemctl is-active --quiet cgbpf.service 2>/dev/null; then
 fi
 if [[ -s $daemon_pid_file ]]; then
     old_pid=$(cat "$daemon_pid_file")
-    if [[ $old_pid =~ ^[0-9]+$ ]] && tr '\0' ' ' <"/proc/$old_pid/cmdline" 2>/dev/null | grep -q 'cgbpf.* daemon'; then
+    if [[ $old_pid =~ ^[0-9]+$ ]] && tr '\0' ' ' 2>/dev/null <"/proc/$old_pid/cmdline" | grep -q 'cgbpf.* daemon'; then
         echo "== stopping the cgbpf daemon (pid $old_pid) for the upgrade"
         kill -TERM "$old_pid"
         # requests in flight finish first, at most the daemon's 60 s deadline
