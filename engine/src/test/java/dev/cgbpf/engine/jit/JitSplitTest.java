@@ -78,6 +78,8 @@ class JitSplitTest {
             out.add(new Insn(0x61, r, 6, 0, 0)); // r = skb->len
         }
         boolean sub = rnd.nextBoolean();
+        // half the programs touch the frame in 8-byte slots only: those are kept in locals
+        boolean slotsOnly = rnd.nextBoolean();
         List<Integer> callSites = new ArrayList<>();
         while (out.size() < len) {
             int pc = out.size();
@@ -96,7 +98,7 @@ class JitSplitTest {
             } else if (k < 78) {
                 out.add(new Insn(0x7b, 10, work(), -8 * (1 + rnd.nextInt(8)), 0));
             } else if (k < 88) {
-                out.add(new Insn(new int[] {0x79, 0x61, 0x69, 0x71}[rnd.nextInt(4)], work(), 10,
+                out.add(new Insn(slotsOnly ? 0x79 : new int[] {0x79, 0x61, 0x69, 0x71}[rnd.nextInt(4)], work(), 10,
                         -8 * (1 + rnd.nextInt(8)), 0));
             } else if (k < 95) {
                 out.add(new Insn(0x61, work(), 6, new int[] {0, 4, 8, 12, 16, 20, 24}[rnd.nextInt(7)], 0));
