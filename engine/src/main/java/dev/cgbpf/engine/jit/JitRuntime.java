@@ -156,12 +156,13 @@ public final class JitRuntime {
 
     /**
      * A context read the compiled code does not make directly: the context's checked load at
-     * offset {@code co} (its fault for a field its rule refuses), or the machine's at
-     * {@code address} for one beyond the context's end (or without a context).
+     * offset {@code co} (its fault for a field its rule refuses), or beyond the context's end (or
+     * without a context) the machine's at the address r1 held at entry plus {@code co}, where the
+     * flow proved the base register points.
      */
-    public static long ctxLoad(Machine m, long address, int co, int size) {
+    public static long ctxLoad(Machine m, int co, int size) {
         ProgContext ctx = m.ctx();
-        return ctx != null && co < ctx.size() ? ctx.load(co, size) : m.load(address, size);
+        return ctx != null && co < ctx.size() ? ctx.load(co, size) : m.load(m.ctxAddress() + co, size);
     }
 
     /** A fault raised by compiled code itself (the interpreter's words for the same case). */

@@ -112,6 +112,13 @@ final class ProgramEmitter {
     private int divTmp = VIEWS;
     /** The context reads with a flag local, by offset << 4 | size, in the order of their locals. */
     private final Map<Long, Integer> ctxFlags = new java.util.LinkedHashMap<>();
+    /**
+     * The long local holding each flagged context read's value, read from the image at a
+     * method's start and again after anything that may write the context (a store through a
+     * pointer the flow does not prove in the frame, an atomic, a helper); empty when those are
+     * too many to be worth it. A read then is a test of its flag and a local.
+     */
+    private final Map<Long, Integer> ctxCache = new java.util.LinkedHashMap<>();
     private MethodVisitor mv;
     /** Main-function instructions where a new part (a method of its own) begins, ascending. */
     private int[] bounds = new int[0];
@@ -164,8 +171,15 @@ final class ProgramEmitter {
             }
         }
         int promotedFrom = flagsFrom + ctxFlags.size();
+        int sites = reloadSites();
+        if (ctxFlags.size() * sites <= MAX_RELOADS) {
+            for (Long key : ctxFlags.keySet()) {
+                ctxCache.put(key, promotedFrom);
+                promotedFrom += 2;
+            }
+        }
         PromotedSlots p = PromotedSlots.of(program, main.flow, promotedFrom);
-        promoted = p.count() * reloadSites() <= MAX_RELOADS ? p : PromotedSlots.none(promotedFrom);
+        promoted = p.count() * sites <= MAX_RELOADS ? p : PromotedSlots.none(promotedFrom);
         divTmp = promoted.localsEnd();
         return null;
     }
@@ -450,6 +464,7 @@ final class ProgramEmitter {
             }
         }
         reload();
+        reloadCtx();
     }
 
     private void budget() {
@@ -984,7 +999,7 @@ final class ProgramEmitter {
             Label generic = new Label();
             Label done = new Label();
             if (co >= 0) {
-                ctxLoad(insn, (int) co, size, generic, done);
+                ctxLoad((int) co, size, generic, done);
             } else {
                 Integer view = viewLoad(in, pc, insn);
                 if (view != null) {
@@ -1028,23 +1043,27 @@ final class ProgramEmitter {
      * its end the machine's (an address in the context's own 4 GiB window, never the frame: no
      * write-back).
      */
-    private void ctxLoad(Insn insn, int co, int size, Label generic, Label done) {
+    private void ctxLoad(int co, int size, Label generic, Label done) {
         int flag = ctxFlag(co, size);
         if (flag >= 0) {
             mv.visitVarInsn(ILOAD, flag);
             mv.visitJumpInsn(IFEQ, generic);
-            view(size);
-            mv.visitVarInsn(ALOAD, CTX_IMAGE);
-            iconst(co);
-            viewGet(size);
+            Integer cached = ctxCache.get((long) co << 4 | size);
+            if (cached != null) {
+                mv.visitVarInsn(LLOAD, cached);
+            } else {
+                view(size);
+                mv.visitVarInsn(ALOAD, CTX_IMAGE);
+                iconst(co);
+                viewGet(size);
+            }
             mv.visitJumpInsn(GOTO, done);
         }
         mv.visitLabel(generic);
         mv.visitVarInsn(ALOAD, M);
-        address(insn.src(), insn.off());
         iconst(co);
         iconst(size);
-        mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "ctxLoad", "(L" + MACHINE + ";JII)J", false);
+        mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "ctxLoad", "(L" + MACHINE + ";II)J", false);
     }
 
     private void storeValue(Insn insn) {
@@ -1105,6 +1124,7 @@ final class ProgramEmitter {
         mv.visitLabel(done);
         mv.visitLabel(end);
         faultRange(start, end, pc);
+        reloadCtx(); // the store may have been to the context
     }
 
     private void atomic(int pc, Insn insn) {
@@ -1137,6 +1157,7 @@ final class ProgramEmitter {
         mv.visitLabel(end);
         faultRange(start, end, pc);
         reload();
+        reloadCtx();
     }
 
     private void ldAbs(int pc, Insn insn) {
@@ -1201,6 +1222,7 @@ final class ProgramEmitter {
             faultRange(start, end, pc, true);
             mv.visitVarInsn(LSTORE, reg(0));
             reload();
+            reloadCtx();
             return;
         }
         if (key >= 0) {
@@ -1220,6 +1242,7 @@ final class ProgramEmitter {
             faultRange(start, end, pc, true);
             mv.visitVarInsn(LSTORE, reg(0));
             reload();
+            reloadCtx();
             return;
         }
         if (insn.src() == 0) {
@@ -1240,6 +1263,7 @@ final class ProgramEmitter {
             faultRange(start, end, pc, true);
             mv.visitVarInsn(LSTORE, reg(0));
             reload();
+            reloadCtx();
             return;
         }
         if (insn.src() != dev.cgbpf.engine.isa.Opcodes.PSEUDO_CALL) {
@@ -1346,6 +1370,27 @@ final class ProgramEmitter {
                 mv.visitMethodInsn(INVOKEVIRTUAL, VAR_HANDLE, "set", "([BII)V", false);
             }
             default -> mv.visitMethodInsn(INVOKEVIRTUAL, VAR_HANDLE, "set", "([BIJ)V", false);
+        }
+    }
+
+    /** Reads the cached context values ({@link #ctxCache}) from the image, each under its flag. */
+    private void reloadCtx() {
+        for (Map.Entry<Long, Integer> c : ctxCache.entrySet()) {
+            int co = (int) (c.getKey() >>> 4);
+            int size = (int) (c.getKey() & 0xf);
+            Label no = new Label();
+            Label set = new Label();
+            mv.visitVarInsn(ILOAD, ctxFlags.get(c.getKey()));
+            mv.visitJumpInsn(IFEQ, no);
+            view(size);
+            mv.visitVarInsn(ALOAD, CTX_IMAGE);
+            iconst(co);
+            viewGet(size);
+            mv.visitJumpInsn(GOTO, set);
+            mv.visitLabel(no);
+            mv.visitInsn(LCONST_0);
+            mv.visitLabel(set);
+            mv.visitVarInsn(LSTORE, c.getValue());
         }
     }
 
