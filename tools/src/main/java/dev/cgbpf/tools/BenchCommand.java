@@ -176,9 +176,9 @@ final class BenchCommand implements Command {
         Optional<String> kernelMissing = availability.usable() ? Optional.empty() : Optional.of(availability.reason());
         printMethod(out, settings, kernelMissing);
         InterpBench bench = new InterpBench(settings);
-        out.printf("%-11s %-30s %5s %12s %10s %12s %12s %9s %9s %11s %10s %9s%n", "program", "mix", "insns",
+        out.printf("%-11s %-30s %5s %12s %10s %12s %12s %9s %9s %11s %10s %9s %8s %8s%n", "program", "mix", "insns",
                 "engine ns", "jit ns", "kernel ns", "kernel wall", "eng/kern", "jit/kern", "compile µs", "break-even",
-                "meta KiB");
+                "meta KiB", "jit cpu", "cpu/kern");
         // the engine twice: interpreter only, and every program compiled at load
         try (EngineBackend engine = new EngineBackend();
              EngineBackend jit = new EngineBackend();
@@ -198,8 +198,8 @@ final class BenchCommand implements Command {
                 JitCost.Cost cost = JitCost.measure(p, settings == InterpBench.Settings.QUICK);
                 String breakEven = e.wallNs() > j.wallNs()
                         ? String.format("%.0f", cost.compileMicros() * 1000 / (e.wallNs() - j.wallNs())) : "never";
-                String costs = String.format(" %11.0f %10s %9.1f", cost.compileMicros(), breakEven,
-                        cost.metaspaceBytes() / 1024);
+                String costs = String.format(" %11.0f %10s %9.1f %8.1f", cost.compileMicros(), breakEven,
+                        cost.metaspaceBytes() / 1024, j.cpuNs());
                 if (kernel == null) {
                     out.printf("%-11s %-30s %5d %12.1f %10.1f %12s %12s %9s %9s%s%n", p.name(), p.mix(), insns,
                             e.wallNs(), j.wallNs(), "-", "-", "-", "-", costs);
@@ -208,9 +208,11 @@ final class BenchCommand implements Command {
                 InterpBench.Measurement k = bench.measure(kernel, p);
                 sameWork(p, "the engine", e, "the kernel", k);
                 double kns = Math.max(k.reportedNs(), 1);
-                out.printf("%-11s %-30s %5d %12.1f %10.1f %12.0f %12.1f %8.1fx %8.2fx%s%n", p.name(), p.mix(), insns,
-                        e.wallNs(), j.wallNs(), k.reportedNs(), k.wallNs(), e.wallNs() / kns, j.wallNs() / kns, costs);
+                out.printf("%-11s %-30s %5d %12.1f %10.1f %12.0f %12.1f %8.1fx %8.2fx%s %7.2fx%n", p.name(), p.mix(),
+                        insns, e.wallNs(), j.wallNs(), k.reportedNs(), k.wallNs(), e.wallNs() / kns, j.wallNs() / kns, costs,
+                        j.cpuNs() / kns);
             }
+            out.println("load average at the end: " + loadAverage());
             JitStats.Snapshot s = jit.host().jitStats();
             out.printf("%ncompile cost: %d programs, %d instructions, %d bytes of bytecode in %.1f ms:"
                     + " %.2f µs per instruction (cold: the first compiles in this JVM)%n", s.compiled(), s.insns(),
@@ -295,6 +297,12 @@ final class BenchCommand implements Command {
         }
     }
 
+    /** The 1, 5 and 15 minute load averages (/proc/loadavg), or "?". */
+    private static String loadAverage() {
+        String[] f = sysctl("/proc/loadavg").split(" ");
+        return f.length >= 3 ? f[0] + " " + f[1] + " " + f[2] : "?";
+    }
+
     private static void printMethod(PrintStream out, InterpBench.Settings s, Optional<String> kernelMissing) {
         out.println("cgbpf-tools bench interp: ns per program run (median of " + s.samples() + " calls of BPF_PROG_TEST_RUN,"
                 + " each with a repeat calibrated to ~" + s.batchNanos() / 1_000_000 + " ms, after "
@@ -310,6 +318,9 @@ final class BenchCommand implements Command {
                 + JitCost.WARM + "; --quick: 5 after 5)");
         out.println("  break-even  = compile µs / (engine ns - jit ns): the runs after which compiling paid off");
         out.println("  meta KiB    = metaspace held per compiled program (" + JitCost.LIVE + " loaded at once; --quick: 20)");
+        out.println("  jit cpu     = the compiled engine's thread CPU time / repeat: without the time it waited for a"
+                + " CPU, as the kernel's duration pauses while its loop gives the CPU away; cpu/kern = jit cpu / kernel ns");
+        out.println("  load average at the start: " + loadAverage());
         out.println("  host: " + cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cpus, Linux "
                 + System.getProperty("os.version") + ", bpf_jit_enable=" + sysctl("/proc/sys/net/core/bpf_jit_enable"));
         kernelMissing.ifPresent(why -> out.println("  kernel: unavailable (" + why + "): engine only"));

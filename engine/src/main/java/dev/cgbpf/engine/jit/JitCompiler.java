@@ -3,6 +3,7 @@ package dev.cgbpf.engine.jit;
 import static org.objectweb.asm.Opcodes.ACC_FINAL;
 import static org.objectweb.asm.Opcodes.ACC_PRIVATE;
 import static org.objectweb.asm.Opcodes.ACC_PUBLIC;
+import static org.objectweb.asm.Opcodes.ACC_STATIC;
 import static org.objectweb.asm.Opcodes.ACC_SUPER;
 import static org.objectweb.asm.Opcodes.ALOAD;
 import static org.objectweb.asm.Opcodes.INVOKESPECIAL;
@@ -56,12 +57,17 @@ public final class JitCompiler {
     static final String CLASS_NAME = "dev/cgbpf/engine/jit/BpfProg";
 
     /**
-     * Bytecode per method above which a program is cut into parts: C2's inlining budget
-     * (DesiredMethodLimit, 8000 bytecodes) counts the method's own code, and the stack and context
-     * accessors must still fit in after it (measured: mixed_300 in one 3,946-byte method ran with
-     * its later accessors not inlined, 8x slower than the kernel; docs/perf.md).
+     * Bytecode per method above which a program is cut into parts. Every access the compiler
+     * makes itself is bytecode C2 compiles whatever the method's size (frame slots in locals,
+     * byte-array views invoked directly, which C2 force-inlines); what C2's inlining budget
+     * (DesiredMethodLimit, 8,000 bytecodes, counting the method's own) still decides is whether
+     * the runtime's and the helpers' methods are inlined at their call sites. Fewer, larger parts
+     * save the calls between them, each passing r0-r10: measured (docs/perf.md), mixed_1000 ran
+     * at 280-400 ns in 15 parts of 2,000 bytes and at 95-135 ns in 3 of 6,000; mixed_300 in one
+     * method at 31 ns, against 49 ns in parts of 2,000. Below {@link #HUGE_METHOD_LIMIT} with room
+     * for the cut being approximate.
      */
-    static final int PART_TARGET = 2000;
+    static final int PART_TARGET = 6000;
 
     public static Result compile(Program program, Interpreter interp) {
         long start = System.nanoTime();
@@ -78,8 +84,13 @@ public final class JitCompiler {
             try {
                 w = write(emitter, got);
             } catch (RuntimeException e) {
-                // ASM's own limits (a method over 64 KiB, too many constants)
-                return new NotCompiled("the class writer refused it: " + e.getMessage());
+                // ASM's own limits (a method over 64 KiB, too many constants, a method whose
+                // stack map frames are too much work): smaller parts, while they can be cut
+                if (emitter.counting() || got < parts || attempt == 4) {
+                    return new NotCompiled("the class writer refused it: " + e.getMessage());
+                }
+                parts *= 2;
+                continue;
             }
             if (w.longest <= PART_TARGET || got < parts || emitter.counting()) {
                 break; // small enough, or no more places to cut
@@ -129,6 +140,10 @@ public final class JitCompiler {
             MethodVisitor mv = cw.visitMethod(k == 0 ? ACC_PUBLIC | ACC_FINAL : ACC_PRIVATE | ACC_FINAL,
                     ProgramEmitter.partName(k), desc, null, null);
             ends[k] = emitter.emitPart(mv, k);
+        }
+        if (emitter.promoted().count() > 0) {
+            emitter.emitSync(cw.visitMethod(ACC_PRIVATE | ACC_STATIC, ProgramEmitter.SYNC, emitter.syncDescriptor(),
+                    null, null));
         }
         cw.visitEnd();
         byte[] bytes = cw.toByteArray();

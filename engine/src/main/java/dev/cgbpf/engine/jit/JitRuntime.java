@@ -20,9 +20,10 @@ import java.nio.ByteOrder;
  * nothing else calls it.
  */
 public final class JitRuntime {
-    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle INTS = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle SHORTS = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+    // little-endian views of byte arrays; compiled code invokes them itself (ProgramEmitter.view)
+    static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    static final VarHandle INTS = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    static final VarHandle SHORTS = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
 
     private JitRuntime() {
     }
@@ -50,38 +51,6 @@ public final class JitRuntime {
     /** The image the direct reads read (null when there are none). */
     public static byte[] ctxImage(ProgContext ctx) {
         return ctx == null ? null : ctx.image();
-    }
-
-    public static long ld8(byte[] s, int i) {
-        return s[i] & 0xffL;
-    }
-
-    public static long ld16(byte[] s, int i) {
-        return (short) SHORTS.get(s, i) & 0xffffL;
-    }
-
-    public static long ld32(byte[] s, int i) {
-        return (int) INTS.get(s, i) & 0xffffffffL;
-    }
-
-    public static long ld64(byte[] s, int i) {
-        return (long) LONGS.get(s, i);
-    }
-
-    public static void st8(byte[] s, int i, long v) {
-        s[i] = (byte) v;
-    }
-
-    public static void st16(byte[] s, int i, long v) {
-        SHORTS.set(s, i, (short) v);
-    }
-
-    public static void st32(byte[] s, int i, long v) {
-        INTS.set(s, i, (int) v);
-    }
-
-    public static void st64(byte[] s, int i, long v) {
-        LONGS.set(s, i, v);
     }
 
     /**
@@ -183,6 +152,17 @@ public final class JitRuntime {
     /** The view's bytes (read only after {@link #valueIndex} allowed it). */
     public static byte[] valueBytes(ArrayView v) {
         return v.bytes;
+    }
+
+    /**
+     * A context read the compiled code does not make directly: the context's checked load at
+     * offset {@code co} (its fault for a field its rule refuses), or beyond the context's end (or
+     * without a context) the machine's at the address r1 held at entry plus {@code co}, where the
+     * flow proved the base register points.
+     */
+    public static long ctxLoad(Machine m, int co, int size) {
+        ProgContext ctx = m.ctx();
+        return ctx != null && co < ctx.size() ? ctx.load(co, size) : m.load(m.ctxAddress() + co, size);
     }
 
     /** A fault raised by compiled code itself (the interpreter's words for the same case). */

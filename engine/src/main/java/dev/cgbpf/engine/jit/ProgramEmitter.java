@@ -20,7 +20,8 @@ import org.objectweb.asm.MethodVisitor;
  * through the machine's helper table.
  *
  * <p>Checks: a stack access at an offset the {@link FunctionFlow} proves inside the running frame
- * indexes the frame's bytes directly; a context access at a known offset goes to the context
+ * indexes the frame's bytes directly (or, for the main function's 8-byte slots, is a local: see
+ * {@link PromotedSlots}); a context access at a known offset goes to the context
  * (which checks the field as the verifier's ctx rule does); everything else goes through the
  * checked {@link Machine}. Faults become the interpreter's {@code ProgramFault} naming the same
  * instruction, through one exception-table entry per instruction that can fault.
@@ -63,6 +64,22 @@ final class ProgramEmitter {
     private static final int MAX_VIEWS = 64;
     static final String VIEW = "dev/cgbpf/engine/jit/JitRuntime$ArrayView";
     private static final int DEPTHS = Machine.MAX_FRAMES;
+    /**
+     * After the views' locals, as many as are used (every local widens every stack map frame
+     * ASM computes, and ASM bounds that work): one int per context read with a flag (see
+     * {@link #ctxFlags}), the promoted frame slots' longs ({@link PromotedSlots}), and a long the
+     * inline unsigned division by a constant works in ({@link #divTmp}).
+     */
+    private static final int MAX_CTX_FLAGS = 32;
+    /**
+     * Promoted slots are read again after every call out that may write the frame (about 13
+     * bytes of bytecode a slot); above this many such sites times slots that code would cost more
+     * bytecode (and parts) than the locals save, and nothing is promoted.
+     */
+    private static final int MAX_RELOADS = 300;
+    /** The class's method that writes the promoted slots back to the frame's bytes. */
+    static final String SYNC = "sync";
+    static final String VAR_HANDLE = "java/lang/invoke/VarHandle";
 
     private static int reg(int r) {
         return 5 + 2 * r;
@@ -91,6 +108,17 @@ final class ProgramEmitter {
     private final List<Label[]> faultLabels = new ArrayList<>();
     private boolean counting;
     private int inlined;
+    private PromotedSlots promoted = PromotedSlots.none(VIEWS);
+    private int divTmp = VIEWS;
+    /** The context reads with a flag local, by offset << 4 | size, in the order of their locals. */
+    private final Map<Long, Integer> ctxFlags = new java.util.LinkedHashMap<>();
+    /**
+     * The long local holding each flagged context read's value, read from the image at a
+     * method's start and again after anything that may write the context (a store through a
+     * pointer the flow does not prove in the frame, an atomic, a helper); empty when those are
+     * too many to be worth it. A read then is a test of its flag and a local.
+     */
+    private final Map<Long, Integer> ctxCache = new java.util.LinkedHashMap<>();
     private MethodVisitor mv;
     /** Main-function instructions where a new part (a method of its own) begins, ascending. */
     private int[] bounds = new int[0];
@@ -131,7 +159,51 @@ final class ProgramEmitter {
         if (why != null) {
             return why;
         }
+        Instance main = instances.get(0);
+        int flagsFrom = VIEWS + views().size();
+        for (int pc = main.flow.reachable.nextSetBit(0); pc >= 0 && pc < main.flow.n;
+                pc = main.flow.reachable.nextSetBit(pc + 1)) {
+            Insn insn = program.get(pc);
+            InsnKind k = InsnKind.of(insn.code());
+            long co = k == InsnKind.LDX || k == InsnKind.LDSX ? ctxOffset(main, pc, insn.src(), insn.off()) : -1;
+            if (co >= 0 && ctxFlags.size() < MAX_CTX_FLAGS) {
+                ctxFlags.putIfAbsent(co << 4 | InsnKind.size(insn.code()), flagsFrom + ctxFlags.size());
+            }
+        }
+        int promotedFrom = flagsFrom + ctxFlags.size();
+        int sites = reloadSites();
+        if (ctxFlags.size() * sites <= MAX_RELOADS) {
+            for (Long key : ctxFlags.keySet()) {
+                ctxCache.put(key, promotedFrom);
+                promotedFrom += 2;
+            }
+        }
+        PromotedSlots p = PromotedSlots.of(program, main.flow, promotedFrom);
+        promoted = p.count() * sites <= MAX_RELOADS ? p : PromotedSlots.none(promotedFrom);
+        divTmp = promoted.localsEnd();
         return null;
+    }
+
+    /** The instructions after whose call out the promoted slots are read again (see {@link #reload}). */
+    private int reloadSites() {
+        int sites = 0;
+        for (Instance in : instances) {
+            FunctionFlow f = in.flow;
+            for (int pc = f.reachable.nextSetBit(0); pc >= 0 && pc < f.n; pc = f.reachable.nextSetBit(pc + 1)) {
+                Insn insn = program.get(pc);
+                InsnKind k = InsnKind.of(insn.code());
+                boolean store = (k == InsnKind.ST || k == InsnKind.STX)
+                        && frameIndex(in, pc, insn.dst(), insn.off(), InsnKind.size(insn.code())) < 0;
+                if (store || k == InsnKind.ATOMIC || (k == InsnKind.CALL && insn.src() == 0)) {
+                    sites++;
+                }
+            }
+        }
+        return sites;
+    }
+
+    PromotedSlots promoted() {
+        return promoted;
     }
 
     private String plan(int entry, int depth, int[] returnPcs) {
@@ -265,6 +337,7 @@ final class ProgramEmitter {
         for (Map.Entry<Integer, Label> t : trampolines.entrySet()) {
             // a jump out of this part: the part holding the target, entered there, returns r0
             mv.visitLabel(t.getValue());
+            writeBack();
             mv.visitVarInsn(ALOAD, 0);
             mv.visitVarInsn(ALOAD, M);
             mv.visitVarInsn(LLOAD, BUDGET);
@@ -282,6 +355,7 @@ final class ProgramEmitter {
             }
         }
         Label common = new Label();
+        Label unsynced = new Label();
         for (int i = 0; i < faultRanges.size(); i++) {
             Label[] l = faultLabels.get(i);
             mv.visitTryCatchBlock(l[0], l[1], l[2], FAULT);
@@ -290,9 +364,11 @@ final class ProgramEmitter {
             Label[] l = faultLabels.get(i);
             mv.visitLabel(l[2]);
             iconst(faultRanges.get(i)[0]);
-            mv.visitJumpInsn(GOTO, common);
+            mv.visitJumpInsn(GOTO, faultRanges.get(i)[1] == 1 ? common : unsynced);
         }
         if (!faultRanges.isEmpty()) {
+            mv.visitLabel(unsynced);
+            writeBack();
             mv.visitLabel(common);
             mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "programFault",
                     "(L" + FAULT + ";I)L" + PROGRAM_FAULT + ";", false);
@@ -342,6 +418,27 @@ final class ProgramEmitter {
         mv.visitVarInsn(ALOAD, CTX);
         mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "ctxImage", "(L" + CTX_TYPE + ";)[B", false);
         mv.visitVarInsn(ASTORE, CTX_IMAGE);
+        for (Map.Entry<Long, Integer> f : ctxFlags.entrySet()) {
+            // reads[co] & size: the context allows this read directly
+            int co = (int) (f.getKey() >>> 4);
+            int size = (int) (f.getKey() & 0xf);
+            Label no = new Label();
+            Label set = new Label();
+            iconst(co);
+            mv.visitVarInsn(ALOAD, CTX_READS);
+            mv.visitInsn(ARRAYLENGTH);
+            mv.visitJumpInsn(IF_ICMPGE, no);
+            mv.visitVarInsn(ALOAD, CTX_READS);
+            iconst(co);
+            mv.visitInsn(BALOAD);
+            iconst(1 << Integer.numberOfTrailingZeros(size));
+            mv.visitInsn(IAND);
+            mv.visitJumpInsn(GOTO, set);
+            mv.visitLabel(no);
+            mv.visitInsn(ICONST_0);
+            mv.visitLabel(set);
+            mv.visitVarInsn(ISTORE, f.getValue());
+        }
         for (int slot : views().values()) {
             mv.visitInsn(ACONST_NULL);
             mv.visitVarInsn(ASTORE, slot);
@@ -366,6 +463,8 @@ final class ProgramEmitter {
                 }
             }
         }
+        reload();
+        reloadCtx();
     }
 
     private void budget() {
@@ -464,6 +563,7 @@ final class ProgramEmitter {
     /** The hand-over to the interpreter at the instruction in PC, with this instance's call stack. */
     private void emitStub(Instance in) {
         mv.visitLabel(in.stub);
+        writeBack();
         mv.visitVarInsn(ALOAD, INTERP_SLOT);
         mv.visitVarInsn(ALOAD, M);
         mv.visitVarInsn(LLOAD, BUDGET);
@@ -581,6 +681,10 @@ final class ProgramEmitter {
                 mv.visitInsn(op == 0x60 ? LSHL : op == 0x70 ? LUSHR : LSHR);
             }
             case 0x30, 0x90 -> {
+                if ((insn.code() & 0x08) == 0) {
+                    divConst64(insn, d, op == 0x90);
+                    break;
+                }
                 mv.visitVarInsn(LLOAD, d);
                 src64(insn);
                 String name = (op == 0x30 ? "div64" : "mod64");
@@ -601,6 +705,105 @@ final class ProgramEmitter {
             }
         }
         mv.visitVarInsn(LSTORE, d);
+    }
+
+    /**
+     * {@code dst /= imm} or {@code dst %= imm}, 64-bit, leaving the result on the stack: the
+     * interpreter's {@code udiv64}/{@code sdiv64}/{@code umod64}/{@code smod64} with the divisor
+     * known, written out so that C2 sees a division by a constant (a multiply) and no call. An
+     * unsigned divisor of 2^63 or more (a negative imm) keeps the call.
+     */
+    private void divConst64(Insn insn, int d, boolean mod) {
+        long b = insn.imm();
+        boolean signed = insn.off() != 0;
+        if (b == 0) {
+            // division by zero gives 0, modulo by zero leaves dst
+            if (mod) {
+                mv.visitVarInsn(LLOAD, d);
+            } else {
+                mv.visitInsn(LCONST_0);
+            }
+        } else if (signed) {
+            mv.visitVarInsn(LLOAD, d);
+            lconst(b);
+            mv.visitInsn(mod ? LREM : LDIV);
+        } else if (b < 0) {
+            mv.visitVarInsn(LLOAD, d);
+            lconst(b);
+            mv.visitMethodInsn(INVOKESTATIC, INTERP, mod ? "umod64" : "udiv64", "(JJ)J", false);
+        } else if (Long.bitCount(b) == 1) {
+            // dst >> log2(imm), dst & (imm - 1)
+            mv.visitVarInsn(LLOAD, d);
+            if (mod) {
+                lconst(b - 1);
+                mv.visitInsn(LAND);
+            } else {
+                iconst(Long.numberOfTrailingZeros(b));
+                mv.visitInsn(LUSHR);
+            }
+        } else {
+            // q = ((dst >> 1) / imm) << 1; r = dst - q * imm; if (r >= imm) q++ (Hacker's Delight
+            // 9-3: r < 2 * imm, so the signed compare is the unsigned one)
+            Label done = new Label();
+            mv.visitVarInsn(LLOAD, d);
+            mv.visitInsn(ICONST_1);
+            mv.visitInsn(LUSHR);
+            lconst(b);
+            mv.visitInsn(LDIV);
+            mv.visitInsn(ICONST_1);
+            mv.visitInsn(LSHL);
+            mv.visitVarInsn(LSTORE, divTmp);
+            mv.visitVarInsn(LLOAD, d);
+            mv.visitVarInsn(LLOAD, divTmp);
+            lconst(b);
+            mv.visitInsn(LMUL);
+            mv.visitInsn(LSUB);
+            lconst(b);
+            mv.visitInsn(LCMP);
+            mv.visitJumpInsn(IFLT, done);
+            mv.visitVarInsn(LLOAD, divTmp);
+            mv.visitInsn(LCONST_1);
+            mv.visitInsn(LADD);
+            mv.visitVarInsn(LSTORE, divTmp);
+            mv.visitLabel(done);
+            if (mod) {
+                mv.visitVarInsn(LLOAD, d);
+                mv.visitVarInsn(LLOAD, divTmp);
+                lconst(b);
+                mv.visitInsn(LMUL);
+                mv.visitInsn(LSUB);
+            } else {
+                mv.visitVarInsn(LLOAD, divTmp);
+            }
+        }
+    }
+
+    /**
+     * {@code w(dst) /= imm} or {@code %=}, 32-bit, the result zero-extended on the stack: as the
+     * interpreter's {@code udiv32}/{@code sdiv32}/{@code umod32}/{@code smod32}, with the divisor
+     * known (unsigned: the operands as non-negative longs).
+     */
+    private void divConst32(Insn insn, int d, boolean mod) {
+        int b = insn.imm();
+        boolean signed = insn.off() != 0;
+        mv.visitVarInsn(LLOAD, d);
+        mv.visitInsn(L2I);
+        if (b == 0) {
+            // division by zero gives 0, modulo by zero leaves w(dst)
+            if (!mod) {
+                mv.visitInsn(POP);
+                mv.visitInsn(ICONST_0);
+            }
+            u32();
+        } else if (signed) {
+            iconst(b);
+            mv.visitInsn(mod ? IREM : IDIV);
+            u32();
+        } else {
+            u32();
+            lconst(b & 0xffffffffL);
+            mv.visitInsn(mod ? LREM : LDIV);
+        }
     }
 
     /** long on the stack → its low bits sign-extended to long (NOP: 32 bits). */
@@ -643,6 +846,10 @@ final class ProgramEmitter {
                 mv.visitMethodInsn(INVOKESTATIC, INTERP, code == 0xd4 ? "truncate" : "bswap", "(JI)J", false);
             }
             case 0x30, 0x90 -> {
+                if ((code & 0x08) == 0) {
+                    divConst32(insn, d, op == 0x90);
+                    break;
+                }
                 mv.visitVarInsn(LLOAD, d);
                 mv.visitInsn(L2I);
                 src32(insn);
@@ -753,11 +960,7 @@ final class ProgramEmitter {
 
     /** Index into the running frame's bytes when the flow proves the access inside it, else -1. */
     private static int frameIndex(Instance in, int pc, int base, int off, int size) {
-        if (in.flow.kind(pc, base) != FunctionFlow.FP) {
-            return -1;
-        }
-        long i = in.flow.offset(pc, base) + off + Machine.STACK_SIZE;
-        return i >= 0 && i <= Machine.STACK_SIZE - size ? (int) i : -1;
+        return PromotedSlots.frameIndex(in.flow, pc, base, off, size);
     }
 
     /** The context offset when the flow proves the base is the context pointer plus a constant, else -1. */
@@ -780,10 +983,14 @@ final class ProgramEmitter {
         boolean sx = InsnKind.of(insn.code()) == InsnKind.LDSX;
         int s = insn.src();
         int fi = frameIndex(in, pc, s, insn.off(), size);
-        if (fi >= 0) {
+        int local = promotedLocal(in, fi, size);
+        if (local >= 0) {
+            mv.visitVarInsn(LLOAD, local);
+        } else if (fi >= 0) {
+            view(size);
             mv.visitVarInsn(ALOAD, stackSlot(in.depth));
             iconst(fi);
-            mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "ld" + 8 * size, "([BI)J", false);
+            viewGet(size);
         } else {
             Label start = new Label();
             Label end = new Label();
@@ -792,55 +999,33 @@ final class ProgramEmitter {
             Label generic = new Label();
             Label done = new Label();
             if (co >= 0) {
-                // convert_ctx_access: a read the context's rule allows at this offset and size
-                // and whose value is its image's bytes is one array read; others take load()
-                Label checked = new Label();
-                iconst((int) co);
-                mv.visitVarInsn(ALOAD, CTX_READS);
-                mv.visitInsn(ARRAYLENGTH);
-                mv.visitJumpInsn(IF_ICMPGE, checked);
-                mv.visitVarInsn(ALOAD, CTX_READS);
-                iconst((int) co);
-                mv.visitInsn(BALOAD);
-                iconst(1 << Integer.numberOfTrailingZeros(size));
-                mv.visitInsn(IAND);
-                mv.visitJumpInsn(IFEQ, checked);
-                mv.visitVarInsn(ALOAD, CTX_IMAGE);
-                iconst((int) co);
-                mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "ld" + 8 * size, "([BI)J", false);
-                mv.visitJumpInsn(GOTO, done);
-                mv.visitLabel(checked);
-                iconst((int) co);
-                mv.visitVarInsn(ILOAD, CTX_SIZE);
-                mv.visitJumpInsn(IF_ICMPGE, generic);
-                mv.visitVarInsn(ALOAD, CTX);
-                iconst((int) co);
-                iconst(size);
-                mv.visitMethodInsn(INVOKEINTERFACE, CTX_TYPE, "load", "(II)J", true);
-                mv.visitJumpInsn(GOTO, done);
-            }
-            Integer view = co >= 0 ? null : viewLoad(in, pc, insn);
-            if (view != null) {
-                // the value a lookup just returned: read from the array's bytes when the values
-                // region allows the read as Machine.load checks it, else that path (and its fault)
-                mv.visitVarInsn(ALOAD, view);
+                ctxLoad((int) co, size, generic, done);
+            } else {
+                Integer view = viewLoad(in, pc, insn);
+                if (view != null) {
+                    // the value a lookup just returned: read from the array's bytes when the values
+                    // region allows the read as Machine.load checks it, else that path (and its fault)
+                    mv.visitVarInsn(ALOAD, view);
+                    address(s, insn.off());
+                    iconst(size);
+                    mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "valueIndex", "(L" + VIEW + ";JI)I", false);
+                    mv.visitInsn(DUP);
+                    mv.visitVarInsn(ISTORE, VALUE_INDEX);
+                    mv.visitJumpInsn(IFLT, generic);
+                    view(size);
+                    mv.visitVarInsn(ALOAD, view);
+                    mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "valueBytes", "(L" + VIEW + ";)[B", false);
+                    mv.visitVarInsn(ILOAD, VALUE_INDEX);
+                    viewGet(size);
+                    mv.visitJumpInsn(GOTO, done);
+                }
+                mv.visitLabel(generic);
+                writeBack(); // the address may be in the frame
+                mv.visitVarInsn(ALOAD, M);
                 address(s, insn.off());
                 iconst(size);
-                mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "valueIndex", "(L" + VIEW + ";JI)I", false);
-                mv.visitInsn(DUP);
-                mv.visitVarInsn(ISTORE, VALUE_INDEX);
-                mv.visitJumpInsn(IFLT, generic);
-                mv.visitVarInsn(ALOAD, view);
-                mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "valueBytes", "(L" + VIEW + ";)[B", false);
-                mv.visitVarInsn(ILOAD, VALUE_INDEX);
-                mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "ld" + 8 * size, "([BI)J", false);
-                mv.visitJumpInsn(GOTO, done);
+                mv.visitMethodInsn(INVOKEVIRTUAL, MACHINE, "load", "(JI)J", false);
             }
-            mv.visitLabel(generic);
-            mv.visitVarInsn(ALOAD, M);
-            address(s, insn.off());
-            iconst(size);
-            mv.visitMethodInsn(INVOKEVIRTUAL, MACHINE, "load", "(JI)J", false);
             mv.visitLabel(done);
             mv.visitLabel(end);
             faultRange(start, end, pc);
@@ -849,6 +1034,36 @@ final class ProgramEmitter {
             signExtend(size == 4 ? NOP : size == 2 ? I2S : I2B);
         }
         mv.visitVarInsn(LSTORE, reg(insn.dst()));
+    }
+
+    /**
+     * A context read at offset {@code co} (the kernel's convert_ctx_access): one array read when
+     * the context's rule allows it at this offset and size and its value is the image's bytes
+     * (tested once per method, see {@link #ctxFlags}); else the context's checked load, or beyond
+     * its end the machine's (an address in the context's own 4 GiB window, never the frame: no
+     * write-back).
+     */
+    private void ctxLoad(int co, int size, Label generic, Label done) {
+        int flag = ctxFlag(co, size);
+        if (flag >= 0) {
+            mv.visitVarInsn(ILOAD, flag);
+            mv.visitJumpInsn(IFEQ, generic);
+            Integer cached = ctxCache.get((long) co << 4 | size);
+            if (cached != null) {
+                mv.visitVarInsn(LLOAD, cached);
+            } else {
+                view(size);
+                mv.visitVarInsn(ALOAD, CTX_IMAGE);
+                iconst(co);
+                viewGet(size);
+            }
+            mv.visitJumpInsn(GOTO, done);
+        }
+        mv.visitLabel(generic);
+        mv.visitVarInsn(ALOAD, M);
+        iconst(co);
+        iconst(size);
+        mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "ctxLoad", "(L" + MACHINE + ";II)J", false);
     }
 
     private void storeValue(Insn insn) {
@@ -863,11 +1078,18 @@ final class ProgramEmitter {
         int size = InsnKind.size(insn.code());
         int d = insn.dst();
         int fi = frameIndex(in, pc, d, insn.off(), size);
+        int local = promotedLocal(in, fi, size);
+        if (local >= 0) {
+            storeValue(insn);
+            mv.visitVarInsn(LSTORE, local);
+            return;
+        }
         if (fi >= 0) {
+            view(size);
             mv.visitVarInsn(ALOAD, stackSlot(in.depth));
             iconst(fi);
             storeValue(insn);
-            mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "st" + 8 * size, "([BIJ)V", false);
+            viewSet(size);
             return;
         }
         Label start = new Label();
@@ -888,20 +1110,28 @@ final class ProgramEmitter {
             mv.visitJumpInsn(GOTO, done);
         }
         mv.visitLabel(generic);
+        if (co < 0) {
+            writeBack(); // the address may be in the frame (a context's is in its own window)
+        }
         mv.visitVarInsn(ALOAD, M);
         address(d, insn.off());
         iconst(size);
         storeValue(insn);
         mv.visitMethodInsn(INVOKEVIRTUAL, MACHINE, "store", "(JIJ)V", false);
+        if (co < 0) {
+            reload();
+        }
         mv.visitLabel(done);
         mv.visitLabel(end);
         faultRange(start, end, pc);
+        reloadCtx(); // the store may have been to the context
     }
 
     private void atomic(int pc, Insn insn) {
         int size = insn.code() == 0xdb ? 8 : 4;
         Label start = new Label();
         Label end = new Label();
+        writeBack(); // the address may be in the frame
         mv.visitLabel(start);
         if (insn.imm() == dev.cgbpf.engine.isa.Opcodes.CMPXCHG) {
             mv.visitVarInsn(ALOAD, M);
@@ -926,6 +1156,8 @@ final class ProgramEmitter {
         }
         mv.visitLabel(end);
         faultRange(start, end, pc);
+        reload();
+        reloadCtx();
     }
 
     private void ldAbs(int pc, Insn insn) {
@@ -952,6 +1184,7 @@ final class ProgramEmitter {
         mv.visitInsn(LCMP);
         mv.visitJumpInsn(IFGE, ok);
         // out of the packet: the program ends with 0, from any depth
+        writeBack();
         mv.visitInsn(LCONST_0);
         mv.visitInsn(LRETURN);
         mv.visitLabel(ok);
@@ -968,6 +1201,7 @@ final class ProgramEmitter {
             Label start = new Label();
             Label end = new Label();
             Label have = new Label();
+            writeBack(); // the helper may read or write the frame
             mv.visitLabel(start);
             mv.visitVarInsn(ALOAD, view);
             mv.visitJumpInsn(IFNONNULL, have);
@@ -985,14 +1219,17 @@ final class ProgramEmitter {
             iconst(key);
             mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "arrayLookup", "(L" + VIEW + ";L" + MACHINE + ";JJJJJ[BI)J", false);
             mv.visitLabel(end);
-            faultRange(start, end, pc);
+            faultRange(start, end, pc, true);
             mv.visitVarInsn(LSTORE, reg(0));
+            reload();
+            reloadCtx();
             return;
         }
         if (key >= 0) {
             // bpf_map_lookup_elem with its key in the frame: inlined for array maps (map_gen_lookup)
             Label start = new Label();
             Label end = new Label();
+            writeBack(); // the helper may read or write the frame
             mv.visitLabel(start);
             mv.visitVarInsn(ALOAD, M);
             for (int r = 1; r <= 5; r++) {
@@ -1002,13 +1239,16 @@ final class ProgramEmitter {
             iconst(key);
             mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "mapLookup", "(L" + MACHINE + ";JJJJJ[BI)J", false);
             mv.visitLabel(end);
-            faultRange(start, end, pc);
+            faultRange(start, end, pc, true);
             mv.visitVarInsn(LSTORE, reg(0));
+            reload();
+            reloadCtx();
             return;
         }
         if (insn.src() == 0) {
             Label start = new Label();
             Label end = new Label();
+            writeBack(); // the helper may read or write the frame
             mv.visitLabel(start);
             mv.visitVarInsn(ALOAD, M);
             mv.visitMethodInsn(INVOKEVIRTUAL, MACHINE, "helpers", "()L" + HELPERS + ";", false);
@@ -1020,8 +1260,10 @@ final class ProgramEmitter {
             }
             mv.visitMethodInsn(INVOKEINTERFACE, HELPER, "call", "(L" + MACHINE + ";JJJJJ)J", true);
             mv.visitLabel(end);
-            faultRange(start, end, pc);
+            faultRange(start, end, pc, true);
             mv.visitVarInsn(LSTORE, reg(0));
+            reload();
+            reloadCtx();
             return;
         }
         if (insn.src() != dev.cgbpf.engine.isa.Opcodes.PSEUDO_CALL) {
@@ -1047,6 +1289,7 @@ final class ProgramEmitter {
 
     private void exit(Instance in, Label returnTo) {
         if (in.depth == 0) {
+            writeBack();
             mv.visitVarInsn(LLOAD, reg(0));
             mv.visitInsn(LRETURN);
             return;
@@ -1059,6 +1302,142 @@ final class ProgramEmitter {
         mv.visitVarInsn(LLOAD, fpSlot(caller));
         mv.visitVarInsn(LSTORE, reg(10));
         mv.visitJumpInsn(GOTO, returnTo);
+    }
+
+    // ------------------------------------------------------------------ frame bytes and promoted slots
+
+    /** The flag local of the context read at {@code co} of {@code size} bytes, or -1. */
+    private int ctxFlag(long co, int size) {
+        Integer l = ctxFlags.get(co << 4 | size);
+        return l == null ? -1 : l;
+    }
+
+    /** The local of a promoted slot for an access of {@code size} bytes at frame index {@code fi} of depth 0, or -1. */
+    private int promotedLocal(Instance in, int fi, int size) {
+        return fi >= 0 && size == 8 && in.depth == 0 ? promoted.local(fi) : -1;
+    }
+
+    /**
+     * Pushes the little-endian view of a byte array for {@code size}-byte accesses (nothing for
+     * one byte). Invoked from the compiled code itself, the VarHandle's methods are all
+     * force-inlined by C2, whatever the size of the method (a static accessor of our own is not
+     * inlined once the method's own bytecode exceeds C2's inlining budget).
+     */
+    private void view(int size) {
+        if (size > 1) {
+            String name = size == 2 ? "SHORTS" : size == 4 ? "INTS" : "LONGS";
+            mv.visitFieldInsn(GETSTATIC, RUNTIME, name, "L" + VAR_HANDLE + ";");
+        }
+    }
+
+    /** After {@link #view}, an array and an index: the value read, zero-extended to a long. */
+    private void viewGet(int size) {
+        switch (size) {
+            case 1 -> {
+                mv.visitInsn(BALOAD);
+                mv.visitIntInsn(SIPUSH, 0xff);
+                mv.visitInsn(IAND);
+                mv.visitInsn(I2L);
+            }
+            case 2 -> {
+                mv.visitMethodInsn(INVOKEVIRTUAL, VAR_HANDLE, "get", "([BI)S", false);
+                mv.visitLdcInsn(0xffff);
+                mv.visitInsn(IAND);
+                mv.visitInsn(I2L);
+            }
+            case 4 -> {
+                mv.visitMethodInsn(INVOKEVIRTUAL, VAR_HANDLE, "get", "([BI)I", false);
+                u32();
+            }
+            default -> mv.visitMethodInsn(INVOKEVIRTUAL, VAR_HANDLE, "get", "([BI)J", false);
+        }
+    }
+
+    /** After {@link #view}, an array, an index and a long: stores its low {@code size} bytes. */
+    private void viewSet(int size) {
+        switch (size) {
+            case 1 -> {
+                mv.visitInsn(L2I);
+                mv.visitInsn(BASTORE);
+            }
+            case 2 -> {
+                mv.visitInsn(L2I);
+                mv.visitInsn(I2S);
+                mv.visitMethodInsn(INVOKEVIRTUAL, VAR_HANDLE, "set", "([BIS)V", false);
+            }
+            case 4 -> {
+                mv.visitInsn(L2I);
+                mv.visitMethodInsn(INVOKEVIRTUAL, VAR_HANDLE, "set", "([BII)V", false);
+            }
+            default -> mv.visitMethodInsn(INVOKEVIRTUAL, VAR_HANDLE, "set", "([BIJ)V", false);
+        }
+    }
+
+    /** Reads the cached context values ({@link #ctxCache}) from the image, each under its flag. */
+    private void reloadCtx() {
+        for (Map.Entry<Long, Integer> c : ctxCache.entrySet()) {
+            int co = (int) (c.getKey() >>> 4);
+            int size = (int) (c.getKey() & 0xf);
+            Label no = new Label();
+            Label set = new Label();
+            mv.visitVarInsn(ILOAD, ctxFlags.get(c.getKey()));
+            mv.visitJumpInsn(IFEQ, no);
+            view(size);
+            mv.visitVarInsn(ALOAD, CTX_IMAGE);
+            iconst(co);
+            viewGet(size);
+            mv.visitJumpInsn(GOTO, set);
+            mv.visitLabel(no);
+            mv.visitInsn(LCONST_0);
+            mv.visitLabel(set);
+            mv.visitVarInsn(LSTORE, c.getValue());
+        }
+    }
+
+    /** Reads the promoted slots from the frame's bytes (a method's start; after a call out that may write them). */
+    private void reload() {
+        for (int fi : promoted.frameIndices()) {
+            view(8);
+            mv.visitVarInsn(ALOAD, stackSlot(0));
+            iconst(fi);
+            viewGet(8);
+            mv.visitVarInsn(LSTORE, promoted.local(fi));
+        }
+    }
+
+    /** Writes the promoted slots back to the frame's bytes: one call of the class's {@link #SYNC} method. */
+    private void writeBack() {
+        if (promoted.count() == 0) {
+            return;
+        }
+        mv.visitVarInsn(ALOAD, stackSlot(0));
+        for (int fi : promoted.frameIndices()) {
+            mv.visitVarInsn(LLOAD, promoted.local(fi));
+        }
+        mv.visitMethodInsn(INVOKESTATIC, JitCompiler.CLASS_NAME, SYNC, syncDescriptor(), false);
+    }
+
+    /** The descriptor of {@link #SYNC}: the frame's bytes, then each promoted slot's value. */
+    String syncDescriptor() {
+        return "([B" + "J".repeat(promoted.count()) + ")V";
+    }
+
+    /** The body of {@link #SYNC} (a static method of the class; written only when slots are promoted). */
+    void emitSync(MethodVisitor mv) {
+        this.mv = mv;
+        mv.visitCode();
+        int param = 1;
+        for (int fi : promoted.frameIndices()) {
+            view(8);
+            mv.visitVarInsn(ALOAD, 0);
+            iconst(fi);
+            mv.visitVarInsn(LLOAD, param);
+            viewSet(8);
+            param += 2;
+        }
+        mv.visitInsn(RETURN);
+        mv.visitMaxs(0, 0);
+        mv.visitEnd();
     }
 
     // ------------------------------------------------------------------ array-map lookups
@@ -1178,11 +1557,22 @@ final class ProgramEmitter {
     // ------------------------------------------------------------------ faults and constants
 
     private void faultRange(Label start, Label end, int pc) {
-        faultRanges.add(new int[] {pc});
+        faultRange(start, end, pc, false);
+    }
+
+    /**
+     * @param synced the range is a helper's call, before which the promoted slots were written
+     *               back: the frame's bytes are what the helper left (perhaps written, then
+     *               faulted) and must not be overwritten; any other fault leaves the frame
+     *               untouched and the slots are written back
+     */
+    private void faultRange(Label start, Label end, int pc, boolean synced) {
+        faultRanges.add(new int[] {pc, synced ? 1 : 0});
         faultLabels.add(new Label[] {start, end, new Label()});
     }
 
     private void throwFault(int pc, String reason) {
+        writeBack();
         mv.visitLdcInsn(reason);
         mv.visitMethodInsn(INVOKESTATIC, RUNTIME, "fault", "(Ljava/lang/String;)L" + FAULT + ";", false);
         iconst(pc);

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Long programs without loops, which the compiler cuts into several methods: random ALU work,
  * forward branches (some over long distances, which forbid cuts), stack stores and loads, context
- * loads, bpf-to-bpf calls and 64-bit immediates. Interpreter and compiler must agree on r0 or the
+ * loads and stores, bpf-to-bpf calls and 64-bit immediates. Interpreter and compiler must agree on r0 or the
  * fault, the packet and the stack; most programs must really have been cut.
  */
 class JitSplitTest {
@@ -78,6 +78,8 @@ class JitSplitTest {
             out.add(new Insn(0x61, r, 6, 0, 0)); // r = skb->len
         }
         boolean sub = rnd.nextBoolean();
+        // half the programs touch the frame in 8-byte slots only: those are kept in locals
+        boolean slotsOnly = rnd.nextBoolean();
         List<Integer> callSites = new ArrayList<>();
         while (out.size() < len) {
             int pc = out.size();
@@ -96,10 +98,15 @@ class JitSplitTest {
             } else if (k < 78) {
                 out.add(new Insn(0x7b, 10, work(), -8 * (1 + rnd.nextInt(8)), 0));
             } else if (k < 88) {
-                out.add(new Insn(new int[] {0x79, 0x61, 0x69, 0x71}[rnd.nextInt(4)], work(), 10,
+                out.add(new Insn(slotsOnly ? 0x79 : new int[] {0x79, 0x61, 0x69, 0x71}[rnd.nextInt(4)], work(), 10,
                         -8 * (1 + rnd.nextInt(8)), 0));
             } else if (k < 95) {
-                out.add(new Insn(0x61, work(), 6, new int[] {0, 4, 8, 12, 16, 20, 24}[rnd.nextInt(7)], 0));
+                if (rnd.nextInt(4) == 0) {
+                    // a store to skb->cb[0] or cb[1] (writable), which later reads of it must see
+                    out.add(new Insn(0x63, 6, work(), 48 + 4 * rnd.nextInt(2), 0));
+                } else {
+                    out.add(new Insn(0x61, work(), 6, new int[] {0, 4, 8, 12, 16, 20, 24, 48, 52}[rnd.nextInt(9)], 0));
+                }
             } else if (k < 97 && sub) {
                 callSites.add(pc);
                 out.add(new Insn(0x85, 0, 1, 0, 0));
