@@ -22,6 +22,7 @@ final class SockLookup {
     static final int SK_LOOKUP_UDP = 85;
     static final int SK_RELEASE = 86;
     static final int SK_FULLSOCK = 95;
+    static final int SKC_LOOKUP_TCP = 99;
     static final int GET_LISTENER_SOCK = 98;
     /** sizeof(bpf_sock_tuple.ipv4) and .ipv6. */
     static final int TUPLE_V4 = 12;
@@ -36,6 +37,17 @@ final class SockLookup {
 
     static long lookupUdp(Machine m, long ctx, long tuple, long size, long netns, long flags) {
         return lookup(m, InetSock.IPPROTO_UDP, tuple, (int) size, netns, flags);
+    }
+
+    /**
+     * struct bpf_sock_common *bpf_skc_lookup_tcp(...): the same lookup, handed out as a sock_common
+     * (bpf_sk_fullsock and bpf_tcp_sock lead from it to the full socket). The kernel's also finds
+     * request and time-wait sockets, which the engine does not model, and established connections,
+     * which the engine does not look up ({@link SockLookup}).
+     */
+    static long skcLookupTcp(Machine m, long ctx, long tuple, long size, long netns, long flags) {
+        InetSock found = find(m, InetSock.IPPROTO_TCP, tuple, (int) size, netns, flags);
+        return found == null ? 0 : expose(m, found, BpfSockCtx.View.SOCK_COMMON);
     }
 
     /** long bpf_sk_release(sk): 0. */
@@ -76,16 +88,21 @@ final class SockLookup {
     }
 
     private static long lookup(Machine m, int protocol, long tuple, int size, long netns, long flags) {
+        InetSock found = find(m, protocol, tuple, size, netns, flags);
+        return found == null ? 0 : expose(m, found);
+    }
+
+    private static InetSock find(Machine m, int protocol, long tuple, int size, long netns, long flags) {
         if (size != TUPLE_V4 && size != TUPLE_V6) {
-            return 0;
+            return null;
         }
         if (flags != 0 || (int) netns >= 0) {
             // a non-negative s32 names a network namespace by id: the engine's has no peers with ids
-            return 0;
+            return null;
         }
         SocketLayer net = m.env(HookEnv.class).net();
         if (net == null) {
-            return 0; // a hook run at library level, with no socket layer
+            return null; // a hook run at library level, with no socket layer
         }
         byte[] t = m.readBytes(tuple, size);
         int addrLen = size == TUPLE_V4 ? 4 : 16;
@@ -93,14 +110,17 @@ final class SockLookup {
         int dport = ((t[2 * addrLen + 2] & 0xff) << 8) | (t[2 * addrLen + 3] & 0xff);
         SockAddr dest = new SockAddr(daddr);
         if (dest.isV4Mapped()) {
-            return 0; // an IPv6 lookup sees IPv6 sockets only, and no listener is bound to ::
+            return null; // an IPv6 lookup sees IPv6 sockets only, and no listener is bound to ::
         }
-        InetSock found = net.lookupBound(protocol, dest, dport);
-        return found == null ? 0 : expose(m, found);
+        return net.lookupBound(protocol, dest, dport);
     }
 
     /** The socket as a PTR_TO_SOCKET for the rest of the run; NULL if the run has no slot left. */
     private static long expose(Machine m, InetSock sk) {
-        return m.mapRunLocal(slot -> Region.ctx(slot, BpfSockCtx.pointerView(sk, BpfSockCtx.View.SOCKET)));
+        return expose(m, sk, BpfSockCtx.View.SOCKET);
+    }
+
+    private static long expose(Machine m, InetSock sk, BpfSockCtx.View view) {
+        return m.mapRunLocal(slot -> Region.ctx(slot, BpfSockCtx.pointerView(sk, view)));
     }
 }
