@@ -403,8 +403,11 @@ public final class SocketLayer {
         TcpConnection c = new TcpConnection(skb, sockOps, cgroup, sk, listening, this::random);
         switch (c.connect()) {
             case REFUSED -> throw Errnos.fail(-Errnos.ECONNREFUSED, "nothing listens on " + dest + " port " + dport);
-            case TIMED_OUT -> throw Errnos.fail(-Errnos.ETIMEDOUT, "no handshake with " + dest + " port " + dport
-                    + " within " + PROBE_TIMEOUT_MS + " ms: the cgroup's skb programs dropped it");
+            case TIMED_OUT -> {
+                c.close(); // the probe gives up and closes the SYN_SENT socket
+                throw Errnos.fail(-Errnos.ETIMEDOUT, "no handshake with " + dest + " port " + dport
+                        + " within " + PROBE_TIMEOUT_MS + " ms: the cgroup's skb programs dropped it");
+            }
             case ESTABLISHED -> {
                 // the answer is read before the probe closes the socket
             }
