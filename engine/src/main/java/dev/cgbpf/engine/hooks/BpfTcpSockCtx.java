@@ -27,10 +27,21 @@ final class BpfTcpSockCtx extends UapiCtx {
     static final int DELIVERED = 100;
 
     private final TcpSock tcp;
+    /** As {@link BpfSockCtx#origin()}: the acquired reference this pointer shares, -1 for none. */
+    private final int origin;
 
-    BpfTcpSockCtx(TcpSock tcp) {
+    BpfTcpSockCtx(TcpSock tcp, int origin) {
         super(BpfTcpSock.END);
         this.tcp = tcp;
+        this.origin = origin;
+    }
+
+    int origin() {
+        return origin;
+    }
+
+    TcpSock tcp() {
+        return tcp;
     }
 
     @Override

@@ -18,8 +18,8 @@ final class TcpSockHelpers {
     /**
      * struct bpf_tcp_sock *bpf_tcp_sock(struct bpf_sock *sk): the socket as a tcp_sock when it is a
      * full TCP stream socket, NULL otherwise (a UDP socket, a test run's fake socket). A tcp_sock
-     * pointer passed back is itself. Each call hands out a new run-local pointer where the kernel
-     * returns the socket's own address; NULL once the run has no slot left.
+     * pointer passed back is itself. One run-local pointer per socket for the run (the kernel returns
+     * the socket's own address); NULL when the run has no slot left for a new one.
      */
     static long tcpSock(Machine m, long sk, long r2, long r3, long r4, long r5) {
         Region r = m.region(sk, 1, false);
@@ -34,7 +34,9 @@ final class TcpSockHelpers {
         if (s.tcp == null) {
             return 0;
         }
-        return m.mapRunLocal(slot -> Region.ctx(slot, new BpfTcpSockCtx(s.tcp)));
+        int origin = view.origin();
+        return m.mapRunLocal(t -> t.ctx() instanceof BpfTcpSockCtx c && c.tcp() == s.tcp && c.origin() == origin,
+                slot -> Region.ctx(slot, new BpfTcpSockCtx(s.tcp, origin)));
     }
 
     /**
