@@ -29,20 +29,13 @@ final class BpfSockOpsCtx extends UapiCtx {
     static final int REMOTE_PORT = 64;
     static final int LOCAL_PORT = 68;
     static final int IS_FULLSOCK = 72;
-    static final int SND_CWND = 76;
-    static final int SRTT_US = 80;
     static final int BPF_SOCK_OPS_CB_FLAGS = 84;
     static final int STATE = 88;
-    static final int RTT_MIN = 92;
-    static final int SND_SSTHRESH = 96;
-    static final int RCV_NXT = 100;
-    static final int SND_NXT = 104;
-    static final int SND_UNA = 108;
-    static final int MSS_CACHE = 112;
-    static final int RATE_DELIVERED = 120;
-    static final int RATE_INTERVAL_US = 124;
-    static final int SEGS_IN = 140;
-    static final int SEGS_OUT = 148;
+    /**
+     * Where each of {@link TcpSock#counters()} lies: snd_cwnd 76, srtt_us 80, rtt_min 92 ...
+     * packets_out 128, segs_in 140, segs_out 148, bytes_acked 176; no delivered.
+     */
+    private static final int[] COUNTERS = {76, 80, 92, 96, 100, 104, 108, 112, 120, 124, 128, 140, 148, 176, -1};
     static final int SK_TXHASH = 164;
     static final int BYTES_RECEIVED = 168;
     static final int BYTES_ACKED = 176;
@@ -52,7 +45,6 @@ final class BpfSockOpsCtx extends UapiCtx {
     static final int SKB_TCP_FLAGS = 212;
     static final int SKB_HWTSTAMP = 216;
 
-    static final int PACKETS_OUT = 128;
     static final int SKB_LEN = 208;
 
     private final InetSock sock;
@@ -87,30 +79,13 @@ final class BpfSockOpsCtx extends UapiCtx {
         put(IS_FULLSOCK, 4, 1);
         put(STATE, 4, sock.state);
         if (sock.tcp != null) {
-            putTcpFields(sock.tcp);
+            // the tcp_sock fields that sock_ops_convert_ctx_access reads from a full socket
+            putCounters(COUNTERS, sock.tcp);
         }
         if (segment != null) {
             put(SKB_LEN, 4, segment.length);
             put(SKB_TCP_FLAGS, 4, segment.length > 13 ? segment[13] & 0xff : 0);
         }
-    }
-
-    /** The tcp_sock fields that sock_ops_convert_ctx_access reads from a full socket. */
-    private void putTcpFields(TcpSock tcp) {
-        put(SND_CWND, 4, tcp.sndCwnd);
-        put(SRTT_US, 4, tcp.srttUs);
-        put(RTT_MIN, 4, tcp.rttMin);
-        put(SND_SSTHRESH, 4, tcp.sndSsthresh);
-        put(RCV_NXT, 4, tcp.rcvNxt);
-        put(SND_NXT, 4, tcp.sndNxt);
-        put(SND_UNA, 4, tcp.sndUna);
-        put(MSS_CACHE, 4, tcp.mssCache);
-        put(RATE_DELIVERED, 4, tcp.rateDelivered);
-        put(RATE_INTERVAL_US, 4, tcp.rateIntervalUs);
-        put(PACKETS_OUT, 4, tcp.packetsOut);
-        put(SEGS_IN, 4, tcp.segsIn);
-        put(SEGS_OUT, 4, tcp.segsOut);
-        put(BYTES_ACKED, 8, tcp.bytesAcked);
     }
 
     @Override

@@ -10,21 +10,8 @@ import dev.cgbpf.engine.verifier.BpfTcpSock;
  * icsk_retransmits) read 0, as they do in the kernel for a handshake and a close without data or loss.
  */
 final class BpfTcpSockCtx extends UapiCtx {
-    static final int SNDCWND = 0;
-    static final int SRTT_US = 4;
-    static final int RTT_MIN = 8;
-    static final int SND_SSTHRESH = 12;
-    static final int RCV_NXT = 16;
-    static final int SND_NXT = 20;
-    static final int SND_UNA = 24;
-    static final int MSS_CACHE = 28;
-    static final int RATE_DELIVERED = 36;
-    static final int RATE_INTERVAL_US = 40;
-    static final int PACKETS_OUT = 44;
-    static final int SEGS_IN = 56;
-    static final int SEGS_OUT = 64;
-    static final int BYTES_ACKED = 88;
-    static final int DELIVERED = 100;
+    /** Where each of {@link TcpSock#counters()} lies (snd_cwnd at 0 ... bytes_acked at 88, delivered at 100). */
+    private static final int[] COUNTERS = {0, 4, 8, 12, 16, 20, 24, 28, 36, 40, 44, 56, 64, 88, 100};
 
     private final TcpSock tcp;
     /** As {@link BpfSockCtx#origin()}: the acquired reference this pointer shares, -1 for none. */
@@ -51,21 +38,7 @@ final class BpfTcpSockCtx extends UapiCtx {
 
     @Override
     protected long read(int off, int size) {
-        put(SNDCWND, 4, tcp.sndCwnd);
-        put(SRTT_US, 4, tcp.srttUs);
-        put(RTT_MIN, 4, tcp.rttMin);
-        put(SND_SSTHRESH, 4, tcp.sndSsthresh);
-        put(RCV_NXT, 4, tcp.rcvNxt);
-        put(SND_NXT, 4, tcp.sndNxt);
-        put(SND_UNA, 4, tcp.sndUna);
-        put(MSS_CACHE, 4, tcp.mssCache);
-        put(RATE_DELIVERED, 4, tcp.rateDelivered);
-        put(RATE_INTERVAL_US, 4, tcp.rateIntervalUs);
-        put(PACKETS_OUT, 4, tcp.packetsOut);
-        put(SEGS_IN, 4, tcp.segsIn);
-        put(SEGS_OUT, 4, tcp.segsOut);
-        put(BYTES_ACKED, 8, tcp.bytesAcked);
-        put(DELIVERED, 4, tcp.delivered);
+        putCounters(COUNTERS, tcp);
         return get(off, size);
     }
 }

@@ -71,6 +71,20 @@ final class TcpSock {
     private int mtuMss;
 
     /**
+     * The modelled counters, in struct bpf_tcp_sock's order: snd_cwnd, srtt_us, rtt_min,
+     * snd_ssthresh, rcv_nxt, snd_nxt, snd_una, mss_cache, rate_delivered, rate_interval_us,
+     * packets_out, segs_in, segs_out, bytes_acked (the one u64), delivered. The uapi structs that
+     * show them give an offset for each.
+     */
+    long[] counters() {
+        return new long[] {sndCwnd, srttUs, rttMin, sndSsthresh, rcvNxt, sndNxt, sndUna, mssCache, rateDelivered,
+                rateIntervalUs, packetsOut, segsIn, segsOut, bytesAcked, delivered};
+    }
+
+    /** The index of bytes_acked in {@link #counters()}, the one 8-byte field. */
+    static final int BYTES_ACKED = 13;
+
+    /**
      * tcp_connect_init's tcp_sync_mss: the MSS of lo's MTU (65536 less the IP and TCP headers),
      * capped by the clamp the connect gave, less the timestamp option.
      */
