@@ -33,9 +33,10 @@ final class BpfSockOpsCtx extends UapiCtx {
     static final int STATE = 88;
     /**
      * Where each of {@link TcpSock#counters()} lies: snd_cwnd 76, srtt_us 80, rtt_min 92 ...
-     * packets_out 128, segs_in 140, segs_out 148, bytes_acked 176; no delivered.
+     * packets_out 128, segs_in 140, segs_out 148, bytes_acked 176; no delivered, no icsk_retransmits.
      */
-    private static final int[] COUNTERS = {76, 80, 92, 96, 100, 104, 108, 112, 120, 124, 128, 140, 148, 176, -1};
+    private static final int[] COUNTERS = {76, 80, 92, 96, 100, 104, 108, 112, 120, 124, 128, 132, 136, 140, 148,
+        156, 176, -1, -1};
     static final int SK_TXHASH = 164;
     static final int BYTES_RECEIVED = 168;
     static final int BYTES_ACKED = 176;

@@ -39,8 +39,10 @@ import java.util.function.IntSupplier;
  * FIN_WAIT1 before the FIN, FIN_WAIT1 to FIN_WAIT2 on its ACK and at once FIN_WAIT2 to CLOSE
  * (__tcp_close hands an orphan in FIN_WAIT2 to tcp_time_wait when tcp_fin_timeout is at most
  * TCP_TIMEWAIT_LEN, and tcp_done closes it), SYN_SENT to CLOSE on a RST or when the probe closes a
- * socket that never connected. RTO_CB and RETRANS_CB (a retransmitted SYN) are not made, nor are
- * the counters a retransmission changes (total_retrans, snd_cwnd after the RTO, ...).
+ * socket that never connected. The retransmitted SYN changes the counters as the kernel's RTO does
+ * ({@link TcpSock#retransmitTimeout}); RTO_CB and RETRANS_CB are not made. After a dropped SYN-ACK
+ * the kernel's established socket also takes the listener's second SYN-ACK and answers it with an
+ * ACK (one more ingress and egress packet, segs_in and segs_out); the engine stops at the first.
  */
 final class TcpConnection {
     enum Outcome { ESTABLISHED, REFUSED, TIMED_OUT }
@@ -67,7 +69,6 @@ final class TcpConnection {
     private final SockAddr local;
     private final SockAddr remote;
     private final TcpSock tcp;
-    private final boolean bbr;
     private final int mss;
     private final int clientIsn;
     private final int serverIsn;
@@ -99,7 +100,6 @@ final class TcpConnection {
         this.remote = peer4 != null ? new SockAddr(peer4) : sk.peer;
         this.mss = peer4 != null ? MSS_V4 : MSS_V6;
         this.tcp = sk.tcp;
-        this.bbr = "bbr".equals(SockOpt.congestion(sk));
         this.clientIsn = random.getAsInt();
         this.serverIsn = random.getAsInt();
         this.clientTsOff = random.getAsInt();
@@ -131,9 +131,15 @@ final class TcpConnection {
         for (int attempt = 0; attempt < 2; attempt++) {
             int now = attempt * RTO_MS;
             int synTsval = clientTsOff + now;
+            if (attempt > 0) {
+                tcp.retransmitTimeout(SockOpt.congestion(sk));
+            }
             tcp.segmentOut();
             boolean sent = egress(segment(clientIsn, 0, LoopbackPacket.SYN, mss, synOptions(synTsval, 0)));
             if (attempt > 0) {
+                if (sent) {
+                    tcp.retransmitted();
+                }
                 sockOps(SockOpsHook.TIMEOUT_INIT, null);
             }
             if (!listening) {
@@ -179,12 +185,15 @@ final class TcpConnection {
         tcp.peerMss(mss);
         tcp.ack(mss - 12, 1);
         rttSample();
-        if (bbr) {
+        if (bbr()) {
             tcp.sndCwnd = TcpSock.BBR_CWND_MIN;
         }
         tcp.rcvNxt = serverIsn + 1;
         setState(InetSock.TCP_ESTABLISHED);
+        // tcp_init_transfer: the initial window (one retransmission is not enough to start at 1)
+        // and no slow-start threshold
         tcp.sndCwnd = TcpSock.TCP_INIT_CWND;
+        tcp.sndSsthresh = TcpSock.TCP_INFINITE_SSTHRESH;
         sockOps(SockOpsHook.ACTIVE_ESTABLISHED_CB, transportPart(synAck));
         tcp.segmentOut();
         egress(segment(clientIsn + 1, serverIsn + 1, LoopbackPacket.ACK, SCALED_WINDOW,
@@ -213,12 +222,17 @@ final class TcpConnection {
             rttSample();
             tcp.rateDelivered = 1;
             tcp.rateIntervalUs = TcpSock.RTT_US;
-            if (bbr) {
+            if (bbr()) {
                 tcp.sndCwnd++; // startup: the window grows by what was acknowledged
             }
             setState(TCP_FIN_WAIT2);
             setState(InetSock.TCP_CLOSE);
         }
+    }
+
+    /** Whether the socket's congestion control is bbr now (a program may set TCP_CONGESTION at any callback). */
+    private boolean bbr() {
+        return "bbr".equals(SockOpt.congestion(sk));
     }
 
     /** tcp_set_state: STATE_CB (old and new state) when enabled, then the new state. */

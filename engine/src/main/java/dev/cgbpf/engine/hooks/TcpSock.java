@@ -59,6 +59,11 @@ final class TcpSock {
     int rateDelivered;
     int rateIntervalUs;
     int packetsOut;
+    int retransOut;
+    int totalRetrans;
+    int lostOut;
+    /** icsk_retransmits: retransmissions of the segment the timer is for, 0 again once it is acknowledged. */
+    int icskRetransmits;
     int segsIn;
     int segsOut;
     long bytesAcked;
@@ -73,16 +78,17 @@ final class TcpSock {
     /**
      * The modelled counters, in struct bpf_tcp_sock's order: snd_cwnd, srtt_us, rtt_min,
      * snd_ssthresh, rcv_nxt, snd_nxt, snd_una, mss_cache, rate_delivered, rate_interval_us,
-     * packets_out, segs_in, segs_out, bytes_acked (the one u64), delivered. The uapi structs that
-     * show them give an offset for each.
+     * packets_out, retrans_out, total_retrans, segs_in, segs_out, lost_out, bytes_acked (the one
+     * u64), delivered, icsk_retransmits. The uapi structs that show them give an offset for each.
      */
     long[] counters() {
         return new long[] {sndCwnd, srttUs, rttMin, sndSsthresh, rcvNxt, sndNxt, sndUna, mssCache, rateDelivered,
-                rateIntervalUs, packetsOut, segsIn, segsOut, bytesAcked, delivered};
+                rateIntervalUs, packetsOut, retransOut, totalRetrans, segsIn, segsOut, lostOut, bytesAcked, delivered,
+                icskRetransmits};
     }
 
     /** The index of bytes_acked in {@link #counters()}, the one 8-byte field. */
-    static final int BYTES_ACKED = 13;
+    static final int BYTES_ACKED = 16;
 
     /**
      * tcp_connect_init's tcp_sync_mss: the MSS of lo's MTU (65536 less the IP and TCP headers),
@@ -126,9 +132,34 @@ final class TcpSock {
         }
         sndUna += acked;
         packetsOut = 0;
+        retransOut = 0;
+        lostOut = 0;
+        icskRetransmits = 0;
         bytesAcked += acked;
         delivered += acked;
         rttMin = RTT_US;
+    }
+
+    /**
+     * tcp_retransmit_timer for the unanswered SYN: tcp_enter_loss takes the slow-start threshold
+     * from the congestion control (cubic: 717/1024 of the window, reno: half, at least 2; bbr keeps
+     * it), sets the window to 1 and marks the SYN lost; the retransmission is counted before the
+     * egress programs see it, retrans_out only once it left ({@link #retransmitted}).
+     */
+    void retransmitTimeout(String congestion) {
+        sndSsthresh = switch (congestion) {
+            case "cubic" -> Math.max(sndCwnd * 717 >> 10, 2);
+            case "reno" -> Math.max(sndCwnd >> 1, 2);
+            default -> sndSsthresh;
+        };
+        sndCwnd = 1;
+        lostOut = 1;
+        icskRetransmits++;
+        totalRetrans++;
+    }
+
+    void retransmitted() {
+        retransOut = 1;
     }
 
     /** The sample reaches srtt_us after the RTT callback (tcp_rtt_estimator; the first sample is 8 x RTT). */
