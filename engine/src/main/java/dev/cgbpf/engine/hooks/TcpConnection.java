@@ -41,8 +41,8 @@ import java.util.function.IntSupplier;
  * TCP_TIMEWAIT_LEN, and tcp_done closes it), SYN_SENT to CLOSE on a RST or when the probe closes a
  * socket that never connected. The retransmitted SYN changes the counters as the kernel's RTO does
  * ({@link TcpSock#retransmitTimeout}); RTO_CB and RETRANS_CB are not made. After a dropped SYN-ACK
- * the kernel's established socket also takes the listener's second SYN-ACK and answers it with an
- * ACK (one more ingress and egress packet, segs_in and segs_out); the engine stops at the first.
+ * the established socket also takes the listener's second SYN-ACK and answers it with an ACK (one
+ * more ingress and egress packet; observed as counters, the ACK's bytes not compared).
  */
 final class TcpConnection {
     enum Outcome { ESTABLISHED, REFUSED, TIMED_OUT }
@@ -160,6 +160,9 @@ final class TcpConnection {
                         mss - 12, synOptions(synAckTsval, synTsval));
                 if (ingress(synAck, 0)) {
                     established(now, synAck);
+                    if (i + 1 < synAcks) {
+                        duplicateSynAck(now, synAck.clone());
+                    }
                     return Outcome.ESTABLISHED;
                 }
             }
@@ -198,6 +201,20 @@ final class TcpConnection {
         tcp.segmentOut();
         egress(segment(clientIsn + 1, serverIsn + 1, LoopbackPacket.ACK, SCALED_WINDOW,
                 ackOptions(clientTsOff + now, synAckTsval)));
+    }
+
+    /**
+     * The listener's other SYN-ACK (the same segment) reaching the established socket:
+     * tcp_validate_incoming answers a SYN in ESTABLISHED with a challenge ACK (RFC 5961; the first one
+     * is not rate-limited), which is the handshake's ACK again.
+     */
+    private void duplicateSynAck(int now, byte[] synAck) {
+        if (ingress(synAck, 0)) {
+            tcp.segmentIn();
+            tcp.segmentOut();
+            egress(segment(clientIsn + 1, serverIsn + 1, LoopbackPacket.ACK, SCALED_WINDOW,
+                    ackOptions(clientTsOff + now, synAckTsval)));
+        }
     }
 
     /** close(2): the FIN and the ACK the listener's side sends back; a socket that never connected just closes. */
