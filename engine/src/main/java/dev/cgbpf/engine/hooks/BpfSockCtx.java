@@ -56,30 +56,46 @@ public final class BpfSockCtx extends UapiCtx {
     /** The attach type of the program whose context this is (PROGRAM_CTX only). */
     private final AttachType attachType;
     private final InetSock sock;
+    /** The run-local slot of the acquired reference (a lookup) this view belongs to, -1 for none. */
+    private final int origin;
 
-    private BpfSockCtx(InetSock sock, View view, AttachType attachType) {
+    private BpfSockCtx(InetSock sock, View view, AttachType attachType, int origin) {
         super(SIZE);
         this.sock = sock;
         this.view = view;
         this.attachType = attachType;
+        this.origin = origin;
         fill();
     }
 
     /** The context of a cgroup_sock program run at {@code type} on {@code sock}; writes go back to the socket. */
     static BpfSockCtx programCtx(InetSock sock, AttachType type) {
-        return new BpfSockCtx(sock, View.PROGRAM_CTX, type);
+        return new BpfSockCtx(sock, View.PROGRAM_CTX, type, -1);
     }
 
     /** What a {@code sk} field of another context points to. */
     static BpfSockCtx pointerView(InetSock sock, View view) {
+        return pointerView(sock, view, -1);
+    }
+
+    /** What a helper hands out, belonging to the reference acquired in run-local slot {@code origin} (-1: none). */
+    static BpfSockCtx pointerView(InetSock sock, View view, int origin) {
         if (view == View.PROGRAM_CTX) {
             throw new IllegalArgumentException("a pointer view is SOCKET or SOCK_COMMON");
         }
-        return new BpfSockCtx(sock, view, null);
+        return new BpfSockCtx(sock, view, null, origin);
     }
 
     InetSock sock() {
         return sock;
+    }
+
+    View view() {
+        return view;
+    }
+
+    int origin() {
+        return origin;
     }
 
     /** Whether this view is a full socket (PTR_TO_SOCKET or a program's own context). */

@@ -12,8 +12,9 @@ import java.util.List;
  * <p>Access (sock_ops_is_valid_access): writes only to reply (offset 4) and sk_txhash, 4 bytes;
  * reads of 4 bytes, except bytes_received, bytes_acked, sk, skb_data, skb_data_end and
  * skb_hwtstamp (8 bytes) and skb_tcp_flags (narrow). sk points to the full socket; without a
- * packet skb_data and skb_data_end read 0. Of the tcp_sock statistics (snd_cwnd, srtt_us,
- * rcv_nxt, ...) only packets_out is kept; the others read 0 (see docs/fidelity.md).
+ * packet skb_data and skb_data_end read 0. The tcp_sock statistics (snd_cwnd, srtt_us, rcv_nxt,
+ * ...) are the socket's {@link TcpSock} when the callback starts; bpf_sock_ops_cb_flags is read
+ * live, since bpf_sock_ops_cb_flags_set changes it during the run.
  */
 final class BpfSockOpsCtx extends UapiCtx {
     static final int SIZE = 224;
@@ -28,7 +29,14 @@ final class BpfSockOpsCtx extends UapiCtx {
     static final int REMOTE_PORT = 64;
     static final int LOCAL_PORT = 68;
     static final int IS_FULLSOCK = 72;
+    static final int BPF_SOCK_OPS_CB_FLAGS = 84;
     static final int STATE = 88;
+    /**
+     * Where each of {@link TcpSock#counters()} lies: snd_cwnd 76, srtt_us 80, rtt_min 92 ...
+     * packets_out 128, segs_in 140, segs_out 148, bytes_acked 176; no delivered, no icsk_retransmits.
+     */
+    private static final int[] COUNTERS = {76, 80, 92, 96, 100, 104, 108, 112, 120, 124, 128, 132, 136, 140, 148,
+        156, 176, -1, -1};
     static final int SK_TXHASH = 164;
     static final int BYTES_RECEIVED = 168;
     static final int BYTES_ACKED = 176;
@@ -38,30 +46,30 @@ final class BpfSockOpsCtx extends UapiCtx {
     static final int SKB_TCP_FLAGS = 212;
     static final int SKB_HWTSTAMP = 216;
 
-    static final int PACKETS_OUT = 128;
     static final int SKB_LEN = 208;
 
+    private final InetSock sock;
     private final Region sockRegion;
     /** The segment TCP is handling (from its TCP header on), null when the callback has none. */
     private final Region skbRegion;
 
     BpfSockOpsCtx(int op, int[] args, InetSock sock) {
-        this(op, args, sock, 0, null);
+        this(op, args, sock, null);
     }
 
     /**
      * One callback. Addresses as convert_ctx_access reads them (an IPv6 connection's local_ip4 is
      * 127.0.0.6), remote_port in network order in the upper 16 bits, local_port in host order.
      *
-     * @param packetsOut tp->packets_out (1 once the SYN is queued)
-     * @param segment    the skb's bytes from the TCP header on (the SYN-ACK at
-     *                   ACTIVE_ESTABLISHED_CB), or null: then skb_data and skb_data_end read 0
+     * @param segment the skb's bytes from the TCP header on (the SYN-ACK at
+     *                ACTIVE_ESTABLISHED_CB), or null: then skb_data and skb_data_end read 0
      */
-    BpfSockOpsCtx(int op, int[] args, InetSock sock, int packetsOut, byte[] segment) {
+    BpfSockOpsCtx(int op, int[] args, InetSock sock, byte[] segment) {
         super(SIZE);
         if (args.length > 4) {
             throw new IllegalArgumentException("sock_ops takes at most 4 args, got " + args.length);
         }
+        this.sock = sock;
         this.sockRegion = Region.ctx(AddressSpace.SOCK_SLOT, BpfSockCtx.pointerView(sock, BpfSockCtx.View.SOCKET));
         this.skbRegion = segment == null ? null : Region.packet(AddressSpace.PACKET_SLOT, segment.clone(), false);
         put(OP, 4, op);
@@ -71,7 +79,10 @@ final class BpfSockOpsCtx extends UapiCtx {
         putSockFields(FAMILY, sock);
         put(IS_FULLSOCK, 4, 1);
         put(STATE, 4, sock.state);
-        put(PACKETS_OUT, 4, packetsOut);
+        if (sock.tcp != null) {
+            // the tcp_sock fields that sock_ops_convert_ctx_access reads from a full socket
+            putCounters(COUNTERS, sock.tcp);
+        }
         if (segment != null) {
             put(SKB_LEN, 4, segment.length);
             put(SKB_TCP_FLAGS, 4, segment.length > 13 ? segment[13] & 0xff : 0);
@@ -104,7 +115,7 @@ final class BpfSockOpsCtx extends UapiCtx {
     public byte[] directReads() {
         byte[] d = directReads;
         if (d == null) {
-            d = directReadTable(SK, SKB_DATA, SKB_DATA_END);
+            d = directReadTable(SK, SKB_DATA, SKB_DATA_END, BPF_SOCK_OPS_CB_FLAGS);
             directReads = d;
         }
         return d;
@@ -116,6 +127,7 @@ final class BpfSockOpsCtx extends UapiCtx {
             case SK -> sockRegion.base();
             case SKB_DATA -> skbRegion == null ? 0 : skbRegion.base();
             case SKB_DATA_END -> skbRegion == null ? 0 : skbRegion.base() + skbRegion.length();
+            case BPF_SOCK_OPS_CB_FLAGS -> sock.tcp == null ? 0 : sock.tcp.cbFlags & 0xffffffffL;
             default -> get(off, size);
         };
     }

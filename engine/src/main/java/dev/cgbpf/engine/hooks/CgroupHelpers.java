@@ -23,9 +23,8 @@ import dev.cgbpf.engine.maps.CgroupStorageMap;
  * that nothing faults at run time for want of a helper. The current task's ids, comm and task
  * pointer are the probing thread's ({@link CurrentTask}). Left out on purpose, because the engine
  * cannot know their answer or must not do it: signals to the current task, kernel and user memory
- * (probe_read_*), socket lookups, sk_fullsock/tcp_sock, setsockopt/getsockopt and the map types
- * the engine has not (perf event array, prog array, cgroup array). The ring buffer helpers come
- * with the base table ({@link dev.cgbpf.engine.interp.RingBufHelpers}).
+ * (probe_read_*) and the map types the engine has not (perf event array, prog array, cgroup
+ * array). The ring buffer helpers come with the base table ({@link dev.cgbpf.engine.interp.RingBufHelpers}).
  */
 public final class CgroupHelpers {
     public static final int GET_CGROUP_CLASSID = 17;
@@ -77,8 +76,10 @@ public final class CgroupHelpers {
             .addAll(SOCKET)
             .add(SockLookup.SK_LOOKUP_TCP, SockLookup::lookupTcp)
             .add(SockLookup.SK_LOOKUP_UDP, SockLookup::lookupUdp)
+            .add(SockLookup.SKC_LOOKUP_TCP, SockLookup::skcLookupTcp)
             .add(SockLookup.SK_RELEASE, SockLookup::release)
             .add(SockLookup.SK_FULLSOCK, SockLookup::fullsock)
+            .add(TcpSockHelpers.TCP_SOCK, TcpSockHelpers::tcpSock)
             .add(SockLookup.GET_LISTENER_SOCK, SockLookup::listenerSock)
             .add(SKB_LOAD_BYTES, CgroupHelpers::skbLoadBytes)
             .add(SKB_LOAD_BYTES_RELATIVE, SkbHelpers::loadBytesRelative)
@@ -92,6 +93,7 @@ public final class CgroupHelpers {
             .addAll(SOCKET)
             .add(SockLookup.SK_LOOKUP_TCP, SockLookup::lookupTcp)
             .add(SockLookup.SK_LOOKUP_UDP, SockLookup::lookupUdp)
+            .add(SockLookup.SKC_LOOKUP_TCP, SockLookup::skcLookupTcp)
             .add(SockLookup.SK_RELEASE, SockLookup::release)
             .add(SockOpt.SETSOCKOPT, SockOpt::setsockopt)
             .add(SockOpt.GETSOCKOPT, SockOpt::getsockopt)
@@ -101,6 +103,8 @@ public final class CgroupHelpers {
             .addAll(SOCKET)
             .add(SockOpt.SETSOCKOPT, SockOpt::sockOpsSetsockopt)
             .add(SockOpt.GETSOCKOPT, SockOpt::sockOpsGetsockopt)
+            .add(TcpSockHelpers.TCP_SOCK, TcpSockHelpers::tcpSock)
+            .add(TcpSockHelpers.SOCK_OPS_CB_FLAGS_SET, TcpSockHelpers::cbFlagsSet)
             .build();
 
     private static final HelperTable CONNECT = HelperTable.builder()

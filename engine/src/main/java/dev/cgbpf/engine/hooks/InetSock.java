@@ -53,6 +53,8 @@ final class InetSock {
      * 127.0.0.6); null otherwise.
      */
     byte[] inetRcvSaddr4;
+    /** The TCP state of a stream socket the engine connects (struct tcp_sock), null for others. */
+    final TcpSock tcp;
     /** sk_cookie: 0 until {@link SockCookie#of} gives the socket its number. */
     long cookie;
     /**
@@ -72,6 +74,7 @@ final class InetSock {
         this.family = family;
         this.type = type;
         this.protocol = protocol;
+        this.tcp = type == SOCK_STREAM && protocol == IPPROTO_TCP ? new TcpSock() : null;
     }
 
     static final int IPPROTO_ICMP = 1;

@@ -14,14 +14,14 @@ import java.util.Arrays;
  * listener): established connections are not looked up, because the engine's connections end
  * with their probe; nor are the host's own sockets, which the engine does not know (a lookup of
  * sshd's port finds it on the kernel, nothing on the engine). The socket is handed to the program
- * as a full {@code struct bpf_sock} for the rest of the run; sk_release has nothing to drop (the
- * kernel takes no reference on a listener either, SOCK_RCU_FREE).
+ * as a full {@code struct bpf_sock} (bpf_skc_lookup_tcp: a sock_common) until sk_release.
  */
 final class SockLookup {
     static final int SK_LOOKUP_TCP = 84;
     static final int SK_LOOKUP_UDP = 85;
     static final int SK_RELEASE = 86;
     static final int SK_FULLSOCK = 95;
+    static final int SKC_LOOKUP_TCP = 99;
     static final int GET_LISTENER_SOCK = 98;
     /** sizeof(bpf_sock_tuple.ipv4) and .ipv6. */
     static final int TUPLE_V4 = 12;
@@ -38,9 +38,36 @@ final class SockLookup {
         return lookup(m, InetSock.IPPROTO_UDP, tuple, (int) size, netns, flags);
     }
 
-    /** long bpf_sk_release(sk): 0. */
+    /**
+     * struct bpf_sock_common *bpf_skc_lookup_tcp(...): the same lookup, handed out as a sock_common
+     * (bpf_sk_fullsock and bpf_tcp_sock lead from it to the full socket). The kernel's also finds
+     * request and time-wait sockets, which the engine does not model, and established connections,
+     * which the engine does not look up ({@link SockLookup}).
+     */
+    static long skcLookupTcp(Machine m, long ctx, long tuple, long size, long netns, long flags) {
+        InetSock found = find(m, InetSock.IPPROTO_TCP, tuple, (int) size, netns, flags);
+        return found == null ? 0 : acquire(m, found, BpfSockCtx.View.SOCK_COMMON);
+    }
+
+    /**
+     * long bpf_sk_release(sk): 0. The reference's pointers (the lookup's and what sk_fullsock and
+     * tcp_sock derived from it) leave the run, so their slots serve later lookups; the kernel takes
+     * no reference on a listener (SOCK_RCU_FREE), so nothing else changes.
+     */
     static long release(Machine m, long sk, long r2, long r3, long r4, long r5) {
+        int origin = originOf(m.region(sk, 1, false));
+        if (origin >= 0) {
+            m.unmapRunLocal(r -> originOf(r) == origin);
+        }
         return 0;
+    }
+
+    /** The acquired reference a handed-out pointer belongs to (its run-local slot), -1 for none. */
+    private static int originOf(Region r) {
+        if (r.ctx() instanceof BpfSockCtx v) {
+            return v.origin();
+        }
+        return r.ctx() instanceof BpfTcpSockCtx t ? t.origin() : -1;
     }
 
     /**
@@ -55,7 +82,7 @@ final class SockLookup {
         if (view.isFull()) {
             return sk;
         }
-        return expose(m, view.sock());
+        return expose(m, view.sock(), view.origin());
     }
 
     /**
@@ -72,20 +99,25 @@ final class SockLookup {
         if (s.protocol() != InetSock.IPPROTO_TCP || s.state != InetSock.TCP_LISTEN) {
             return 0;
         }
-        return view.isFull() ? sk : expose(m, s);
+        return view.isFull() ? sk : expose(m, s, view.origin());
     }
 
     private static long lookup(Machine m, int protocol, long tuple, int size, long netns, long flags) {
+        InetSock found = find(m, protocol, tuple, size, netns, flags);
+        return found == null ? 0 : acquire(m, found, BpfSockCtx.View.SOCKET);
+    }
+
+    private static InetSock find(Machine m, int protocol, long tuple, int size, long netns, long flags) {
         if (size != TUPLE_V4 && size != TUPLE_V6) {
-            return 0;
+            return null;
         }
         if (flags != 0 || (int) netns >= 0) {
             // a non-negative s32 names a network namespace by id: the engine's has no peers with ids
-            return 0;
+            return null;
         }
         SocketLayer net = m.env(HookEnv.class).net();
         if (net == null) {
-            return 0; // a hook run at library level, with no socket layer
+            return null; // a hook run at library level, with no socket layer
         }
         byte[] t = m.readBytes(tuple, size);
         int addrLen = size == TUPLE_V4 ? 4 : 16;
@@ -93,14 +125,28 @@ final class SockLookup {
         int dport = ((t[2 * addrLen + 2] & 0xff) << 8) | (t[2 * addrLen + 3] & 0xff);
         SockAddr dest = new SockAddr(daddr);
         if (dest.isV4Mapped()) {
-            return 0; // an IPv6 lookup sees IPv6 sockets only, and no listener is bound to ::
+            return null; // an IPv6 lookup sees IPv6 sockets only, and no listener is bound to ::
         }
-        InetSock found = net.lookupBound(protocol, dest, dport);
-        return found == null ? 0 : expose(m, found);
+        return net.lookupBound(protocol, dest, dport);
     }
 
-    /** The socket as a PTR_TO_SOCKET for the rest of the run; NULL if the run has no slot left. */
-    private static long expose(Machine m, InetSock sk) {
-        return m.mapRunLocal(slot -> Region.ctx(slot, BpfSockCtx.pointerView(sk, BpfSockCtx.View.SOCKET)));
+    /**
+     * A lookup's reference: a new run-local pointer until it is released (two lookups of one socket
+     * are two references); NULL if the run has no slot left.
+     */
+    private static long acquire(Machine m, InetSock sk, BpfSockCtx.View view) {
+        return m.mapRunLocal(slot -> Region.ctx(slot, BpfSockCtx.pointerView(sk, view, slot)));
+    }
+
+    /**
+     * The socket as a full PTR_TO_SOCKET derived from a pointer of reference {@code origin} (-1: the
+     * context's, not acquired): one per socket and reference for the run, as the kernel has one
+     * address per socket.
+     */
+    private static long expose(Machine m, InetSock sk, int origin) {
+        BpfSockCtx.View full = BpfSockCtx.View.SOCKET;
+        return m.mapRunLocal(r -> r.ctx() instanceof BpfSockCtx v && v.sock() == sk && v.view() == full
+                        && v.origin() == origin,
+                slot -> Region.ctx(slot, BpfSockCtx.pointerView(sk, full, origin)));
     }
 }

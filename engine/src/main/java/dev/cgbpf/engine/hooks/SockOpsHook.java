@@ -27,6 +27,9 @@ public final class SockOpsHook {
     static final int TCP_CONNECT_CB = 3;
     static final int ACTIVE_ESTABLISHED_CB = 4;
     static final int NEEDS_ECN = 6;
+    /** The optional callbacks that bpf_sock_ops_cb_flags_set enables: tcp_set_state's and tcp_rtt_estimator's. */
+    static final int STATE_CB = 10;
+    static final int RTT_CB = 12;
 
     private final HookRunner runner;
 
@@ -47,9 +50,9 @@ public final class SockOpsHook {
         return run(cgroup, sk, new BpfSockOpsCtx(op, args, sk));
     }
 
-    /** tcp_call_bpf on a socket of the engine's socket layer, without args. */
-    Result call(Cgroup cgroup, InetSock sk, int op, int packetsOut, byte[] segment) {
-        return run(cgroup, sk, new BpfSockOpsCtx(op, new int[0], sk, packetsOut, segment));
+    /** tcp_call_bpf (tcp_call_bpf_2arg, _3arg) on a socket of the engine's socket layer. */
+    Result call(Cgroup cgroup, InetSock sk, int op, int[] args, byte[] segment) {
+        return run(cgroup, sk, new BpfSockOpsCtx(op, args, sk, segment));
     }
 
     private Result run(Cgroup cgroup, InetSock sk, BpfSockOpsCtx ctx) {

@@ -189,6 +189,11 @@ final class SockOpt {
         return err;
     }
 
+    /** The socket's congestion control: what TCP_CONGESTION set, else the host's default. */
+    static String congestion(InetSock sk) {
+        return sk.options != null ? sk.options.congestion : sysctlString("ipv4/tcp_congestion_control", "cubic");
+    }
+
     private static Options opts(InetSock sk) {
         if (sk.options == null) {
             sk.options = new Options(sk);
@@ -390,7 +395,9 @@ final class SockOpt {
             };
             case SOL_TCP -> out[0] = !tcp ? -2L : switch (name) {
                 case TCP_NODELAY -> o.noDelay ? 1 : 0;
-                case TCP_MAXSEG -> o.userMss != 0 ? o.userMss : TCP_MSS_DEFAULT;
+                // do_tcp_getsockopt: the user's value while closed or listening, else mss_cache
+                case TCP_MAXSEG -> o.userMss != 0 && (sk.state == InetSock.TCP_CLOSE || sk.state == InetSock.TCP_LISTEN)
+                        ? o.userMss : sk.tcp != null ? sk.tcp.mssCache : TCP_MSS_DEFAULT;
                 case TCP_KEEPIDLE -> o.keepIdle != 0 ? o.keepIdle : sysctlField("ipv4/tcp_keepalive_time", 0, 7200);
                 case TCP_KEEPINTVL -> o.keepIntvl != 0 ? o.keepIntvl : sysctlField("ipv4/tcp_keepalive_intvl", 0, 75);
                 case TCP_KEEPCNT -> o.keepCnt != 0 ? o.keepCnt : sysctlField("ipv4/tcp_keepalive_probes", 0, 9);

@@ -133,6 +133,9 @@ public final class SocketLayer {
         boolean v6 = addr.getAddress().length == 16;
         InetSock sk = new InetSock(v6, proto == Probe.Proto.TCP ? InetSock.SOCK_STREAM : InetSock.SOCK_DGRAM,
                 proto == Probe.Proto.TCP ? InetSock.IPPROTO_TCP : InetSock.IPPROTO_UDP);
+        // __inet_bind stores inet_rcv_saddr itself, not through sk_rcv_saddr_set: a bound IPv4
+        // socket's skc_v6_rcv_saddr stays zero (observed through bpf_skc_lookup_tcp's src_ip6)
+        sk.mirrorsV4 = false;
         int err = inetBind(sk, SockAddr.of(addr, v6), port, true, false, null);
         if (err != 0) {
             throw Errnos.fail(err, "listen on " + addr.getHostAddress() + " port " + port);
@@ -403,8 +406,11 @@ public final class SocketLayer {
         TcpConnection c = new TcpConnection(skb, sockOps, cgroup, sk, listening, this::random);
         switch (c.connect()) {
             case REFUSED -> throw Errnos.fail(-Errnos.ECONNREFUSED, "nothing listens on " + dest + " port " + dport);
-            case TIMED_OUT -> throw Errnos.fail(-Errnos.ETIMEDOUT, "no handshake with " + dest + " port " + dport
-                    + " within " + PROBE_TIMEOUT_MS + " ms: the cgroup's skb programs dropped it");
+            case TIMED_OUT -> {
+                c.close(); // the probe gives up and closes the SYN_SENT socket
+                throw Errnos.fail(-Errnos.ETIMEDOUT, "no handshake with " + dest + " port " + dport
+                        + " within " + PROBE_TIMEOUT_MS + " ms: the cgroup's skb programs dropped it");
+            }
             case ESTABLISHED -> {
                 // the answer is read before the probe closes the socket
             }

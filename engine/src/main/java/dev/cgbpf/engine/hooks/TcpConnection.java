@@ -30,11 +30,25 @@ import java.util.function.IntSupplier;
  * sends nothing). What happens after the FIN exchange (the listener's FIN reaches a TIME_WAIT
  * socket, which runs no programs) and retransmissions of a dropped ACK or FIN, which the kernel
  * sends after the probe returned, are not modelled.
+ *
+ * <p>The socket's {@link TcpSock} follows the same steps (its values at each are in that class), and
+ * the optional callbacks a program enabled with bpf_sock_ops_cb_flags_set run where the kernel runs
+ * them (observed): RTT_CB when an ACK gives an RTT sample (the SYN-ACK, the FIN's ACK), before the
+ * state change it causes; STATE_CB in tcp_set_state, before the new state is stored (ctx->state
+ * reads the old one): SYN_SENT to ESTABLISHED before ACTIVE_ESTABLISHED_CB, ESTABLISHED to
+ * FIN_WAIT1 before the FIN, FIN_WAIT1 to FIN_WAIT2 on its ACK and at once FIN_WAIT2 to CLOSE
+ * (__tcp_close hands an orphan in FIN_WAIT2 to tcp_time_wait when tcp_fin_timeout is at most
+ * TCP_TIMEWAIT_LEN, and tcp_done closes it), SYN_SENT to CLOSE on a RST or when the probe closes a
+ * socket that never connected. The retransmitted SYN changes the counters as the kernel's RTO does
+ * ({@link TcpSock#retransmitTimeout}); RTO_CB and RETRANS_CB are not made. After a dropped SYN-ACK
+ * the established socket also takes the listener's second SYN-ACK and answers it with an ACK (one
+ * more ingress and egress packet; observed as counters, the ACK's bytes not compared).
  */
 final class TcpConnection {
     enum Outcome { ESTABLISHED, REFUSED, TIMED_OUT }
 
     static final int TCP_FIN_WAIT1 = 4;
+    static final int TCP_FIN_WAIT2 = 5;
     /** The MSS loopback advertises (and the SYN's window): 65495 over IPv4, 65476 over IPv6. */
     static final int MSS_V4 = 65495;
     static final int MSS_V6 = 65476;
@@ -42,6 +56,9 @@ final class TcpConnection {
     static final int WSCALE = 10;
     /** The window field after the handshake: 65536 >> 10. */
     static final int SCALED_WINDOW = 64;
+    /** lo's MTU less the IPv4 / IPv6 and TCP headers: the MSS of the route (tcp_mtu_to_mss). */
+    static final int MTU_MSS_V4 = 65536 - 20 - 20;
+    static final int MTU_MSS_V6 = 65536 - 40 - 20;
     static final int RTO_MS = 1000;
 
     private final SkbHooks skb;
@@ -51,6 +68,7 @@ final class TcpConnection {
     private final boolean listening;
     private final SockAddr local;
     private final SockAddr remote;
+    private final TcpSock tcp;
     private final int mss;
     private final int clientIsn;
     private final int serverIsn;
@@ -81,6 +99,7 @@ final class TcpConnection {
         this.local = peer4 != null ? new SockAddr(sk.rcvSaddr.v4()) : sk.rcvSaddr;
         this.remote = peer4 != null ? new SockAddr(peer4) : sk.peer;
         this.mss = peer4 != null ? MSS_V4 : MSS_V6;
+        this.tcp = sk.tcp;
         this.clientIsn = random.getAsInt();
         this.serverIsn = random.getAsInt();
         this.clientTsOff = random.getAsInt();
@@ -101,22 +120,34 @@ final class TcpConnection {
     /** The handshake, until established, refused, or the probe's 2 s are over. */
     Outcome connect() {
         sk.state = InetSock.TCP_SYN_SENT;
-        sockOps(SockOpsHook.TCP_CONNECT_CB, 0, null);
-        sockOps(SockOpsHook.RWND_INIT, 0, null);
-        sockOps(SockOpsHook.TIMEOUT_INIT, 0, null);
-        sockOps(SockOpsHook.NEEDS_ECN, 1, null);
+        sockOps(SockOpsHook.TCP_CONNECT_CB, null);
+        tcp.connectInit(remote.isV6(), remote.isV6() ? MTU_MSS_V6 : MTU_MSS_V4);
+        sockOps(SockOpsHook.RWND_INIT, null);
+        tcp.initSeq(clientIsn);
+        sockOps(SockOpsHook.TIMEOUT_INIT, null);
+        tcp.packetsOut = 1; // tcp_connect_queue_skb
+        sockOps(SockOpsHook.NEEDS_ECN, null);
         boolean requestHeld = false;
         for (int attempt = 0; attempt < 2; attempt++) {
             int now = attempt * RTO_MS;
             int synTsval = clientTsOff + now;
+            if (attempt > 0) {
+                tcp.retransmitTimeout(SockOpt.congestion(sk));
+            }
+            tcp.segmentOut();
             boolean sent = egress(segment(clientIsn, 0, LoopbackPacket.SYN, mss, synOptions(synTsval, 0)));
             if (attempt > 0) {
-                sockOps(SockOpsHook.TIMEOUT_INIT, 1, null);
+                if (sent) {
+                    tcp.retransmitted();
+                }
+                sockOps(SockOpsHook.TIMEOUT_INIT, null);
             }
             if (!listening) {
                 if (sent && ingress(rst(), 0)) {
+                    refused();
                     return Outcome.REFUSED;
                 }
+                tcp.sndNxt = clientIsn + 1;
                 continue;
             }
             // a request held from an earlier SYN makes the listener's timer send its SYN-ACK again;
@@ -129,34 +160,112 @@ final class TcpConnection {
                         mss - 12, synOptions(synAckTsval, synTsval));
                 if (ingress(synAck, 0)) {
                     established(now, synAck);
+                    if (i + 1 < synAcks) {
+                        duplicateSynAck(now, synAck.clone());
+                    }
                     return Outcome.ESTABLISHED;
                 }
             }
+            // the SYN-ACK ran the ingress programs inside the SYN's transmission; snd_nxt moves after it
+            tcp.sndNxt = clientIsn + 1;
         }
         return Outcome.TIMED_OUT;
     }
 
+    /** tcp_reset, then tcp_done: the RST closes the socket. */
+    private void refused() {
+        tcp.sndNxt = clientIsn + 1;
+        tcp.segmentIn();
+        tcp.packetsOut = 0;
+        setState(InetSock.TCP_CLOSE);
+    }
+
+    /** tcp_rcv_synsent_state_process, tcp_finish_connect and tcp_init_transfer, then the handshake's ACK. */
     private void established(int now, byte[] synAck) {
         establishedAt = now;
-        sk.state = InetSock.TCP_ESTABLISHED;
-        sockOps(SockOpsHook.ACTIVE_ESTABLISHED_CB, 0, transportPart(synAck));
+        tcp.sndNxt = clientIsn + 1;
+        tcp.segmentIn();
+        tcp.peerMss(mss);
+        tcp.ack(mss - 12, 1);
+        rttSample();
+        if (bbr()) {
+            tcp.sndCwnd = TcpSock.BBR_CWND_MIN;
+        }
+        tcp.rcvNxt = serverIsn + 1;
+        setState(InetSock.TCP_ESTABLISHED);
+        // tcp_init_transfer: the initial window (one retransmission is not enough to start at 1)
+        // and no slow-start threshold
+        tcp.sndCwnd = TcpSock.TCP_INIT_CWND;
+        tcp.sndSsthresh = TcpSock.TCP_INFINITE_SSTHRESH;
+        sockOps(SockOpsHook.ACTIVE_ESTABLISHED_CB, transportPart(synAck));
+        tcp.segmentOut();
         egress(segment(clientIsn + 1, serverIsn + 1, LoopbackPacket.ACK, SCALED_WINDOW,
                 ackOptions(clientTsOff + now, synAckTsval)));
     }
 
-    /** close(2) of an established connection: the FIN, and the ACK the listener's side sends back. */
+    /**
+     * The listener's other SYN-ACK (the same segment) reaching the established socket:
+     * tcp_validate_incoming answers a SYN in ESTABLISHED with a challenge ACK (RFC 5961; the first one
+     * is not rate-limited), which is the handshake's ACK again.
+     */
+    private void duplicateSynAck(int now, byte[] synAck) {
+        if (ingress(synAck, 0)) {
+            tcp.segmentIn();
+            tcp.segmentOut();
+            egress(segment(clientIsn + 1, serverIsn + 1, LoopbackPacket.ACK, SCALED_WINDOW,
+                    ackOptions(clientTsOff + now, synAckTsval)));
+        }
+    }
+
+    /** close(2): the FIN and the ACK the listener's side sends back; a socket that never connected just closes. */
     void close() {
         if (establishedAt < 0) {
+            if (sk.state == InetSock.TCP_SYN_SENT) {
+                setState(InetSock.TCP_CLOSE);
+            }
             return; // closing a SYN_SENT socket sends nothing
         }
-        sk.state = TCP_FIN_WAIT1;
+        setState(TCP_FIN_WAIT1);
         int finTsval = clientTsOff + establishedAt;
+        tcp.segmentOut();
         boolean sent = egress(segment(clientIsn + 1, serverIsn + 1, LoopbackPacket.FIN | LoopbackPacket.ACK,
                 SCALED_WINDOW, ackOptions(finTsval, synAckTsval)));
-        if (sent) {
-            ingress(serverSegment(serverIsn + 1, clientIsn + 2, LoopbackPacket.ACK, SCALED_WINDOW,
-                    ackOptions(serverTsOff + establishedAt, finTsval)), 1);
+        tcp.sndNxt = clientIsn + 2;
+        tcp.packetsOut = 1;
+        if (sent && ingress(serverSegment(serverIsn + 1, clientIsn + 2, LoopbackPacket.ACK, SCALED_WINDOW,
+                ackOptions(serverTsOff + establishedAt, finTsval)), 1)) {
+            tcp.segmentIn();
+            tcp.ack(SCALED_WINDOW << WSCALE, 1);
+            rttSample();
+            tcp.rateDelivered = 1;
+            tcp.rateIntervalUs = TcpSock.RTT_US;
+            if (bbr()) {
+                tcp.sndCwnd++; // startup: the window grows by what was acknowledged
+            }
+            setState(TCP_FIN_WAIT2);
+            setState(InetSock.TCP_CLOSE);
         }
+    }
+
+    /** Whether the socket's congestion control is bbr now (a program may set TCP_CONGESTION at any callback). */
+    private boolean bbr() {
+        return "bbr".equals(SockOpt.congestion(sk));
+    }
+
+    /** tcp_set_state: STATE_CB (old and new state) when enabled, then the new state. */
+    private void setState(int state) {
+        if ((tcp.cbFlags & TcpSock.STATE_CB_FLAG) != 0) {
+            sockOps.call(cgroup, sk, SockOpsHook.STATE_CB, new int[] {sk.state, state}, null);
+        }
+        sk.state = state;
+    }
+
+    /** tcp_rtt_estimator with the engine's fixed round trip: RTT_CB (the sample, the new srtt) when enabled. */
+    private void rttSample() {
+        if ((tcp.cbFlags & TcpSock.RTT_CB_FLAG) != 0) {
+            sockOps.call(cgroup, sk, SockOpsHook.RTT_CB, new int[] {TcpSock.RTT_US, TcpSock.RTT_US << 3}, null);
+        }
+        tcp.rttEstimated();
     }
 
     // ---------------------------------------------------------------- packets
@@ -227,7 +336,7 @@ final class TcpConnection {
         return skb.ingress(cgroup, sk, SkBuff.ingress(packet, rxHash, gsoSegs)).pass();
     }
 
-    private void sockOps(int op, int packetsOut, byte[] segment) {
-        sockOps.call(cgroup, sk, op, packetsOut, segment);
+    private void sockOps(int op, byte[] segment) {
+        sockOps.call(cgroup, sk, op, new int[0], segment);
     }
 }

@@ -123,6 +123,19 @@ abstract class UapiCtx implements ProgContext {
         put(family + 48, 4, sock.num);
     }
 
+    /**
+     * The socket's {@link TcpSock#counters()} at {@code offsets} (-1: a field this struct lacks),
+     * each a u32 but bytes_acked, a u64.
+     */
+    protected final void putCounters(int[] offsets, TcpSock tcp) {
+        long[] c = tcp.counters();
+        for (int i = 0; i < c.length; i++) {
+            if (offsets[i] >= 0) {
+                put(offsets[i], i == TcpSock.BYTES_ACKED ? 8 : 4, c[i]);
+            }
+        }
+    }
+
     protected final byte[] getBytes(int off, int len) {
         byte[] out = new byte[len];
         System.arraycopy(image, off, out, 0, len);

@@ -91,6 +91,20 @@ public final class Machine {
      * for that slot. Returns its base address, or 0 (NULL) when every slot is taken.
      */
     public long mapRunLocal(java.util.function.IntFunction<Region> make) {
+        return mapRunLocal(r -> false, make);
+    }
+
+    /**
+     * As {@link #mapRunLocal(java.util.function.IntFunction)}, but a region this run already holds
+     * that {@code same} accepts is handed out again: the kernel's helpers return one address per
+     * socket, however often it is looked up.
+     */
+    public long mapRunLocal(java.util.function.Predicate<Region> same, java.util.function.IntFunction<Region> make) {
+        for (int slot = AddressSpace.SOCK_SLOT + 1; slot < AddressSpace.RUN_SLOTS; slot++) {
+            if (local[slot] != null && same.test(local[slot])) {
+                return local[slot].base;
+            }
+        }
         for (int slot = AddressSpace.SOCK_SLOT + 1; slot < AddressSpace.RUN_SLOTS; slot++) {
             if (local[slot] == null) {
                 Region r = make.apply(slot);
@@ -99,6 +113,19 @@ public final class Machine {
             }
         }
         return 0;
+    }
+
+    /**
+     * Unmaps the run-local regions a helper handed out that {@code gone} accepts (what a released
+     * reference leads to: the verifier lets no pointer to them live past the release), freeing their
+     * slots for later helpers of the run.
+     */
+    public void unmapRunLocal(java.util.function.Predicate<Region> gone) {
+        for (int slot = AddressSpace.SOCK_SLOT + 1; slot < AddressSpace.RUN_SLOTS; slot++) {
+            if (local[slot] != null && gone.test(local[slot])) {
+                local[slot] = null;
+            }
+        }
     }
 
     /** The region an address falls into, or a fault naming the raw address. */

@@ -34,7 +34,12 @@ class HookCtxDirectReadTest {
         sk.mark = 0x01020304;
         sk.priority = 0x0a0b0c0d;
         check("cgroup_skb", CgroupSkbCtx.SIZE, () -> new CgroupSkbCtx(SkBuff.egress(IPV4_UDP, sk, 0x55667788, false), sk));
-        check("sock_ops", 224, () -> new BpfSockOpsCtx(4, new int[] {7, 8, 9, 10}, sk, 3, IPV4_UDP));
+        InetSock tcp = new InetSock(false, 1, 6);
+        tcp.tcp.packetsOut = 3;
+        tcp.tcp.sndCwnd = 0x11223344;
+        tcp.tcp.bytesAcked = 0x0102030405060708L;
+        tcp.tcp.cbFlags = 4;
+        check("sock_ops", 224, () -> new BpfSockOpsCtx(4, new int[] {7, 8, 9, 10}, tcp, IPV4_UDP));
         check("lirc_mode2", 4, () -> new LircMode2Ctx(0x01abcdef));
     }
 
