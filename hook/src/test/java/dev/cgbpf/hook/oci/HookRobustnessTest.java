@@ -263,8 +263,18 @@ class HookRobustnessTest {
         for (int i = 0; i < 16; i++) {
             Files.writeString(b.cgroup.resolve("cgroup.procs"), Long.toString(b.sleeper.pid()));
             Process p = startHook("createRuntime", state(b, true));
-            // the record is written and the programs attached in the last part of a hook's run
-            Thread.sleep(wholeMs * 7 / 10 + rnd.nextInt((int) Math.max(1, wholeMs * 35 / 100)));
+            if (i % 4 == 3) {
+                // a kill point certain to fall inside the attach, whatever the machine's load: just
+                // after the first record appears (the kernel objects follow it), plus up to 20 ms
+                while (p.isAlive() && entries(runDir).isEmpty()) {
+                    Thread.sleep(1);
+                }
+                Thread.sleep(rnd.nextInt(21));
+            } else {
+                // the record is written and the programs attached in the last part of a hook's run;
+                // the time of a whole run varies with the load, so these points may fall before or after
+                Thread.sleep(wholeMs * 7 / 10 + rnd.nextInt((int) Math.max(1, wholeMs * 35 / 100)));
+            }
             p.destroyForcibly();
             p.waitFor(30, TimeUnit.SECONDS);
             if (p.exitValue() != 0 && !entries(runDir).isEmpty()) {
