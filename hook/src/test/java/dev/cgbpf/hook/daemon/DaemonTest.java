@@ -382,8 +382,11 @@ class DaemonTest {
     }
 
     /**
-     * 1,000 container cycles (or {@code -Dcgbpf.daemon.cycles=N}, e.g. 10,000 for the issue's
-     * longer run) with VmRSS sampled every 50: at most 64 MB, and no growth.
+     * 1,000 container cycles of warm-up and 1,000 more (or {@code -Dcgbpf.daemon.cycles=N}, e.g.
+     * 10,000 for the issue's longer run) with VmRSS sampled every 50 throughout: at most 64 MB at
+     * every sample, and no growth after the warm-up. The warm-up is where C1 compiles the stage path
+     * (into a code cache capped at 5 MB by the daemon's options): a step of ~2 MB somewhere in the
+     * first ~800 cycles is that, not a leak.
      */
     @Test
     void aThousandCyclesKeepTheDaemonSmall() throws Exception {
@@ -394,14 +397,15 @@ class DaemonTest {
         List<Long> create = new ArrayList<>();
         List<Long> post = new ArrayList<>();
         List<Long> rss = new ArrayList<>();
+        List<Long> warmUpRss = new ArrayList<>();
         long fdsBefore = 0;
-        int warmUp = 50;
+        int warmUp = 1000;
         for (int i = 0; i < warmUp + cycles; i++) {
             if (i == warmUp) {
                 fdsBefore = d.fds();
             }
-            if (i >= warmUp && (i - warmUp) % 50 == 0) {
-                rss.add(d.rssKb());
+            if (i % 50 == 0) {
+                (i >= warmUp ? rss : warmUpRss).add(d.rssKb());
             }
             boxes.restart(b);
             Answer a = call("createRuntime", Boxes.state(b, true));
@@ -421,12 +425,14 @@ class DaemonTest {
         assertNothingLeft(List.of(b));
         long fdsAfter = d.fds();
         System.out.println("daemon class path: " + DaemonProcess.mainClassPath());
-        System.out.println("daemon VmRSS (kB) every 50 of " + cycles + " cycles: " + rss);
+        System.out.println("daemon VmRSS (kB) every 50 of " + warmUp + " warm-up cycles: " + warmUpRss);
+        System.out.println("daemon VmRSS (kB) every 50 of " + cycles + " cycles after them: " + rss);
         System.out.printf("per request through the daemon: createRuntime median %.2f ms, p99 %.2f ms; poststop median"
                 + " %.2f ms, p99 %.2f ms; fds %d -> %d%n", pct(create, 50), pct(create, 99), pct(post, 50),
                 pct(post, 99), fdsBefore, fdsAfter);
-        long max = rss.stream().mapToLong(Long::longValue).max().orElseThrow();
-        assertTrue(max <= 64 * 1024, "VmRSS up to " + max + " kB: " + rss);
+        long max = Math.max(rss.stream().mapToLong(Long::longValue).max().orElseThrow(),
+                warmUpRss.stream().mapToLong(Long::longValue).max().orElseThrow());
+        assertTrue(max <= 64 * 1024, "VmRSS up to " + max + " kB: " + warmUpRss + " then " + rss);
         // no growth: the last quarter of the run is no larger than the second quarter (plus a
         // little for a heap that settles), and no fd is kept
         int q = rss.size() / 4;
