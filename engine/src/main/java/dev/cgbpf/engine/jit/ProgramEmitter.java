@@ -219,6 +219,11 @@ final class ProgramEmitter {
         }
     }
 
+    /** Whether a cut passes the promoted slots and cached context values as parameters. */
+    boolean carriesSlots() {
+        return carrySlots;
+    }
+
     /** The descriptor of the parts after the first. */
     String partDescriptor() {
         return PART_PARAMS + carried.descriptor() + ")J";
