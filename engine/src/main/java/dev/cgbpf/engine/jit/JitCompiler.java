@@ -136,7 +136,7 @@ public final class JitCompiler {
         Label[] ends = new Label[parts];
         for (int k = 0; k < parts; k++) {
             String desc = k == 0 ? "(L" + ProgramEmitter.MACHINE + ";JL" + ProgramEmitter.INTERP + ";)J"
-                    : ProgramEmitter.PART_DESC;
+                    : emitter.partDescriptor();
             MethodVisitor mv = cw.visitMethod(k == 0 ? ACC_PUBLIC | ACC_FINAL : ACC_PRIVATE | ACC_FINAL,
                     ProgramEmitter.partName(k), desc, null, null);
             ends[k] = emitter.emitPart(mv, k);

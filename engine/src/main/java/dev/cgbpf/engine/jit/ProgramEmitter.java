@@ -142,7 +142,13 @@ final class ProgramEmitter {
      * Descriptor of parts 1..: the run method's parameters, r0-r10 in the slots they have in run,
      * then the entry instruction (in slot 27, read before that slot becomes LEFT).
      */
-    static final String PART_DESC = "(L" + MACHINE + ";JL" + INTERP + ";JJJJJJJJJJJI)J";
+    private static final String PART_PARAMS = "(L" + MACHINE + ";JL" + INTERP + ";JJJJJJJJJJJI";
+    /** Parameter slots of a part before the carried locals: this, machine, budget, interpreter, r0-r10, entry. */
+    private static final int PART_FIXED_SLOTS = 28;
+    /** What a part hands to the part it calls besides the registers (see {@link #carry}). */
+    private final CarriedLocals carried = new CarriedLocals();
+    /** Whether the promoted slots and cached context values travel as parameters (else through the frame's bytes). */
+    private boolean carrySlots;
 
     /** One inlined copy of a function: its depth and the call sites that led to it. */
     private record Instance(FunctionFlow flow, int depth, int[] returnPcs, Label[] labels, Label stub) {
@@ -181,7 +187,46 @@ final class ProgramEmitter {
         PromotedSlots p = PromotedSlots.of(program, main.flow, promotedFrom);
         promoted = p.count() * sites <= MAX_RELOADS ? p : PromotedSlots.none(promotedFrom);
         divTmp = promoted.localsEnd();
+        carry();
         return null;
+    }
+
+    /**
+     * Decides what a part passes to the next (see {@link CarriedLocals}): always the context, its
+     * tables, the running frame and the read flags; the promoted slots and cached context values
+     * too while the parameters fit the JVM's 255 slots (else they are written back to the frame
+     * before the call and read again after it).
+     */
+    private void carry() {
+        carried.add(CTX, "L" + CTX_TYPE + ";");
+        carried.add(CTX_SIZE, "I");
+        carried.add(CTX_READS, "[B");
+        carried.add(CTX_IMAGE, "[B");
+        carried.add(stackSlot(0), "[B");
+        carried.add(fpSlot(0), "J");
+        for (int flag : ctxFlags.values()) {
+            carried.add(flag, "I");
+        }
+        int more = 2 * (ctxCache.size() + promoted.count());
+        carrySlots = PART_FIXED_SLOTS + carried.slots() + more <= CarriedLocals.MAX_PARAM_SLOTS;
+        if (carrySlots) {
+            for (int local : ctxCache.values()) {
+                carried.add(local, "J");
+            }
+            for (int fi : promoted.frameIndices()) {
+                carried.add(promoted.local(fi), "J");
+            }
+        }
+    }
+
+    /** Whether a cut passes the promoted slots and cached context values as parameters. */
+    boolean carriesSlots() {
+        return carrySlots;
+    }
+
+    /** The descriptor of the parts after the first. */
+    String partDescriptor() {
+        return PART_PARAMS + carried.descriptor() + ")J";
     }
 
     /** The instructions after whose call out the promoted slots are read again (see {@link #reload}). */
@@ -337,7 +382,9 @@ final class ProgramEmitter {
         for (Map.Entry<Integer, Label> t : trampolines.entrySet()) {
             // a jump out of this part: the part holding the target, entered there, returns r0
             mv.visitLabel(t.getValue());
-            writeBack();
+            if (!carrySlots) {
+                writeBack();
+            }
             mv.visitVarInsn(ALOAD, 0);
             mv.visitVarInsn(ALOAD, M);
             mv.visitVarInsn(LLOAD, BUDGET);
@@ -346,7 +393,9 @@ final class ProgramEmitter {
                 mv.visitVarInsn(LLOAD, reg(r));
             }
             iconst(t.getKey());
-            mv.visitMethodInsn(INVOKEVIRTUAL, JitCompiler.CLASS_NAME, partName(partOf(t.getKey())), PART_DESC, false);
+            carried.push(mv);
+            mv.visitMethodInsn(INVOKEVIRTUAL, JitCompiler.CLASS_NAME, partName(partOf(t.getKey())), partDescriptor(),
+                    false);
             mv.visitInsn(LRETURN);
         }
         for (Instance in : instances) {
@@ -389,23 +438,25 @@ final class ProgramEmitter {
         mv.visitVarInsn(ALOAD, M);
         mv.visitMethodInsn(INVOKEVIRTUAL, MACHINE, "ctxAddress", "()J", false);
         mv.visitVarInsn(LSTORE, reg(1));
-        frames();
+        contextAndFrame();
+        frames(true);
         mv.visitVarInsn(LLOAD, fpSlot(0));
         mv.visitVarInsn(LSTORE, reg(10));
         budget();
     }
 
-    /** A later part: the registers are its parameters; the frames and context are looked up again. */
+    /** A later part: the registers and the {@link #carried} locals are its parameters. */
     private void partPrologue() {
-        mv.visitVarInsn(ILOAD, 27);
+        mv.visitVarInsn(ILOAD, PART_FIXED_SLOTS - 1);
+        carried.receive(mv, PART_FIXED_SLOTS);
         mv.visitVarInsn(ISTORE, PC);
-        frames();
+        frames(!carrySlots);
         mv.visitVarInsn(LLOAD, BUDGET);
         mv.visitVarInsn(LSTORE, LEFT);
     }
 
-    /** The context, its size and the stack frames (the running one looked up, the others empty until a call). */
-    private void frames() {
+    /** The context, its tables and read flags, and the running frame, looked up. */
+    private void contextAndFrame() {
         mv.visitVarInsn(ALOAD, M);
         mv.visitMethodInsn(INVOKEVIRTUAL, MACHINE, "ctx", "()L" + CTX_TYPE + ";", false);
         mv.visitInsn(DUP);
@@ -439,6 +490,14 @@ final class ProgramEmitter {
             mv.visitLabel(set);
             mv.visitVarInsn(ISTORE, f.getValue());
         }
+        loadFrame(0);
+    }
+
+    /**
+     * The lookup sites' views and the frames of inlined calls, empty until used; with
+     * {@code reload}, the promoted slots and cached context values read from the bytes.
+     */
+    private void frames(boolean reload) {
         for (int slot : views().values()) {
             mv.visitInsn(ACONST_NULL);
             mv.visitVarInsn(ASTORE, slot);
@@ -448,9 +507,7 @@ final class ProgramEmitter {
             maxDepth = Math.max(maxDepth, in.depth);
         }
         for (int d = 0; d <= maxDepth; d++) {
-            if (d == 0) {
-                loadFrame(0);
-            } else {
+            if (d > 0) {
                 mv.visitInsn(ACONST_NULL);
                 mv.visitVarInsn(ASTORE, stackSlot(d));
                 mv.visitInsn(LCONST_0);
@@ -463,8 +520,10 @@ final class ProgramEmitter {
                 }
             }
         }
-        reload();
-        reloadCtx();
+        if (reload) {
+            reload();
+            reloadCtx();
+        }
     }
 
     private void budget() {
@@ -891,6 +950,10 @@ final class ProgramEmitter {
         boolean x = (code & 0x08) != 0;
         boolean wide = (code & 0x07) == 0x05;
         boolean unsigned = op == 0x20 || op == 0x30 || op == 0xa0 || op == 0xb0;
+        if (wide && unsigned && !x && insn.imm() >= 0) {
+            unsignedImm(op, reg(insn.dst()), insn.imm(), target);
+            return;
+        }
         mv.visitVarInsn(LLOAD, reg(insn.dst()));
         if (wide) {
             if (op == 0x40) {
@@ -954,6 +1017,39 @@ final class ProgramEmitter {
             case 0xa0, 0xc0 -> IF_ICMPLT;
             default -> IF_ICMPLE;
         }, target);
+    }
+
+    /**
+     * {@code if dst OP imm goto target}, unsigned 64-bit, with a non-negative immediate: as two
+     * signed compares with small constants (a register with its sign bit set is above every such
+     * immediate). The exclusive-or form needs two 64-bit constants per compare, each a move of
+     * its own in x86 code; programs mostly compare against small immediates.
+     */
+    private void unsignedImm(int op, int dst, int imm, Label target) {
+        boolean above = op == 0x20 || op == 0x30;
+        Label skip = new Label();
+        if (above) {
+            // dst > imm (>=) as signed longs, or dst < 0
+            mv.visitVarInsn(LLOAD, dst);
+            lconst(imm);
+            mv.visitInsn(LCMP);
+            mv.visitJumpInsn(op == 0x20 ? IFGT : IFGE, target);
+            mv.visitVarInsn(LLOAD, dst);
+            mv.visitInsn(LCONST_0);
+            mv.visitInsn(LCMP);
+            mv.visitJumpInsn(IFLT, target);
+        } else {
+            // dst >= 0 and dst < imm (<=) as signed longs
+            mv.visitVarInsn(LLOAD, dst);
+            mv.visitInsn(LCONST_0);
+            mv.visitInsn(LCMP);
+            mv.visitJumpInsn(IFLT, skip);
+            mv.visitVarInsn(LLOAD, dst);
+            lconst(imm);
+            mv.visitInsn(LCMP);
+            mv.visitJumpInsn(op == 0xa0 ? IFLT : IFLE, target);
+            mv.visitLabel(skip);
+        }
     }
 
     // ------------------------------------------------------------------ memory

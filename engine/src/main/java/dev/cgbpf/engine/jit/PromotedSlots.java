@@ -13,10 +13,12 @@ import java.util.Arrays;
  * then a local's write and read, which C2 turns into a register move, and the stores no longer
  * stand between two identical context reads (all byte arrays are one memory slice to C2).
  *
- * <p>The frame's bytes stay the truth for everything else: the locals are read from them when a
- * method starts, written back before anything that may look at the frame (a helper, an access
- * through an unproven pointer, the interpreter taking over, a fault, the run's end, the next
- * part) and read again after anything that may have written it. So a run leaves the frame as the
+ * <p>The frame's bytes stay the truth for everything else: the locals are read from them when the
+ * run starts, written back before anything that may look at the frame (a helper, an access
+ * through an unproven pointer, the interpreter taking over, a fault, the run's end) and read
+ * again after anything that may have written it; the next part of a cut program gets them as
+ * parameters ({@link CarriedLocals}), or, when too many to pass, they are written back before
+ * the call and read again there. So a run leaves the frame as the
  * interpreter leaves it, even one that reads a slot it never wrote (an unverified program sees
  * the previous run's bytes on both tiers).
  */

@@ -63,6 +63,70 @@ class JitSplitTest {
         assertTrue(faults < programs / 2, "faults " + faults + " " + reasons);
     }
 
+    /**
+     * A cut program with more promoted slots and cached context values than a part's parameters
+     * can hold (the JVM's 255 slots): they go through the frame's bytes at the cut instead, and
+     * the tiers still agree. Every 8-byte slot of the frame is written and read, and 35 different
+     * reads of skb->cb (offset and size) are cached.
+     */
+    @Test
+    void cutWithTooManyLocalsToCarryAgrees() {
+        for (int n = 0; n < 20; n++) {
+            List<Insn> out = new ArrayList<>();
+            out.add(new Insn(0xbf, 6, 1, 0, 0)); // r6 = ctx
+            for (int k = 1; k <= 64; k++) {
+                out.add(new Insn(0x7a, 10, 0, -8 * k, k * 7919)); // *(u64 *)(r10 - 8k) = k * 7919
+            }
+            // skb->cb[1] = imm (one store: each store the flow does not prove in the frame is a
+            // place the slots are read again, and too many of those leave them in the frame)
+            out.add(new Insn(0x62, 6, 0, 52, rnd.nextInt()));
+            List<long[]> reads = new ArrayList<>(); // offset, size
+            for (int off = 48; off < 68; off++) {
+                reads.add(new long[] {off, 1});
+                if (off % 2 == 0) {
+                    reads.add(new long[] {off, 2});
+                }
+                if (off % 4 == 0) {
+                    reads.add(new long[] {off, 4});
+                }
+            }
+            for (long[] r : reads) {
+                out.add(new Insn(r[1] == 1 ? 0x71 : r[1] == 2 ? 0x69 : 0x61, work(), 6, (int) r[0], 0));
+            }
+            while (out.size() < 1800) {
+                int k = rnd.nextInt(10);
+                if (k < 4) {
+                    out.add(new Insn(ALU[rnd.nextInt(ALU.length)], work(), work(), 0, rnd.nextInt(-8, 64)));
+                } else if (k < 6) {
+                    out.add(new Insn(0x79, work(), 10, -8 * (1 + rnd.nextInt(64)), 0));
+                } else if (k < 8) {
+                    out.add(new Insn(0x7b, 10, work(), -8 * (1 + rnd.nextInt(64)), 0));
+                } else if (k < 9) {
+                    long[] r = reads.get(rnd.nextInt(reads.size()));
+                    out.add(new Insn(r[1] == 1 ? 0x71 : r[1] == 2 ? 0x69 : 0x61, work(), 6, (int) r[0], 0));
+                } else {
+                    int off = Math.min(1 + rnd.nextInt(4), 1799 - out.size()); // forward, at most to the exit
+                    out.add(new Insn(0x25, work(), 0, off, rnd.nextInt(100)));
+                }
+            }
+            out.add(new Insn(0x95, 0, 0, 0, 0));
+            Program p = new Program(out);
+            Interpreter interp = Interpreter.decode(p, PseudoResolver.NONE);
+            ProgramEmitter plan = new ProgramEmitter(p, interp);
+            assertEquals(null, plan.plan());
+            assertTrue(!plan.carriesSlots() && plan.promoted().count() == 64,
+                    "slots carried as parameters: " + plan.carriesSlots() + ", promoted " + plan.promoted().count());
+            JitCompiler.Result r = JitCompiler.compile(p, interp);
+            if (!(r instanceof JitCompiler.Compiled c) || c.methods() < 2) {
+                throw new AssertionError("not compiled in parts: " + r);
+            }
+            TwoTiers.Outcome a = TwoTiers.run(machine(), m -> interp.run(m, Interpreter.DEFAULT_BUDGET));
+            TwoTiers.Outcome b = TwoTiers.run(machine(), m -> c.code().run(m, Interpreter.DEFAULT_BUDGET, interp));
+            assertEquals(a, b, () -> "program " + p.toHex());
+            assertTrue(a.result().startsWith("r0="), a.result());
+        }
+    }
+
     private static java.util.function.Supplier<Machine> machine() {
         AddressSpace space = new AddressSpace();
         return () -> new Machine(space, BaseHelpers.TABLE, new SkBuffContext(PACKET));
