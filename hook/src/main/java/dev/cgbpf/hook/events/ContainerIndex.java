@@ -9,6 +9,7 @@ import dev.cgbpf.hook.oci.HookSettings;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * cgroup id → container, from the run directory's records (the attach stage writes one per
@@ -23,10 +24,14 @@ public final class ContainerIndex {
     private volatile Map<Long, AttachRecord> byCgroup = Map.of();
     private volatile List<ContainerStatus> statuses = List.of();
     private long lastRefresh = Long.MIN_VALUE / 2;
+    private final Consumer<String> warn;
+    private String lastWarning;
 
-    public ContainerIndex(HookSettings settings, long minRefreshMillis) {
+    /** @param warn where a failed re-read is said (once per distinct reason, not once per event) */
+    public ContainerIndex(HookSettings settings, long minRefreshMillis, Consumer<String> warn) {
         this.settings = settings;
         this.minRefreshMillis = minRefreshMillis;
+        this.warn = warn;
     }
 
     /** The record of {@code cgroupId}, re-reading the run directory (rate-bound) when unknown. */
@@ -50,8 +55,16 @@ public final class ContainerIndex {
             }
             byCgroup = Map.copyOf(m);
             statuses = List.copyOf(all);
+            lastWarning = null;
         } catch (HookException | RuntimeException e) {
-            // keep what was known: a run directory being written is read again next time
+            // keep what was known: a run directory being written is read again next time; but say
+            // so, since until then a new container's events have no container
+            String why = "events: cannot read the containers' records (" + e.getMessage() + "); their events stay"
+                    + " unattributed until a later read succeeds";
+            if (!why.equals(lastWarning)) {
+                lastWarning = why;
+                warn.accept(why);
+            }
         }
     }
 

@@ -74,7 +74,7 @@ public final class EventService implements AutoCloseable {
             reader = RingBuf.map(ring.ring().fd(), ring.ring().spec().maxEntries());
             Subscribers subs = new Subscribers();
             EventService s = new EventService(ring, reader, new DenialLog(o.logPath(), o.maxBytes(), o.burst(),
-                    o.windowMillis(), subs::publish), subs, new ContainerIndex(settings, UNKNOWN_REFRESH_MILLIS), warn);
+                    o.windowMillis(), subs::publish), subs, new ContainerIndex(settings, UNKNOWN_REFRESH_MILLIS, warn), warn);
             s.thread.start();
             return s;
         } catch (BpfException e) {

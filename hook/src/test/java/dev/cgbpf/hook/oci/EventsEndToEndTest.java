@@ -122,9 +122,12 @@ class EventsEndToEndTest {
             int pid = Integer.parseInt(Files.readString(pidFile).strip());
             String m = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
                     + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
-            assertTrue(m.contains("cgbpf_denials_total{container=\"" + id + "\",kind=\"bind_address\"} 1.0"), m);
-            assertTrue(m.contains("cgbpf_denials_total{container=\"" + id + "\",kind=\"socket\"} 1.0"), m);
-            assertTrue(m.contains("cgbpf_denials_total{container=\"" + id + "\",kind=\"device\"} 1.0"), m);
+            // on failure: the metrics, the events logged so far and the daemon's log (its warnings)
+            String seen = m + "\nevents of " + id + ": " + ev + "\ndaemon log:\n"
+                    + Files.readString(h.work.resolve("daemon.log"));
+            assertTrue(m.contains("cgbpf_denials_total{container=\"" + id + "\",kind=\"bind_address\"} 1.0"), seen);
+            assertTrue(m.contains("cgbpf_denials_total{container=\"" + id + "\",kind=\"socket\"} 1.0"), seen);
+            assertTrue(m.contains("cgbpf_denials_total{container=\"" + id + "\",kind=\"device\"} 1.0"), seen);
             OciRuntime.Run r = run.get(120, TimeUnit.SECONDS);
             assertEquals(0, r.exit(), r.stdout() + r.stderr());
             assertTrue(r.stdout().contains("open /dev/zero EPERM\nbind EPERM\nsocket EPERM\n"), r.stdout());
