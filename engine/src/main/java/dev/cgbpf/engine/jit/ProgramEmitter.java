@@ -1148,10 +1148,7 @@ final class ProgramEmitter {
             if (cached != null) {
                 mv.visitVarInsn(LLOAD, cached);
             } else {
-                view(size);
-                mv.visitVarInsn(ALOAD, CTX_IMAGE);
-                iconst(co);
-                viewGet(size);
+                ctxImageGet(co, size);
             }
             mv.visitJumpInsn(GOTO, done);
         }
@@ -1426,6 +1423,14 @@ final class ProgramEmitter {
         }
     }
 
+    /** Pushes the {@code size}-byte field at {@code co} of the context image, zero-extended to a long. */
+    private void ctxImageGet(int co, int size) {
+        view(size);
+        mv.visitVarInsn(ALOAD, CTX_IMAGE);
+        iconst(co);
+        viewGet(size);
+    }
+
     /** After {@link #view}, an array and an index: the value read, zero-extended to a long. */
     private void viewGet(int size) {
         switch (size) {
@@ -1478,10 +1483,7 @@ final class ProgramEmitter {
             Label set = new Label();
             mv.visitVarInsn(ILOAD, ctxFlags.get(c.getKey()));
             mv.visitJumpInsn(IFEQ, no);
-            view(size);
-            mv.visitVarInsn(ALOAD, CTX_IMAGE);
-            iconst(co);
-            viewGet(size);
+            ctxImageGet(co, size);
             mv.visitJumpInsn(GOTO, set);
             mv.visitLabel(no);
             mv.visitInsn(LCONST_0);
