@@ -13,14 +13,14 @@ import java.util.function.Consumer;
 
 /**
  * cgroup id → container, from the run directory's records (the attach stage writes one per
- * container, keyed by its cgroup id, before the first program exists). Re-read when an event
- * names a cgroup it does not know (a container attached since), at most once per
- * {@code minRefreshMillis} so that a flood from a cgroup without a record costs nothing, and
- * by {@link #refresh} for the metrics.
+ * container, named by its cgroup id, before the first program exists). An event of a cgroup not
+ * in the last full read ({@link #refresh}, every few seconds and for the metrics) reads that
+ * cgroup's one record directly: a container started since the last read is attributed from its
+ * first event. (A full re-read rate-bound to 100 ms lost exactly those: a container whose record
+ * appeared just after a read and whose first denials came within the bound had none.)
  */
 public final class ContainerIndex {
     private final HookSettings settings;
-    private final long minRefreshMillis;
     private volatile Map<Long, AttachRecord> byCgroup = Map.of();
     private volatile List<ContainerStatus> statuses = List.of();
     private long lastRefresh = Long.MIN_VALUE / 2;
@@ -28,20 +28,27 @@ public final class ContainerIndex {
     private String lastWarning;
 
     /** @param warn where a failed re-read is said (once per distinct reason, not once per event) */
-    public ContainerIndex(HookSettings settings, long minRefreshMillis, Consumer<String> warn) {
+    public ContainerIndex(HookSettings settings, Consumer<String> warn) {
         this.settings = settings;
-        this.minRefreshMillis = minRefreshMillis;
         this.warn = warn;
     }
 
-    /** The record of {@code cgroupId}, re-reading the run directory (rate-bound) when unknown. */
-    public synchronized AttachRecord lookup(long cgroupId, long nowMillis) {
+    /**
+     * The record of {@code cgroupId}: from the last full read, else its own record file (a flood
+     * from a cgroup without one costs a failed lstat per event); null when there is none.
+     */
+    public AttachRecord lookup(long cgroupId) {
         AttachRecord r = byCgroup.get(cgroupId);
-        if (r == null && nowMillis - lastRefresh >= minRefreshMillis) {
-            refresh(nowMillis);
-            r = byCgroup.get(cgroupId);
+        if (r != null) {
+            return r;
         }
-        return r;
+        try {
+            return AttachRecord.ofCgroup(settings, cgroupId);
+        } catch (HookException | RuntimeException e) {
+            warnOnce("events: cannot read the record of cgroup " + Long.toUnsignedString(cgroupId) + " ("
+                    + e.getMessage() + "); its events stay unattributed");
+            return null;
+        }
     }
 
     /** Re-reads every record, with the container's denial counters (ContainerStatus). */
@@ -57,14 +64,17 @@ public final class ContainerIndex {
             statuses = List.copyOf(all);
             lastWarning = null;
         } catch (HookException | RuntimeException e) {
-            // keep what was known: a run directory being written is read again next time; but say
-            // so, since until then a new container's events have no container
-            String why = "events: cannot read the containers' records (" + e.getMessage() + "); their events stay"
-                    + " unattributed until a later read succeeds";
-            if (!why.equals(lastWarning)) {
-                lastWarning = why;
-                warn.accept(why);
-            }
+            // keep what was known: a run directory being written is read again next time
+            warnOnce("events: cannot read the containers' records (" + e.getMessage() + "); their counters and"
+                    + " metrics stay as last read until a later read succeeds");
+        }
+    }
+
+    /** Says {@code why} unless it was the last thing said (a flood of one failure is one line). */
+    private synchronized void warnOnce(String why) {
+        if (!why.equals(lastWarning)) {
+            lastWarning = why;
+            warn.accept(why);
         }
     }
 

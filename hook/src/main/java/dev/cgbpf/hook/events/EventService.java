@@ -36,8 +36,6 @@ public final class EventService implements AutoCloseable {
     }
 
     static final long REFRESH_MILLIS = 5_000;
-    /** An event of a cgroup the index does not know re-reads the records at most this often. */
-    static final long UNKNOWN_REFRESH_MILLIS = 100;
     private static final int BATCH = 4096;
 
     private final HostEvents.Opened ring;
@@ -74,7 +72,7 @@ public final class EventService implements AutoCloseable {
             reader = RingBuf.map(ring.ring().fd(), ring.ring().spec().maxEntries());
             Subscribers subs = new Subscribers();
             EventService s = new EventService(ring, reader, new DenialLog(o.logPath(), o.maxBytes(), o.burst(),
-                    o.windowMillis(), subs::publish), subs, new ContainerIndex(settings, UNKNOWN_REFRESH_MILLIS, warn), warn);
+                    o.windowMillis(), subs::publish), subs, new ContainerIndex(settings, warn), warn);
             s.thread.start();
             return s;
         } catch (BpfException e) {
@@ -122,7 +120,7 @@ public final class EventService implements AutoCloseable {
             return;
         }
         long now = System.currentTimeMillis();
-        AttachRecord r = index.lookup(e.cgroupId(), now);
+        AttachRecord r = index.lookup(e.cgroupId());
         LoggedEvent line = LoggedEvent.of(OffsetDateTime.now().toString(), r == null ? null : r.id(),
                 ContainerIndex.ruleText(r, e), e);
         try {

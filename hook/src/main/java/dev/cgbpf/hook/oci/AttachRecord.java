@@ -126,6 +126,14 @@ public record AttachRecord(int version, String id, String status, String backend
         return r;
     }
 
+    /**
+     * The record of the container in the cgroup with id {@code cgroupId}, or null when there is
+     * none: one lstat when the file is unchanged since the last read ({@link RecordCache}).
+     */
+    public static AttachRecord ofCgroup(HookSettings settings, long cgroupId) throws HookException {
+        return RecordCache.read(settings.files(cgroupId));
+    }
+
     /** Reads the record file {@code f}; damaged is a one-line error that does not quote the file. */
     static AttachRecord read(Path f) throws HookException {
         try {
