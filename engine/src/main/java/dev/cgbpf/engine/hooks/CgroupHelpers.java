@@ -81,7 +81,7 @@ public final class CgroupHelpers {
             .add(SockLookup.SK_FULLSOCK, SockLookup::fullsock)
             .add(TcpSockHelpers.TCP_SOCK, TcpSockHelpers::tcpSock)
             .add(SockLookup.GET_LISTENER_SOCK, SockLookup::listenerSock)
-            .add(SKB_LOAD_BYTES, CgroupHelpers::skbLoadBytes)
+            .add(SKB_LOAD_BYTES, SkbHelpers::loadBytes)
             .add(SKB_LOAD_BYTES_RELATIVE, SkbHelpers::loadBytesRelative)
             .add(SKB_ECN_SET_CE, SkbHelpers::ecnSetCe)
             .add(SKB_CGROUP_ID, SkbHelpers::skbCgroupId)
@@ -155,30 +155,25 @@ public final class CgroupHelpers {
     }
 
     /**
-     * The socket a sock pointer argument points to. The only socket pointers an engine program
-     * can hold are its context's sk fields, which all lead to the hook's socket; anything else
-     * is what the verifier refuses.
+     * The cgroup of the socket a sock pointer argument points to: the context's sk field (the
+     * hook's socket), sk_fullsock of it, or a socket a lookup found (a listener of the caller's);
+     * anything else is what the verifier refuses.
      */
-    private static InetSock sockArg(Machine m, long sk, String helper) {
-        if (!(m.region(sk, 1, false).ctx() instanceof BpfSockCtx) || m.env(HookEnv.class).sock() == null) {
+    private static Cgroup sockArgCgroup(Machine m, long sk, String helper) {
+        if (!(m.region(sk, 1, false).ctx() instanceof BpfSockCtx view)) {
             throw new Fault(helper + ": R1 is not a socket pointer (0x" + Long.toHexString(sk) + ")");
         }
-        return m.env(HookEnv.class).sock();
+        return view.sock().cgroupOr(m.env(HookEnv.class).taskCgroup());
     }
 
-    /**
-     * u64 bpf_sk_cgroup_id(sk): the cgroup the socket was made in. The engine's sockets are made
-     * in the cgroup whose programs the hook runs (the probe's), which is the task's cgroup.
-     */
+    /** u64 bpf_sk_cgroup_id(sk): the cgroup of the task that made the socket. */
     static long skCgroupId(Machine m, long sk, long r2, long r3, long r4, long r5) {
-        sockArg(m, sk, "bpf_sk_cgroup_id");
-        return m.env(HookEnv.class).taskCgroup().id();
+        return sockArgCgroup(m, sk, "bpf_sk_cgroup_id").id();
     }
 
     /** u64 bpf_sk_ancestor_cgroup_id(sk, int level). */
     static long skAncestorCgroupId(Machine m, long sk, long level, long r3, long r4, long r5) {
-        sockArg(m, sk, "bpf_sk_ancestor_cgroup_id");
-        return ancestorId(m.env(HookEnv.class).taskCgroup(), (int) level);
+        return ancestorId(sockArgCgroup(m, sk, "bpf_sk_ancestor_cgroup_id"), (int) level);
     }
 
     /**
@@ -204,27 +199,6 @@ public final class CgroupHelpers {
             throw new Fault("no cgroup storage of map '" + storage.spec().name() + "' for " + item.owner());
         }
         return address;
-    }
-
-    /**
-     * long bpf_skb_load_bytes(skb, offset, to, len): copies packet bytes from the network header
-     * on; an offset or length outside the packet is -EFAULT with {@code to} zeroed, as the kernel does.
-     */
-    static long skbLoadBytes(Machine m, long skb, long offset, long to, long len, long r5) {
-        if (!(m.ctx() instanceof CgroupSkbCtx ctx)) {
-            throw new Fault("bpf_skb_load_bytes needs the __sk_buff context");
-        }
-        int n = (int) len;
-        if (n <= 0) {
-            throw new Fault("bpf_skb_load_bytes: len " + len + " is not a positive size");
-        }
-        byte[] data = ctx.packetBytes();
-        int off = (int) offset;
-        boolean inside = offset >= 0 && offset <= 0xffff && off + n <= data.length;
-        for (int i = 0; i < n; i++) {
-            m.store(to + i, 1, inside ? data[off + i] & 0xff : 0);
-        }
-        return inside ? 0 : -14;
     }
 
     /** long bpf_set_retval(int retval): the value the hook will return unless a later program changes it. */

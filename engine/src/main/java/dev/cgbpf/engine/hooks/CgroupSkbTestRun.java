@@ -59,6 +59,8 @@ public final class CgroupSkbTestRun {
         int etherType = ((frame[12] & 0xff) << 8) | (frame[13] & 0xff);
         byte[] network = Arrays.copyOfRange(frame, ETH_HLEN, frame.length);
         InetSock sk = fakeSocket(etherType, network);
+        // sk_alloc's cgroup_sk_alloc: the socket is the calling task's
+        sk.cgroup = taskCgroup;
         SkBuff skb = new SkBuff(network, true, pktType(frame), 0, 0, 0, 0, 0, 0);
         CgroupSkbCtx ctx = new CgroupSkbCtx(skb, sk);
         ctx.macHeader(Arrays.copyOf(frame, ETH_HLEN));

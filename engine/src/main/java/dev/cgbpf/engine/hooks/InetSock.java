@@ -1,6 +1,7 @@
 package dev.cgbpf.engine.hooks;
 
 import dev.cgbpf.engine.backend.Probe;
+import dev.cgbpf.engine.cgroup.Cgroup;
 
 /**
  * The engine's model of one inet socket (struct sock + inet_sock): what programs read through a
@@ -55,6 +56,13 @@ final class InetSock {
     byte[] inetRcvSaddr4;
     /** The TCP state of a stream socket the engine connects (struct tcp_sock), null for others. */
     final TcpSock tcp;
+    /**
+     * sk_cgrp_data: the cgroup of the task that made the socket (cgroup_sk_alloc), which
+     * bpf_skb_cgroup_id and bpf_sk_cgroup_id name. Null for the helper endpoints of
+     * {@link SocketLayer#listen}, which the engine's caller makes outside every scenario cgroup:
+     * see {@link #cgroupOr}.
+     */
+    Cgroup cgroup;
     /** sk_cookie: 0 until {@link SockCookie#of} gives the socket its number. */
     long cookie;
     /**
@@ -75,6 +83,21 @@ final class InetSock {
         this.type = type;
         this.protocol = protocol;
         this.tcp = type == SOCK_STREAM && protocol == IPPROTO_TCP ? new TcpSock() : null;
+    }
+
+    /**
+     * The socket's cgroup; for a helper endpoint the root of the tree {@code anyInTree} is in: the
+     * caller that made it lives there, as the caller of a test run does ({@link CgroupSkbTestRun}).
+     */
+    Cgroup cgroupOr(Cgroup anyInTree) {
+        if (cgroup != null) {
+            return cgroup;
+        }
+        Cgroup root = anyInTree;
+        while (root.parent() != null) {
+            root = root.parent();
+        }
+        return root;
     }
 
     static final int IPPROTO_ICMP = 1;

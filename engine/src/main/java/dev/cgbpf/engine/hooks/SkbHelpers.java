@@ -67,6 +67,26 @@ final class SkbHelpers {
     }
 
     /**
+     * long bpf_skb_load_bytes(skb, u32 offset, to, u32 len): copies packet bytes from the network
+     * header on. The offset is a u32 (the upper half of the register is dropped: 2^32 + 9 reads at
+     * 9); above INT_MAX, or a range past the packet's end, is -EFAULT with {@code to} zeroed.
+     */
+    static long loadBytes(Machine m, long skb, long offset, long to, long len, long r5) {
+        CgroupSkbCtx ctx = skb(m, "bpf_skb_load_bytes");
+        int n = (int) len;
+        if (n <= 0) {
+            throw new Fault("bpf_skb_load_bytes: len " + len + " is not a positive size");
+        }
+        byte[] data = ctx.packetBytes();
+        long off = offset & 0xffffffffL;
+        boolean inside = off <= Integer.MAX_VALUE && off + n <= data.length;
+        for (int i = 0; i < n; i++) {
+            m.store(to + i, 1, inside ? data[(int) off + i] & 0xff : 0);
+        }
+        return inside ? 0 : -Errnos.EFAULT;
+    }
+
+    /**
      * long bpf_skb_load_bytes_relative(skb, u32 offset, to, u32 len, u32 start_header): copies
      * from the mac or network header on; an offset above 0xffff, an unknown or unset header or a
      * range past the packet's end is -EFAULT with {@code to} zeroed.
@@ -135,18 +155,22 @@ final class SkbHelpers {
         return 0;
     }
 
-    /** u64 bpf_skb_cgroup_id(skb): the cgroup of the packet's full socket (0 without one). */
+    /**
+     * u64 bpf_skb_cgroup_id(skb): the cgroup of the packet's full socket (0 without one), the
+     * socket's own, not the cgroup the program is attached to (an ancestor's program sees its
+     * descendant's sockets) nor, at ingress, the task's.
+     */
     static long skbCgroupId(Machine m, long skb, long r2, long r3, long r4, long r5) {
         skb(m, "bpf_skb_cgroup_id");
         HookEnv env = m.env(HookEnv.class);
-        return env.sock() == null ? 0 : env.taskCgroup().id();
+        return env.sock() == null ? 0 : env.sock().cgroupOr(env.taskCgroup()).id();
     }
 
     /** u64 bpf_skb_ancestor_cgroup_id(skb, int level): that ancestor of the socket's cgroup, 0 if none. */
     static long skbAncestorCgroupId(Machine m, long skb, long level, long r3, long r4, long r5) {
         skb(m, "bpf_skb_ancestor_cgroup_id");
         HookEnv env = m.env(HookEnv.class);
-        return env.sock() == null ? 0 : CgroupHelpers.ancestorId(env.taskCgroup(), (int) level);
+        return env.sock() == null ? 0 : CgroupHelpers.ancestorId(env.sock().cgroupOr(env.taskCgroup()), (int) level);
     }
 
     /** u32 bpf_get_socket_uid(skb): the owner of the packet's full socket (root's, 0), else overflowuid. */

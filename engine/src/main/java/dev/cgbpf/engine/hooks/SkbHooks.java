@@ -45,12 +45,15 @@ public final class SkbHooks {
 
     /** An IP packet for a socket of the cgroup, the socket made up from the packet (library level). */
     public Verdict ingress(Cgroup cgroup, byte[] ipPacket) {
-        return ingress(cgroup, socketOf(ipPacket, true), SkBuff.ingress(ipPacket, 0, 0));
+        InetSock sk = socketOf(ipPacket, true);
+        sk.cgroup = cgroup;
+        return ingress(cgroup, sk, SkBuff.ingress(ipPacket, 0, 0));
     }
 
     /** An IP packet from a socket of the cgroup, the socket made up from the packet (library level). */
     public Verdict egress(Cgroup cgroup, byte[] ipPacket) {
         InetSock sk = socketOf(ipPacket, false);
+        sk.cgroup = cgroup;
         return egress(cgroup, sk, SkBuff.egress(ipPacket, sk, 0, false));
     }
 

@@ -98,6 +98,7 @@ public final class SocketLayer {
                     + "): not in net.ipv4.ping_group_range");
         }
         InetSock sk = new InetSock(family == Probe.Family.INET6, InetSock.typeNumber(type), proto);
+        sk.cgroup = cgroup;
         AttachType at = AttachType.CGROUP_INET_SOCK_CREATE;
         runOrRefuse(cgroup, at, sk, BpfSockCtx.programCtx(sk, at), false, "socket(2)");
         return sk;
