@@ -92,7 +92,9 @@ final class BpfMapSyscalls {
         if (!m.syscallCanWrite() || !h.access.canWrite()) {
             throw new BpfException(Errno.EPERM, "map '" + m.spec().name() + "' is frozen or read-only for user space");
         }
-        m.freeze();
+        if (!m.freeze()) {
+            throw new BpfException(Errno.EBUSY, "map '" + m.spec().name() + "' was frozen meanwhile");
+        }
     }
 
     /** kernel: map_delete_elem */

@@ -204,9 +204,16 @@ public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, Ha
         return (spec.flags() & BPF_F_RDONLY) == 0 && !frozen;
     }
 
-    /** BPF_MAP_FREEZE, after the syscall side's permission check: no more writes from user space. */
-    public void freeze() {
+    /**
+     * BPF_MAP_FREEZE, after the syscall side's permission check: no more writes from user space.
+     * False when another freeze got there first (the kernel's EBUSY under its freeze mutex).
+     */
+    public synchronized boolean freeze() {
+        if (frozen) {
+            return false;
+        }
         frozen = true;
+        return true;
     }
 
     /**
