@@ -82,6 +82,21 @@ final class BpfMapSyscalls {
         }
     }
 
+    /**
+     * kernel: map_freeze. A map that is frozen already, or that user space may not write (BPF_F_RDONLY
+     * or a read-only fd), is EPERM: the kernel checks the fd's write permission, which freezing drops.
+     */
+    void freeze(BpfMap map) throws BpfException {
+        MapFd h = fds.map(map);
+        EngineMap m = h.map;
+        if (!m.syscallCanWrite() || !h.access.canWrite()) {
+            throw new BpfException(Errno.EPERM, "map '" + m.spec().name() + "' is frozen or read-only for user space");
+        }
+        if (!m.freeze()) {
+            throw new BpfException(Errno.EBUSY, "map '" + m.spec().name() + "' was frozen meanwhile");
+        }
+    }
+
     /** kernel: map_delete_elem */
     void delete(BpfMap map, byte[] key) throws BpfException {
         MapFd h = fds.map(map);

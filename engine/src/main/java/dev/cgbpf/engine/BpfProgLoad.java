@@ -64,7 +64,7 @@ final class BpfProgLoad {
         }
         // the verifier checks in the kernel's order, map fds included; usedMaps then only collects them
         VerifierResult verified = Verifier.verify(p, request.type(), request.expectedAttach(), this::mapSpecAt,
-                fds::isOpen, request.logLevel(), request.license());
+                fds::isOpen, request.logLevel(), request.license(), this::readOnlyValueAt);
         Set<EngineMap> used = usedMaps(request.name(), p);
         Interpreter interp;
         try {
@@ -89,6 +89,21 @@ final class BpfProgLoad {
     /** The spec of the map open at {@code fd}, or null when the fd is no map (the verifier's view). */
     private MapSpec mapSpecAt(int fd) {
         return fds.get(fd) instanceof MapFd h ? h.map.spec() : null;
+    }
+
+    /**
+     * The value the verifier may read as constant from the map open at {@code fd}: that of a map
+     * frozen with BPF_F_RDONLY_PROG, its first element's (only an array of one element has the
+     * direct value address the kernel reads a string through; the verifier checks that), else null.
+     */
+    private byte[] readOnlyValueAt(int fd) {
+        if (!(fds.get(fd) instanceof MapFd h) || !h.map.readOnlyForPrograms()) {
+            return null;
+        }
+        synchronized (h.map) {
+            int i = h.map.lookupIndex(new byte[h.map.spec().keySize()]);
+            return i < 0 ? new byte[h.map.spec().valueSize()] : h.map.valueOf(i);
+        }
     }
 
     /**

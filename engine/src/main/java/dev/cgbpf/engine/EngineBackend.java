@@ -168,6 +168,11 @@ public final class EngineBackend implements Backend {
     }
 
     @Override
+    public void freeze(BpfMap map) throws BpfException {
+        maps.freeze(map);
+    }
+
+    @Override
     public MapInfo mapInfo(BpfMap map) throws BpfException {
         return maps.mapInfo(map);
     }

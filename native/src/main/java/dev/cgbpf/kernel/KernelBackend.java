@@ -193,6 +193,12 @@ public final class KernelBackend implements Backend {
     }
 
     @Override
+    public void freeze(BpfMap map) throws BpfException {
+        fds.ensureOpen();
+        MapElem.freeze(fds.map(map).handle());
+    }
+
+    @Override
     public byte[] nextKey(BpfMap map, byte[] key) throws BpfException {
         fds.ensureOpen();
         KernelMap m = fds.map(map);

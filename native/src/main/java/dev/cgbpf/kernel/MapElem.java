@@ -50,6 +50,14 @@ public final class MapElem {
         }
     }
 
+    /** BPF_MAP_FREEZE, whose attr is map_fd alone. */
+    public static void freeze(Fd map) throws BpfException {
+        try (BpfAttr attr = new BpfAttr(MAP_FD)) {
+            attr.u32(MAP_FD, map.get());
+            BpfSyscall.call(BpfCmd.BPF_MAP_FREEZE, attr, "map fd " + map.get());
+        }
+    }
+
     public static void deleteElem(Fd map, byte[] key) throws BpfException {
         try (BpfAttr attr = new BpfAttr(KEY); UserMem k = UserMem.of(key)) {
             attr.u32(MAP_FD, map.get());

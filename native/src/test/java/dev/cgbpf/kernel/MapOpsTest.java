@@ -69,6 +69,18 @@ class MapOpsTest {
     }
 
     @Test
+    void aFrozenMapRefusesWritesFromUserSpace() throws BpfException {
+        BpfMap a = kernel.createMap(new MapSpec("frz", MapType.ARRAY, 4, 8, 1, 0x80));
+        kernel.update(a, u32(0), u64(7), ANY);
+        kernel.freeze(a);
+        assertErrno("EPERM", () -> kernel.update(a, u32(0), u64(8), ANY));
+        assertErrno("EPERM", () -> kernel.freeze(a));
+        assertArrayEquals(u64(7), kernel.lookup(a, u32(0)), "still readable");
+        BpfMap userReadOnly = kernel.createMap(new MapSpec("urd", MapType.ARRAY, 4, 8, 1, 0x8));
+        assertErrno("EPERM", () -> kernel.freeze(userReadOnly));
+    }
+
+    @Test
     void hashMap() throws BpfException {
         BpfMap h = kernel.createMap(new MapSpec("h", MapType.HASH, 4, 4, 2, 0));
         assertErrno("ENOENT", () -> kernel.lookup(h, u32(1)));

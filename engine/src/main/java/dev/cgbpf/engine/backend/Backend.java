@@ -62,6 +62,9 @@ public interface Backend extends AutoCloseable {
     /** BPF_MAP_GET_NEXT_KEY; key null asks for the first key; ENOENT after the last. */
     byte[] nextKey(BpfMap map, byte[] key) throws BpfException;
 
+    /** BPF_MAP_FREEZE: user space may no longer write the map (EPERM when it is frozen already). */
+    void freeze(BpfMap map) throws BpfException;
+
     // ---- cgroups: paths are relative to the backend's cgroup root ("" is the root itself) ----
 
     /** mkdir(2) of a cgroup directory. */

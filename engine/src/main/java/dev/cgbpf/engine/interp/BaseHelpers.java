@@ -12,7 +12,7 @@ import java.util.stream.Stream;
 /**
  * The helpers every program type gets (the kernel's bpf_base_func_proto), as far as the engine
  * has them: the map element helpers, the clocks ({@link KernelClocks}), bpf_get_prandom_u32,
- * the CPU and NUMA node the program runs on, bpf_strtol/bpf_strtoul ({@link BpfStrtol}),
+ * the CPU and NUMA node the program runs on, bpf_strtol/bpf_strtoul ({@link BpfStrtol}), bpf_strncmp,
  * bpf_trace_printk ({@link TracePrintk}) and the ring buffer helpers ({@link RingBufHelpers}).
  *
  * <p>A clock the host does not let the engine read exactly (TAI, jiffies and the coarse clock
@@ -33,6 +33,7 @@ public final class BaseHelpers {
     public static final int JIFFIES64 = 118;
     public static final int KTIME_GET_BOOT_NS = 125;
     public static final int KTIME_GET_COARSE_NS = 160;
+    public static final int STRNCMP = 182;
     public static final int KTIME_GET_TAI_NS = 208;
 
     /**
@@ -66,7 +67,8 @@ public final class BaseHelpers {
                 .add(GET_SMP_PROCESSOR_ID, (m, r1, r2, r3, r4, r5) -> ENGINE_CPU)
                 .add(GET_NUMA_NODE_ID, (m, r1, r2, r3, r4, r5) -> node)
                 .add(STRTOL, BpfStrtol::strtol)
-                .add(STRTOUL, BpfStrtol::strtoul);
+                .add(STRTOUL, BpfStrtol::strtoul)
+                .add(STRNCMP, BaseHelpers::strncmp);
         RingBufHelpers.addTo(b);
         if (clocks.knowsTick()) {
             b.add(KTIME_GET_COARSE_NS, (m, r1, r2, r3, r4, r5) -> clocks.coarseNs());
@@ -115,6 +117,27 @@ public final class BaseHelpers {
     static long mapDeleteElem(Machine m, long map, long key, long r3, long r4, long r5) {
         BpfMapOps em = elementMap(m, map, "bpf_map_delete_elem#3");
         return em.deleteElem(m.readBytes(key, em.spec().keySize()));
+    }
+
+    /**
+     * long bpf_strncmp(s1, u32 s1_sz, s2): the kernel's strncmp(s1, s2, s1_sz), which compares
+     * bytes as unsigned chars and answers -1, 0 or 1, stopping at a difference, at a NUL of both,
+     * or after s1_sz bytes. s2 is the verifier-checked string of a read-only map (NUL-terminated),
+     * so the comparison never reads past it.
+     */
+    static long strncmp(Machine m, long s1, long s1Size, long s2, long r4, long r5) {
+        long n = s1Size & 0xffffffffL;
+        for (long i = 0; i < n; i++) {
+            long c1 = m.load(s1 + i, 1) & 0xff;
+            long c2 = m.load(s2 + i, 1) & 0xff;
+            if (c1 != c2) {
+                return c1 < c2 ? -1 : 1;
+            }
+            if (c1 == 0) {
+                break;
+            }
+        }
+        return 0;
     }
 
     /** The map of r1, refused as the verifier's check_map_func_compatibility refuses cgroup storage. */

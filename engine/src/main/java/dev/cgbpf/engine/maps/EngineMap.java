@@ -50,6 +50,8 @@ public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, Ha
     private final Region object;
     private int refs = 1;
     private int id;
+    /** BPF_MAP_FREEZE was done: the syscall side may no longer write; programs still may. */
+    private volatile boolean frozen;
 
     EngineMap(MapSpec spec, AddressSpace space, int valueElements) {
         this.spec = spec;
@@ -194,8 +196,32 @@ public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, Ha
         return (spec.flags() & BPF_F_WRONLY) == 0;
     }
 
-    /** Whether the syscall side may write (update, delete): not with BPF_F_RDONLY. */
+    /**
+     * Whether the syscall side may write (update, delete, freeze): not with BPF_F_RDONLY, nor
+     * once frozen (the kernel's map_get_sys_perms drops the fd's write permission then).
+     */
     public boolean syscallCanWrite() {
-        return (spec.flags() & BPF_F_RDONLY) == 0;
+        return (spec.flags() & BPF_F_RDONLY) == 0 && !frozen;
+    }
+
+    /**
+     * BPF_MAP_FREEZE, after the syscall side's permission check: no more writes from user space.
+     * False when another freeze got there first (the kernel's EBUSY under its freeze mutex).
+     */
+    public synchronized boolean freeze() {
+        if (frozen) {
+            return false;
+        }
+        frozen = true;
+        return true;
+    }
+
+    /**
+     * bpf_map_is_rdonly: frozen and created with BPF_F_RDONLY_PROG, so that what the map holds
+     * now is what every program will read. The verifier reads strings (ARG_PTR_TO_CONST_STR) of
+     * such a map at load time.
+     */
+    public boolean readOnlyForPrograms() {
+        return frozen && (spec.flags() & BPF_F_RDONLY_PROG) != 0;
     }
 }

@@ -99,9 +99,9 @@ final class CheckHelperCall {
             case INTEGER -> RegState.scalar(refineRetval(id, meta));
             case VOID -> RegState.NOT_INIT;
             case MAP_VALUE_OR_NULL -> constKeyHit
-                    ? new RegState(RegType.PTR_TO_MAP_VALUE, false, 0, Scalar.constant(0), 0, 0, map, 0)
-                    : new RegState(RegType.PTR_TO_MAP_VALUE, true, 0, Scalar.constant(0), env.nextId(), 0, map, 0);
-            case MAP_VALUE -> new RegState(RegType.PTR_TO_MAP_VALUE, false, 0, Scalar.constant(0), 0, 0, map, 0);
+                    ? new RegState(RegType.PTR_TO_MAP_VALUE, false, 0, Scalar.constant(0), 0, 0, map, meta.mapFd)
+                    : new RegState(RegType.PTR_TO_MAP_VALUE, true, 0, Scalar.constant(0), env.nextId(), 0, map, meta.mapFd);
+            case MAP_VALUE -> new RegState(RegType.PTR_TO_MAP_VALUE, false, 0, Scalar.constant(0), 0, 0, map, meta.mapFd);
             case BTF_PTR -> RegState.pointer(RegType.PTR_TO_BTF_ID, 0);
             case SOCKET_OR_NULL -> maybeNull(RegType.PTR_TO_SOCKET, 0);
             case SOCK_COMMON_OR_NULL -> maybeNull(RegType.PTR_TO_SOCK_COMMON, 0);
@@ -121,6 +121,8 @@ final class CheckHelperCall {
     /** struct bpf_call_arg_meta: what the argument checks learn for the rest of the call. */
     private static final class CallArgs {
         MapSpec map;
+        /** the fd the map was loaded by: a value pointer into it keeps it (a read-only map's contents, check_reg_const_str) */
+        int mapFd;
         /** the register passed to an OBJ_RELEASE argument, 0 when none */
         int releaseRegno;
         /** the reference the arguments carry */
@@ -188,7 +190,10 @@ final class CheckHelperCall {
             meta.refObjId = r.refObjId();
         }
         switch (arg) {
-            case CONST_MAP_PTR -> meta.map = r.map();
+            case CONST_MAP_PTR -> {
+                meta.map = r.map();
+                meta.mapFd = r.mapFd();
+            }
             case PTR_TO_MAP_KEY, PTR_TO_MAP_VALUE -> {
                 if (meta.map == null) {
                     throw VerifierError.eacces("invalid map_ptr to access map->"
@@ -222,11 +227,7 @@ final class CheckHelperCall {
                 }
                 meta.memSize = (int) r.val().constValue();
             }
-            case PTR_TO_CONST_STR -> {
-                // check_reg_const_str: the string must sit in a frozen BPF_F_RDONLY_PROG map; the
-                // engine's maps cannot be frozen
-                throw VerifierError.eacces("R" + regno + " does not point to a readonly map'");
-            }
+            case PTR_TO_CONST_STR -> checkRegConstStr(r, regno);
             case PTR_TO_ALIGNED_LONG -> {
                 helperMem(st, regno, 8, true, false);
                 checkStrictAlignment(r, 8);
@@ -363,6 +364,38 @@ final class CheckHelperCall {
         if (!ok) {
             throw VerifierError.eacces("R" + regno + " type=" + r.typeName() + " expected=" + expected);
         }
+    }
+
+    /**
+     * check_reg_const_str: the string must sit in a map that is frozen and BPF_F_RDONLY_PROG (so
+     * that it cannot change after this check), at a constant offset, in a map type whose value has
+     * a direct address (an array of one element), and end with a NUL inside the value.
+     */
+    private void checkRegConstStr(RegState r, int regno) throws VerifierError {
+        byte[] value = env.readOnlyValues.apply(r.mapFd());
+        if (value == null) {
+            throw VerifierError.eacces("R" + regno + " does not point to a readonly map'");
+        }
+        if (!r.val().isConst()) {
+            throw VerifierError.eacces("R" + regno + " is not a constant address'");
+        }
+        if (r.map().type() != MapType.ARRAY) {
+            throw VerifierError.eacces("no direct value access support for this map type");
+        }
+        int size = r.map().valueSize();
+        mem.mapValueAccess(regno, r, r.off(), size - r.off(), true);
+        long off = r.off() + r.val().constValue();
+        if (r.map().maxEntries() != 1 || off >= size) {
+            // array_map_direct_value_addr: only a one-element array has one address for its value
+            throw new VerifierError(r.map().maxEntries() != 1 ? Errno.ENOTSUPP : Errno.EINVAL,
+                    "direct value access on string failed");
+        }
+        for (int i = (int) off; i < size; i++) {
+            if (value[i] == 0) {
+                return;
+            }
+        }
+        throw VerifierError.einval("string is not zero-terminated");
     }
 
     /**

@@ -71,9 +71,10 @@ final class DoCheck {
     }
 
     /** @param gplCompatible whether the program's license lets it call GPL-only helpers */
-    DoCheck(Program prog, ProgType type, AttachType attach, IntFunction<MapSpec> maps, int logLevel,
-            boolean[] prunePoint, int[] subprogStarts, boolean gplCompatible) {
-        this.env = new VerifierEnv(prog, type, attach, maps, subprogStarts, gplCompatible);
+    DoCheck(Program prog, ProgType type, AttachType attach, IntFunction<MapSpec> maps,
+            IntFunction<byte[]> readOnlyValues, int logLevel, boolean[] prunePoint, int[] subprogStarts,
+            boolean gplCompatible) {
+        this.env = new VerifierEnv(prog, type, attach, maps, readOnlyValues, subprogStarts, gplCompatible);
         this.prog = prog;
         this.logLevel = logLevel;
         this.prunePoint = prunePoint;

@@ -64,6 +64,20 @@ public final class Verifier {
     public static VerifierResult verify(Program prog, ProgType type, AttachType expectedAttach,
                                         IntFunction<MapSpec> mapsByFd, IntPredicate fdOpen, int logLevel,
                                         String license) throws BpfException {
+        return verify(prog, type, expectedAttach, mapsByFd, fdOpen, logLevel, license, fd -> null);
+    }
+
+    /**
+     * As {@link #verify(Program, ProgType, AttachType, IntFunction, IntPredicate, int, String)},
+     * with the contents of the read-only maps: a string argument (ARG_PTR_TO_CONST_STR, bpf_strncmp's
+     * third) must lie in a map that is frozen and BPF_F_RDONLY_PROG, and the kernel reads it at load.
+     *
+     * @param readOnlyValues the value of the map open at an fd when that map is frozen and
+     *                       BPF_F_RDONLY_PROG (its only element's, for an array of one), else null
+     */
+    public static VerifierResult verify(Program prog, ProgType type, AttachType expectedAttach,
+                                        IntFunction<MapSpec> mapsByFd, IntPredicate fdOpen, int logLevel,
+                                        String license, IntFunction<byte[]> readOnlyValues) throws BpfException {
         Objects.requireNonNull(type, "program type");
         Objects.requireNonNull(mapsByFd, "map table");
         Objects.requireNonNull(fdOpen, "fd table");
@@ -81,7 +95,7 @@ public final class Verifier {
         boolean walked = false;
         try {
             Structure.Cfg cfg = Structure.check(prog, mapsByFd, fdOpen);
-            check = new DoCheck(prog, type, attach, mapsByFd, logLevel, cfg.prunePoints(), cfg.subprogStarts(),
+            check = new DoCheck(prog, type, attach, mapsByFd, readOnlyValues, logLevel, cfg.prunePoints(), cfg.subprogStarts(),
                     License.isGplCompatible(license));
             check.run();
             walked = true;

@@ -16,6 +16,8 @@ final class VerifierEnv {
     final ProgType type;
     final AttachType attach;
     final IntFunction<MapSpec> maps;
+    /** The value of the read-only (frozen, BPF_F_RDONLY_PROG) map at an fd, or null: see {@link Verifier}. */
+    final IntFunction<byte[]> readOnlyValues;
     /** save_aux_ptr_type: which kind of pointer each load/store instruction used first */
     final RegType[] auxPtrType;
     private int idGen;
@@ -38,8 +40,9 @@ final class VerifierEnv {
     /** The kernel's subprog_info[].stack_depth: the deepest stack byte each subprogram touched, rounded up to 8. */
     final int[] stackDepth;
 
-    VerifierEnv(Program prog, ProgType type, AttachType attach, IntFunction<MapSpec> maps, int[] subprogStart,
-                boolean gplCompatible) {
+    VerifierEnv(Program prog, ProgType type, AttachType attach, IntFunction<MapSpec> maps,
+                IntFunction<byte[]> readOnlyValues, int[] subprogStart, boolean gplCompatible) {
+        this.readOnlyValues = readOnlyValues;
         this.prog = prog;
         this.gplCompatible = gplCompatible;
         this.type = type;

@@ -7,7 +7,7 @@ import dev.cgbpf.engine.backend.MapSpec;
 import dev.cgbpf.engine.backend.MapType;
 import java.util.HexFormat;
 
-/** The ops {@code map}, {@code update} and {@code lookup}. */
+/** The ops {@code map}, {@code update}, {@code lookup} and {@code freeze}. */
 final class MapOps {
     private MapOps() {
     }
@@ -48,6 +48,12 @@ final class MapOps {
         ObjectNode o = Results.ok(line.op());
         o.put("value", HexFormat.of().formatHex(value));
         return o;
+    }
+
+    /** BPF_MAP_FREEZE: the map's contents stay as they are for user space (and, with BPF_F_RDONLY_PROG, for programs). */
+    static ObjectNode freeze(OpLine line, Scenario s) throws MalformedLineException, BpfException {
+        s.backend().freeze(s.map(line.string("map")));
+        return Results.ok(line.op());
     }
 
     /**

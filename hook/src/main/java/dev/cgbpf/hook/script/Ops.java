@@ -34,6 +34,7 @@ final class Ops {
                     req("value_size", UINT), req("max_entries", UINT), opt("flags", UINT)),
             op("update", MapOps::update, req("map", NAME), req("key", HEX), req("value", HEX)),
             op("lookup", MapOps::lookup, req("map", NAME), req("key", HEX)),
+            op("freeze", MapOps::freeze, req("map", NAME)),
             op("load", LoadOp::run, req("name", NAME), req("type", STRING), opt("expected_attach", STRING),
                     opt("insns", STRING_ARRAY), opt("hex", HEX), opt("license", STRING)),
             op("attach", CgroupOps::attach, req("cgroup", PATH), req("prog", NAME), req("attach", STRING),

@@ -146,6 +146,11 @@ class CgroupAndSocketOpsTest {
         }
 
         @Override
+        public void freeze(BpfMap map) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
         public void mkdir(String path) throws BpfException {
             call("mkdir '" + path + "'");
         }

@@ -303,6 +303,11 @@ class ScenarioRunnerTest {
         }
 
         @Override
+        public void freeze(BpfMap map) {
+            throw new UnsupportedOperationException("not needed here");
+        }
+
+        @Override
         public void mkdir(String path) {
             throw new UnsupportedOperationException("not needed here");
         }
