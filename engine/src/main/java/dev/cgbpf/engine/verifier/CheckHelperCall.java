@@ -416,6 +416,7 @@ final class CheckHelperCall {
             }
             case PTR_TO_PACKET, PTR_TO_PACKET_META -> mem.packetAccess(regno, r, r.off(), size);
             case PTR_TO_MAP_VALUE -> {
+                CheckMemAccess.checkMapAccessType(r, r.off(), size, write);
                 if (size == 0 && zeroSizeAllowed) {
                     // check_map_access with zero_size_allowed: the offset may sit at the very end
                     CheckMemRegion.check(regno, r, r.off(), 0, r.map().valueSize(), true, "map value, value_size=");
