@@ -78,6 +78,51 @@ class QueueStackDifferentialTest {
         assertTrue(refused >= 20 && refused <= 2 * shapes.length - 10, refused + " refused");
     }
 
+    /**
+     * BPF_MAP_LOOKUP_AND_DELETE_ELEM on the other map types the engine has: a hash map gives the
+     * key's value and removes it, ENOENT once it is gone; BPF_F_LOCK is EINVAL without a
+     * bpf_spin_lock, other flags EINVAL; a map read-only or write-only for user space EPERM;
+     * arrays, cgroup storage and ring buffers ENOTSUPP.
+     */
+    @Test
+    void lookupAndDeleteOfOtherMapsAnswersAsTheKernel() throws BpfException {
+        List<MapSpec> specs = List.of(new MapSpec("h", MapType.HASH, 4, 8, 4, 0),
+                new MapSpec("hro", MapType.HASH, 4, 8, 4, 0x8), new MapSpec("hwo", MapType.HASH, 4, 8, 4, 0x10),
+                new MapSpec("a", MapType.ARRAY, 4, 8, 4, 0), new MapSpec("cs", MapType.CGROUP_STORAGE, 16, 8, 0, 0),
+                new MapSpec("rb", MapType.RINGBUF, 0, 0, 4096, 0));
+        byte[] k1 = {1, 0, 0, 0};
+        byte[] k2 = {2, 0, 0, 0};
+        try (KernelBackend kernel = new KernelBackend(); EngineBackend engine = new EngineBackend()) {
+            for (MapSpec spec : specs) {
+                List<List<String>> answers = new ArrayList<>();
+                for (Backend b : List.of(kernel, engine)) {
+                    BpfMap m = b.createMap(spec);
+                    byte[] key = new byte[spec.keySize()];
+                    byte[] k = spec.keySize() == 4 ? k1 : key;
+                    List<String> a = new ArrayList<>();
+                    a.add(answer(() -> {
+                        b.update(m, k, new byte[] {7, 0, 0, 0, 0, 0, 0, 9}, 0);
+                        return "ok";
+                    }));
+                    for (long flags : new long[] {4, 1, 0, 0}) {
+                        a.add(answer(() -> b.lookupAndDelete(m, k, flags)));
+                    }
+                    if (spec.keySize() == 4) {
+                        a.add(answer(() -> b.lookupAndDelete(m, k2, 0)));
+                    }
+                    m.close();
+                    answers.add(a);
+                }
+                assertEquals(answers.get(0), answers.get(1), spec.toString());
+                System.out.println("lookup-and-delete " + spec.name() + ": " + answers.get(0));
+                if (spec.name().equals("h")) {
+                    // the update, BPF_F_LOCK, BPF_NOEXIST, the value, the key gone, a key never there
+                    assertEquals(List.of("ok", "EINVAL", "EINVAL", "0700000000000009", "ENOENT", "ENOENT"), answers.get(0));
+                }
+            }
+        }
+    }
+
     /** One backend's map and its programs (null when the load was refused: the refusal is compared). */
     private static final class Side {
         final Backend b;
