@@ -5,6 +5,7 @@ import dev.cgbpf.engine.backend.BpfMap;
 import dev.cgbpf.engine.backend.Errno;
 import dev.cgbpf.engine.backend.MapInfo;
 import dev.cgbpf.engine.backend.MapSpec;
+import dev.cgbpf.engine.backend.MapType;
 import dev.cgbpf.engine.backend.ObjAccess;
 import dev.cgbpf.engine.backend.ObjNames;
 import dev.cgbpf.engine.maps.CgroupStorageMap;
@@ -150,7 +151,7 @@ final class BpfMapSyscalls {
             EngineMap.check(q.get(value, true), "pop from " + name);
             return value;
         }
-        if (m.spec().type() != dev.cgbpf.engine.backend.MapType.HASH) {
+        if (m.spec().type() != MapType.HASH) {
             throw new BpfException(Errno.ENOTSUPP, "lookup-and-delete is not supported for " + name);
         }
         synchronized (m) {

@@ -80,7 +80,7 @@ final class CheckHelperCall {
             // record_func_key: the engine has no prog_array map, so every tail call ends here
             throw VerifierError.unterminated(Errno.EINVAL, "expected prog array map for tail call");
         }
-        if (map != null && (map.flags() & BPF_F_RDONLY_PROG) != 0 && writesMap(id)) {
+        if (map != null && (map.flags() & CheckMemAccess.BPF_F_RDONLY_PROG) != 0 && writesMap(id)) {
             // record_func_map: a map read-only for programs takes no update, delete, push or pop
             throw VerifierError.eacces("write into map forbidden");
         }
@@ -330,8 +330,6 @@ final class CheckHelperCall {
         }
     }
 
-    /** BPF_F_RDONLY_PROG of the map's flags. */
-    private static final int BPF_F_RDONLY_PROG = 0x80;
     private static final int MAP_UPDATE_ELEM = 2;
     private static final int MAP_DELETE_ELEM = 3;
     private static final int MAP_PUSH_ELEM = 87;

@@ -151,8 +151,8 @@ final class CheckMemAccess {
     }
 
     /** BPF_F_RDONLY_PROG and BPF_F_WRONLY_PROG: what programs may do with the map's values. */
-    private static final int BPF_F_RDONLY_PROG = 0x80;
-    private static final int BPF_F_WRONLY_PROG = 0x100;
+    static final int BPF_F_RDONLY_PROG = 0x80;
+    static final int BPF_F_WRONLY_PROG = 0x100;
 
     /**
      * check_map_access_type: a map created BPF_F_RDONLY_PROG takes no write from programs (direct
