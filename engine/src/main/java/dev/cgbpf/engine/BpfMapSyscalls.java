@@ -5,10 +5,12 @@ import dev.cgbpf.engine.backend.BpfMap;
 import dev.cgbpf.engine.backend.Errno;
 import dev.cgbpf.engine.backend.MapInfo;
 import dev.cgbpf.engine.backend.MapSpec;
+import dev.cgbpf.engine.backend.MapType;
 import dev.cgbpf.engine.backend.ObjAccess;
 import dev.cgbpf.engine.backend.ObjNames;
 import dev.cgbpf.engine.maps.CgroupStorageMap;
 import dev.cgbpf.engine.maps.EngineMap;
+import dev.cgbpf.engine.maps.QueueStackMap;
 
 /**
  * The map commands of an engine backend (kernel/bpf/syscall.c: map_create, map_update_elem,
@@ -73,6 +75,12 @@ final class BpfMapSyscalls {
         }
         checkKey(m, key);
         EngineMap.check(m.elementCommandsErrno(), "lookup in map '" + m.spec().name() + "'");
+        if (m instanceof QueueStackMap q) {
+            // bpf_map_copy_value: a queue's or stack's lookup is a peek
+            byte[] value = new byte[q.spec().valueSize()];
+            EngineMap.check(q.get(value, false), "peek into map '" + m.spec().name() + "'");
+            return value;
+        }
         synchronized (m) {
             int i = m.lookupIndex(key);
             if (i < 0) {
@@ -119,11 +127,57 @@ final class BpfMapSyscalls {
             checkKey(m, key);
         }
         EngineMap.check(m.elementCommandsErrno(), "next key of map '" + m.spec().name() + "'");
+        if (m instanceof QueueStackMap) {
+            throw new BpfException(Errno.EINVAL, "map '" + m.spec().name() + "' has no keys"); // queue_stack_map_get_next_key
+        }
         byte[] next = m.nextKey(key);
         if (next == null) {
             throw new BpfException(Errno.ENOENT, "no next key in map '" + m.spec().name() + "'");
         }
         return next;
+    }
+
+    /** BPF_F_LOCK, the one flag of BPF_MAP_LOOKUP_AND_DELETE_ELEM besides 0; no engine map has a bpf_spin_lock. */
+    private static final long BPF_F_LOCK = 4;
+
+    /**
+     * kernel: map_lookup_and_delete_elem. The fd must allow both reading and writing (EPERM);
+     * flags are EINVAL for a queue or stack and for a map without a bpf_spin_lock (all of the
+     * engine's); a queue or stack pops, a hash map takes the key's value out (ENOENT when
+     * absent), every other type answers ENOTSUPP.
+     */
+    byte[] lookupAndDelete(BpfMap map, byte[] key, long flags) throws BpfException {
+        MapFd h = fds.map(map);
+        EngineMap m = h.map;
+        String name = "map '" + m.spec().name() + "'";
+        if ((flags & ~BPF_F_LOCK) != 0) {
+            throw new BpfException(Errno.EINVAL, "lookup-and-delete flags 0x" + Long.toHexString(flags));
+        }
+        if (!m.syscallCanRead() || !h.access.canRead() || !m.syscallCanWrite() || !h.access.canWrite()) {
+            throw new BpfException(Errno.EPERM, name + " is not readable and writable for user space (or through this fd)");
+        }
+        if (flags != 0) {
+            throw new BpfException(Errno.EINVAL, (m instanceof QueueStackMap ? name + " takes no flags"
+                    : name + " has no bpf_spin_lock for BPF_F_LOCK"));
+        }
+        checkKey(m, key);
+        if (m instanceof QueueStackMap q) {
+            byte[] value = new byte[q.spec().valueSize()];
+            EngineMap.check(q.get(value, true), "pop from " + name);
+            return value;
+        }
+        if (m.spec().type() != MapType.HASH) {
+            throw new BpfException(Errno.ENOTSUPP, "lookup-and-delete is not supported for " + name);
+        }
+        synchronized (m) {
+            int i = m.lookupIndex(key);
+            if (i < 0) {
+                throw new BpfException(Errno.ENOENT, "no such key in " + name);
+            }
+            byte[] value = m.valueOf(i);
+            EngineMap.check(m.deleteElem(key), "delete from " + name);
+            return value;
+        }
     }
 
     /** kernel: bpf_map_get_info_by_fd */

@@ -158,6 +158,11 @@ public final class EngineBackend implements Backend {
     }
 
     @Override
+    public byte[] lookupAndDelete(BpfMap map, byte[] key, long flags) throws BpfException {
+        return maps.lookupAndDelete(map, key, flags);
+    }
+
+    @Override
     public void delete(BpfMap map, byte[] key) throws BpfException {
         maps.delete(map, key);
     }

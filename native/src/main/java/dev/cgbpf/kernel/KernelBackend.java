@@ -185,6 +185,14 @@ public final class KernelBackend implements Backend {
     }
 
     @Override
+    public byte[] lookupAndDelete(BpfMap map, byte[] key, long flags) throws BpfException {
+        fds.ensureOpen();
+        KernelMap m = fds.map(map);
+        checkSize("key", key, m.spec().keySize(), m);
+        return MapElem.lookupAndDeleteElem(m.handle(), key, m.valueBytes(), flags);
+    }
+
+    @Override
     public void delete(BpfMap map, byte[] key) throws BpfException {
         fds.ensureOpen();
         KernelMap m = fds.map(map);

@@ -4,7 +4,7 @@ import dev.cgbpf.engine.backend.BpfException;
 
 /**
  * The element commands, which share one attr layout: BPF_MAP_LOOKUP_ELEM, BPF_MAP_UPDATE_ELEM,
- * BPF_MAP_DELETE_ELEM, BPF_MAP_GET_NEXT_KEY.
+ * BPF_MAP_DELETE_ELEM, BPF_MAP_GET_NEXT_KEY, BPF_MAP_LOOKUP_AND_DELETE_ELEM.
  *
  * <p>The kernel copies exactly key_size / value_size bytes from these buffers (for per-CPU maps
  * value_size rounded up to 8, times the possible CPUs), so the callers pass exact sizes: a short
@@ -29,6 +29,14 @@ public final class MapElem {
     public static byte[] lookupElem(Fd map, byte[] key, int valueSize, long flags) throws BpfException {
         try (UserMem v = UserMem.zeroed(valueSize)) {
             keyValueCall(BpfCmd.BPF_MAP_LOOKUP_ELEM, map, key, v, flags);
+            return v.read(valueSize);
+        }
+    }
+
+    /** BPF_MAP_LOOKUP_AND_DELETE_ELEM: the value the kernel took out (a queue's or stack's pop). */
+    public static byte[] lookupAndDeleteElem(Fd map, byte[] key, int valueSize, long flags) throws BpfException {
+        try (UserMem v = UserMem.zeroed(valueSize)) {
+            keyValueCall(BpfCmd.BPF_MAP_LOOKUP_AND_DELETE_ELEM, map, key, v, flags);
             return v.read(valueSize);
         }
     }

@@ -56,6 +56,14 @@ public interface Backend extends AutoCloseable {
     /** BPF_MAP_LOOKUP_ELEM; ENOENT when the key is absent. */
     byte[] lookup(BpfMap map, byte[] key) throws BpfException;
 
+    /**
+     * BPF_MAP_LOOKUP_AND_DELETE_ELEM: the value of {@code key}, taken out of the map. A queue or
+     * stack map (key of 0 bytes) pops its next element (ENOENT when empty, EINVAL for any flag);
+     * a hash map removes the key (ENOENT when absent); other map types answer ENOTSUPP. EPERM
+     * unless the map and the fd allow both reading and writing.
+     */
+    byte[] lookupAndDelete(BpfMap map, byte[] key, long flags) throws BpfException;
+
     /** BPF_MAP_DELETE_ELEM. */
     void delete(BpfMap map, byte[] key) throws BpfException;
 

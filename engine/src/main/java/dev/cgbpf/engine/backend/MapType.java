@@ -10,6 +10,8 @@ public enum MapType {
     LPM_TRIE(11),
     CGROUP_STORAGE(19),
     PERCPU_CGROUP_STORAGE(21),
+    QUEUE(22),
+    STACK(23),
     RINGBUF(27);
 
     private final int value;

@@ -13,7 +13,8 @@ import java.util.stream.Stream;
  * The helpers every program type gets (the kernel's bpf_base_func_proto), as far as the engine
  * has them: the map element helpers, the clocks ({@link KernelClocks}), bpf_get_prandom_u32,
  * the CPU and NUMA node the program runs on, bpf_strtol/bpf_strtoul ({@link BpfStrtol}), bpf_strncmp,
- * bpf_trace_printk ({@link TracePrintk}) and the ring buffer helpers ({@link RingBufHelpers}).
+ * bpf_trace_printk ({@link TracePrintk}), the ring buffer helpers ({@link RingBufHelpers}) and
+ * the queue and stack map helpers ({@link QueueStackHelpers}).
  *
  * <p>A clock the host does not let the engine read exactly (TAI, jiffies and the coarse clock
  * need /proc/timer_list or the kernel's CONFIG_HZ) is left out, so that programs calling it are
@@ -70,6 +71,7 @@ public final class BaseHelpers {
                 .add(STRTOUL, BpfStrtol::strtoul)
                 .add(STRNCMP, BaseHelpers::strncmp);
         RingBufHelpers.addTo(b);
+        QueueStackHelpers.addTo(b);
         if (clocks.knowsTick()) {
             b.add(KTIME_GET_COARSE_NS, (m, r1, r2, r3, r4, r5) -> clocks.coarseNs());
         }

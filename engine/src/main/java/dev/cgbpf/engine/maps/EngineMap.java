@@ -20,7 +20,8 @@ import dev.cgbpf.engine.interp.Region;
  * <p>Lifetime: like a kernel map, a map lives while anyone holds a reference (its fd, each program
  * that uses it); the last {@link #release} unmaps its regions.
  */
-public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, HashTab, CgroupStorageMap, RingBufMap {
+public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, HashTab, CgroupStorageMap, RingBufMap,
+        QueueStackMap {
     /** enum bpf_map_update flags and friends from include/uapi/linux/bpf.h. */
     public static final long BPF_ANY = 0;
     public static final long BPF_NOEXIST = 1;
@@ -76,6 +77,7 @@ public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, Ha
             case HASH -> HashTab.createHash(spec, space);
             case CGROUP_STORAGE, PERCPU_CGROUP_STORAGE -> CgroupStorageMap.createStorage(spec, space);
             case RINGBUF -> RingBufMap.createRingBuf(spec, space);
+            case QUEUE, STACK -> QueueStackMap.createQueueStack(spec, space);
             default -> throw new BpfException(Errno.EINVAL,
                     "map type " + spec.type().scenarioName() + " is not implemented by the engine yet");
         };

@@ -80,6 +80,10 @@ final class CheckHelperCall {
             // record_func_key: the engine has no prog_array map, so every tail call ends here
             throw VerifierError.unterminated(Errno.EINVAL, "expected prog array map for tail call");
         }
+        if (map != null && (map.flags() & CheckMemAccess.BPF_F_RDONLY_PROG) != 0 && writesMap(id)) {
+            // record_func_map: a map read-only for programs takes no update, delete, push or pop
+            throw VerifierError.eacces("write into map forbidden");
+        }
         if (meta.releaseRegno != 0) {
             boolean released = meta.refObjId != 0 ? CheckReferences.release(st, meta.refObjId)
                     : st.regs[meta.releaseRegno].isNullConst();
@@ -194,13 +198,18 @@ final class CheckHelperCall {
                 meta.map = r.map();
                 meta.mapFd = r.mapFd();
             }
-            case PTR_TO_MAP_KEY, PTR_TO_MAP_VALUE -> {
+            case PTR_TO_MAP_KEY, PTR_TO_MAP_VALUE, PTR_TO_UNINIT_MAP_VALUE -> {
                 if (meta.map == null) {
                     throw VerifierError.eacces("invalid map_ptr to access map->"
                             + (arg == HelperProto.Arg.PTR_TO_MAP_KEY ? "key" : "value"));
                 }
-                helperMem(st, regno, arg == HelperProto.Arg.PTR_TO_MAP_KEY ? meta.map.keySize() : meta.map.valueSize(),
-                        false, false);
+                int size = arg == HelperProto.Arg.PTR_TO_MAP_KEY ? meta.map.keySize() : meta.map.valueSize();
+                boolean write = arg == HelperProto.Arg.PTR_TO_UNINIT_MAP_VALUE;
+                helperMem(st, regno, size, write, false);
+                if (write) {
+                    // raw mode: the stack bytes need not be initialised and are STACK_MISC afterwards
+                    markWritten(st, regno, size, r.val().isConst());
+                }
             }
             case CONST_SIZE, CONST_SIZE_OR_ZERO -> {
                 Scalar v = r.val();
@@ -240,15 +249,18 @@ final class CheckHelperCall {
 
     /**
      * A task_struct BTF pointer where check_reg_type let a BTF pointer through: a socket argument
-     * wants sock_common's BTF id, memory a helper writes must be writable; memory a helper reads
-     * is checked against task_struct's BTF layout, which the engine lacks.
+     * wants sock_common's BTF id, memory a helper writes (and any map key or value) must be
+     * writable; other memory a helper reads is checked against task_struct's BTF layout, which the
+     * engine lacks.
      */
     private static void checkBtfArg(RegState r, int regno, HelperProto.Arg arg, HelperProto proto) throws VerifierError {
         switch (arg) {
             case PTR_TO_BTF_ID_SOCK_COMMON, RELEASE_SOCK_COMMON -> throw VerifierError.eacces(
                     "R" + regno + " is of type " + RegType.BTF_TASK_STRUCT + " but sock_common is expected");
-            case PTR_TO_UNINIT_MEM, PTR_TO_ALIGNED_LONG -> throw VerifierError.eacces(
-                    proto.name() + "() may write into memory pointed by R" + regno + " type=" + r.typeName());
+            // 6.18 says so for every map key and value argument, those the helper only reads included
+            case PTR_TO_UNINIT_MEM, PTR_TO_MAP_KEY, PTR_TO_MAP_VALUE, PTR_TO_UNINIT_MAP_VALUE, PTR_TO_ALIGNED_LONG ->
+                    throw VerifierError.eacces(proto.name() + "() may write into memory pointed by R" + regno
+                            + " type=" + r.typeName());
             default -> throw VerifierError.einval("engine: helper memory in " + RegType.BTF_TASK_STRUCT
                     + " needs the kernel's BTF, which the engine verifier does not model");
         }
@@ -295,8 +307,11 @@ final class CheckHelperCall {
 
     /**
      * The kernel's check_map_func_compatibility, for the map types the engine has: cgroup storage
-     * maps go only to bpf_get_local_storage and ring buffers only to the bpf_ringbuf_* helpers
-     * that take a map, and those helpers take nothing else. bpf_perf_event_output wants a
+     * maps go only to bpf_get_local_storage, ring buffers only to the bpf_ringbuf_* helpers
+     * that take a map, queues and stacks only to bpf_map_push/pop/peek_elem, and those helpers
+     * take nothing else (the kernel's bloom filter, also taken by push and peek, the engine lacks).
+     * bpf_map_lookup_percpu_elem wants a per-CPU array or hash, which the engine does not have
+     * either (its per-CPU cgroup storage is not one of them). bpf_perf_event_output wants a
      * perf event array and bpf_current_task_under_cgroup a cgroup array, which the engine does not
      * have: any map the engine can make is refused there.
      */
@@ -307,12 +322,27 @@ final class CheckHelperCall {
         boolean storage = map.type() == MapType.CGROUP_STORAGE || map.type() == MapType.PERCPU_CGROUP_STORAGE;
         boolean ringbuf = map.type() == MapType.RINGBUF;
         boolean ringbufHelper = id == RINGBUF_OUTPUT || id == RINGBUF_RESERVE || id == RINGBUF_QUERY;
-        if (storage != (id == GET_LOCAL_STORAGE) || ringbuf != ringbufHelper || id == PERF_EVENT_OUTPUT
+        boolean queueStack = map.type() == MapType.QUEUE || map.type() == MapType.STACK;
+        boolean queueStackHelper = id == MAP_PUSH_ELEM || id == MAP_POP_ELEM || id == MAP_PEEK_ELEM;
+        if (storage != (id == GET_LOCAL_STORAGE) || ringbuf != ringbufHelper || queueStack != queueStackHelper
+                || id == PERF_EVENT_OUTPUT || id == MAP_LOOKUP_PERCPU_ELEM
                 || id == CURRENT_TASK_UNDER_CGROUP) {
             throw VerifierError.einval("cannot pass map_type " + map.type().value() + " into func " + name + "#" + id);
         }
     }
 
+    private static final int MAP_UPDATE_ELEM = 2;
+    private static final int MAP_DELETE_ELEM = 3;
+    private static final int MAP_PUSH_ELEM = 87;
+    private static final int MAP_POP_ELEM = 88;
+    private static final int MAP_PEEK_ELEM = 89;
+
+    /** The helpers record_func_map counts as writing the map. */
+    private static boolean writesMap(int id) {
+        return id == MAP_UPDATE_ELEM || id == MAP_DELETE_ELEM || id == MAP_PUSH_ELEM || id == MAP_POP_ELEM;
+    }
+
+    private static final int MAP_LOOKUP_PERCPU_ELEM = 195;
     private static final int PERF_EVENT_OUTPUT = 25;
     private static final int CURRENT_TASK_UNDER_CGROUP = 37;
     private static final int RINGBUF_OUTPUT = 130;
@@ -417,6 +447,7 @@ final class CheckHelperCall {
             }
             case PTR_TO_PACKET, PTR_TO_PACKET_META -> mem.packetAccess(regno, r, r.off(), size);
             case PTR_TO_MAP_VALUE -> {
+                CheckMemAccess.checkMapAccessType(r, r.off(), size, write);
                 if (size == 0 && zeroSizeAllowed) {
                     // check_map_access with zero_size_allowed: the offset may sit at the very end
                     CheckMemRegion.check(regno, r, r.off(), 0, r.map().valueSize(), true, "map value, value_size=");

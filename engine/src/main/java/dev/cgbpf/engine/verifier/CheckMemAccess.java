@@ -58,6 +58,7 @@ final class CheckMemAccess {
         RegState loaded = null;
         switch (reg.maybeNull() ? RegType.NOT_INIT : reg.type()) {
             case PTR_TO_MAP_VALUE -> {
+                checkMapAccessType(reg, off, size, write);
                 mapValueAccess(regno, reg, off, size, false);
                 if (!write) {
                     loaded = RegState.UNKNOWN;
@@ -147,6 +148,24 @@ final class CheckMemAccess {
             return v;
         }
         return Scalar.unsignedOfSize(size);
+    }
+
+    /** BPF_F_RDONLY_PROG and BPF_F_WRONLY_PROG: what programs may do with the map's values. */
+    static final int BPF_F_RDONLY_PROG = 0x80;
+    static final int BPF_F_WRONLY_PROG = 0x100;
+
+    /**
+     * check_map_access_type: a map created BPF_F_RDONLY_PROG takes no write from programs (direct
+     * or by a helper), one created BPF_F_WRONLY_PROG no read. {@code off} counts the pointer's
+     * fixed offset, not its variable part.
+     */
+    static void checkMapAccessType(RegState reg, int off, int size, boolean write) throws VerifierError {
+        int flags = reg.map() == null ? 0 : reg.map().flags();
+        int forbidden = write ? BPF_F_RDONLY_PROG : BPF_F_WRONLY_PROG;
+        if ((flags & forbidden) != 0) {
+            throw VerifierError.eacces((write ? "write into" : "read from") + " map forbidden, value_size="
+                    + reg.map().valueSize() + " off=" + off + " size=" + size);
+        }
     }
 
     void mapValueAccess(int regno, RegState reg, int off, int size, boolean helper) throws VerifierError {

@@ -17,6 +17,8 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
         CONST_MAP_PTR,
         PTR_TO_MAP_KEY,
         PTR_TO_MAP_VALUE,
+        /** where a helper writes a value of the map (ARG_PTR_TO_MAP_VALUE | MEM_UNINIT | MEM_WRITE) */
+        PTR_TO_UNINIT_MAP_VALUE,
         PTR_TO_CTX,
         PTR_TO_CTX_OR_NULL,
         /** readable memory whose size is the next argument (ARG_PTR_TO_MEM | MEM_RDONLY) */
@@ -49,8 +51,8 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
                 case ANYTHING -> true;
                 case CONST_MAP_PTR -> t == RegType.CONST_PTR_TO_MAP;
                 case PTR_TO_CTX, PTR_TO_CTX_OR_NULL -> t == RegType.PTR_TO_CTX;
-                case PTR_TO_MAP_KEY, PTR_TO_MAP_VALUE, PTR_TO_MEM_RDONLY, PTR_TO_UNINIT_MEM, PTR_TO_ALIGNED_LONG ->
-                        t == RegType.PTR_TO_STACK || t.isPacket() || t == RegType.PTR_TO_MAP_VALUE
+                case PTR_TO_MAP_KEY, PTR_TO_MAP_VALUE, PTR_TO_UNINIT_MAP_VALUE, PTR_TO_MEM_RDONLY, PTR_TO_UNINIT_MEM,
+                        PTR_TO_ALIGNED_LONG -> t == RegType.PTR_TO_STACK || t.isPacket() || t == RegType.PTR_TO_MAP_VALUE
                                 || t == RegType.PTR_TO_RINGBUF_MEM || t == RegType.PTR_TO_BTF_ID;
                 case CONST_SIZE, CONST_SIZE_OR_ZERO, CONST_ALLOC_SIZE_OR_ZERO -> t == RegType.SCALAR;
                 // the engine's opaque BTF pointers are not sockets: refused rather than BTF-matched
@@ -68,7 +70,8 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
                 case ANYTHING -> "";
                 case CONST_MAP_PTR -> "map_ptr";
                 case PTR_TO_CTX, PTR_TO_CTX_OR_NULL -> "ctx";
-                case PTR_TO_MAP_KEY, PTR_TO_MAP_VALUE, PTR_TO_MEM_RDONLY, PTR_TO_UNINIT_MEM, PTR_TO_ALIGNED_LONG -> MEM_TYPES;
+                case PTR_TO_MAP_KEY, PTR_TO_MAP_VALUE, PTR_TO_UNINIT_MAP_VALUE, PTR_TO_MEM_RDONLY, PTR_TO_UNINIT_MEM,
+                        PTR_TO_ALIGNED_LONG -> MEM_TYPES;
                 case CONST_SIZE, CONST_SIZE_OR_ZERO, CONST_ALLOC_SIZE_OR_ZERO -> "scalar";
                 case PTR_TO_SOCK_COMMON -> SOCK_TYPES;
                 case PTR_TO_BTF_ID_SOCK_COMMON, RELEASE_SOCK_COMMON -> SOCK_TYPES + ", ptr_, trusted_ptr_";
@@ -115,6 +118,10 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
         def(2, "bpf_map_update_elem", Ret.INTEGER, Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY, Arg.PTR_TO_MAP_VALUE,
                 Arg.ANYTHING);
         def(3, "bpf_map_delete_elem", Ret.INTEGER, Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY);
+        // queue and stack maps: the value is copied in (push) or out (pop, peek)
+        def(87, "bpf_map_push_elem", Ret.INTEGER, Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_VALUE, Arg.ANYTHING);
+        def(88, "bpf_map_pop_elem", Ret.INTEGER, Arg.CONST_MAP_PTR, Arg.PTR_TO_UNINIT_MAP_VALUE);
+        def(89, "bpf_map_peek_elem", Ret.INTEGER, Arg.CONST_MAP_PTR, Arg.PTR_TO_UNINIT_MAP_VALUE);
         def(5, "bpf_ktime_get_ns", Ret.INTEGER);
         def(7, "bpf_get_prandom_u32", Ret.INTEGER);
         def(8, "bpf_get_smp_processor_id", Ret.INTEGER);
@@ -194,6 +201,8 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
         def(25, "bpf_perf_event_output", Ret.INTEGER, Arg.PTR_TO_CTX, Arg.CONST_MAP_PTR, Arg.ANYTHING,
                 Arg.PTR_TO_MEM_RDONLY, Arg.CONST_SIZE_OR_ZERO);
         def(37, "bpf_current_task_under_cgroup", Ret.INTEGER, Arg.CONST_MAP_PTR, Arg.ANYTHING);
+        def(195, "bpf_map_lookup_percpu_elem", Ret.MAP_VALUE_OR_NULL, Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY,
+                Arg.ANYTHING);
     }
 
     /** is_acquire_function: R0 carries a new reference that must be released before exit. */
@@ -211,7 +220,8 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
 
     /** bpf_func_proto.pkt_access: may take packet memory (in program types with direct packet reads). */
     static boolean pktAccess(int id) {
-        return id == 1 || id == 2 || id == 3 || id == 84 || id == 85 || id == 99;
+        // bpf_map_push_elem reads its value from a packet; pop and peek may not write one (asked of 6.18)
+        return id == 1 || id == 2 || id == 3 || id == 84 || id == 85 || id == 87 || id == 99;
     }
 
     /**

@@ -55,6 +55,11 @@ interface ScenarioOnlyBackend extends Backend {
     }
 
     @Override
+    default byte[] lookupAndDelete(BpfMap map, byte[] key, long flags) {
+        throw notHere();
+    }
+
+    @Override
     default MapInfo mapInfo(BpfMap map) {
         throw notHere();
     }
