@@ -288,6 +288,16 @@ class ScenarioRunnerTest {
         }
 
         @Override
+        public void updateProg(BpfMap map, byte[] key, LoadedProg prog) {
+            throw new UnsupportedOperationException("not needed here");
+        }
+
+        @Override
+        public void updateCgroup(BpfMap map, byte[] key, String cgroup) {
+            throw new UnsupportedOperationException("not needed here");
+        }
+
+        @Override
         public byte[] lookup(BpfMap map, byte[] key) {
             throw new UnsupportedOperationException("not needed here");
         }
