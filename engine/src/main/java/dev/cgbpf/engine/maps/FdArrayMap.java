@@ -21,8 +21,8 @@ import dev.cgbpf.engine.interp.AddressSpace;
  * @param <T> what a slot holds
  */
 public abstract sealed class FdArrayMap<T> extends EngineMap permits ProgArrayMap, CgroupArrayMap {
-    /** The flags fd_array_map_alloc_check and array_map_alloc_check let through for these arrays. */
-    static final int CREATE_FLAGS = BPF_F_NUMA_NODE | BPF_F_RDONLY | BPF_F_WRONLY | BPF_F_INNER_MAP;
+    /** The flags 6.18 lets through at creation of these arrays (measured: not BPF_F_INNER_MAP, unlike a plain array). */
+    static final int CREATE_FLAGS = BPF_F_NUMA_NODE | BPF_F_RDONLY | BPF_F_WRONLY;
 
     private final Object[] slots;
     private int users = 1;
