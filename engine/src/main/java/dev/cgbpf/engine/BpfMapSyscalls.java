@@ -8,8 +8,11 @@ import dev.cgbpf.engine.backend.MapSpec;
 import dev.cgbpf.engine.backend.MapType;
 import dev.cgbpf.engine.backend.ObjAccess;
 import dev.cgbpf.engine.backend.ObjNames;
+import dev.cgbpf.engine.maps.CgroupArrayMap;
 import dev.cgbpf.engine.maps.CgroupStorageMap;
 import dev.cgbpf.engine.maps.EngineMap;
+import dev.cgbpf.engine.maps.FdArrayMap;
+import dev.cgbpf.engine.maps.ProgArrayMap;
 import dev.cgbpf.engine.maps.QueueStackMap;
 
 /**
@@ -63,7 +66,39 @@ final class BpfMapSyscalls {
                     + "' with value_size " + m.spec().valueSize()
                     + (m.syscallValueSize() != m.spec().valueSize() ? " (" + m.syscallValueSize() + " for all CPUs)" : ""));
         }
+        if (m instanceof FdArrayMap<?> fa) {
+            updateFdArray(fa, key, value, flags);
+            return;
+        }
         EngineMap.check(m.updateElem(key, value, flags), "update of map '" + m.spec().name() + "'");
+    }
+
+    /**
+     * bpf_fd_array_map_update_elem: the flags and the index first, then the fd in the value
+     * (map_fd_get_ptr). A program array takes a program (an fd that is not open EBADF, any other
+     * file EINVAL: bpf_prog_get) matching the array's owner (EINVAL otherwise); a cgroup array a
+     * cgroup's directory (anything else EBADF: cgroup_get_from_fd).
+     */
+    private void updateFdArray(FdArrayMap<?> fa, byte[] key, byte[] value, long flags) throws BpfException {
+        String what = "update of " + fa.spec().type().scenarioName() + " '" + fa.spec().name() + "'";
+        EngineMap.check(fa.checkUpdate(key, flags), what);
+        int fd = (value[0] & 0xff) | (value[1] & 0xff) << 8 | (value[2] & 0xff) << 16 | (value[3] & 0xff) << 24;
+        Object o = fds.get(fd);
+        if (fa instanceof ProgArrayMap pa) {
+            if (!(o instanceof ProgFd f)) {
+                throw new BpfException(fds.isOpen(fd) ? Errno.EINVAL : Errno.EBADF, what + ": fd " + fd + " is no program");
+            }
+            if (!pa.compatible(f.prog.owner())) {
+                throw new BpfException(Errno.EINVAL, what + ": " + f.prog + " does not match the array's owner");
+            }
+            f.prog.hold();
+            pa.put(key, f.prog);
+        } else if (fa instanceof CgroupArrayMap ca) {
+            if (!(o instanceof CgroupDirFd c)) {
+                throw new BpfException(Errno.EBADF, what + ": fd " + fd + " is no cgroup directory");
+            }
+            ca.put(key, c.cgroup);
+        }
     }
 
     /** kernel: map_lookup_elem */
@@ -74,6 +109,9 @@ final class BpfMapSyscalls {
             throw new BpfException(Errno.EPERM, "map '" + m.spec().name() + "' is write-only for user space (or through this fd)");
         }
         checkKey(m, key);
+        if (m instanceof FdArrayMap<?> fa) {
+            return fa.sysLookup(key);
+        }
         EngineMap.check(m.elementCommandsErrno(), "lookup in map '" + m.spec().name() + "'");
         if (m instanceof QueueStackMap q) {
             // bpf_map_copy_value: a queue's or stack's lookup is a peek

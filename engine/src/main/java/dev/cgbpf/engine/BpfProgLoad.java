@@ -12,6 +12,7 @@ import dev.cgbpf.engine.hooks.CgroupHelpers;
 import dev.cgbpf.engine.interp.Fault;
 import dev.cgbpf.engine.interp.Interpreter;
 import dev.cgbpf.engine.interp.PseudoResolver;
+import dev.cgbpf.engine.interp.TailCall;
 import dev.cgbpf.engine.isa.HelperIds;
 import dev.cgbpf.engine.isa.Insn;
 import dev.cgbpf.engine.isa.MalformedProgramException;
@@ -20,6 +21,7 @@ import dev.cgbpf.engine.isa.Program;
 import dev.cgbpf.engine.jit.TieredProgram;
 import dev.cgbpf.engine.maps.CgroupStorageMap;
 import dev.cgbpf.engine.maps.EngineMap;
+import dev.cgbpf.engine.maps.ProgArrayMap;
 import dev.cgbpf.engine.verifier.Verifier;
 import dev.cgbpf.engine.verifier.VerifierResult;
 import java.util.Collections;
@@ -75,6 +77,7 @@ final class BpfProgLoad {
                     + e.getMessage(), e);
         }
         checkOneStorageOfEachType(request.name(), used);
+        checkTailCallOwners(request, used, verified);
         checkHelpersRunnable(request, verified);
         for (EngineMap m : used) {
             m.retain();
@@ -159,6 +162,23 @@ final class BpfProgLoad {
     }
 
     /**
+     * bpf_check_tail_call (in bpf_prog_select_runtime, once the verifier passed): every program
+     * array the program uses must accept it as its owner, or take it as the first (EINVAL, the
+     * verifier's log unchanged).
+     */
+    private static void checkTailCallOwners(LoadRequest request, Set<EngineMap> used, VerifierResult verified)
+            throws BpfException {
+        ProgArrayMap.Owner owner = ProgArrayMap.Owner.of(request.type(), request.expectedAttach(), used,
+                TailCall.makesTailCalls(request.program()));
+        for (EngineMap m : used) {
+            if (m instanceof ProgArrayMap pa && !pa.compatible(owner)) {
+                throw new BpfException(Errno.EINVAL, "program '" + request.name() + "' does not match the owner of"
+                        + " program array '" + pa.spec().name() + "'", verified.log());
+            }
+        }
+    }
+
+    /**
      * The engine's own last check, after every check the kernel makes: each helper the program
      * calls must be one the interpreter implements for the program type, so that a program the
      * engine cannot run is refused here (EINVAL) instead of faulting when it runs. A call in code
@@ -171,7 +191,8 @@ final class BpfProgLoad {
             Insn insn = p.get(i);
             if (insn.isLdImm64()) {
                 i++;
-            } else if (insn.code() == (Opcodes.JMP | Opcodes.CALL) && insn.src() == 0 && !table.has(insn.imm())) {
+            } else if (insn.code() == (Opcodes.JMP | Opcodes.CALL) && insn.src() == 0 && !table.has(insn.imm())
+                    && !TailCall.isTailCall(insn)) { // the interpreter makes tail calls itself
                 int id = insn.imm();
                 String line = "engine: helper " + HelperIds.name(id).orElse("helper") + "#" + id
                         + " is not implemented by the engine's interpreter";

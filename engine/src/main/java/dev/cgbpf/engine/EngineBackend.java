@@ -153,6 +153,24 @@ public final class EngineBackend implements Backend {
     }
 
     @Override
+    public void updateProg(BpfMap map, byte[] key, LoadedProg prog) throws BpfException {
+        fds.prog(prog); // EBADF for a program not open here
+        maps.update(map, key, fdValue(((ProgFd) prog).fd), 0);
+    }
+
+    @Override
+    public void updateCgroup(BpfMap map, byte[] key, String cgroup) throws BpfException {
+        try (CgroupDirFd dir = new CgroupDirFd(fds, cgroups.cgroup(cgroup))) {
+            maps.update(map, key, fdValue(dir.fd), 0);
+        }
+    }
+
+    /** An fd as the 4-byte value of an fd array's update. */
+    private static byte[] fdValue(int fd) {
+        return new byte[] {(byte) fd, (byte) (fd >>> 8), (byte) (fd >>> 16), (byte) (fd >>> 24)};
+    }
+
+    @Override
     public byte[] lookup(BpfMap map, byte[] key) throws BpfException {
         return maps.lookup(map, key);
     }

@@ -215,7 +215,7 @@ final class EngineBpfFs {
         if (o instanceof EngineProg p) {
             p.hold();
         } else if (o instanceof EngineMap m) {
-            m.retain();
+            m.retainUser(); // a pin or an fd: a user reference
         } else if (o instanceof EngineLink l) {
             l.hold();
         } else {
@@ -228,7 +228,7 @@ final class EngineBpfFs {
         if (o instanceof EngineProg p) {
             p.put();
         } else if (o instanceof EngineMap m) {
-            m.release();
+            m.releaseUser();
         } else if (o instanceof EngineLink l) {
             l.put();
         } else {

@@ -10,11 +10,13 @@ import dev.cgbpf.engine.interp.AddressSpace;
 import dev.cgbpf.engine.interp.HelperTable;
 import dev.cgbpf.engine.interp.Machine;
 import dev.cgbpf.engine.interp.ProgramFault;
+import dev.cgbpf.engine.interp.TailCall;
 import dev.cgbpf.engine.isa.Insn;
 import dev.cgbpf.engine.isa.Opcodes;
 import dev.cgbpf.engine.isa.Program;
 import dev.cgbpf.engine.jit.TieredProgram;
 import dev.cgbpf.engine.maps.EngineMap;
+import dev.cgbpf.engine.maps.ProgArrayMap;
 import dev.cgbpf.engine.verifier.VerifierResult;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -29,7 +31,7 @@ import java.util.List;
  * <p>References: each fd, each pin, each attachment holds one; when the last goes
  * (__bpf_prog_put) the program lets go of its maps.
  */
-final class EngineProg implements CgroupProg {
+final class EngineProg implements CgroupProg, ProgArrayMap.Prog {
     final String name;
     final ProgType type;
     final AttachType expectedAttach;
@@ -40,6 +42,8 @@ final class EngineProg implements CgroupProg {
     final VerifierResult verified;
     final int id;
     final String tag;
+    /** Whether the program calls bpf_tail_call (which a program array's owner check asks). */
+    final boolean makesTailCalls;
     private int refs = 1;
 
     EngineProg(String name, ProgType type, AttachType expectedAttach, Program program, TieredProgram code,
@@ -53,6 +57,7 @@ final class EngineProg implements CgroupProg {
         this.verified = verified;
         this.id = id;
         this.tag = tag(program);
+        this.makesTailCalls = TailCall.makesTailCalls(program);
     }
 
     @Override
@@ -73,6 +78,22 @@ final class EngineProg implements CgroupProg {
     @Override
     public boolean enforcesExpectedAttach() {
         return verified.enforcesExpectedAttach();
+    }
+
+    @Override
+    public ProgArrayMap.Owner owner() {
+        return ProgArrayMap.Owner.of(type, expectedAttach, maps, makesTailCalls);
+    }
+
+    @Override
+    public int progId() {
+        return id;
+    }
+
+    /** A tail call into this program: its own code, on the calling run's machine (same type, same helpers). */
+    @Override
+    public long runTail(Machine m, long budget) {
+        return code.runTail(m, budget);
     }
 
     /** bpf_prog_inc. */

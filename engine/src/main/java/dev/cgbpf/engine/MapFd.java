@@ -40,7 +40,7 @@ final class MapFd implements BpfMap {
     @Override
     public void close() {
         if (table.free(fd, this)) {
-            map.release();
+            map.releaseUser();
         }
     }
 

@@ -163,6 +163,25 @@ public final class KernelBackend implements Backend {
     }
 
     @Override
+    public void updateProg(BpfMap map, byte[] key, LoadedProg prog) throws BpfException {
+        fds.ensureOpen();
+        update(map, key, fdValue(fds.prog(prog).fd().get()), MapElem.BPF_ANY);
+    }
+
+    @Override
+    public void updateCgroup(BpfMap map, byte[] key, String cgroup) throws BpfException {
+        fds.ensureOpen();
+        try (Fd dir = cgroups.openDir(cgroup)) {
+            update(map, key, fdValue(dir.get()), MapElem.BPF_ANY);
+        }
+    }
+
+    /** An fd as the 4-byte value (host order) of an fd array's update. */
+    private static byte[] fdValue(int fd) {
+        return java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.nativeOrder()).putInt(fd).array();
+    }
+
+    @Override
     public void updateBatch(BpfMap map, byte[] keys, byte[] values, int count) throws BpfException {
         fds.ensureOpen();
         KernelMap m = fds.map(map);

@@ -40,6 +40,11 @@ final class KernelCgroupBpf {
         sessions.session().mkdir(path);
     }
 
+    /** An fd of the cgroup's directory, as BPF_PROG_ATTACH and a cgroup array's update take it. */
+    Fd openDir(String cgroup) throws BpfException {
+        return sessions.session().open(cgroup);
+    }
+
     void rmdir(String path) throws BpfException {
         sessions.session().rmdir(path);
     }

@@ -53,6 +53,19 @@ public interface Backend extends AutoCloseable {
         }
     }
 
+    /**
+     * BPF_MAP_UPDATE_ELEM of a program array with BPF_ANY, the value {@code prog}'s fd: E2BIG for
+     * an index past the end, EINVAL for a program that does not match the array's owner (the
+     * first program that used the array or was put into it).
+     */
+    void updateProg(BpfMap map, byte[] key, LoadedProg prog) throws BpfException;
+
+    /**
+     * BPF_MAP_UPDATE_ELEM of a cgroup array with BPF_ANY, the value an fd of {@code cgroup}'s
+     * directory (relative to the backend's cgroup root), open for the call only.
+     */
+    void updateCgroup(BpfMap map, byte[] key, String cgroup) throws BpfException;
+
     /** BPF_MAP_LOOKUP_ELEM; ENOENT when the key is absent. */
     byte[] lookup(BpfMap map, byte[] key) throws BpfException;
 

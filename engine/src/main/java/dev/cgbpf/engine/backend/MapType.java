@@ -7,6 +7,8 @@ import java.util.Optional;
 public enum MapType {
     HASH(1),
     ARRAY(2),
+    PROG_ARRAY(3),
+    CGROUP_ARRAY(8),
     LPM_TRIE(11),
     CGROUP_STORAGE(19),
     PERCPU_CGROUP_STORAGE(21),

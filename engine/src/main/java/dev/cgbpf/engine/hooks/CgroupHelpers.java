@@ -9,6 +9,7 @@ import dev.cgbpf.engine.interp.Fault;
 import dev.cgbpf.engine.interp.HelperTable;
 import dev.cgbpf.engine.interp.Machine;
 import dev.cgbpf.engine.interp.Region;
+import dev.cgbpf.engine.maps.CgroupArrayMap;
 import dev.cgbpf.engine.maps.CgroupStorageMap;
 
 /**
@@ -23,8 +24,8 @@ import dev.cgbpf.engine.maps.CgroupStorageMap;
  * that nothing faults at run time for want of a helper. The current task's ids, comm and task
  * pointer are the probing thread's ({@link CurrentTask}). Left out on purpose, because the engine
  * cannot know their answer or must not do it: signals to the current task, kernel and user memory
- * (probe_read_*) and the map types the engine has not (perf event array, prog array, cgroup
- * array). The ring buffer helpers come with the base table ({@link dev.cgbpf.engine.interp.RingBufHelpers}).
+ * (probe_read_*) and the map type the engine has not (perf event array). bpf_tail_call is the
+ * interpreter's own ({@link dev.cgbpf.engine.interp.TailCall}). The ring buffer helpers come with the base table ({@link dev.cgbpf.engine.interp.RingBufHelpers}).
  */
 public final class CgroupHelpers {
     public static final int GET_CGROUP_CLASSID = 17;
@@ -34,6 +35,7 @@ public final class CgroupHelpers {
     public static final int BIND = 64;
     public static final int SKB_LOAD_BYTES_RELATIVE = 68;
     public static final int SKB_CGROUP_ID = 79;
+    public static final int CURRENT_TASK_UNDER_CGROUP = 37;
     public static final int GET_CURRENT_CGROUP_ID = 80;
     public static final int GET_LOCAL_STORAGE = 81;
     public static final int SKB_ANCESTOR_CGROUP_ID = 83;
@@ -55,6 +57,7 @@ public final class CgroupHelpers {
             .add(GET_CURRENT_ANCESTOR_CGROUP_ID, (m, level, r2, r3, r4, r5) ->
                     ancestorId(m.env(HookEnv.class).taskCgroup(), (int) level))
             .add(GET_LOCAL_STORAGE, CgroupHelpers::getLocalStorage)
+            .add(CURRENT_TASK_UNDER_CGROUP, CgroupHelpers::currentTaskUnderCgroup)
             .add(GET_RETVAL, (m, r1, r2, r3, r4, r5) -> (long) m.env(HookEnv.class).runCtx().retval())
             .add(SET_RETVAL, CgroupHelpers::setRetval)
             // __task_get_classid(current): the net_cls classid, a cgroup v1 controller the engine's
@@ -174,6 +177,33 @@ public final class CgroupHelpers {
     /** u64 bpf_sk_ancestor_cgroup_id(sk, int level). */
     static long skAncestorCgroupId(Machine m, long sk, long level, long r3, long r4, long r5) {
         return ancestorId(sockArgCgroup(m, sk, "bpf_sk_ancestor_cgroup_id"), (int) level);
+    }
+
+    /**
+     * long bpf_current_task_under_cgroup(map, u32 index): 1 when the task's cgroup is the cgroup in
+     * slot {@code index} of the cgroup array or one below it (task_under_cgroup_hierarchy), else
+     * 0; -E2BIG for an index past the end, -EAGAIN for an empty slot.
+     */
+    static long currentTaskUnderCgroup(Machine m, long map, long index, long r3, long r4, long r5) {
+        Region r = m.mapObject(map);
+        if (!(r.map() instanceof CgroupArrayMap array)) {
+            throw new Fault("cannot pass map_type " + r.map().spec().type().value()
+                    + " into func bpf_current_task_under_cgroup#37");
+        }
+        int i = (int) index;
+        if (Integer.compareUnsigned(i, array.spec().maxEntries()) >= 0) {
+            return CgroupArrayMap.OUT_OF_RANGE;
+        }
+        Cgroup target = array.cgroupAt(i);
+        if (target == null) {
+            return CgroupArrayMap.EMPTY;
+        }
+        for (Cgroup c = m.env(HookEnv.class).taskCgroup(); c != null; c = c.parent()) {
+            if (c == target) {
+                return 1;
+            }
+        }
+        return 0;
     }
 
     /**

@@ -127,6 +127,15 @@ public final class Interpreter {
      * @throws ProgramFault on any fault, naming the instruction
      */
     public long run(Machine m, long budget) {
+        m.startRun();
+        return runTail(m, budget);
+    }
+
+    /**
+     * Runs the program as the target of a tail call: as {@link #run}, but within the run that
+     * made the call (its count of tail calls goes on).
+     */
+    public long runTail(Machine m, long budget) {
         long[] r = new long[16];
         r[1] = m.ctxAddress();
         r[10] = m.frameTop(0);
@@ -285,7 +294,13 @@ public final class Interpreter {
                     case 0xde -> pc += (int) r[d] <= (int) r[s] ? off : 0;
                     // ---- call and exit ----
                     case 0x85 -> {
-                        if (s == 0) {
+                        if (s == 0 && imm == TailCall.HELPER_ID) {
+                            // the verifier made r1 the context; the target starts afresh on it
+                            TailCall.Target t = TailCall.target(m, r[2], r[3]);
+                            if (t != null) {
+                                return t.runTail(m, left + spare);
+                            }
+                        } else if (s == 0) {
                             r[0] = m.helpers().get(imm).call(m, r[1], r[2], r[3], r[4], r[5]);
                         } else if (s == Opcodes.PSEUDO_CALL) {
                             if (calls == null) {

@@ -18,6 +18,8 @@ public final class Machine {
     private final HelperTable helpers;
     private final ProgContext ctx;
     private final Object env;
+    /** Tail calls made by the run in progress (the kernel's tail_call_cnt), see {@link TailCall}. */
+    private int tailCalls;
 
     public Machine(AddressSpace space, HelperTable helpers, ProgContext ctx) {
         this(space, helpers, ctx, null);
@@ -54,6 +56,20 @@ public final class Machine {
             throw new Fault("helper needs a " + type.getSimpleName() + " run environment, which this run has not");
         }
         return type.cast(env);
+    }
+
+    /** A new run begins: no tail calls made yet. */
+    void startRun() {
+        tailCalls = 0;
+    }
+
+    /** Counts one more tail call; false when the run already made MAX_TAIL_CALL_CNT of them. */
+    boolean countTailCall() {
+        if (tailCalls >= TailCall.MAX_TAIL_CALL_CNT) {
+            return false;
+        }
+        tailCalls++;
+        return true;
     }
 
     public ProgContext ctx() {

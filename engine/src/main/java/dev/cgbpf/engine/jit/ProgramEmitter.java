@@ -161,6 +161,10 @@ final class ProgramEmitter {
 
     /** Decides what the run method needs, or names what the compiler does not cover. */
     String plan() {
+        if (dev.cgbpf.engine.interp.TailCall.makesTailCalls(program)) {
+            // a tail call leaves the compiled method for another program: the interpreter makes it
+            return "bpf_tail_call (tail calls run on the interpreter)";
+        }
         String why = plan(0, 0, new int[0]);
         if (why != null) {
             return why;

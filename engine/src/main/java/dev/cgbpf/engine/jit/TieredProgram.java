@@ -65,6 +65,15 @@ public final class TieredProgram {
         return interp.run(m, budget);
     }
 
+    /**
+     * Runs the program as the target of a tail call ({@link Interpreter#runTail}): compiled code
+     * never holds a tail call of its own, so it runs as from {@link #run}.
+     */
+    public long runTail(Machine m, long budget) {
+        JitCode c = compiled;
+        return c != null ? c.run(m, budget, interp) : interp.runTail(m, budget);
+    }
+
     /** Compiles now, whatever the mode says (once: later calls return the first result). */
     public JitCompiler.Result compile() {
         if (!tried.compareAndSet(false, true)) {

@@ -33,7 +33,8 @@ public final class ArrayMap extends EngineMap {
         return new ArrayMap(spec, space);
     }
 
-    private int index(byte[] key) {
+    /** The u32 index of a 4-byte key (host order, little-endian). */
+    static int index(byte[] key) {
         return (key[0] & 0xff) | (key[1] & 0xff) << 8 | (key[2] & 0xff) << 16 | (key[3] & 0xff) << 24;
     }
 
@@ -80,11 +81,19 @@ public final class ArrayMap extends EngineMap {
 
     @Override
     public byte[] nextKey(byte[] key) {
+        return nextIndexKey(key, spec.maxEntries());
+    }
+
+    /**
+     * array_map_get_next_key: the index after {@code key}'s, index 0 for no key or one past the
+     * end, null after the last.
+     */
+    static byte[] nextIndexKey(byte[] key, int maxEntries) {
         int next = 0;
         if (key != null) {
             int i = index(key);
-            if (inRange(i)) {
-                if (i == spec.maxEntries() - 1) {
+            if (Integer.compareUnsigned(i, maxEntries) < 0) {
+                if (i == maxEntries - 1) {
                     return null;
                 }
                 next = i + 1;

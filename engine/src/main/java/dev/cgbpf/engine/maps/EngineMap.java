@@ -21,7 +21,7 @@ import dev.cgbpf.engine.interp.Region;
  * that uses it); the last {@link #release} unmaps its regions.
  */
 public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, HashTab, CgroupStorageMap, RingBufMap,
-        QueueStackMap {
+        QueueStackMap, FdArrayMap {
     /** enum bpf_map_update flags and friends from include/uapi/linux/bpf.h. */
     public static final long BPF_ANY = 0;
     public static final long BPF_NOEXIST = 1;
@@ -78,6 +78,8 @@ public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, Ha
             case CGROUP_STORAGE, PERCPU_CGROUP_STORAGE -> CgroupStorageMap.createStorage(spec, space);
             case RINGBUF -> RingBufMap.createRingBuf(spec, space);
             case QUEUE, STACK -> QueueStackMap.createQueueStack(spec, space);
+            case PROG_ARRAY -> ProgArrayMap.createProgArray(spec, space);
+            case CGROUP_ARRAY -> CgroupArrayMap.createCgroupArray(spec, space);
             default -> throw new BpfException(Errno.EINVAL,
                     "map type " + spec.type().scenarioName() + " is not implemented by the engine yet");
         };
@@ -123,6 +125,19 @@ public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, Ha
             throw new IllegalStateException("map already freed");
         }
         refs++;
+    }
+
+    /**
+     * One more user reference (kernel: bpf_map_inc_with_uref, an fd or a pin), on top of the map
+     * reference it also is. Only maps that hold other objects tell the two apart.
+     */
+    public void retainUser() {
+        retain();
+    }
+
+    /** Drops a user reference ({@link #retainUser}, or the fd {@link #create} made). */
+    public void releaseUser() {
+        release();
     }
 
     /** Drops one reference; the last one unmaps the map's memory. */

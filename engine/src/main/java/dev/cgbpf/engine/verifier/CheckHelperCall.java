@@ -76,8 +76,8 @@ final class CheckHelperCall {
             checkFuncArg(st, proto, id, i, meta);
         }
         MapSpec map = meta.map;
-        if (id == TAIL_CALL) {
-            // record_func_key: the engine has no prog_array map, so every tail call ends here
+        if (id == TAIL_CALL && map.type() != MapType.PROG_ARRAY) {
+            // record_func_key (the kernel's line has no newline)
             throw VerifierError.unterminated(Errno.EINVAL, "expected prog array map for tail call");
         }
         if (map != null && (map.flags() & CheckMemAccess.BPF_F_RDONLY_PROG) != 0 && writesMap(id)) {
@@ -93,6 +93,10 @@ final class CheckHelperCall {
         }
         if (id == GET_LOCAL_STORAGE && !st.regs[2].isNullConst()) {
             throw VerifierError.einval("get_local_storage() doesn't support non-zero flags");
+        }
+        if (id == TAIL_CALL) {
+            // check_resource_leak: the target never returns here to release anything
+            CheckReferences.checkLeak(st, "tail_call");
         }
         boolean constKeyHit = proto.ret() == HelperProto.Ret.MAP_VALUE_OR_NULL && map != null
                 && constArrayKeyInBounds(st, map);
@@ -309,11 +313,12 @@ final class CheckHelperCall {
      * The kernel's check_map_func_compatibility, for the map types the engine has: cgroup storage
      * maps go only to bpf_get_local_storage, ring buffers only to the bpf_ringbuf_* helpers
      * that take a map, queues and stacks only to bpf_map_push/pop/peek_elem, and those helpers
-     * take nothing else (the kernel's bloom filter, also taken by push and peek, the engine lacks).
-     * bpf_map_lookup_percpu_elem wants a per-CPU array or hash, which the engine does not have
-     * either (its per-CPU cgroup storage is not one of them). bpf_perf_event_output wants a
-     * perf event array and bpf_current_task_under_cgroup a cgroup array, which the engine does not
-     * have: any map the engine can make is refused there.
+     * take nothing else (the kernel's bloom filter, also taken by push and peek, the engine lacks);
+     * likewise a program array and bpf_tail_call, a cgroup array and
+     * bpf_current_task_under_cgroup (skb_under_cgroup, which also takes one, no cgroup program
+     * type may call). bpf_map_lookup_percpu_elem wants a per-CPU array or hash, which the engine
+     * does not have (its per-CPU cgroup storage is not one of them), and bpf_perf_event_output a
+     * perf event array: any map the engine can make is refused there.
      */
     private static void checkMapFuncCompatibility(MapSpec map, int id, String name) throws VerifierError {
         if (map == null) {
@@ -324,9 +329,11 @@ final class CheckHelperCall {
         boolean ringbufHelper = id == RINGBUF_OUTPUT || id == RINGBUF_RESERVE || id == RINGBUF_QUERY;
         boolean queueStack = map.type() == MapType.QUEUE || map.type() == MapType.STACK;
         boolean queueStackHelper = id == MAP_PUSH_ELEM || id == MAP_POP_ELEM || id == MAP_PEEK_ELEM;
+        boolean progArray = map.type() == MapType.PROG_ARRAY;
+        boolean cgroupArray = map.type() == MapType.CGROUP_ARRAY;
         if (storage != (id == GET_LOCAL_STORAGE) || ringbuf != ringbufHelper || queueStack != queueStackHelper
                 || id == PERF_EVENT_OUTPUT || id == MAP_LOOKUP_PERCPU_ELEM
-                || id == CURRENT_TASK_UNDER_CGROUP) {
+                || progArray != (id == TAIL_CALL) || cgroupArray != (id == CURRENT_TASK_UNDER_CGROUP)) {
             throw VerifierError.einval("cannot pass map_type " + map.type().value() + " into func " + name + "#" + id);
         }
     }

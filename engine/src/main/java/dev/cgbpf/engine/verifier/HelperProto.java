@@ -195,8 +195,9 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
         def(57, "bpf_getsockopt", Ret.INTEGER, Arg.PTR_TO_CTX, Arg.ANYTHING, Arg.ANYTHING, Arg.PTR_TO_UNINIT_MEM,
                 Arg.CONST_SIZE);
         def(59, "bpf_sock_ops_cb_flags_set", Ret.INTEGER, Arg.PTR_TO_CTX, Arg.ANYTHING);
-        // helpers whose map must be of a type the engine has no map for: after the argument checks
-        // they always end in check_map_func_compatibility's (or tail_call's) refusal, as in the kernel
+        // helpers that take one map type each: a program array, a cgroup array (check_map_func_compatibility
+        // refuses any other map), and a perf event array, which the engine has not, so that one
+        // always ends in the kernel's refusal
         def(12, "bpf_tail_call", Ret.VOID, Arg.PTR_TO_CTX, Arg.CONST_MAP_PTR, Arg.ANYTHING);
         def(25, "bpf_perf_event_output", Ret.INTEGER, Arg.PTR_TO_CTX, Arg.CONST_MAP_PTR, Arg.ANYTHING,
                 Arg.PTR_TO_MEM_RDONLY, Arg.CONST_SIZE_OR_ZERO);

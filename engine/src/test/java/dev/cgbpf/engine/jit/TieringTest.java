@@ -7,8 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cgbpf.engine.EngineBackend;
+import dev.cgbpf.engine.backend.BpfMap;
 import dev.cgbpf.engine.backend.LoadRequest;
 import dev.cgbpf.engine.backend.LoadedProg;
+import dev.cgbpf.engine.backend.MapSpec;
+import dev.cgbpf.engine.backend.MapType;
 import dev.cgbpf.engine.backend.ProgType;
 import dev.cgbpf.engine.backend.TestRun;
 import dev.cgbpf.engine.interp.AddressSpace;
@@ -38,6 +41,38 @@ class TieringTest {
 
     private static LoadedProg load(EngineBackend b, Program p) throws Exception {
         return b.load(new LoadRequest("t", ProgType.SOCKET_FILTER, null, p, "GPL", 0));
+    }
+
+    /**
+     * A program that makes a tail call stays on the interpreter; the program it jumps to runs
+     * compiled. Each run of a repeated test run counts its own 33 tail calls: a program that
+     * counts its executions and tail-calls itself runs 34 times per run.
+     */
+    @Test
+    void aTailCallerStaysInterpretedAndItsTargetRunsCompiled() throws Exception {
+        try (EngineBackend b = new EngineBackend()) {
+            b.host().setJitMode(JitMode.ON);
+            BpfMap jmp = b.createMap(new MapSpec("jmp", MapType.PROG_ARRAY, 4, 4, 2, 0));
+            BpfMap count = b.createMap(new MapSpec("count", MapType.ARRAY, 4, 8, 1, 0));
+            Assembler asm = new Assembler(java.util.Map.of("jmp", jmp.fd(), "count", count.fd())::get);
+            LoadedProg target = load(b, asm.assemble(PROG));
+            LoadedProg caller = load(b, asm.assemble(List.of("r6 = r1", "r1 = 0", "*(u32 *)(r10 -4) = r1",
+                    "r2 = r10", "r2 += -4", "r1 = map[count]", "call bpf_map_lookup_elem#1",
+                    "if r0 == 0x0 goto pc+2", "r1 = 1", "lock *(u64 *)(r0 +0) += r1", "r1 = r6", "r2 = map[jmp]",
+                    "r3 = *(u32 *)(r6 +0)", "r3 &= 1", "call bpf_tail_call#12", "r0 = 7", "exit")));
+            assertEquals(1, b.host().jitStats().compiled(), "the target compiled at load");
+            assertEquals(1, b.host().jitStats().notCompiled(), "the caller left to the interpreter");
+            assertEquals(7, run(b, caller, 1), "an empty slot falls through");
+            b.updateProg(jmp, new byte[] {0, 0, 0, 0}, target);
+            b.updateProg(jmp, new byte[] {1, 0, 0, 0}, caller);
+            // skb->len is 32 (even): slot 0, the compiled target
+            assertEquals(97, run(b, caller, 1));
+            b.update(count, new byte[4], new byte[8], 0);
+            byte[] odd = java.util.Arrays.copyOf(PACKET, PACKET.length + 1); // skb->len 33: slot 1, itself
+            assertEquals(7, b.testRun(caller, new TestRun.Request(odd, 5)).retval());
+            assertEquals(5 * 34, java.nio.ByteBuffer.wrap(b.lookup(count, new byte[4]))
+                    .order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(), "34 executions in each of 5 runs");
+        }
     }
 
     @Test

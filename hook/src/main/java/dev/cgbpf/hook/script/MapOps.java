@@ -34,6 +34,20 @@ final class MapOps {
     static ObjectNode update(OpLine line, Scenario s) throws MalformedLineException, BpfException {
         BpfMap map = s.map(line.string("map"));
         byte[] key = sized(line, "key", map, map.spec().keySize());
+        int given = (line.has("value") ? 1 : 0) + (line.has("prog") ? 1 : 0) + (line.has("cgroup") ? 1 : 0);
+        if (given != 1) {
+            throw new MalformedLineException("update needs exactly one of value, prog and cgroup");
+        }
+        if (line.has("prog")) {
+            // a program array's value is the program's fd
+            s.backend().updateProg(map, key, s.prog(line.string("prog")));
+            return Results.ok(line.op());
+        }
+        if (line.has("cgroup")) {
+            // a cgroup array's value is an fd of the cgroup's directory
+            s.backend().updateCgroup(map, key, line.path("cgroup").relative());
+            return Results.ok(line.op());
+        }
         byte[] value = line.bytes("value");
         if (map.spec().type() != MapType.PERCPU_CGROUP_STORAGE) {
             value = sized(line, "value", map, map.spec().valueSize());

@@ -131,6 +131,16 @@ class CgroupAndSocketOpsTest {
         }
 
         @Override
+        public void updateProg(BpfMap map, byte[] key, LoadedProg prog) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void updateCgroup(BpfMap map, byte[] key, String cgroup) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
         public byte[] lookup(BpfMap map, byte[] key) {
             throw new UnsupportedOperationException();
         }

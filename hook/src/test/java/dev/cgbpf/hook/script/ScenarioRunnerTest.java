@@ -169,6 +169,23 @@ class ScenarioRunnerTest {
     }
 
     @Test
+    void anUpdateTakesExactlyOneOfValueProgAndCgroup() {
+        Outcome o = run(
+                "{\"op\":\"map\",\"name\":\"jmp\",\"type\":\"prog_array\",\"key_size\":4,\"value_size\":4,\"max_entries\":2}",
+                "{\"op\":\"update\",\"map\":\"jmp\",\"key\":\"00000000\"}",
+                "{\"op\":\"update\",\"map\":\"jmp\",\"key\":\"00000000\",\"value\":\"03000000\",\"prog\":\"p\"}",
+                "{\"op\":\"update\",\"map\":\"jmp\",\"key\":\"00000000\",\"prog\":\"p\",\"cgroup\":\"a\"}",
+                "{\"op\":\"update\",\"map\":\"jmp\",\"key\":\"00000000\",\"prog\":\"p\"}");
+        String one = "update needs exactly one of value, prog and cgroup";
+        assertEquals(List.of(
+                "{\"op\":\"map\",\"ok\":true}",
+                "{\"line\":2,\"error\":\"" + one + "\"}",
+                "{\"line\":3,\"error\":\"" + one + "\"}",
+                "{\"line\":4,\"error\":\"" + one + "\"}",
+                "{\"line\":5,\"error\":\"no prog named 'p' was loaded before this line\"}"), o.lines());
+    }
+
+    @Test
     void runTakesThePacketOnlyForPacketTypes() {
         Outcome o = run(LOAD_42,
                 "{\"op\":\"run\",\"prog\":\"p\",\"ctx\":{}}",
@@ -284,6 +301,16 @@ class ScenarioRunnerTest {
 
         @Override
         public void update(BpfMap map, byte[] key, byte[] value, long flags) {
+            throw new UnsupportedOperationException("not needed here");
+        }
+
+        @Override
+        public void updateProg(BpfMap map, byte[] key, LoadedProg prog) {
+            throw new UnsupportedOperationException("not needed here");
+        }
+
+        @Override
+        public void updateCgroup(BpfMap map, byte[] key, String cgroup) {
             throw new UnsupportedOperationException("not needed here");
         }
 
