@@ -13,7 +13,7 @@ import java.util.stream.Stream;
  * The helpers every program type gets (the kernel's bpf_base_func_proto), as far as the engine
  * has them: the map element helpers, the clocks ({@link KernelClocks}), bpf_get_prandom_u32,
  * the CPU and NUMA node the program runs on, bpf_strtol/bpf_strtoul ({@link BpfStrtol}), bpf_strncmp,
- * bpf_trace_printk ({@link TracePrintk}), the ring buffer helpers ({@link RingBufHelpers}) and
+ * bpf_trace_printk and bpf_trace_vprintk ({@link TracePrintk}), bpf_snprintf ({@link BpfSnprintf}), the ring buffer helpers ({@link RingBufHelpers}) and
  * the queue and stack map helpers ({@link QueueStackHelpers}).
  *
  * <p>A clock the host does not let the engine read exactly (TAI, jiffies and the coarse clock
@@ -34,6 +34,8 @@ public final class BaseHelpers {
     public static final int JIFFIES64 = 118;
     public static final int KTIME_GET_BOOT_NS = 125;
     public static final int KTIME_GET_COARSE_NS = 160;
+    public static final int SNPRINTF = 165;
+    public static final int TRACE_VPRINTK = 177;
     public static final int STRNCMP = 182;
     public static final int KTIME_GET_TAI_NS = 208;
 
@@ -69,7 +71,9 @@ public final class BaseHelpers {
                 .add(GET_NUMA_NODE_ID, (m, r1, r2, r3, r4, r5) -> node)
                 .add(STRTOL, BpfStrtol::strtol)
                 .add(STRTOUL, BpfStrtol::strtoul)
-                .add(STRNCMP, BaseHelpers::strncmp);
+                .add(STRNCMP, BaseHelpers::strncmp)
+                .add(SNPRINTF, BpfSnprintf::snprintf)
+                .add(TRACE_VPRINTK, TracePrintk::vprintk);
         RingBufHelpers.addTo(b);
         QueueStackHelpers.addTo(b);
         if (clocks.knowsTick()) {

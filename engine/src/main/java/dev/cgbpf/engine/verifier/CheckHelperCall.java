@@ -8,6 +8,7 @@ import dev.cgbpf.engine.backend.Errno;
 import dev.cgbpf.engine.backend.MapSpec;
 import dev.cgbpf.engine.backend.MapType;
 import dev.cgbpf.engine.backend.ProgType;
+import dev.cgbpf.engine.interp.Bprintf;
 import dev.cgbpf.engine.isa.HelperIds;
 import dev.cgbpf.engine.isa.Insn;
 
@@ -90,6 +91,9 @@ final class CheckHelperCall {
             if (!released) {
                 throw VerifierError.einval("func " + name + "#" + id + " reference has not been acquired before");
             }
+        }
+        if (id == SNPRINTF) {
+            checkSnprintfCall(st);
         }
         if (id == GET_LOCAL_STORAGE && !st.regs[2].isNullConst()) {
             throw VerifierError.einval("get_local_storage() doesn't support non-zero flags");
@@ -180,9 +184,9 @@ final class CheckHelperCall {
             // declared with pkt_access take packet memory there
             throw VerifierError.eacces("helper access to the packet is not allowed");
         }
-        if (!(arg == HelperProto.Arg.PTR_TO_CTX_OR_NULL && r.isNullConst())) {
-            // check_reg_type: a maybe-null pointer never matches (no argument here takes one)
-            expect(r, regno, !r.maybeNull() && arg.accepts(r.type()), arg.expected());
+        if (!(arg.mayBeNull() && r.isNullConst())) {
+            // check_reg_type: a maybe-null pointer matches only an argument that may be NULL
+            expect(r, regno, (!r.maybeNull() || arg.mayBeNull()) && arg.accepts(r.type()), arg.expected());
             if (r.type() == RegType.PTR_TO_BTF_ID) {
                 checkBtfArg(r, regno, arg, proto);
             }
@@ -228,7 +232,8 @@ final class CheckHelperCall {
                 if (Long.compareUnsigned(v.umax(), DoCheck.MAX_VAR_OFF) >= 0) {
                     throw VerifierError.eacces("R" + regno + " unbounded memory access, use 'var &= const' or 'if (var < const)'");
                 }
-                boolean write = proto.args().get(i - 1) == HelperProto.Arg.PTR_TO_UNINIT_MEM;
+                HelperProto.Arg mem = proto.args().get(i - 1);
+                boolean write = mem == HelperProto.Arg.PTR_TO_UNINIT_MEM || mem == HelperProto.Arg.PTR_TO_MEM_OR_NULL;
                 helperMem(st, regno - 1, (int) v.umax(), write, zeroOk);
                 if (write) {
                     markWritten(st, regno - 1, (int) v.umax(), v.isConst());
@@ -308,6 +313,37 @@ final class CheckHelperCall {
     }
 
     private static final int GET_LOCAL_STORAGE = 81;
+    private static final int SNPRINTF = 165;
+
+    /**
+     * check_bpf_snprintf_call: data_len (R5) must be a multiple of 8 (EINVAL without a line of
+     * its own), and the format (R3, a string check_reg_const_str found in a frozen map) must
+     * pass bpf_bprintf_prepare with data_len / 8 arguments, else EINVAL "Invalid format string".
+     * The kernel reads R5's known bits (var_off.value), whatever its bounds. Then the engine's
+     * own refusal: a conversion that prints a kernel address, which the engine does not have.
+     */
+    private void checkSnprintfCall(VerifierState st) throws VerifierError {
+        long dataLen = st.regs[5].val().var().value();
+        if (dataLen % 8 != 0) {
+            throw VerifierError.unterminated(Errno.EINVAL, "");
+        }
+        RegState fmt = st.regs[3];
+        byte[] value = env.readOnlyValues.apply(fmt.mapFd());
+        int off = (int) (fmt.off() + fmt.val().constValue());
+        int end = off;
+        while (value[end] != 0) {
+            end++; // check_reg_const_str found the NUL
+        }
+        byte[] format = java.util.Arrays.copyOfRange(value, off, end);
+        if (Bprintf.check(format, (int) Math.min(dataLen / 8, Integer.MAX_VALUE)) < 0) {
+            throw VerifierError.einval("Invalid format string");
+        }
+        String address = Bprintf.addressConversion(format);
+        if (address != null) {
+            throw VerifierError.einval("engine: bpf_snprintf#165 conversion " + address
+                    + " prints a kernel address (hashed, raw or as a symbol), which the engine does not have");
+        }
+    }
 
     /**
      * The kernel's check_map_func_compatibility, for the map types the engine has: cgroup storage
@@ -464,6 +500,12 @@ final class CheckHelperCall {
             }
             case PTR_TO_RINGBUF_MEM -> CheckMemRegion.check(regno, r, r.off(), size, r.range(), zeroSizeAllowed,
                     "memory, mem_size=");
+            case SCALAR -> {
+                // NULL where the argument may be NULL: only with a size that may be and is zero
+                if (!(zeroSizeAllowed && size == 0 && r.isNullConst())) {
+                    throw VerifierError.eacces("R" + regno + " type=scalar expected=fp");
+                }
+            }
             default -> {
             }
         }

@@ -25,6 +25,10 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
         PTR_TO_MEM_RDONLY,
         /** memory the helper fills, size in the next argument (ARG_PTR_TO_UNINIT_MEM) */
         PTR_TO_UNINIT_MEM,
+        /** ARG_PTR_TO_MEM | PTR_MAYBE_NULL | MEM_WRITE: bpf_snprintf's buffer, NULL with a zero size */
+        PTR_TO_MEM_OR_NULL,
+        /** ARG_PTR_TO_MEM | PTR_MAYBE_NULL | MEM_RDONLY: the u64 array of bpf_snprintf and bpf_trace_vprintk */
+        PTR_TO_MEM_OR_NULL_RDONLY,
         CONST_SIZE,
         CONST_SIZE_OR_ZERO,
         /** ARG_PTR_TO_SOCK_COMMON: any socket pointer the verifier tracks */
@@ -52,7 +56,7 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
                 case CONST_MAP_PTR -> t == RegType.CONST_PTR_TO_MAP;
                 case PTR_TO_CTX, PTR_TO_CTX_OR_NULL -> t == RegType.PTR_TO_CTX;
                 case PTR_TO_MAP_KEY, PTR_TO_MAP_VALUE, PTR_TO_UNINIT_MAP_VALUE, PTR_TO_MEM_RDONLY, PTR_TO_UNINIT_MEM,
-                        PTR_TO_ALIGNED_LONG -> t == RegType.PTR_TO_STACK || t.isPacket() || t == RegType.PTR_TO_MAP_VALUE
+                        PTR_TO_ALIGNED_LONG, PTR_TO_MEM_OR_NULL, PTR_TO_MEM_OR_NULL_RDONLY -> t == RegType.PTR_TO_STACK || t.isPacket() || t == RegType.PTR_TO_MAP_VALUE
                                 || t == RegType.PTR_TO_RINGBUF_MEM || t == RegType.PTR_TO_BTF_ID;
                 case CONST_SIZE, CONST_SIZE_OR_ZERO, CONST_ALLOC_SIZE_OR_ZERO -> t == RegType.SCALAR;
                 // the engine's opaque BTF pointers are not sockets: refused rather than BTF-matched
@@ -71,13 +75,18 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
                 case CONST_MAP_PTR -> "map_ptr";
                 case PTR_TO_CTX, PTR_TO_CTX_OR_NULL -> "ctx";
                 case PTR_TO_MAP_KEY, PTR_TO_MAP_VALUE, PTR_TO_UNINIT_MAP_VALUE, PTR_TO_MEM_RDONLY, PTR_TO_UNINIT_MEM,
-                        PTR_TO_ALIGNED_LONG -> MEM_TYPES;
+                        PTR_TO_ALIGNED_LONG, PTR_TO_MEM_OR_NULL, PTR_TO_MEM_OR_NULL_RDONLY -> MEM_TYPES;
                 case CONST_SIZE, CONST_SIZE_OR_ZERO, CONST_ALLOC_SIZE_OR_ZERO -> "scalar";
                 case PTR_TO_SOCK_COMMON -> SOCK_TYPES;
                 case PTR_TO_BTF_ID_SOCK_COMMON, RELEASE_SOCK_COMMON -> SOCK_TYPES + ", ptr_, trusted_ptr_";
                 case RELEASE_RINGBUF_MEM -> "ringbuf_mem";
                 case PTR_TO_CONST_STR -> "map_value";
             };
+        }
+
+        /** PTR_MAYBE_NULL: NULL (a known zero) passes, and so does a pointer not yet checked against NULL. */
+        boolean mayBeNull() {
+            return this == PTR_TO_CTX_OR_NULL || this == PTR_TO_MEM_OR_NULL || this == PTR_TO_MEM_OR_NULL_RDONLY;
         }
 
         /** OBJ_RELEASE: the helper ends the life of the reference the argument carries. */
@@ -188,6 +197,11 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
                 Arg.PTR_TO_ALIGNED_LONG);
         def(106, "bpf_strtoul", Ret.INTEGER, Arg.PTR_TO_MEM_RDONLY, Arg.CONST_SIZE, Arg.ANYTHING,
                 Arg.PTR_TO_ALIGNED_LONG);
+        // the format is checked at load (CheckHelperCall.checkSnprintfCall), the arguments at run time
+        def(165, "bpf_snprintf", Ret.INTEGER, Arg.PTR_TO_MEM_OR_NULL, Arg.CONST_SIZE_OR_ZERO, Arg.PTR_TO_CONST_STR,
+                Arg.PTR_TO_MEM_OR_NULL_RDONLY, Arg.CONST_SIZE_OR_ZERO);
+        def(177, "bpf_trace_vprintk", Ret.INTEGER, Arg.PTR_TO_MEM_RDONLY, Arg.CONST_SIZE, Arg.PTR_TO_MEM_OR_NULL_RDONLY,
+                Arg.CONST_SIZE_OR_ZERO);
         def(182, "bpf_strncmp", Ret.INTEGER, Arg.PTR_TO_MEM_RDONLY, Arg.CONST_SIZE, Arg.PTR_TO_CONST_STR);
         // socket options (sock_ops and sock_addr give the same argument checks)
         def(49, "bpf_setsockopt", Ret.INTEGER, Arg.PTR_TO_CTX, Arg.ANYTHING, Arg.ANYTHING, Arg.PTR_TO_MEM_RDONLY,
@@ -269,14 +283,12 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
         ARG1_EXPECTED.put(156, "map_ptr");
         ARG1_EXPECTED.put(157, "map_ptr");
         ARG1_EXPECTED.put(164, "map_ptr");
-        ARG1_EXPECTED.put(165, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_");
         ARG1_EXPECTED.put(169, "map_value");
         ARG1_EXPECTED.put(170, "map_value");
         ARG1_EXPECTED.put(171, "map_value");
         ARG1_EXPECTED.put(172, "map_value");
         ARG1_EXPECTED.put(175, "ptr_, trusted_ptr_, rcu_ptr_");
         ARG1_EXPECTED.put(176, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_");
-        ARG1_EXPECTED.put(177, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_");
         ARG1_EXPECTED.put(178, "sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_");
         ARG1_EXPECTED.put(180, "ptr_, trusted_ptr_, rcu_ptr_");
         ARG1_EXPECTED.put(181, null); // takes ctx (or anything) first, then R2
