@@ -416,6 +416,7 @@ class HelperDifferentialTest {
                 Arguments.of("%#x", 1L, 0L, 0L), Arguments.of("%", 0L, 0L, 0L), Arguments.of("%hd", 1L, 0L, 0L),
                 Arguments.of("%sa", 0L, 0L, 0L), Arguments.of("%p %px %pK", 0L, 0x1234L, 0L),
                 Arguments.of("tab\there", 0L, 0L, 0L), Arguments.of("bell\u0007", 0L, 0L, 0L),
+                Arguments.of("caf\u00e9 \u0080%d", 1L, 0L, 0L), Arguments.of("del\u007f", 0L, 0L, 0L),
                 Arguments.of("%08x|%-8x|", 0x1fL, 0x1fL, 0L), Arguments.of("%s|%10s|%-10s|", 0L, 0L, 0L),
                 Arguments.of("%pI4 %pi4", 0L, 0L, 0L), Arguments.of("%pI6", 0L, 0L, 0L), Arguments.of("%pi6", 0L, 0L, 0L),
                 Arguments.of("%pks.", 0L, 0L, 0L), Arguments.of("%pI5", 0L, 0L, 0L), Arguments.of("%s", 0L, 0L, 0L));
