@@ -44,7 +44,7 @@ public final class Bprintf {
      * nothing is staged. Returns 0 or -EINVAL.
      */
     public static long check(byte[] fmt, int numArgs) {
-        return new Scan(null, fmt, new long[Math.max(0, numArgs)], new ArrayList<>()).run();
+        return new Scan(null, fmt, null, Math.max(0, numArgs), new ArrayList<>()).run();
     }
 
     /**
@@ -54,13 +54,13 @@ public final class Bprintf {
      */
     public static String addressConversion(byte[] fmt) {
         List<String> found = new ArrayList<>();
-        new Scan(null, fmt, new long[MAX_VARARGS * 64], found).run();
+        new Scan(null, fmt, null, Integer.MAX_VALUE, found).run(); // any number of conversions
         return found.isEmpty() ? null : found.get(0);
     }
 
     /** The run-time call: {@code fmt} up to its NUL, the program's arguments, read through {@code m}. */
     static Staged prepare(Machine m, byte[] fmt, long[] args) {
-        Scan s = new Scan(m, fmt, args, new ArrayList<>());
+        Scan s = new Scan(m, fmt, args, args.length, new ArrayList<>());
         long err = s.run();
         return new Staged(err, s.bin);
     }
@@ -70,19 +70,22 @@ public final class Bprintf {
         /** null: the verifier's call, which stages nothing */
         final Machine m;
         final byte[] fmt;
+        /** null: the verifier's call, which has only their number */
         final long[] args;
+        final int numArgs;
         final List<String> addresses;
         final byte[] bin = new byte[BIN_ARGS_SIZE];
         /** the kernel stages only when it has arguments (tmp_buf is NULL otherwise) */
         final boolean staging;
         int used;
 
-        Scan(Machine m, byte[] fmt, long[] args, List<String> addresses) {
+        Scan(Machine m, byte[] fmt, long[] args, int numArgs, List<String> addresses) {
             this.m = m;
             this.fmt = fmt;
             this.args = args;
+            this.numArgs = numArgs;
             this.addresses = addresses;
-            this.staging = m != null && args.length > 0;
+            this.staging = m != null && numArgs > 0;
         }
 
         /** fmt[i], the terminating NUL (and anything after it) read as 0. */
@@ -104,7 +107,7 @@ public final class Bprintf {
                     i++;
                     continue;
                 }
-                if (spec >= args.length) {
+                if (spec >= numArgs) {
                     return -EINVAL;
                 }
                 i++;
@@ -116,7 +119,7 @@ public final class Bprintf {
                         i++;
                     }
                 }
-                long arg = args[spec];
+                long arg = args == null ? 0 : args[spec];
                 long r = at(i) == 'p' ? pointer(i, arg) : at(i) == 's' ? string(i, 's', arg)
                         : at(i) == 'c' ? character(i, arg) : integer(i, arg);
                 if (r < 0) {
