@@ -9,8 +9,9 @@ import java.util.regex.Pattern;
  * kernel's function and liveness preamble, its precision-tracking, stack-liveness and loop (SCC)
  * lines and precision marks, map addresses (with the padding before the state, which depends on the
  * address's length) and the state counters of the statistics line. Where precision-tracking
- * lines came between an instruction and its state, the kernel prints the state on a line of its
- * own ("5: R0=..."); without those lines it belongs on the instruction's line, as the engine has it.
+ * lines or an SCC line came between an instruction and its state, the kernel prints the state on
+ * a line of its own ("5: R0=..."); without those lines it belongs on the instruction's line, as
+ * the engine has it.
  */
 final class VerifierLogLines {
     private static final Pattern LIVE_REGS_ROW = Pattern.compile("^ *(\\d+ +)?\\d+: [.0-9]{10} .*");
@@ -29,7 +30,9 @@ final class VerifierLogLines {
         List<String> out = new ArrayList<>();
         boolean afterPrecise = false;
         for (String line : log.split("\n", -1)) {
-            if (line.startsWith("mark_precise:")) {
+            if (line.startsWith("mark_precise:") || SCC.matcher(line).matches()) {
+                // either can come between an instruction and its state (an SCC entered at a
+                // forced checkpoint, before a call of bpf_loop, say)
                 afterPrecise = true;
                 continue;
             }

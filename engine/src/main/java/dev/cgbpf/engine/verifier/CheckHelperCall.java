@@ -180,7 +180,8 @@ final class CheckHelperCall {
             // declared with pkt_access take packet memory there
             throw VerifierError.eacces("helper access to the packet is not allowed");
         }
-        if (!(arg == HelperProto.Arg.PTR_TO_CTX_OR_NULL && r.isNullConst())) {
+        boolean nullAllowed = arg == HelperProto.Arg.PTR_TO_CTX_OR_NULL || arg == HelperProto.Arg.PTR_TO_STACK_OR_NULL;
+        if (!(nullAllowed && r.isNullConst())) {
             // check_reg_type: a maybe-null pointer never matches (no argument here takes one)
             expect(r, regno, !r.maybeNull() && arg.accepts(r.type()), arg.expected());
             if (r.type() == RegType.PTR_TO_BTF_ID) {
