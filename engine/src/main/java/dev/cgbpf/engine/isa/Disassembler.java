@@ -28,8 +28,7 @@ import java.util.function.IntFunction;
  *       else {@code r1 = map[fd:N]}</li>
  *   <li>src=2 map value: {@code r1 = map[NAME][0]+OFF} (OFF from the second slot, unsigned)</li>
  *   <li>src=3 BTF id: {@code r1 = btf_id[ID]}, or {@code btf_id[ID][btf_fd:FD]} for a module BTF</li>
- *   <li>src=4 function: {@code r1 = func[pc+N]} in the bare form; the kernel's
- *       {@code r1 = 0xN} (the immediate, not an address) in the others</li>
+ *   <li>src=4 function: {@code r1 = func[pc+N]}</li>
  *   <li>src=5 map index: {@code r1 = map[idx:N]}, src=6: {@code r1 = map[idx:N][0]+OFF}</li>
  * </ul>
  * A kfunc call prints as the kernel prints one it cannot name: {@code call kernel-function#ID}.
@@ -203,10 +202,7 @@ public final class Disassembler {
             case PSEUDO_MAP_FD -> mapRef(insn.imm());
             case PSEUDO_MAP_VALUE -> mapRef(insn.imm()) + "[0]+" + Integer.toUnsignedString(hi);
             case PSEUDO_BTF_ID -> "btf_id[" + insn.imm() + "]" + (hi == 0 ? "" : "[btf_fd:" + hi + "]");
-            // the kernel prints a function's pc-relative immediate as it stands (no address
-            // exists yet); the bare form names it so that the assembler reads it back as src 4
-            case PSEUDO_FUNC -> bare ? "func[pc" + signed(insn.imm()) + "]"
-                    : "0x" + Long.toHexString(((long) hi << 32) | Integer.toUnsignedLong(insn.imm()));
+            case PSEUDO_FUNC -> "func[pc" + signed(insn.imm()) + "]";
             case PSEUDO_MAP_IDX -> "map[idx:" + insn.imm() + "]";
             case PSEUDO_MAP_IDX_VALUE -> "map[idx:" + insn.imm() + "][0]+" + Integer.toUnsignedString(hi);
             default -> "0x" + Long.toHexString(((long) hi << 32) | Integer.toUnsignedLong(insn.imm()));

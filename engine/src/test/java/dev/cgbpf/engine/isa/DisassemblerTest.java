@@ -127,13 +127,12 @@ class DisassemblerTest {
                 "10: (18) r1 = map[allow][0]+4294967288",
                 "12: (18) r1 = btf_id[77]",
                 "14: (18) r1 = btf_id[77][btf_fd:5]",
-                "16: (18) r1 = 0x3",
+                "16: (18) r1 = func[pc+3]",
                 "18: (18) r1 = map[idx:0]",
                 "20: (18) r1 = map[idx:2][0]+16",
                 "22: (95) exit"), d.listing(p));
         assertEquals(List.of("r1 = 0x123456789abcdef0 ll", "r2 = 0xffffffffffffffff ll", "r3 = 0x5 ll"),
                 d.bareLines(p).subList(0, 3));
-        assertEquals("r1 = func[pc+3]", d.bare(p, 16));
     }
 
     @Test
