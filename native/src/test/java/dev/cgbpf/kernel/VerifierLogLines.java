@@ -8,14 +8,17 @@ import java.util.regex.Pattern;
  * A verifier log reduced to what the engine reproduces (docs/fidelity.md, "Logs"): without the
  * kernel's function and liveness preamble, its precision-tracking, stack-liveness and loop (SCC)
  * lines and precision marks, map addresses (with the padding before the state, which depends on the
- * address's length) and the state counters of the statistics line. Where precision-tracking
- * lines came between an instruction and its state, the kernel prints the state on a line of its
- * own ("5: R0=..."); without those lines it belongs on the instruction's line, as the engine has it.
+ * address's length), the engine's func[pc+N] for the kernel's 0xN and the state counters of the statistics line. Where precision-tracking
+ * lines or an SCC line came between an instruction and its state, the kernel prints the state on
+ * a line of its own ("5: R0=..."); without those lines it belongs on the instruction's line, as
+ * the engine has it.
  */
 final class VerifierLogLines {
     private static final Pattern LIVE_REGS_ROW = Pattern.compile("^ *(\\d+ +)?\\d+: [.0-9]{10} .*");
     private static final Pattern MAP_ADDRESS = Pattern.compile("= (0x[0-9a-f]{16}|map\\[[^]]*\\](\\[0\\]\\+\\d+)?) *(?=;|$)");
     private static final Pattern STACK_LIVENESS = Pattern.compile("^\\([0-9,]+\\) (frame \\d+ insn \\d+ |live stack update ).*");
+    /** the engine's listing names a callback's address func[pc+N] (it must read back as src 4); the kernel prints 0xN */
+    private static final Pattern FUNC_ADDRESS = Pattern.compile("= func\\[pc([+-]\\d+)\\]");
     private static final Pattern SCC = Pattern.compile("^SCC (enter|exit) \\(\\d+\\)$");
     private static final Pattern INSN = Pattern.compile("^\\d+: \\([0-9a-f]{2}\\) [^;]*$");
     private static final Pattern STATE_LINE = Pattern.compile("^\\d+: (R\\d|fp-|frame\\d).*");
@@ -29,7 +32,9 @@ final class VerifierLogLines {
         List<String> out = new ArrayList<>();
         boolean afterPrecise = false;
         for (String line : log.split("\n", -1)) {
-            if (line.startsWith("mark_precise:")) {
+            if (line.startsWith("mark_precise:") || SCC.matcher(line).matches()) {
+                // either can come between an instruction and its state (an SCC entered at a
+                // forced checkpoint, before a call of bpf_loop, say)
                 afterPrecise = true;
                 continue;
             }
@@ -37,6 +42,8 @@ final class VerifierLogLines {
                     || STACK_LIVENESS.matcher(line).matches() || SCC.matcher(line).matches() || line.isEmpty()) {
                 continue;
             }
+            line = FUNC_ADDRESS.matcher(line).replaceAll(
+                    m -> "= 0x" + Long.toHexString(Integer.toUnsignedLong(Integer.parseInt(m.group(1)))));
             line = MAP_ADDRESS.matcher(line).replaceAll("= MAP ");
             line = PRECISE.matcher(line).replaceAll("=");
             line = STATS.matcher(line).replaceAll("$1");

@@ -253,7 +253,9 @@ final class DoCheck {
             list = new ArrayList<>();
             explored.set(idx, list);
         }
-        boolean addNew = jmpsProcessed - prevJmpsProcessed >= 2 && processed - prevInsnProcessed >= 8;
+        // force_new_state: a call that runs a callback always gets its checkpoint
+        boolean force = HelperProto.callsCallback(prog.get(idx));
+        boolean addNew = force || jmpsProcessed - prevJmpsProcessed >= 2 && processed - prevInsnProcessed >= 8;
         int regsHash = st.regsHash();
         for (java.util.Iterator<Checkpoint> it = list.iterator(); it.hasNext(); ) {
             Checkpoint c = it.next();
@@ -263,7 +265,7 @@ final class DoCheck {
                     throw VerifierError.einval("infinite loop detected at insn " + idx + "\ncur state: "
                             + StatePrinter.state(st) + "\nold state: " + StatePrinter.state(c.state));
                 }
-                if (jmpsProcessed - prevJmpsProcessed < 20 && processed - prevInsnProcessed < 100) {
+                if (!force && jmpsProcessed - prevJmpsProcessed < 20 && processed - prevInsnProcessed < 100) {
                     addNew = false;
                 }
             } else if (st.within(c.state, liveBefore, idx)) {
@@ -429,6 +431,11 @@ final class DoCheck {
         Insn second = prog.get(idx + 1);
         switch (insn.src()) {
             case 0 -> st.regs[insn.dst()] = RegState.constant(((long) second.imm() << 32) | Integer.toUnsignedLong(insn.imm()));
+            case PSEUDO_FUNC -> {
+                // check_ld_imm: a callback's address needs the program's BTF func_info (static
+                // linkage); this project's loaders pass no BTF, so the kernel stops here
+                throw VerifierError.einval("missing btf func_info");
+            }
             case PSEUDO_MAP_FD -> {
                 MapSpec m = env.maps.apply(insn.imm());
                 st.regs[insn.dst()] = new RegState(RegType.CONST_PTR_TO_MAP, false, 0, Scalar.constant(0), 0, 0, m, insn.imm());

@@ -1,5 +1,7 @@
 package dev.cgbpf.engine.verifier;
 
+import dev.cgbpf.engine.isa.Insn;
+import dev.cgbpf.engine.isa.Opcodes;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,7 +49,16 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
          * ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT | MEM_WRITE | MEM_ALIGNED of 8 bytes: where
          * bpf_strtol/strtoul store their result
          */
-        PTR_TO_ALIGNED_LONG;
+        PTR_TO_ALIGNED_LONG,
+        /**
+         * ARG_PTR_TO_FUNC: a callback, which only an ld_imm64 of a subprogram (src 4) makes. The
+         * kernel refuses that load when the program comes without BTF func_info ("missing btf
+         * func_info"), and this project's loaders pass no BTF: no register the engine can hold
+         * here matches, exactly as no register of such a program matches in the kernel.
+         */
+        PTR_TO_FUNC,
+        /** ARG_PTR_TO_STACK_OR_NULL: the callback's context, a stack pointer or NULL */
+        PTR_TO_STACK_OR_NULL;
 
         /** The types check_reg_type accepts (the engine's share of compatible_reg_types). */
         boolean accepts(RegType t) {
@@ -65,6 +76,8 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
                 case PTR_TO_BTF_ID_SOCK_COMMON, RELEASE_SOCK_COMMON -> t.isSocket() || t == RegType.PTR_TO_BTF_ID;
                 case RELEASE_RINGBUF_MEM -> t == RegType.PTR_TO_RINGBUF_MEM;
                 case PTR_TO_CONST_STR -> t == RegType.PTR_TO_MAP_VALUE;
+                case PTR_TO_FUNC -> false;
+                case PTR_TO_STACK_OR_NULL -> t == RegType.PTR_TO_STACK;
             };
         }
 
@@ -81,12 +94,15 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
                 case PTR_TO_BTF_ID_SOCK_COMMON, RELEASE_SOCK_COMMON -> SOCK_TYPES + ", ptr_, trusted_ptr_";
                 case RELEASE_RINGBUF_MEM -> "ringbuf_mem";
                 case PTR_TO_CONST_STR -> "map_value";
+                case PTR_TO_FUNC -> "func";
+                case PTR_TO_STACK_OR_NULL -> "fp";
             };
         }
 
         /** PTR_MAYBE_NULL: NULL (a known zero) passes, and so does a pointer not yet checked against NULL. */
         boolean mayBeNull() {
-            return this == PTR_TO_CTX_OR_NULL || this == PTR_TO_MEM_OR_NULL || this == PTR_TO_MEM_OR_NULL_RDONLY;
+            return this == PTR_TO_CTX_OR_NULL || this == PTR_TO_STACK_OR_NULL || this == PTR_TO_MEM_OR_NULL
+                    || this == PTR_TO_MEM_OR_NULL_RDONLY;
         }
 
         /** OBJ_RELEASE: the helper ends the life of the reference the argument carries. */
@@ -161,6 +177,10 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
         def(158, "bpf_get_current_task_btf", Ret.BTF_PTR);
         def(186, "bpf_get_retval", Ret.INTEGER);
         def(187, "bpf_set_retval", Ret.INTEGER, Arg.ANYTHING);
+        // the callback helpers: their R2 never matches without BTF func_info (Arg.PTR_TO_FUNC)
+        def(181, "bpf_loop", Ret.INTEGER, Arg.ANYTHING, Arg.PTR_TO_FUNC, Arg.PTR_TO_STACK_OR_NULL, Arg.ANYTHING);
+        def(164, "bpf_for_each_map_elem", Ret.INTEGER, Arg.CONST_MAP_PTR, Arg.PTR_TO_FUNC, Arg.PTR_TO_STACK_OR_NULL,
+                Arg.ANYTHING);
 
         // socket lookups (acquire a reference), their release, and the socket pointer casts
         def(84, "bpf_sk_lookup_tcp", Ret.SOCKET_OR_NULL, Arg.PTR_TO_CTX, Arg.PTR_TO_MEM_RDONLY,
@@ -282,7 +302,6 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
         ARG1_EXPECTED.put(154, "percpu_ptr_, percpu_rcu_ptr_, percpu_trusted_ptr_");
         ARG1_EXPECTED.put(156, "map_ptr");
         ARG1_EXPECTED.put(157, "map_ptr");
-        ARG1_EXPECTED.put(164, "map_ptr");
         ARG1_EXPECTED.put(169, "map_value");
         ARG1_EXPECTED.put(170, "map_value");
         ARG1_EXPECTED.put(171, "map_value");
@@ -291,7 +310,6 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
         ARG1_EXPECTED.put(176, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_");
         ARG1_EXPECTED.put(178, "sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_");
         ARG1_EXPECTED.put(180, "ptr_, trusted_ptr_, rcu_ptr_");
-        ARG1_EXPECTED.put(181, null); // takes ctx (or anything) first, then R2
         ARG1_EXPECTED.put(194, "map_value, ptr_");
         ARG1_EXPECTED.put(195, "map_ptr");
         ARG1_EXPECTED.put(196, "sock_common, sock, tcp_sock, xdp_sock");
@@ -314,6 +332,17 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
 
     static String arg1Expected(int id) {
         return ARG1_EXPECTED.get(id);
+    }
+
+    /**
+     * is_sync_callback_calling_insn: helpers that call a callback before they return (bpf_loop,
+     * for_each_map_elem, find_vma, user_ringbuf_drain). check_cfg makes such a call a prune point
+     * with a forced checkpoint, even though without BTF func_info no callback ever gets that far.
+     */
+    static boolean callsCallback(Insn insn) {
+        int id = insn.imm();
+        return insn.code() == (Opcodes.JMP | Opcodes.CALL) && insn.src() == 0
+                && (id == 164 || id == 180 || id == 181 || id == 209);
     }
 
     /** Helpers that may sleep: refused in every program type of this project (none is sleepable). */

@@ -138,7 +138,6 @@ public final class Verifier {
             // add_subprog_and_kfunc: bpf-to-bpf calls start subprograms
             java.util.TreeSet<Integer> starts = new java.util.TreeSet<>();
             starts.add(0);
-            boolean funcPointers = false;
             for (int i = 0; i < n; i++) {
                 Insn insn = p.get(i);
                 boolean pseudoFunc = insn.code() == LD_IMM64 && insn.src() == PSEUDO_FUNC;
@@ -148,7 +147,6 @@ public final class Verifier {
                         throw VerifierError.einval("call to invalid destination");
                     }
                     starts.add((int) target);
-                    funcPointers |= pseudoFunc;
                 }
                 if (insn.code() == (JMP | CALL) && insn.src() == PSEUDO_KFUNC_CALL) {
                     // the kernel resolves kfuncs here, against its BTF, which the engine does not have
@@ -202,7 +200,7 @@ public final class Verifier {
                             throw VerifierError.einval("engine: ld_imm64 of a BTF id is not supported");
                         }
                         if (src == PSEUDO_FUNC) {
-                            i++; // a subprogram's address: refused below
+                            i++; // a subprogram's address: do_check refuses it without BTF func_info
                             continue;
                         }
                         if ((src == PSEUDO_MAP_FD || src == PSEUDO_MAP_IDX) && second.imm() != 0) {
@@ -242,10 +240,6 @@ public final class Verifier {
                     throw VerifierError.einval("unknown opcode " + String.format("%02x", insn.code()));
                 }
             }
-            if (funcPointers) {
-                // callbacks (bpf_loop, for_each_map_elem, timers) are what a subprogram's address is for
-                throw VerifierError.einval("engine: function pointers (callbacks of bpf_loop, for_each_map_elem, timers) are not supported");
-            }
             // check_cfg: every instruction reachable; prune points at jumps and their targets, calls and returns
             boolean[] seen = new boolean[n];
             boolean[] prune = new boolean[n];
@@ -271,6 +265,7 @@ public final class Verifier {
                         prune[t] = true;
                     } else if (op == CALL) {
                         succ = new int[] {i + 1};
+                        prune[i] |= HelperProto.callsCallback(insn);
                     } else if (op == JA) {
                         int t = i + 1 + (insn.cls() == JMP32 ? insn.imm() : insn.off());
                         succ = new int[] {t};
@@ -282,6 +277,16 @@ public final class Verifier {
                         prune[t] = true;
                         prune[i] = true;
                     }
+                } else if (insn.code() == LD_IMM64 && insn.src() == PSEUDO_FUNC) {
+                    // visit_func_call_insn: a subprogram's address leads to the subprogram as a
+                    // branch; the load, the insn after it and the subprogram's first are prune points
+                    int t = i + 1 + insn.imm();
+                    succ = new int[] {i + 2, t};
+                    prune[i] = true;
+                    if (i + 2 < n) { // else the successor check below refuses the program
+                        prune[i + 2] = true;
+                    }
+                    prune[t] = true;
                 } else {
                     succ = new int[] {i + (insn.code() == LD_IMM64 ? 2 : 1)};
                 }
