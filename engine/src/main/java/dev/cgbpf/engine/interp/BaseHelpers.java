@@ -1,5 +1,6 @@
 package dev.cgbpf.engine.interp;
 
+import dev.cgbpf.engine.backend.Errno;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -14,7 +15,8 @@ import java.util.stream.Stream;
  * has them: the map element helpers, the clocks ({@link KernelClocks}), bpf_get_prandom_u32,
  * the CPU and NUMA node the program runs on, bpf_strtol/bpf_strtoul ({@link BpfStrtol}), bpf_strncmp,
  * bpf_trace_printk and bpf_trace_vprintk ({@link TracePrintk}), bpf_snprintf ({@link BpfSnprintf}), the ring buffer helpers ({@link RingBufHelpers}) and
- * the queue and stack map helpers ({@link QueueStackHelpers}).
+ * the queue and stack map helpers ({@link QueueStackHelpers}), and bpf_get_branch_snapshot as a host
+ * without branch records answers it.
  *
  * <p>A clock the host does not let the engine read exactly (TAI, jiffies and the coarse clock
  * need /proc/timer_list or the kernel's CONFIG_HZ) is left out, so that programs calling it are
@@ -35,6 +37,7 @@ public final class BaseHelpers {
     public static final int KTIME_GET_BOOT_NS = 125;
     public static final int KTIME_GET_COARSE_NS = 160;
     public static final int SNPRINTF = 165;
+    public static final int GET_BRANCH_SNAPSHOT = 176;
     public static final int TRACE_VPRINTK = 177;
     public static final int STRNCMP = 182;
     public static final int KTIME_GET_TAI_NS = 208;
@@ -73,7 +76,8 @@ public final class BaseHelpers {
                 .add(STRTOUL, BpfStrtol::strtoul)
                 .add(STRNCMP, BaseHelpers::strncmp)
                 .add(SNPRINTF, BpfSnprintf::snprintf)
-                .add(TRACE_VPRINTK, TracePrintk::vprintk);
+                .add(TRACE_VPRINTK, TracePrintk::vprintk)
+                .add(GET_BRANCH_SNAPSHOT, BaseHelpers::getBranchSnapshot);
         RingBufHelpers.addTo(b);
         QueueStackHelpers.addTo(b);
         if (clocks.knowsTick()) {
@@ -123,6 +127,16 @@ public final class BaseHelpers {
     static long mapDeleteElem(Machine m, long map, long key, long r3, long r4, long r5) {
         BpfMapOps em = elementMap(m, map, "bpf_map_delete_elem#3");
         return em.deleteElem(m.readBytes(key, em.spec().keySize()));
+    }
+
+    /**
+     * long bpf_get_branch_snapshot(void *buf, u32 size, u64 flags): the CPU's last branch records.
+     * The engine has none, so it answers as the kernel does on a CPU without them (a VM here:
+     * measured, `helper-branch-snapshot`): -EINVAL for any flag, else -ENOENT, the buffer
+     * untouched. A host with LBR gives the kernel entries instead.
+     */
+    private static long getBranchSnapshot(Machine m, long buf, long size, long flags, long r4, long r5) {
+        return flags != 0 ? -Errno.EINVAL.number() : -Errno.ENOENT.number();
     }
 
     /**

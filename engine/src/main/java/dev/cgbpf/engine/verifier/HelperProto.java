@@ -208,6 +208,7 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
         def(6, "bpf_trace_printk", Ret.INTEGER, Arg.PTR_TO_MEM_RDONLY, Arg.CONST_SIZE);
         def(112, "bpf_probe_read_user", Ret.INTEGER, Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE_OR_ZERO, Arg.ANYTHING);
         def(113, "bpf_probe_read_kernel", Ret.INTEGER, Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE_OR_ZERO, Arg.ANYTHING);
+        def(176, "bpf_get_branch_snapshot", Ret.INTEGER, Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE_OR_ZERO, Arg.ANYTHING);
         def(114, "bpf_probe_read_user_str", Ret.INTEGER, Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE_OR_ZERO, Arg.ANYTHING);
         def(115, "bpf_probe_read_kernel_str", Ret.INTEGER, Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE_OR_ZERO,
                 Arg.ANYTHING);
@@ -307,7 +308,6 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
         ARG1_EXPECTED.put(171, "map_value");
         ARG1_EXPECTED.put(172, "map_value");
         ARG1_EXPECTED.put(175, "ptr_, trusted_ptr_, rcu_ptr_");
-        ARG1_EXPECTED.put(176, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_");
         ARG1_EXPECTED.put(178, "sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_");
         ARG1_EXPECTED.put(180, "ptr_, trusted_ptr_, rcu_ptr_");
         ARG1_EXPECTED.put(194, "map_value, ptr_");
