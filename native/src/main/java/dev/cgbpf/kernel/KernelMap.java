@@ -2,7 +2,6 @@ package dev.cgbpf.kernel;
 
 import dev.cgbpf.engine.backend.BpfMap;
 import dev.cgbpf.engine.backend.MapSpec;
-import dev.cgbpf.engine.backend.MapType;
 
 /** A map created by a {@link KernelBackend}: owns its fd. */
 final class KernelMap extends KernelObject implements BpfMap {
@@ -26,7 +25,7 @@ final class KernelMap extends KernelObject implements BpfMap {
 
     /** Bytes of one value as lookups and updates carry it: per-CPU maps hold one slot per possible CPU. */
     int valueBytes() {
-        if (spec.type() == MapType.PERCPU_CGROUP_STORAGE) {
+        if (spec.type().percpu()) {
             return ((spec.valueSize() + 7) & ~7) * PossibleCpus.count();
         }
         return spec.valueSize();

@@ -8,6 +8,8 @@ public enum MapType {
     HASH(1),
     ARRAY(2),
     PROG_ARRAY(3),
+    PERCPU_HASH(5),
+    PERCPU_ARRAY(6),
     CGROUP_ARRAY(8),
     LPM_TRIE(11),
     CGROUP_STORAGE(19),
@@ -24,6 +26,14 @@ public enum MapType {
 
     public int value() {
         return value;
+    }
+
+    /**
+     * Whether the map keeps one value per possible CPU, so that the syscall's lookup and update
+     * carry round_up(value_size, 8) bytes for each of them.
+     */
+    public boolean percpu() {
+        return this == PERCPU_HASH || this == PERCPU_ARRAY || this == PERCPU_CGROUP_STORAGE;
     }
 
     public String scenarioName() {

@@ -40,6 +40,7 @@ public final class BaseHelpers {
     public static final int GET_BRANCH_SNAPSHOT = 176;
     public static final int TRACE_VPRINTK = 177;
     public static final int STRNCMP = 182;
+    public static final int MAP_LOOKUP_PERCPU_ELEM = 195;
     public static final int KTIME_GET_TAI_NS = 208;
 
     /**
@@ -66,6 +67,7 @@ public final class BaseHelpers {
                 .add(MAP_LOOKUP_ELEM, MAP_LOOKUP)
                 .add(MAP_UPDATE_ELEM, BaseHelpers::mapUpdateElem)
                 .add(MAP_DELETE_ELEM, BaseHelpers::mapDeleteElem)
+                .add(MAP_LOOKUP_PERCPU_ELEM, BaseHelpers::mapLookupPercpuElem)
                 .add(KTIME_GET_NS, (m, r1, r2, r3, r4, r5) -> clocks.monotonicNs())
                 .add(KTIME_GET_BOOT_NS, (m, r1, r2, r3, r4, r5) -> clocks.bootNs())
                 .add(TRACE_PRINTK, TracePrintk::call)
@@ -113,6 +115,16 @@ public final class BaseHelpers {
         BpfMapOps em = elementMap(m, map, "bpf_map_lookup_elem#1");
         int i = em.lookupIndex(m.readBytes(key, em.spec().keySize()));
         return i < 0 ? 0 : em.valueAddress(i);
+    }
+
+    /**
+     * void *bpf_map_lookup_percpu_elem(map, key, u32 cpu): CPU {@code cpu}'s value or NULL (no
+     * such key, or a cpu at or past nr_cpu_ids). The verifier passes per-CPU arrays and hashes only.
+     */
+    static long mapLookupPercpuElem(Machine m, long map, long key, long cpu, long r4, long r5) {
+        BpfMapOps em = elementMap(m, map, "bpf_map_lookup_percpu_elem#195");
+        int i = em.lookupIndex(m.readBytes(key, em.spec().keySize()));
+        return i < 0 ? 0 : em.percpuValueAddress(i, (int) cpu);
     }
 
     /** long bpf_map_update_elem(map, key, value, flags): 0 or a negative errno. */

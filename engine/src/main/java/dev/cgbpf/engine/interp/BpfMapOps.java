@@ -39,6 +39,15 @@ public interface BpfMapOps {
     /** The address of the value of element {@code index}, as bpf_map_lookup_elem returns it. */
     long valueAddress(int index);
 
+    /**
+     * bpf_map_lookup_percpu_elem: the address of CPU {@code cpu}'s value of element {@code index},
+     * 0 for a CPU past the last. Only per-CPU arrays and hashes have it (the verifier passes no
+     * other map to the helper).
+     */
+    default long percpuValueAddress(int index, int cpu) {
+        throw new UnsupportedOperationException("not a per-CPU map: " + spec().type());
+    }
+
     /** 0 or a negative errno. */
     int updateElem(byte[] key, byte[] value, long flags);
 

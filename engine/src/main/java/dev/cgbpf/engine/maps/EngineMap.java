@@ -3,9 +3,12 @@ package dev.cgbpf.engine.maps;
 import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.engine.backend.Errno;
 import dev.cgbpf.engine.backend.MapSpec;
+import dev.cgbpf.engine.backend.MapType;
 import dev.cgbpf.engine.interp.AddressSpace;
 import dev.cgbpf.engine.interp.BpfMapOps;
 import dev.cgbpf.engine.interp.Region;
+
+import java.util.Arrays;
 
 /**
  * A map of the engine, with the kernel's semantics and errnos. The values live in one
@@ -37,6 +40,9 @@ public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, Ha
     static final int BPF_F_INNER_MAP = 0x1000;
     static final int ACCESS_FLAGS = BPF_F_RDONLY | BPF_F_WRONLY | BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG;
 
+    /** PCPU_MIN_UNIT_SIZE: a per-CPU value, rounded up to 8 bytes, may not be larger. */
+    static final long PERCPU_MAX_VALUE_SIZE = 32768;
+
     /** The engine keeps map memory on the Java heap; bigger maps fail with ENOMEM. */
     public static final long MAX_ENGINE_BYTES = 256L << 20;
 
@@ -48,6 +54,12 @@ public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, Ha
     protected final MapSpec spec;
     protected final AddressSpace space;
     protected final Region values;
+    /**
+     * Values per element: every possible CPU's for a per-CPU array or hash (the value of CPU c of
+     * element i is slot i * cpus + c, so one element's CPUs lie side by side as the syscall
+     * carries them), else 1.
+     */
+    private final int cpus;
     private final Region object;
     private int refs = 1;
     private int id;
@@ -57,8 +69,10 @@ public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, Ha
     EngineMap(MapSpec spec, AddressSpace space, int valueElements) {
         this.spec = spec;
         this.space = space;
+        this.cpus = valuesPerElement(spec.type());
         String label = "map[" + (spec.name() == null ? "" : spec.name()) + "]";
-        this.values = Region.mapValues(space.reserveSlot(), this, label + ".value", spec.valueSize(), valueElements);
+        this.values = Region.mapValues(space.reserveSlot(), this, label + ".value", spec.valueSize(),
+                valueElements * cpus);
         this.object = Region.mapObject(space.reserveSlot(), this, label);
         space.install(values);
         space.install(object);
@@ -73,8 +87,8 @@ public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, Ha
             throw new BpfException(Errno.EINVAL, "BPF_F_RDONLY and BPF_F_WRONLY together");
         }
         return switch (spec.type()) {
-            case ARRAY -> ArrayMap.createArray(spec, space);
-            case HASH -> HashTab.createHash(spec, space);
+            case ARRAY, PERCPU_ARRAY -> ArrayMap.createArray(spec, space);
+            case HASH, PERCPU_HASH -> HashTab.createHash(spec, space);
             case CGROUP_STORAGE, PERCPU_CGROUP_STORAGE -> CgroupStorageMap.createStorage(spec, space);
             case RINGBUF -> RingBufMap.createRingBuf(spec, space);
             case QUEUE, STACK -> QueueStackMap.createQueueStack(spec, space);
@@ -85,9 +99,27 @@ public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, Ha
         };
     }
 
+    /** A per-CPU array's or hash's value, rounded up to 8 bytes, is at most PCPU_MIN_UNIT_SIZE: else E2BIG. */
+    static void checkPercpuValueSize(MapSpec spec) throws BpfException {
+        if (Integer.toUnsignedLong(spec.valueSize()) > PERCPU_MAX_VALUE_SIZE) {
+            throw new BpfException(Errno.E2BIG, "per-CPU value_size " + Integer.toUnsignedString(spec.valueSize())
+                    + " rounds up past " + PERCPU_MAX_VALUE_SIZE);
+        }
+    }
+
+    /**
+     * How many values an element of this type keeps in the values region: one per possible CPU for
+     * a per-CPU array or hash (the per-CPU cgroup storage keeps its own regions), else one.
+     */
+    private static int valuesPerElement(MapType type) {
+        return type == MapType.PERCPU_ARRAY || type == MapType.PERCPU_HASH ? PossibleCpus.count() : 1;
+    }
+
+    /** The engine's memory limit, for a map whose elements take {@code bytes} for each value they keep. */
     static void checkMemory(MapSpec spec, long bytes) throws BpfException {
-        if (bytes > MAX_ENGINE_BYTES) {
-            throw new BpfException(Errno.ENOMEM, "map '" + spec.name() + "' needs " + bytes
+        long total = bytes * valuesPerElement(spec.type());
+        if (total > MAX_ENGINE_BYTES) {
+            throw new BpfException(Errno.ENOMEM, "map '" + spec.name() + "' needs " + total
                     + " bytes, above the engine's limit of " + MAX_ENGINE_BYTES);
         }
     }
@@ -160,7 +192,7 @@ public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, Ha
 
     /** The value size BPF_MAP_LOOKUP/UPDATE_ELEM use on the syscall side (per-CPU maps: one value per CPU). */
     public int syscallValueSize() {
-        return spec.valueSize();
+        return spec.type().percpu() ? Region.roundUp8(spec.valueSize()) * cpus : spec.valueSize();
     }
 
     // ---- element operations: 0 or -errno, as the kernel's map ops ----
@@ -185,20 +217,52 @@ public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, Ha
     /** The key after {@code key} (null: the first); null when there is none. */
     public abstract byte[] nextKey(byte[] key);
 
+    /** The value a program sees: of a per-CPU map, the engine's CPU's (BaseHelpers.ENGINE_CPU, 0). */
     @Override
     public long valueAddress(int index) {
-        return values.elementAddress(index);
+        return values.elementAddress(index * cpus);
     }
 
-    /** A copy of the value of element {@code index}. */
+    /**
+     * bpf_map_lookup_percpu_elem: CPU {@code cpu}'s value of element {@code index}, 0 (NULL) for
+     * a CPU at or past nr_cpu_ids (the possible CPUs, numbered from 0 on the hosts the engine
+     * mirrors).
+     */
+    @Override
+    public long percpuValueAddress(int index, int cpu) {
+        return Integer.compareUnsigned(cpu, cpus) < 0 ? values.elementAddress(index * cpus + cpu) : 0;
+    }
+
+    /**
+     * A copy of the value of element {@code index} as the syscall's lookup returns it: of a per-CPU
+     * map every CPU's, each round_up(value_size, 8) bytes with its padding, as the kernel's
+     * copy_map_value_long copies them.
+     */
     public byte[] valueOf(int index) {
-        byte[] out = new byte[spec.valueSize()];
-        System.arraycopy(values.bytes(), index * Region.roundUp8(spec.valueSize()), out, 0, out.length);
+        int stride = Region.roundUp8(spec.valueSize());
+        byte[] out = new byte[syscallValueSize()];
+        System.arraycopy(values.bytes(), index * cpus * stride, out, 0, out.length);
         return out;
     }
 
-    void putValue(int index, byte[] value) {
-        System.arraycopy(value, 0, values.bytes(), index * Region.roundUp8(spec.valueSize()), spec.valueSize());
+    /**
+     * Stores the value of element {@code index}. Its length tells who writes: the syscall's value
+     * of a per-CPU map ({@link #syscallValueSize}) sets every CPU's; a program's (value_size
+     * bytes) sets the engine's CPU's alone, and for a new element ({@code fresh}) zeroes the
+     * other CPUs' as the kernel's pcpu_init_value does. The two lengths differ unless both ways
+     * write the same bytes (one CPU, value_size a multiple of 8).
+     */
+    void putValue(int index, byte[] value, boolean fresh) {
+        int stride = Region.roundUp8(spec.valueSize());
+        int at = index * cpus * stride;
+        if (spec.type().percpu() && value.length == syscallValueSize()) {
+            System.arraycopy(value, 0, values.bytes(), at, value.length);
+            return;
+        }
+        if (fresh && cpus > 1) {
+            Arrays.fill(values.bytes(), at + stride, at + cpus * stride, (byte) 0);
+        }
+        System.arraycopy(value, 0, values.bytes(), at, spec.valueSize());
     }
 
     /** Throws the errno of a failed element operation as the syscall would return it. */

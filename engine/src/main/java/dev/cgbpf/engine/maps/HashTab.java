@@ -3,6 +3,7 @@ package dev.cgbpf.engine.maps;
 import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.engine.backend.Errno;
 import dev.cgbpf.engine.backend.MapSpec;
+import dev.cgbpf.engine.backend.MapType;
 import dev.cgbpf.engine.interp.AddressSpace;
 import dev.cgbpf.engine.interp.Region;
 
@@ -11,16 +12,18 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * BPF_MAP_TYPE_HASH (kernel/bpf/hashtab.c) with preallocated elements, as the kernel does by
- * default: {@code max_entries} value slots exist from the start and a full table refuses a new
- * key with E2BIG (replacing an existing key still works). BPF_NOEXIST on a present key is
- * EEXIST, BPF_EXIST on an absent one ENOENT, delete of an absent key ENOENT.
+ * BPF_MAP_TYPE_HASH and BPF_MAP_TYPE_PERCPU_HASH (kernel/bpf/hashtab.c) with preallocated
+ * elements, as the kernel does by default: {@code max_entries} value slots exist from the start
+ * and a full table refuses a new key with E2BIG (replacing an existing key still works).
+ * BPF_NOEXIST on a present key is EEXIST, BPF_EXIST on an absent one ENOENT, delete of an absent
+ * key ENOENT.
  *
  * <p>Iteration order (get_next_key) is insertion order, oldest first; the kernel's is bucket
  * order of a seeded jhash and not reproducible, so nothing may depend on it. Like the kernel, an
  * absent (or null) key yields the first key, and the last key ENOENT. An update of a present
  * key rewrites its value in place and keeps its position (the kernel swaps in a fresh element;
- * a program holding the old value pointer sees the new value here).
+ * a program holding the old value pointer sees the new value here). A per-CPU hash keeps a value
+ * per possible CPU (EngineMap): programs read and write CPU 0's, the syscall all of them.
  */
 public final class HashTab extends EngineMap {
     /** HTAB_CREATE_FLAG_MASK minus the LRU-only BPF_F_NO_COMMON_LRU. */
@@ -51,9 +54,11 @@ public final class HashTab extends EngineMap {
         freeCount = n;
     }
 
+    /** htab_map_alloc_check, in its order. */
     static HashTab createHash(MapSpec spec, AddressSpace space) throws BpfException {
-        if (spec.keySize() <= 0 || spec.valueSize() <= 0 || spec.maxEntries() <= 0
-                || (spec.flags() & ~CREATE_FLAGS) != 0) {
+        boolean percpu = spec.type() == MapType.PERCPU_HASH;
+        if ((spec.flags() & ~CREATE_FLAGS) != 0 || percpu && (spec.flags() & BPF_F_NUMA_NODE) != 0
+                || spec.keySize() <= 0 || spec.valueSize() <= 0 || spec.maxEntries() <= 0) {
             throw new BpfException(Errno.EINVAL, "hash map needs key_size > 0, value_size > 0, max_entries > 0"
                     + " and known flags (got key_size " + spec.keySize() + ", value_size " + spec.valueSize()
                     + ", max_entries " + Integer.toUnsignedString(spec.maxEntries()) + ", flags 0x"
@@ -62,6 +67,9 @@ public final class HashTab extends EngineMap {
         if ((long) spec.keySize() + spec.valueSize() >= MAX_ELEM_BYTES) {
             throw new BpfException(Errno.E2BIG, "hash map key_size + value_size " + ((long) spec.keySize()
                     + spec.valueSize()) + " is too big");
+        }
+        if (percpu) {
+            checkPercpuValueSize(spec);
         }
         long perElem = Region.roundUp8(spec.valueSize()) + (long) Region.roundUp8(spec.keySize()) + 48;
         checkMemory(spec, perElem * spec.maxEntries());
@@ -98,7 +106,7 @@ public final class HashTab extends EngineMap {
             if (flags == BPF_NOEXIST) {
                 return EEXIST;
             }
-            putValue(slot, value);
+            putValue(slot, value, false);
             return 0;
         }
         if (flags == BPF_EXIST) {
@@ -109,7 +117,7 @@ public final class HashTab extends EngineMap {
         }
         int s = freeSlots[--freeCount];
         keys[s] = k.bytes();
-        putValue(s, value);
+        putValue(s, value, true);
         index.put(k, s);
         next[s] = -1;
         prev[s] = tail;

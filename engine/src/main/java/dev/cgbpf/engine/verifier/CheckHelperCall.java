@@ -102,8 +102,8 @@ final class CheckHelperCall {
             // check_resource_leak: the target never returns here to release anything
             CheckReferences.checkLeak(st, "tail_call");
         }
-        boolean constKeyHit = proto.ret() == HelperProto.Ret.MAP_VALUE_OR_NULL && map != null
-                && constArrayKeyInBounds(st, map);
+        // bpf_map_lookup_elem only: bpf_map_lookup_percpu_elem may still return NULL for its cpu
+        boolean constKeyHit = id == MAP_LOOKUP_ELEM && map != null && constArrayKeyInBounds(st, map);
         for (int r = 1; r <= 5; r++) {
             st.regs[r] = RegState.NOT_INIT;
         }
@@ -352,9 +352,9 @@ final class CheckHelperCall {
      * take nothing else (the kernel's bloom filter, also taken by push and peek, the engine lacks);
      * likewise a program array and bpf_tail_call, a cgroup array and
      * bpf_current_task_under_cgroup (skb_under_cgroup, which also takes one, no cgroup program
-     * type may call). bpf_map_lookup_percpu_elem wants a per-CPU array or hash, which the engine
-     * does not have (its per-CPU cgroup storage is not one of them), and bpf_perf_event_output a
-     * perf event array: any map the engine can make is refused there.
+     * type may call). bpf_map_lookup_percpu_elem takes a per-CPU array or hash only (not the
+     * per-CPU cgroup storage), and bpf_perf_event_output a perf event array, which the engine does
+     * not have: any map the engine can make is refused there.
      */
     private static void checkMapFuncCompatibility(MapSpec map, int id, String name) throws VerifierError {
         if (map == null) {
@@ -367,13 +367,15 @@ final class CheckHelperCall {
         boolean queueStackHelper = id == MAP_PUSH_ELEM || id == MAP_POP_ELEM || id == MAP_PEEK_ELEM;
         boolean progArray = map.type() == MapType.PROG_ARRAY;
         boolean cgroupArray = map.type() == MapType.CGROUP_ARRAY;
+        boolean percpuArrayOrHash = map.type() == MapType.PERCPU_ARRAY || map.type() == MapType.PERCPU_HASH;
         if (storage != (id == GET_LOCAL_STORAGE) || ringbuf != ringbufHelper || queueStack != queueStackHelper
-                || id == PERF_EVENT_OUTPUT || id == MAP_LOOKUP_PERCPU_ELEM
+                || id == PERF_EVENT_OUTPUT || id == MAP_LOOKUP_PERCPU_ELEM && !percpuArrayOrHash
                 || progArray != (id == TAIL_CALL) || cgroupArray != (id == CURRENT_TASK_UNDER_CGROUP)) {
             throw VerifierError.einval("cannot pass map_type " + map.type().value() + " into func " + name + "#" + id);
         }
     }
 
+    private static final int MAP_LOOKUP_ELEM = 1;
     private static final int MAP_UPDATE_ELEM = 2;
     private static final int MAP_DELETE_ELEM = 3;
     private static final int MAP_PUSH_ELEM = 87;
@@ -395,12 +397,12 @@ final class CheckHelperCall {
     private static final int SMP_PROCESSOR_ID = 8;
 
     /**
-     * A lookup in an array map with a key the verifier knows and that is below max_entries cannot
-     * fail (6.18: the key register's stack bytes hold a constant spilled with the key's size, or
-     * zeros).
+     * A lookup in an array map, per-CPU or not (can_elide_value_nullness), with a key the verifier
+     * knows and that is below max_entries cannot fail (6.18: the key register's stack bytes hold a
+     * constant spilled with the key's size, or zeros).
      */
     private static boolean constArrayKeyInBounds(VerifierState st, MapSpec map) {
-        if (map.type() != MapType.ARRAY) {
+        if (map.type() != MapType.ARRAY && map.type() != MapType.PERCPU_ARRAY) {
             return false;
         }
         // R2 is NOT_INIT again only after the call; this runs before the argument registers are reset

@@ -49,7 +49,7 @@ final class MapOps {
             return Results.ok(line.op());
         }
         byte[] value = line.bytes("value");
-        if (map.spec().type() != MapType.PERCPU_CGROUP_STORAGE) {
+        if (!map.spec().type().percpu()) {
             value = sized(line, "value", map, map.spec().valueSize());
         }
         s.backend().update(map, key, value, BPF_ANY);
