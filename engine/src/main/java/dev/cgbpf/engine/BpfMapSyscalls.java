@@ -181,8 +181,9 @@ final class BpfMapSyscalls {
     /**
      * kernel: map_lookup_and_delete_elem. The fd must allow both reading and writing (EPERM);
      * flags are EINVAL for a queue or stack and for a map without a bpf_spin_lock (all of the
-     * engine's); a queue or stack pops, a hash map takes the key's value out (ENOENT when
-     * absent), every other type answers ENOTSUPP.
+     * engine's); a queue or stack pops, a hash map, per-CPU or not, takes the key's value out (of
+     * a per-CPU hash every CPU's, as a lookup shows them; ENOENT when absent), every other type
+     * answers ENOTSUPP.
      */
     byte[] lookupAndDelete(BpfMap map, byte[] key, long flags) throws BpfException {
         MapFd h = fds.map(map);
@@ -204,7 +205,7 @@ final class BpfMapSyscalls {
             EngineMap.check(q.get(value, true), "pop from " + name);
             return value;
         }
-        if (m.spec().type() != MapType.HASH) {
+        if (m.spec().type() != MapType.HASH && m.spec().type() != MapType.PERCPU_HASH) {
             throw new BpfException(Errno.ENOTSUPP, "lookup-and-delete is not supported for " + name);
         }
         synchronized (m) {
