@@ -270,21 +270,10 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
     private static final Map<Integer, String> ARG1_EXPECTED = new HashMap<>();
 
     static {
-        ARG1_EXPECTED.put(1, "map_ptr");
-        ARG1_EXPECTED.put(2, "map_ptr");
-        ARG1_EXPECTED.put(3, "map_ptr");
-        ARG1_EXPECTED.put(16, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_");
         ARG1_EXPECTED.put(22, "map_ptr");
-        ARG1_EXPECTED.put(26, null); // takes ctx (or anything) first, then R2
         ARG1_EXPECTED.put(53, null); // takes ctx (or anything) first, then R2
         ARG1_EXPECTED.put(55, "map_ptr");
-        ARG1_EXPECTED.put(64, null); // takes ctx (or anything) first, then R2
-        ARG1_EXPECTED.put(68, null); // takes ctx (or anything) first, then R2
         ARG1_EXPECTED.put(70, null); // takes ctx (or anything) first, then R2
-        ARG1_EXPECTED.put(81, "map_ptr");
-        ARG1_EXPECTED.put(87, "map_ptr");
-        ARG1_EXPECTED.put(88, "map_ptr");
-        ARG1_EXPECTED.put(89, "map_ptr");
         ARG1_EXPECTED.put(93, "map_value, ptr_");
         ARG1_EXPECTED.put(94, "map_value, ptr_");
         ARG1_EXPECTED.put(107, "map_ptr");
@@ -311,7 +300,6 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
         ARG1_EXPECTED.put(178, "sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_");
         ARG1_EXPECTED.put(180, "ptr_, trusted_ptr_, rcu_ptr_");
         ARG1_EXPECTED.put(194, "map_value, ptr_");
-        ARG1_EXPECTED.put(195, "map_ptr");
         ARG1_EXPECTED.put(196, "sock_common, sock, tcp_sock, xdp_sock");
         ARG1_EXPECTED.put(197, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_");
         ARG1_EXPECTED.put(198, "map_ptr");
