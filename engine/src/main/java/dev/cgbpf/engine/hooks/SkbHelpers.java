@@ -73,17 +73,8 @@ final class SkbHelpers {
      */
     static long loadBytes(Machine m, long skb, long offset, long to, long len, long r5) {
         CgroupSkbCtx ctx = skb(m, "bpf_skb_load_bytes");
-        int n = (int) len;
-        if (n <= 0) {
-            throw new Fault("bpf_skb_load_bytes: len " + len + " is not a positive size");
-        }
-        byte[] data = ctx.packetBytes();
-        long off = offset & 0xffffffffL;
-        boolean inside = off <= Integer.MAX_VALUE && off + n <= data.length;
-        for (int i = 0; i < n; i++) {
-            m.store(to + i, 1, inside ? data[(int) off + i] & 0xff : 0);
-        }
-        return inside ? 0 : -Errnos.EFAULT;
+        int n = loadSize(len, "bpf_skb_load_bytes");
+        return copyOut(m, ctx.packetBytes(), offset & 0xffffffffL, to, n);
     }
 
     /**
@@ -93,10 +84,7 @@ final class SkbHelpers {
      */
     static long loadBytesRelative(Machine m, long skb, long offset, long to, long len, long startHeader) {
         CgroupSkbCtx ctx = skb(m, "bpf_skb_load_bytes_relative");
-        int n = (int) len;
-        if (n <= 0) {
-            throw new Fault("bpf_skb_load_bytes_relative: len " + len + " is not a positive size");
-        }
+        int n = loadSize(len, "bpf_skb_load_bytes_relative");
         byte[] packet = ctx.packetBytes();
         long off = offset & 0xffffffffL;
         byte[] from = null;
@@ -111,9 +99,27 @@ final class SkbHelpers {
                 System.arraycopy(packet, 0, from, ETH_HLEN, packet.length);
             }
         }
-        boolean inside = from != null && off + n <= from.length;
+        return copyOut(m, from, off, to, n);
+    }
+
+    /** The length of a load: the verifier proved it a positive constant (ARG_CONST_SIZE). */
+    private static int loadSize(long len, String helper) {
+        int n = (int) len;
+        if (n <= 0) {
+            throw new Fault(helper + ": len " + len + " is not a positive size");
+        }
+        return n;
+    }
+
+    /**
+     * Copies {@code n} bytes of {@code from} at {@code off} to the program's {@code to}: 0; or,
+     * when there is nothing to copy from or the range is not all inside, zeroes {@code to} and
+     * answers -EFAULT (the kernel's memset on failure).
+     */
+    private static long copyOut(Machine m, byte[] from, long off, long to, int n) {
+        boolean inside = from != null && off <= Integer.MAX_VALUE && off + n <= from.length;
         for (int i = 0; i < n; i++) {
-            m.store(to + i, 1, inside ? from[(int) (off + i)] & 0xff : 0);
+            m.store(to + i, 1, inside ? from[(int) off + i] & 0xff : 0);
         }
         return inside ? 0 : -Errnos.EFAULT;
     }
