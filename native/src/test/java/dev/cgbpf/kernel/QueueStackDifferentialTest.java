@@ -37,24 +37,6 @@ class QueueStackDifferentialTest {
         KernelRequired.check();
     }
 
-    private interface Call {
-        Object run() throws BpfException;
-    }
-
-    /** "ok", the value a call returned in hex, or its errno. */
-    private static String answer(Call c) {
-        try {
-            Object o = c.run();
-            if (o instanceof BpfMap m) {
-                m.close();
-                return "ok";
-            }
-            return o instanceof byte[] b ? HEX.formatHex(b) : String.valueOf(o);
-        } catch (BpfException e) {
-            return e.errno();
-        }
-    }
-
     @Test
     void mapCreationAnswersAsTheKernel() throws BpfException {
         // key_size, value_size, max_entries, flags
@@ -69,8 +51,8 @@ class QueueStackDifferentialTest {
             for (MapType t : List.of(MapType.QUEUE, MapType.STACK)) {
                 for (int[] s : shapes) {
                     MapSpec spec = new MapSpec("qs", t, s[0], s[1], s[2], s[3]);
-                    String k = answer(() -> kernel.createMap(spec));
-                    assertEquals(k, answer(() -> engine.createMap(spec)), spec.toString());
+                    String k = BpfAnswer.of(() -> kernel.createMap(spec));
+                    assertEquals(k, BpfAnswer.of(() -> engine.createMap(spec)), spec.toString());
                     refused += k.equals("ok") ? 0 : 1;
                 }
             }
@@ -101,15 +83,15 @@ class QueueStackDifferentialTest {
                     byte[] key = new byte[spec.keySize()];
                     byte[] k = spec.keySize() == 4 ? k1 : key;
                     List<String> a = new ArrayList<>();
-                    a.add(answer(() -> {
+                    a.add(BpfAnswer.of(() -> {
                         b.update(m, k, value(spec), 0);
                         return "ok";
                     }));
                     for (long flags : new long[] {4, 1, 0, 0}) {
-                        a.add(answer(() -> b.lookupAndDelete(m, k, flags)));
+                        a.add(BpfAnswer.of(() -> b.lookupAndDelete(m, k, flags)));
                     }
                     if (spec.keySize() == 4) {
-                        a.add(answer(() -> b.lookupAndDelete(m, k2, 0)));
+                        a.add(BpfAnswer.of(() -> b.lookupAndDelete(m, k2, 0)));
                     }
                     m.close();
                     answers.add(a);
@@ -162,7 +144,7 @@ class QueueStackDifferentialTest {
 
         String run(String prog, byte[] frame) {
             LoadedProg p = progs.get(prog);
-            return p == null ? "not loaded" : answer(() -> b.testRun(p, new TestRun.Request(frame, 1)).retval());
+            return p == null ? "not loaded" : BpfAnswer.of(() -> b.testRun(p, new TestRun.Request(frame, 1)).retval());
         }
     }
 
@@ -243,17 +225,17 @@ class QueueStackDifferentialTest {
     private static String step(Side s, int op, byte[] value, long flags, byte[] frame) {
         Backend b = s.b;
         return switch (op) {
-            case 0, 1 -> answer(() -> {
+            case 0, 1 -> BpfAnswer.of(() -> {
                 b.update(s.map, new byte[0], value, flags);
                 return "ok";
             });
-            case 2 -> answer(() -> b.lookup(s.map, new byte[0]));
-            case 3 -> answer(() -> b.lookupAndDelete(s.map, new byte[0], flags & 5));
-            case 4 -> answer(() -> {
+            case 2 -> BpfAnswer.of(() -> b.lookup(s.map, new byte[0]));
+            case 3 -> BpfAnswer.of(() -> b.lookupAndDelete(s.map, new byte[0], flags & 5));
+            case 4 -> BpfAnswer.of(() -> {
                 b.delete(s.map, new byte[0]);
                 return "ok";
             });
-            case 5 -> answer(() -> b.nextKey(s.map, null));
+            case 5 -> BpfAnswer.of(() -> b.nextKey(s.map, null));
             case 6 -> s.run("push" + (flags % 3), frame);
             case 7 -> s.run("pop_", frame);
             default -> s.run("peek", frame);

@@ -39,23 +39,6 @@ class RingBufDifferentialTest {
         KernelRequired.check();
     }
 
-    /** What one call answered: "ok" or its errno. */
-    private interface Call {
-        Object run() throws BpfException;
-    }
-
-    private static String answer(Call c) {
-        try {
-            Object o = c.run();
-            if (o instanceof BpfMap m) {
-                m.close();
-            }
-            return "ok";
-        } catch (BpfException e) {
-            return e.errno();
-        }
-    }
-
     @Test
     void mapCreationAndTheElementCommandsAnswerAsTheKernel() throws BpfException {
         List<MapSpec> specs = new ArrayList<>();
@@ -70,21 +53,21 @@ class RingBufDifferentialTest {
         }
         try (KernelBackend kernel = new KernelBackend(); EngineBackend engine = new EngineBackend()) {
             for (MapSpec s : specs) {
-                assertEquals(answer(() -> kernel.createMap(s)), answer(() -> engine.createMap(s)), s.toString());
+                assertEquals(BpfAnswer.of(() -> kernel.createMap(s)), BpfAnswer.of(() -> engine.createMap(s)), s.toString());
             }
             for (Backend b : List.of(kernel, engine)) {
                 BpfMap rb = b.createMap(new MapSpec("rb", MapType.RINGBUF, 0, 0, SIZE, 0));
-                List<String> got = List.of(answer(() -> b.lookup(rb, new byte[0])),
-                        answer(() -> {
+                List<String> got = List.of(BpfAnswer.of(() -> b.lookup(rb, new byte[0])),
+                        BpfAnswer.of(() -> {
                             b.update(rb, new byte[0], new byte[0], 0);
                             return null;
                         }),
-                        answer(() -> {
+                        BpfAnswer.of(() -> {
                             b.delete(rb, new byte[0]);
                             return null;
                         }),
-                        answer(() -> b.nextKey(rb, null)),
-                        answer(() -> b.nextKey(rb, new byte[0])));
+                        BpfAnswer.of(() -> b.nextKey(rb, null)),
+                        BpfAnswer.of(() -> b.nextKey(rb, new byte[0])));
                 assertEquals(List.of("ENOTSUPP", "ENOTSUPP", "ENOTSUPP", "ENOTSUPP", "ENOTSUPP"), got, b.name());
                 assertEquals(MapType.RINGBUF, b.mapInfo(rb).spec().type());
                 assertEquals(SIZE, b.mapInfo(rb).spec().maxEntries());
