@@ -9,6 +9,7 @@ import dev.cgbpf.hook.oci.HookSettings;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 /**
@@ -22,6 +23,11 @@ import java.util.function.Consumer;
 public final class ContainerIndex {
     private final HookSettings settings;
     private volatile Map<Long, AttachRecord> byCgroup = Map.of();
+    /**
+     * Records read one by one since the last full read (containers started since): a new
+     * container's flood of denials costs one read, not one lstat per event until the next full read.
+     */
+    private final Map<Long, AttachRecord> readSince = new ConcurrentHashMap<>();
     private volatile List<ContainerStatus> statuses = List.of();
     private long lastRefresh = Long.MIN_VALUE / 2;
     private final Consumer<String> warn;
@@ -34,16 +40,24 @@ public final class ContainerIndex {
     }
 
     /**
-     * The record of {@code cgroupId}: from the last full read, else its own record file (a flood
-     * from a cgroup without one costs a failed lstat per event); null when there is none.
+     * The record of {@code cgroupId}: from the last full read, else from its own record file, read
+     * once until the next full read (a flood from a cgroup without one costs a failed lstat per
+     * event); null when there is none.
      */
     public AttachRecord lookup(long cgroupId) {
         AttachRecord r = byCgroup.get(cgroupId);
+        if (r == null) {
+            r = readSince.get(cgroupId);
+        }
         if (r != null) {
             return r;
         }
         try {
-            return AttachRecord.ofCgroup(settings, cgroupId);
+            r = AttachRecord.ofCgroup(settings, cgroupId);
+            if (r != null) {
+                readSince.put(cgroupId, r);
+            }
+            return r;
         } catch (HookException | RuntimeException e) {
             warnOnce("events: cannot read the record of cgroup " + Long.toUnsignedString(cgroupId) + " ("
                     + e.getMessage() + "); its events stay unattributed");
@@ -61,6 +75,7 @@ public final class ContainerIndex {
                 m.put(c.record().cgroupId(), c.record());
             }
             byCgroup = Map.copyOf(m);
+            readSince.clear();
             statuses = List.copyOf(all);
             lastWarning = null;
         } catch (HookException | RuntimeException e) {

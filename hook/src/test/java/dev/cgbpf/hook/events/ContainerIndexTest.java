@@ -47,6 +47,14 @@ class ContainerIndexTest {
         index.refresh(System.currentTimeMillis());
         assertEquals(List.of("web"), index.statuses().stream().map(c -> c.record().id()).toList());
         assertEquals(List.of(), warnings);
+
+        // a record read on its own is kept until the next full read, not read again per event
+        record("db", 4244).write(s.files(4244));
+        assertEquals("db", index.lookup(4244).id());
+        Files.delete(s.files(4244).record());
+        assertEquals("db", index.lookup(4244).id(), "read once, until the next full read");
+        index.refresh(System.currentTimeMillis());
+        assertNull(index.lookup(4244), "gone after the full read that no longer finds it");
     }
 
     @Test
