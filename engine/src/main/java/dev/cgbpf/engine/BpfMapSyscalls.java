@@ -13,6 +13,7 @@ import dev.cgbpf.engine.maps.CgroupStorageMap;
 import dev.cgbpf.engine.maps.EngineMap;
 import dev.cgbpf.engine.maps.FdArrayMap;
 import dev.cgbpf.engine.maps.ProgArrayMap;
+import dev.cgbpf.engine.maps.Psock;
 import dev.cgbpf.engine.maps.QueueStackMap;
 import dev.cgbpf.engine.maps.SockMapBase;
 
@@ -130,6 +131,24 @@ final class BpfMapSyscalls {
             throw new BpfException(Errno.EBADF, what + ": fd " + fd + " is not open");
         }
         throw new BpfException(Errno.ENOTSOCK, what + ": fd " + fd + " is no socket");
+    }
+
+    /**
+     * map_update_elem of a sockmap or sockhash with BPF_ANY and the fd of a socket the engine has
+     * ({@code sk}): the map's and the fd's access, the key, then the map's update.
+     */
+    void updateSock(BpfMap map, byte[] key, Psock sk) throws BpfException {
+        MapFd h = fds.map(map);
+        EngineMap m = h.map;
+        if (!m.syscallCanWrite() || !h.access.canWrite()) {
+            throw new BpfException(Errno.EPERM, "map '" + m.spec().name() + "' is read-only for user space (or through this fd)");
+        }
+        checkKey(m, key);
+        if (!(m instanceof SockMapBase sm)) {
+            throw new IllegalArgumentException("map '" + m.spec().name() + "' is no sockmap or sockhash");
+        }
+        EngineMap.check(sm.updateSock(key, sk, EngineMap.BPF_ANY), "update of " + m.spec().type().scenarioName()
+                + " '" + m.spec().name() + "'");
     }
 
     /** kernel: map_lookup_elem */
