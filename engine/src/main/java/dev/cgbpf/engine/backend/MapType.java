@@ -12,6 +12,8 @@ public enum MapType {
     PERCPU_ARRAY(6),
     CGROUP_ARRAY(8),
     LPM_TRIE(11),
+    SOCKMAP(15),
+    SOCKHASH(18),
     CGROUP_STORAGE(19),
     PERCPU_CGROUP_STORAGE(21),
     QUEUE(22),
@@ -34,6 +36,11 @@ public enum MapType {
      */
     public boolean percpu() {
         return this == PERCPU_HASH || this == PERCPU_ARRAY || this == PERCPU_CGROUP_STORAGE;
+    }
+
+    /** A sockmap or sockhash: its values are sockets, which a program's lookup gets as referenced pointers. */
+    public boolean holdsSockets() {
+        return this == SOCKMAP || this == SOCKHASH;
     }
 
     public String scenarioName() {

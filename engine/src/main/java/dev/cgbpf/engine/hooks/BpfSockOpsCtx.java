@@ -49,6 +49,8 @@ final class BpfSockOpsCtx extends UapiCtx {
     static final int SKB_LEN = 208;
 
     private final InetSock sock;
+    /** BPF_SOCK_OPS_*: the callback (read-only for the program). */
+    private final int op;
     private final Region sockRegion;
     /** The segment TCP is handling (from its TCP header on), null when the callback has none. */
     private final Region skbRegion;
@@ -70,6 +72,7 @@ final class BpfSockOpsCtx extends UapiCtx {
             throw new IllegalArgumentException("sock_ops takes at most 4 args, got " + args.length);
         }
         this.sock = sock;
+        this.op = op;
         this.sockRegion = Region.ctx(AddressSpace.SOCK_SLOT, BpfSockCtx.pointerView(sock, BpfSockCtx.View.SOCKET));
         this.skbRegion = segment == null ? null : Region.packet(AddressSpace.PACKET_SLOT, segment.clone(), false);
         put(OP, 4, op);
@@ -110,6 +113,11 @@ final class BpfSockOpsCtx extends UapiCtx {
 
     /** The rule depends on the class alone: computed from the first context, shared by all. */
     private static volatile byte[] directReads;
+
+    /** The callback this context is for (BPF_SOCK_OPS_*). */
+    int op() {
+        return op;
+    }
 
     @Override
     public byte[] directReads() {

@@ -108,6 +108,8 @@ public final class CgroupHelpers {
             .add(SockOpt.GETSOCKOPT, SockOpt::sockOpsGetsockopt)
             .add(TcpSockHelpers.TCP_SOCK, TcpSockHelpers::tcpSock)
             .add(TcpSockHelpers.SOCK_OPS_CB_FLAGS_SET, TcpSockHelpers::cbFlagsSet)
+            .add(SockMapHelpers.SOCK_MAP_UPDATE, SockMapHelpers::update)
+            .add(SockMapHelpers.SOCK_HASH_UPDATE, SockMapHelpers::update)
             .build();
 
     private static final HelperTable CONNECT = HelperTable.builder()

@@ -219,6 +219,7 @@ final class TcpConnection {
 
     /** close(2): the FIN and the ACK the listener's side sends back; a socket that never connected just closes. */
     void close() {
+        SockMapHelpers.close(sk); // sock_map_close runs before tcp_close: the FIN leaves no socket in a map
         if (establishedAt < 0) {
             if (sk.state == InetSock.TCP_SYN_SENT) {
                 setState(InetSock.TCP_CLOSE);

@@ -230,6 +230,10 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
         def(57, "bpf_getsockopt", Ret.INTEGER, Arg.PTR_TO_CTX, Arg.ANYTHING, Arg.ANYTHING, Arg.PTR_TO_UNINIT_MEM,
                 Arg.CONST_SIZE);
         def(59, "bpf_sock_ops_cb_flags_set", Ret.INTEGER, Arg.PTR_TO_CTX, Arg.ANYTHING);
+        // sock_ops puts its socket into a sockmap or sockhash (check_map_func_compatibility pairs them)
+        def(53, "bpf_sock_map_update", Ret.INTEGER, Arg.PTR_TO_CTX, Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY, Arg.ANYTHING);
+        def(70, "bpf_sock_hash_update", Ret.INTEGER, Arg.PTR_TO_CTX, Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY,
+                Arg.ANYTHING);
         // helpers that take one map type each: a program array, a cgroup array (check_map_func_compatibility
         // refuses any other map), and a perf event array, which the engine has not, so that one
         // always ends in the kernel's refusal

@@ -33,7 +33,7 @@ final class Ops {
             op("map", MapOps::map, req("name", NAME), req("type", STRING), req("key_size", UINT),
                     req("value_size", UINT), req("max_entries", UINT), opt("flags", UINT)),
             op("update", MapOps::update, req("map", NAME), req("key", HEX), opt("value", HEX), opt("prog", NAME),
-                    opt("cgroup", PATH)),
+                    opt("cgroup", PATH), opt("listener", LOOPBACK_ADDR), opt("port", PORT), opt("proto", STRING)),
             op("lookup", MapOps::lookup, req("map", NAME), req("key", HEX)),
             op("freeze", MapOps::freeze, req("map", NAME)),
             op("load", LoadOp::run, req("name", NAME), req("type", STRING), opt("expected_attach", STRING),
