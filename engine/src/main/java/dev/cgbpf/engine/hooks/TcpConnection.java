@@ -135,6 +135,7 @@ final class TcpConnection {
             int synTsval = clientTsOff + now;
             if (attempt > 0) {
                 tcp.retransmitTimeout(SockOpt.congestion(sk));
+                hdrOpt.currentMss(false); // __tcp_retransmit_skb
             }
             // the header-option callbacks run while the SYN is built, before segs_out counts it
             byte[] syn = segment(clientIsn, 0, LoopbackPacket.SYN, mss, synOptions(synTsval, 0));
@@ -232,7 +233,7 @@ final class TcpConnection {
             return; // closing a SYN_SENT socket sends nothing
         }
         setState(TCP_FIN_WAIT1);
-        hdrOpt.currentMss(); // tcp_send_fin
+        hdrOpt.currentMss(true); // tcp_send_fin
         int finTsval = clientTsOff + establishedAt;
         byte[] fin = segment(clientIsn + 1, serverIsn + 1, LoopbackPacket.FIN | LoopbackPacket.ACK,
                 SCALED_WINDOW, ackOptions(finTsval, synAckTsval));

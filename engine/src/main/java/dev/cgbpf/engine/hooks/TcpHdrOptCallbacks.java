@@ -14,7 +14,9 @@ import java.util.function.Function;
  *   rounded up to 4, is added to the header, and WRITE_HDR_OPT_CB (bpf_skops_write_hdr_opt) lets them
  *   store options there; what they leave unwritten is NOPs. Both run before the egress programs.</li>
  * <li>tcp_current_mss asks for the length of the established options with no packet: HDR_OPT_LEN_CB
- *   with args[0] BPF_WRITE_HDR_TCP_CURRENT_MSS (1), as tcp_send_fin does before the FIN.</li>
+ *   with args[0] BPF_WRITE_HDR_TCP_CURRENT_MSS (1), as tcp_send_fin does before the FIN and
+ *   tcp_retransmit_skb before the SYN is sent again. The room is 40 bytes less the timestamps' 12
+ *   once they are agreed on, all 40 before (measured by what can be reserved).</li>
  * <li>every segment received in a state past the handshake, when PARSE_ALL_HDR_OPT_CB_FLAG is set:
  *   PARSE_HDR_OPT_CB (bpf_skops_parse_hdr, from tcp_validate_incoming), skb_data_end at the end of
  *   the TCP header. PARSE_UNKNOWN_HDR_OPT_CB_FLAG alone makes none: the listener writes no option
@@ -25,7 +27,7 @@ final class TcpHdrOptCallbacks {
     /** MAX_TCP_OPTION_SPACE. */
     private static final int MAX_OPTION_SPACE = 40;
     /** The timestamps option, NOP-aligned: all an established segment of the engine carries. */
-    private static final int ESTABLISHED_OPTIONS = 12;
+    private static final int TIMESTAMPS = 12;
     private static final int CURRENT_MSS = 1;
     private static final byte TCPOPT_NOP = 1;
     private static final int CHECK = 16;
@@ -75,11 +77,15 @@ final class TcpHdrOptCallbacks {
         return options;
     }
 
-    /** tcp_current_mss: HDR_OPT_LEN_CB without a packet; its answer changes no segment of the engine. */
-    void currentMss() {
+    /**
+     * tcp_current_mss: HDR_OPT_LEN_CB without a packet; its answer changes no segment of the engine.
+     *
+     * @param timestamps whether the handshake agreed on timestamps (tcp_established_options counts them)
+     */
+    void currentMss(boolean timestamps) {
         if (flag(TcpSock.WRITE_HDR_OPT_CB_FLAG)) {
             sockOps.call(cgroup, sk, SockOpsHook.HDR_OPT_LEN_CB, new int[] {CURRENT_MSS},
-                    HdrOptSkb.none(MAX_OPTION_SPACE - ESTABLISHED_OPTIONS));
+                    HdrOptSkb.none(MAX_OPTION_SPACE - (timestamps ? TIMESTAMPS : 0)));
         }
     }
 
