@@ -43,6 +43,9 @@ import java.util.function.IntSupplier;
  * ({@link TcpSock#retransmitTimeout}); RTO_CB and RETRANS_CB are not made. After a dropped SYN-ACK
  * the established socket also takes the listener's second SYN-ACK and answers it with an ACK (one
  * more ingress and egress packet; observed as counters, the ACK's bytes not compared).
+ *
+ * <p>The header-option callbacks ({@link TcpHdrOptCallbacks}) run while each segment the socket
+ * sends is built, before its egress programs, and on the FIN's ACK before tcp_ack's callbacks.
  */
 final class TcpConnection {
     enum Outcome { ESTABLISHED, REFUSED, TIMED_OUT }
