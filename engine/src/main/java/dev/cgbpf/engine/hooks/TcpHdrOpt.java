@@ -33,6 +33,15 @@ final class TcpHdrOpt {
         return c;
     }
 
+    /** The option room of a header-option callback, which the engine's TCP model always passes. */
+    private static HdrOptSkb room(BpfSockOpsCtx c, String helper) {
+        HdrOptSkb skb = c.hdrOptSkb();
+        if (skb == null) {
+            throw new Fault(helper + ": callback " + c.op() + " was made without its option room");
+        }
+        return skb;
+    }
+
     /** long bpf_reserve_hdr_opt(skops, u32 len, u64 flags). */
     static long reserve(Machine m, long ctx, long len, long flags, long r4, long r5) {
         BpfSockOpsCtx c = ctx(m, "bpf_reserve_hdr_opt");
@@ -43,7 +52,7 @@ final class TcpHdrOpt {
         if (flags != 0 || n < 2) {
             return -Errnos.EINVAL;
         }
-        HdrOptSkb skb = c.hdrOptSkb();
+        HdrOptSkb skb = room(c, "bpf_reserve_hdr_opt");
         if (n > skb.remaining) {
             return -Errnos.ENOSPC;
         }
@@ -67,7 +76,7 @@ final class TcpHdrOpt {
         if (kindLen > n || kind == TCPOPT_NOP || kind == TCPOPT_EOL) {
             return -Errnos.EINVAL;
         }
-        HdrOptSkb skb = c.hdrOptSkb();
+        HdrOptSkb skb = room(c, "bpf_store_hdr_opt");
         if (kindLen > skb.remaining) {
             return -Errnos.ENOSPC;
         }
