@@ -107,6 +107,11 @@ final class CheckHelperCall {
         for (int r = 1; r <= 5; r++) {
             st.regs[r] = RegState.NOT_INIT;
         }
+        if (id == STORE_HDR_OPT) {
+            // bpf_helper_changes_pkt_data: the option moved skb_data_end, so clear_all_pkt_pointers
+            // makes every packet pointer an unknown scalar (root: mark_reg_invalid)
+            st.mapAllRegs(r -> r.type().isPacket() || r.type() == RegType.PTR_TO_PACKET_END ? RegState.UNKNOWN : r);
+        }
         RegState r0 = switch (proto.ret()) {
             case INTEGER -> RegState.scalar(refineRetval(id, meta));
             case VOID -> RegState.NOT_INIT;
@@ -172,6 +177,7 @@ final class CheckHelperCall {
     }
 
     private static final int PROBE_READ_USER_STR = 114;
+    private static final int STORE_HDR_OPT = 143;
     private static final int PROBE_READ_KERNEL_STR = 115;
 
     /** check_func_arg: argument {@code i} of the prototype against register R(i+1). */
