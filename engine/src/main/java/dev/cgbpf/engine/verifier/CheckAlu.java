@@ -197,7 +197,7 @@ final class CheckAlu {
         boolean known = ov.isConst();
         switch (ptr.type()) {
             case PTR_TO_CTX, PTR_TO_MAP_VALUE, PTR_TO_STACK, PTR_TO_PACKET, PTR_TO_PACKET_META, PTR_TO_RINGBUF_MEM,
-                    PTR_TO_BTF_ID -> {
+                    PTR_TO_MEM, PTR_TO_BTF_ID -> {
             }
             case CONST_PTR_TO_MAP -> {
                 if (!(known && ov.constValue() == 0 && op == ADD)) {

@@ -20,10 +20,12 @@ import dev.cgbpf.engine.isa.Insn;
 final class CheckHelperCall {
     private final VerifierEnv env;
     private final CheckMemAccess mem;
+    private final CheckDynptr dynptrs;
 
     CheckHelperCall(VerifierEnv env, CheckMemAccess mem) {
         this.env = env;
         this.mem = mem;
+        this.dynptrs = new CheckDynptr(env, mem);
     }
 
 
@@ -73,6 +75,7 @@ final class CheckHelperCall {
             throw VerifierError.einval("engine: helper " + name + "#" + id + " is not modelled by the engine verifier");
         }
         CallArgs meta = new CallArgs();
+        meta.insnIdx = idx;
         for (int i = 0; i < proto.args().size(); i++) {
             checkFuncArg(st, proto, id, i, meta);
         }
@@ -85,12 +88,17 @@ final class CheckHelperCall {
             // record_func_map: a map read-only for programs takes no update, delete, push or pop
             throw VerifierError.eacces("write into map forbidden");
         }
-        if (meta.releaseRegno != 0) {
+        if (meta.releaseRegno != 0 && proto.args().get(meta.releaseRegno - 1).isDynptr()) {
+            dynptrs.release(st, meta.releaseRegno);
+        } else if (meta.releaseRegno != 0) {
             boolean released = meta.refObjId != 0 ? CheckReferences.release(st, meta.refObjId)
                     : st.regs[meta.releaseRegno].isNullConst();
             if (!released) {
                 throw VerifierError.einval("func " + name + "#" + id + " reference has not been acquired before");
             }
+        }
+        if (id == DYNPTR_FROM_MEM && st.regs[1].type() != RegType.PTR_TO_MAP_VALUE) {
+            throw VerifierError.eacces("Unsupported reg type " + st.regs[1].typeName() + " for bpf_dynptr_from_mem data");
         }
         if (id == SNPRINTF) {
             checkSnprintfCall(st);
@@ -127,6 +135,9 @@ final class CheckHelperCall {
             case SOCK_COMMON_OR_NULL -> maybeNull(RegType.PTR_TO_SOCK_COMMON, 0);
             case TCP_SOCK_OR_NULL -> maybeNull(RegType.PTR_TO_TCP_SOCK, 0);
             case RINGBUF_MEM_OR_NULL -> maybeNull(RegType.PTR_TO_RINGBUF_MEM, meta.memSize);
+            // the slice dies with its dynptr: with its reference (ring buffer) or when overwritten (local)
+            case DYNPTR_MEM_OR_NULL -> maybeNull(RegType.PTR_TO_MEM, meta.memSize).withRefObjId(meta.dynptr.refObjId())
+                    .withDynptrId(meta.dynptr.id());
         };
         if (HelperProto.castsPointer(id)) {
             r0 = r0.withRefObjId(meta.refObjId); // for release_reference: the cast dies with its socket
@@ -152,6 +163,10 @@ final class CheckHelperCall {
         int memSize;
         /** the largest size a size argument allows (msize_max_value) */
         long msizeMax;
+        /** the call instruction, where a reference the call acquires was allocated */
+        int insnIdx;
+        /** the initialized dynptr an argument points to */
+        DynptrSlot dynptr;
     }
 
     /** A fresh maybe-null pointer (RET_PTR_TO_*_OR_NULL: every copy learns from one NULL check). */
@@ -201,7 +216,9 @@ final class CheckHelperCall {
                 checkBtfArg(r, regno, arg, proto);
             }
             checkArgRegOff(r, regno, arg);
-            if (arg.releases() && r.refObjId() == 0) {
+            if (arg.releases() && arg.isDynptr()) {
+                CheckDynptr.checkReleasable(st, regno);
+            } else if (arg.releases() && r.refObjId() == 0) {
                 throw VerifierError.einval("R" + regno + " must be referenced when passed to release function");
             }
         }
@@ -256,6 +273,9 @@ final class CheckHelperCall {
                 meta.memSize = (int) r.val().constValue();
             }
             case PTR_TO_CONST_STR -> checkRegConstStr(r, regno);
+            case DYNPTR_UNINIT_LOCAL -> dynptrs.makeDynptr(st, meta.insnIdx, regno, DynptrSlot.Kind.LOCAL);
+            case DYNPTR_UNINIT_RINGBUF -> dynptrs.makeDynptr(st, meta.insnIdx, regno, DynptrSlot.Kind.RINGBUF);
+            case DYNPTR, RELEASE_DYNPTR_RINGBUF -> meta.dynptr = dynptrs.initialized(st, regno);
             case PTR_TO_ALIGNED_LONG -> {
                 helperMem(st, regno, 8, true, false);
                 checkStrictAlignment(r, 8);
@@ -306,7 +326,8 @@ final class CheckHelperCall {
      * all, every other pointer only its unmodified form.
      */
     private static void checkArgRegOff(RegState r, int regno, HelperProto.Arg arg) throws VerifierError {
-        if (arg.releases()) {
+        if (arg.releases() && !arg.isDynptr()) {
+            // a dynptr is released through a stack pointer, which may carry any offset
             if (r.off() != 0) {
                 throw VerifierError.einval("R" + regno + " must have zero offset when passed to release func or trusted arg to kfunc");
             }
@@ -314,7 +335,7 @@ final class CheckHelperCall {
             return;
         }
         switch (r.type()) {
-            case SCALAR, PTR_TO_STACK, PTR_TO_PACKET, PTR_TO_PACKET_META, PTR_TO_MAP_VALUE, PTR_TO_RINGBUF_MEM -> {
+            case SCALAR, PTR_TO_STACK, PTR_TO_PACKET, PTR_TO_PACKET_META, PTR_TO_MAP_VALUE, PTR_TO_RINGBUF_MEM, PTR_TO_MEM -> {
             }
             default -> CheckMemAccess.checkCtxPtrOff(r, regno);
         }
@@ -388,7 +409,8 @@ final class CheckHelperCall {
         }
         boolean storage = map.type() == MapType.CGROUP_STORAGE || map.type() == MapType.PERCPU_CGROUP_STORAGE;
         boolean ringbuf = map.type() == MapType.RINGBUF;
-        boolean ringbufHelper = id == RINGBUF_OUTPUT || id == RINGBUF_RESERVE || id == RINGBUF_QUERY;
+        boolean ringbufHelper = id == RINGBUF_OUTPUT || id == RINGBUF_RESERVE || id == RINGBUF_QUERY
+                || id == RINGBUF_RESERVE_DYNPTR;
         boolean queueStack = map.type() == MapType.QUEUE || map.type() == MapType.STACK;
         boolean queueStackHelper = id == MAP_PUSH_ELEM || id == MAP_POP_ELEM || id == MAP_PEEK_ELEM;
         boolean progArray = map.type() == MapType.PROG_ARRAY;
@@ -433,6 +455,8 @@ final class CheckHelperCall {
     private static final int RINGBUF_OUTPUT = 130;
     private static final int RINGBUF_RESERVE = 131;
     private static final int RINGBUF_QUERY = 134;
+    private static final int DYNPTR_FROM_MEM = 197;
+    private static final int RINGBUF_RESERVE_DYNPTR = 198;
 
     private static final int SMP_PROCESSOR_ID = 8;
 
@@ -529,6 +553,13 @@ final class CheckHelperCall {
                     return;
                 }
                 mem.stackBounds(regno, r, r.off(), size, write ? " write to" : " read from");
+                FuncState frame = st.stackOf(r);
+                long lo = r.val().smin() + r.off() + MAX_BPF_STACK;
+                if (write) {
+                    CheckDynptr.checkHelperWrite(frame, lo, r.val().smax() + r.off() + size + MAX_BPF_STACK);
+                } else if (r.val().isConst()) {
+                    CheckDynptr.checkHelperRead(frame, regno, (int) lo, size);
+                }
             }
             case PTR_TO_PACKET, PTR_TO_PACKET_META -> mem.packetAccess(regno, r, r.off(), size);
             case PTR_TO_MAP_VALUE -> {
@@ -540,7 +571,7 @@ final class CheckHelperCall {
                     mem.mapValueAccess(regno, r, r.off(), size, true);
                 }
             }
-            case PTR_TO_RINGBUF_MEM -> CheckMemRegion.check(regno, r, r.off(), size, r.range(), zeroSizeAllowed,
+            case PTR_TO_RINGBUF_MEM, PTR_TO_MEM -> CheckMemRegion.check(regno, r, r.off(), size, r.range(), zeroSizeAllowed,
                     "memory, mem_size=");
             case SCALAR -> {
                 // NULL where the argument may be NULL: only with a size that may be and is zero

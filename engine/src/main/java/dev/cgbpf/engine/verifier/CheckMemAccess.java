@@ -97,7 +97,7 @@ final class CheckMemAccess {
                 packetAccess(regno, reg, off, size);
                 loaded = RegState.UNKNOWN;
             }
-            case PTR_TO_RINGBUF_MEM -> loaded = CheckMemRegion.access(regno, reg, off, size, write);
+            case PTR_TO_RINGBUF_MEM, PTR_TO_MEM -> loaded = CheckMemRegion.access(regno, reg, off, size, write);
             case PTR_TO_SOCKET, PTR_TO_SOCK_COMMON, PTR_TO_TCP_SOCK -> {
                 if (write) {
                     throw VerifierError.eacces("R" + regno + " cannot write into " + reg.typeName());
@@ -265,6 +265,7 @@ final class CheckMemAccess {
             long lo = reg.val().smin() + off + MAX_BPF_STACK;
             long hi = reg.val().smax() + off + size + MAX_BPF_STACK;
             for (long b = lo; b < hi; b++) {
+                CheckDynptr.destroy(env, cur, st, (int) b / 8);
                 clearSlot(st, (int) b / 8);
                 boolean keepZero = writingZero && st.stype[(int) b] == STACK_ZERO;
                 st.stype[(int) b] = keepZero ? STACK_ZERO : STACK_MISC;
@@ -275,6 +276,7 @@ final class CheckMemAccess {
         int at = (int) (reg.val().constValue() + off + MAX_BPF_STACK);
         RegState value = valueReg >= 0 ? cur.regs[valueReg] : null;
         int slot = at / 8;
+        CheckDynptr.destroy(env, cur, st, slot);
         // the kernel marks the slot index scratched whatever frame it belongs to
         env.scratchedStack |= 1L << slot;
         if (value != null && value.isPointer() && size != 8) {
@@ -367,6 +369,7 @@ final class CheckMemAccess {
             }
             return RegState.UNKNOWN;
         }
+        CheckDynptr.checkRead(st, at, size);
         int zeros = 0;
         for (int i = 0; i < size; i++) {
             if (st.stype[at + i] == STACK_ZERO) {

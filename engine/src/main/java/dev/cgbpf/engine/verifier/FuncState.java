@@ -17,6 +17,8 @@ final class FuncState {
     final RegState[] spill = new RegState[VerifierState.MAX_BPF_STACK / 8];
     /** bytes of the slot the spill covers, from its lowest address (8, or 1..4 for a narrow scalar spill) */
     final byte[] spillSize = new byte[VerifierState.MAX_BPF_STACK / 8];
+    /** for the slots whose bytes are STACK_DYNPTR: which dynptr, and which of its two slots */
+    final DynptrSlot[] dynptr = new DynptrSlot[VerifierState.MAX_BPF_STACK / 8];
     final int callsite;
     final int frameno;
     /** index of the subprogram this frame runs, for its stack depth */
@@ -56,6 +58,7 @@ final class FuncState {
         System.arraycopy(stype, 0, f.stype, 0, stype.length);
         System.arraycopy(spill, 0, f.spill, 0, spill.length);
         System.arraycopy(spillSize, 0, f.spillSize, 0, spillSize.length);
+        System.arraycopy(dynptr, 0, f.dynptr, 0, dynptr.length);
         return f;
     }
 
@@ -88,6 +91,10 @@ final class FuncState {
     private boolean slotWithin(int k, FuncState old, IdMap ids) {
         RegState os = old.spill[k];
         RegState cs = spill[k];
+        if (old.dynptr[k] != null) {
+            // stacksafe: the same kind of dynptr, the same slot of it, holding the same reference
+            return dynptr[k] != null && dynptr[k].sameAs(old.dynptr[k], ids);
+        }
         if (os != null) {
             return cs != null && cs.within(os, ids) && spillSize[k] == old.spillSize[k]
                     && Arrays.equals(stype, 8 * k, 8 * k + 8, old.stype, 8 * k, 8 * k + 8);

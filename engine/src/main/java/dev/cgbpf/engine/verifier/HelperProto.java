@@ -58,7 +58,15 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
          */
         PTR_TO_FUNC,
         /** ARG_PTR_TO_STACK_OR_NULL: the callback's context, a stack pointer or NULL */
-        PTR_TO_STACK_OR_NULL;
+        PTR_TO_STACK_OR_NULL,
+        /** ARG_PTR_TO_DYNPTR | DYNPTR_TYPE_LOCAL | MEM_UNINIT: where bpf_dynptr_from_mem makes one */
+        DYNPTR_UNINIT_LOCAL,
+        /** ARG_PTR_TO_DYNPTR | DYNPTR_TYPE_RINGBUF | MEM_UNINIT: where bpf_ringbuf_reserve_dynptr makes one */
+        DYNPTR_UNINIT_RINGBUF,
+        /** ARG_PTR_TO_DYNPTR | DYNPTR_TYPE_RINGBUF | OBJ_RELEASE: the dynptr bpf_ringbuf_submit/discard_dynptr end */
+        RELEASE_DYNPTR_RINGBUF,
+        /** ARG_PTR_TO_DYNPTR | MEM_RDONLY: an initialized dynptr of any kind */
+        DYNPTR;
 
         /** The types check_reg_type accepts (the engine's share of compatible_reg_types). */
         boolean accepts(RegType t) {
@@ -68,7 +76,7 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
                 case PTR_TO_CTX, PTR_TO_CTX_OR_NULL -> t == RegType.PTR_TO_CTX;
                 case PTR_TO_MAP_KEY, PTR_TO_MAP_VALUE, PTR_TO_UNINIT_MAP_VALUE, PTR_TO_MEM_RDONLY, PTR_TO_UNINIT_MEM,
                         PTR_TO_ALIGNED_LONG, PTR_TO_MEM_OR_NULL, PTR_TO_MEM_OR_NULL_RDONLY -> t == RegType.PTR_TO_STACK || t.isPacket() || t == RegType.PTR_TO_MAP_VALUE
-                                || t == RegType.PTR_TO_RINGBUF_MEM || t == RegType.PTR_TO_BTF_ID;
+                                || t == RegType.PTR_TO_RINGBUF_MEM || t == RegType.PTR_TO_MEM || t == RegType.PTR_TO_BTF_ID;
                 case CONST_SIZE, CONST_SIZE_OR_ZERO, CONST_ALLOC_SIZE_OR_ZERO -> t == RegType.SCALAR;
                 // the engine's opaque BTF pointers are not sockets: refused rather than BTF-matched
                 case PTR_TO_SOCK_COMMON -> t.isSocket();
@@ -78,6 +86,8 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
                 case PTR_TO_CONST_STR -> t == RegType.PTR_TO_MAP_VALUE;
                 case PTR_TO_FUNC -> false;
                 case PTR_TO_STACK_OR_NULL -> t == RegType.PTR_TO_STACK;
+                // the kernel also takes a CONST_PTR_TO_DYNPTR, which only a callback's argument is
+                case DYNPTR_UNINIT_LOCAL, DYNPTR_UNINIT_RINGBUF, RELEASE_DYNPTR_RINGBUF, DYNPTR -> t == RegType.PTR_TO_STACK;
             };
         }
 
@@ -96,6 +106,7 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
                 case PTR_TO_CONST_STR -> "map_value";
                 case PTR_TO_FUNC -> "func";
                 case PTR_TO_STACK_OR_NULL -> "fp";
+                case DYNPTR_UNINIT_LOCAL, DYNPTR_UNINIT_RINGBUF, RELEASE_DYNPTR_RINGBUF, DYNPTR -> "fp, dynptr_ptr";
             };
         }
 
@@ -107,7 +118,13 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
 
         /** OBJ_RELEASE: the helper ends the life of the reference the argument carries. */
         boolean releases() {
-            return this == RELEASE_SOCK_COMMON || this == RELEASE_RINGBUF_MEM;
+            return this == RELEASE_SOCK_COMMON || this == RELEASE_RINGBUF_MEM || this == RELEASE_DYNPTR_RINGBUF;
+        }
+
+        /** arg_type_is_dynptr */
+        boolean isDynptr() {
+            return this == DYNPTR_UNINIT_LOCAL || this == DYNPTR_UNINIT_RINGBUF || this == RELEASE_DYNPTR_RINGBUF
+                    || this == DYNPTR;
         }
     }
 
@@ -125,7 +142,9 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
         SOCK_COMMON_OR_NULL,
         TCP_SOCK_OR_NULL,
         /** RET_PTR_TO_RINGBUF_MEM_OR_NULL, of the size the ARG_CONST_ALLOC_SIZE_OR_ZERO argument gave */
-        RINGBUF_MEM_OR_NULL
+        RINGBUF_MEM_OR_NULL,
+        /** RET_PTR_TO_DYNPTR_MEM_OR_NULL: bpf_dynptr_data's slice, of the size its constant argument gave */
+        DYNPTR_MEM_OR_NULL
     }
 
     /** "expected=" lists of check_reg_type for the pointer argument kinds, as 6.18 prints them. */
@@ -209,6 +228,19 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
                 Arg.ANYTHING);
         def(132, "bpf_ringbuf_submit", Ret.VOID, Arg.RELEASE_RINGBUF_MEM, Arg.ANYTHING);
         def(133, "bpf_ringbuf_discard", Ret.VOID, Arg.RELEASE_RINGBUF_MEM, Arg.ANYTHING);
+        // dynptrs: made in two stack slots (from a map value, or a ring buffer record the dynptr
+        // holds a reference to), read, written and sliced (CheckDynptr)
+        def(197, "bpf_dynptr_from_mem", Ret.INTEGER, Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE_OR_ZERO, Arg.ANYTHING,
+                Arg.DYNPTR_UNINIT_LOCAL);
+        def(198, "bpf_ringbuf_reserve_dynptr", Ret.INTEGER, Arg.CONST_MAP_PTR, Arg.ANYTHING, Arg.ANYTHING,
+                Arg.DYNPTR_UNINIT_RINGBUF);
+        def(199, "bpf_ringbuf_submit_dynptr", Ret.VOID, Arg.RELEASE_DYNPTR_RINGBUF, Arg.ANYTHING);
+        def(200, "bpf_ringbuf_discard_dynptr", Ret.VOID, Arg.RELEASE_DYNPTR_RINGBUF, Arg.ANYTHING);
+        def(201, "bpf_dynptr_read", Ret.INTEGER, Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE_OR_ZERO, Arg.DYNPTR, Arg.ANYTHING,
+                Arg.ANYTHING);
+        def(202, "bpf_dynptr_write", Ret.INTEGER, Arg.DYNPTR, Arg.ANYTHING, Arg.PTR_TO_MEM_RDONLY, Arg.CONST_SIZE_OR_ZERO,
+                Arg.ANYTHING);
+        def(203, "bpf_dynptr_data", Ret.DYNPTR_MEM_OR_NULL, Arg.DYNPTR, Arg.ANYTHING, Arg.CONST_ALLOC_SIZE_OR_ZERO);
         def(134, "bpf_ringbuf_query", Ret.INTEGER, Arg.CONST_MAP_PTR, Arg.ANYTHING);
         // bpf_trace_printk checks only the format: its three values are ARG_DONTCARE, never read
         def(6, "bpf_trace_printk", Ret.INTEGER, Arg.PTR_TO_MEM_RDONLY, Arg.CONST_SIZE);
@@ -308,13 +340,6 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
         ARG1_EXPECTED.put(180, "ptr_, trusted_ptr_, rcu_ptr_");
         ARG1_EXPECTED.put(194, "map_value, ptr_");
         ARG1_EXPECTED.put(196, "sock_common, sock, tcp_sock, xdp_sock");
-        ARG1_EXPECTED.put(197, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_");
-        ARG1_EXPECTED.put(198, "map_ptr");
-        ARG1_EXPECTED.put(199, "fp, dynptr_ptr");
-        ARG1_EXPECTED.put(200, "fp, dynptr_ptr");
-        ARG1_EXPECTED.put(201, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_");
-        ARG1_EXPECTED.put(202, "fp, dynptr_ptr");
-        ARG1_EXPECTED.put(203, "fp, dynptr_ptr");
         ARG1_EXPECTED.put(209, "map_ptr");
         ARG1_EXPECTED.put(210, "map_ptr");
         ARG1_EXPECTED.put(211, "map_ptr");

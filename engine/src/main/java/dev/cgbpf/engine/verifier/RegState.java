@@ -14,10 +14,18 @@ import java.util.Objects;
  * {@code frameno} is the call frame a stack pointer points into (0 = the main program's);
  * {@code refObjId} ties a register to an acquired reference (a socket from a lookup, ring buffer
  * memory) that must be released before exit: releasing it invalidates every register carrying it.
+ * {@code dynptrId} is the id of the dynptr a bpf_dynptr_data slice came from: destroying that
+ * dynptr invalidates the slice.
  * Immutable: transitions make new states.
  */
 public record RegState(RegType type, boolean maybeNull, int off, Scalar val, int id, int range, MapSpec map,
-                       int mapFd, int frameno, int refObjId) {
+                       int mapFd, int frameno, int refObjId, int dynptrId) {
+
+    /** A register not derived from a dynptr (dynptr_id 0). */
+    public RegState(RegType type, boolean maybeNull, int off, Scalar val, int id, int range, MapSpec map, int mapFd,
+                    int frameno, int refObjId) {
+        this(type, maybeNull, off, val, id, range, map, mapFd, frameno, refObjId, 0);
+    }
 
     /** A register with no frame number and no reference. */
     public RegState(RegType type, boolean maybeNull, int off, Scalar val, int id, int range, MapSpec map, int mapFd) {
@@ -76,31 +84,35 @@ public record RegState(RegType type, boolean maybeNull, int off, Scalar val, int
     }
 
     public RegState withVal(Scalar v) {
-        return new RegState(type, maybeNull, off, v, id, range, map, mapFd, frameno, refObjId);
+        return new RegState(type, maybeNull, off, v, id, range, map, mapFd, frameno, refObjId, dynptrId);
     }
 
     public RegState withOff(int o) {
-        return new RegState(type, maybeNull, o, val, id, range, map, mapFd, frameno, refObjId);
+        return new RegState(type, maybeNull, o, val, id, range, map, mapFd, frameno, refObjId, dynptrId);
     }
 
     public RegState withId(int i) {
-        return new RegState(type, maybeNull, off, val, i, range, map, mapFd, frameno, refObjId);
+        return new RegState(type, maybeNull, off, val, i, range, map, mapFd, frameno, refObjId, dynptrId);
     }
 
     public RegState withRange(int r) {
-        return new RegState(type, maybeNull, off, val, id, r, map, mapFd, frameno, refObjId);
+        return new RegState(type, maybeNull, off, val, id, r, map, mapFd, frameno, refObjId, dynptrId);
     }
 
     public RegState withFrameno(int f) {
-        return new RegState(type, maybeNull, off, val, id, range, map, mapFd, f, refObjId);
+        return new RegState(type, maybeNull, off, val, id, range, map, mapFd, f, refObjId, dynptrId);
     }
 
     public RegState withRefObjId(int r) {
-        return new RegState(type, maybeNull, off, val, id, range, map, mapFd, frameno, r);
+        return new RegState(type, maybeNull, off, val, id, range, map, mapFd, frameno, r, dynptrId);
+    }
+
+    public RegState withDynptrId(int d) {
+        return new RegState(type, maybeNull, off, val, id, range, map, mapFd, frameno, refObjId, d);
     }
 
     public RegState nonNull() {
-        return new RegState(type, false, off, val, id, range, map, mapFd, frameno, refObjId);
+        return new RegState(type, false, off, val, id, range, map, mapFd, frameno, refObjId, dynptrId);
     }
 
     /** reg_type_str: the type as the log names it, e.g. {@code map_value_or_null}. */
@@ -118,7 +130,7 @@ public record RegState(RegType type, boolean maybeNull, int off, Scalar val, int
         }
         return switch (type) {
             case CONST_PTR_TO_MAP, PTR_TO_MAP_VALUE, PTR_TO_SOCKET, PTR_TO_SOCK_COMMON, PTR_TO_TCP_SOCK,
-                    PTR_TO_RINGBUF_MEM, PTR_TO_BTF_ID -> true;
+                    PTR_TO_RINGBUF_MEM, PTR_TO_MEM, PTR_TO_BTF_ID -> true;
             default -> false;
         };
     }
@@ -139,6 +151,6 @@ public record RegState(RegType type, boolean maybeNull, int off, Scalar val, int
         }
         return maybeNull == old.maybeNull && off == old.off && val.equals(old.val) && range >= old.range
                 && Objects.equals(map, old.map) && mapFd == old.mapFd && frameno == old.frameno
-                && ids.check(old.id, id) && ids.check(old.refObjId, refObjId);
+                && ids.check(old.id, id) && ids.check(old.refObjId, refObjId) && ids.check(old.dynptrId, dynptrId);
     }
 }

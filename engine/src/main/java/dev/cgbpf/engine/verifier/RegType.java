@@ -23,6 +23,11 @@ public enum RegType {
      */
     PTR_TO_RINGBUF_MEM("ringbuf_mem"),
     /**
+     * PTR_TO_MEM: a slice of a dynptr's memory (bpf_dynptr_data), its size in
+     * {@link RegState#range} as for {@link #PTR_TO_RINGBUF_MEM}.
+     */
+    PTR_TO_MEM("mem"),
+    /**
      * PTR_TO_BTF_ID | PTR_TRUSTED: a kernel object typed by BTF. The only one the engine hands
      * out is bpf_get_current_task_btf's task_struct (the log shows {@code trusted_ptr_task_struct()});
      * reading its fields needs the kernel's BTF, which the engine does not have.

@@ -63,7 +63,7 @@ final class StatePrinter {
             sb.append(sep).append("r=").append(udec(r.range()));
             sep = ",";
         }
-        if (r.type() == RegType.PTR_TO_RINGBUF_MEM) {
+        if (r.type() == RegType.PTR_TO_RINGBUF_MEM || r.type() == RegType.PTR_TO_MEM) {
             sb.append(sep).append("sz=").append(udec(Integer.toUnsignedLong(r.range())));
             sep = ",";
         }

@@ -17,6 +17,8 @@ final class VerifierState {
     /** MAX_CALL_FRAMES: the main program and up to seven nested subprogram calls */
     static final int MAX_CALL_FRAMES = 8;
     static final byte STACK_INVALID = 0, STACK_MISC = 1, STACK_ZERO = 2, STACK_SPILL = 3;
+    /** a byte of a dynptr (two slots; what each holds is in {@link FuncState#dynptr}) */
+    static final byte STACK_DYNPTR = 4;
 
     private final FuncState[] frames = new FuncState[MAX_CALL_FRAMES];
     private int curframe;

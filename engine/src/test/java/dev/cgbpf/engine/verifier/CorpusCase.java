@@ -40,7 +40,7 @@ public record CorpusCase(String file, String name, ProgType type, AttachType att
     /** The corpus files, in order. */
     public static final List<String> FILES = List.of("structure.txt", "registers.txt", "alu.txt", "stack.txt",
             "maps.txt", "ctx.txt", "packet.txt", "helpers.txt", "return.txt", "loops.txt",
-            "calls.txt", "helper-protos.txt");
+            "calls.txt", "helper-protos.txt", "dynptr.txt");
 
     /** Marker immediates for raw slots: a mov the assembler accepts, replaced after assembly. */
     private static final int RAW_MARK = 0x7ead0000;
