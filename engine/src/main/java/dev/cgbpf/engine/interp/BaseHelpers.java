@@ -14,7 +14,7 @@ import java.util.stream.Stream;
  * The helpers every program type gets (the kernel's bpf_base_func_proto), as far as the engine
  * has them: the map element helpers, the clocks ({@link KernelClocks}), bpf_get_prandom_u32,
  * the CPU and NUMA node the program runs on, bpf_strtol/bpf_strtoul ({@link BpfStrtol}), bpf_strncmp,
- * bpf_trace_printk and bpf_trace_vprintk ({@link TracePrintk}), bpf_snprintf ({@link BpfSnprintf}), the ring buffer helpers ({@link RingBufHelpers}) and
+ * bpf_trace_printk and bpf_trace_vprintk ({@link TracePrintk}), bpf_snprintf ({@link BpfSnprintf}), the ring buffer helpers ({@link RingBufHelpers}), the dynptr helpers ({@link DynptrHelpers}) and
  * the queue and stack map helpers ({@link QueueStackHelpers}), and bpf_get_branch_snapshot as a host
  * without branch records answers it.
  *
@@ -81,6 +81,7 @@ public final class BaseHelpers {
                 .add(TRACE_VPRINTK, TracePrintk::vprintk)
                 .add(GET_BRANCH_SNAPSHOT, BaseHelpers::getBranchSnapshot);
         RingBufHelpers.addTo(b);
+        DynptrHelpers.addTo(b);
         QueueStackHelpers.addTo(b);
         if (clocks.knowsTick()) {
             b.add(KTIME_GET_COARSE_NS, (m, r1, r2, r3, r4, r5) -> clocks.coarseNs());

@@ -69,7 +69,7 @@ public final class RingBufHelpers {
         return 0;
     }
 
-    private static RingBufOps ring(Machine m, long map, String helper) {
+    static RingBufOps ring(Machine m, long map, String helper) {
         BpfMapOps ops = m.mapObject(map).map();
         if (!(ops instanceof RingBufOps ring)) {
             throw new Fault("cannot pass map_type " + ops.spec().type().value() + " into func " + helper);
