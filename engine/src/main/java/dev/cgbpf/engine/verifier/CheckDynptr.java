@@ -40,6 +40,21 @@ final class CheckDynptr {
         return (int) ((off + MAX_BPF_STACK) / 8);
     }
 
+    /**
+     * The line dynptr_get_spi prints before it answers that {@code reg} holds no dynptr, or ""
+     * (with its newline: the caller's reason follows on the next line).
+     */
+    private static String spiLine(RegState reg) {
+        if (reg.type() != RegType.PTR_TO_STACK) {
+            return "";
+        }
+        if (!reg.val().isConst()) {
+            return "dynptr has to be at a constant offset\n";
+        }
+        long off = reg.off() + reg.val().constValue();
+        return off % 8 != 0 || off > -16 ? "cannot pass in dynptr at an offset=" + off + "\n" : "";
+    }
+
     private static boolean inStack(int k) {
         return k >= 0 && k + 1 < MAX_BPF_STACK / 8;
     }
@@ -51,7 +66,7 @@ final class CheckDynptr {
     void makeDynptr(VerifierState st, int insnIdx, int regno, DynptrSlot.Kind kind) throws VerifierError {
         RegState reg = st.regs[regno];
         if (reg.type() != RegType.PTR_TO_STACK || firstSlot(reg) == NO_SLOT) {
-            throw VerifierError.einval("Dynptr has to be an uninitialized dynptr");
+            throw VerifierError.einval(spiLine(reg) + "Dynptr has to be an uninitialized dynptr");
         }
         int k = firstSlot(reg);
         FuncState fs = st.stackOf(reg);
@@ -80,8 +95,9 @@ final class CheckDynptr {
         int k = reg.type() == RegType.PTR_TO_STACK ? firstSlot(reg) : NO_SLOT;
         DynptrSlot d = inStack(k) ? st.stackOf(reg).dynptr[k] : null;
         if (d == null || !d.first() || st.stackOf(reg).dynptr[k + 1] == null) {
-            throw VerifierError.einval("Expected an initialized dynptr as arg #" + (regno - 1));
+            throw VerifierError.einval(spiLine(reg) + "Expected an initialized dynptr as arg #" + (regno - 1));
         }
+        env.scratchedStack |= 3L << k; // the log shows the dynptr after the call
         return d;
     }
 
@@ -94,7 +110,7 @@ final class CheckDynptr {
         int k = firstSlot(reg);
         DynptrSlot d = inStack(k) ? st.stackOf(reg).dynptr[k] : null;
         if (d == null || d.refObjId() == 0) {
-            throw VerifierError.einval("arg " + regno + " is an unacquired reference");
+            throw VerifierError.einval(spiLine(reg) + "arg " + regno + " is an unacquired reference");
         }
     }
 

@@ -160,6 +160,14 @@ final class StatePrinter {
     /** One stack slot ({@code k} counts from fp-512) as the state dump shows it, or null when empty. */
     static String slot(FuncState st, int k) {
         int off = -VerifierState.MAX_BPF_STACK + 8 * k;
+        DynptrSlot d = st.dynptr[k];
+        if (d != null) {
+            // a dynptr shows once, where the kernel meets it first (its second slot), by its first
+            // slot's offset; the kernel's "dynptr_id" there is the first slot's dynptr.first_slot
+            // flag read through a union (always 1), not an id
+            return d.first() ? null : "fp" + (off - 8) + "=dynptr_" + d.kind().name().toLowerCase(java.util.Locale.ROOT)
+                    + "(id=" + d.id() + (d.refObjId() != 0 ? ",ref_id=" + d.refObjId() : "") + ",dynptr_id=1)";
+        }
         if (st.spill[k] != null) {
             // a narrow spill shows the bytes above it first (highest address first): fp-8=mmmm0
             StringBuilder above = new StringBuilder();
