@@ -168,21 +168,22 @@ final class CheckDynptr {
     }
 
     /**
-     * check_stack_range_initialized: a helper may not read a dynptr's bytes either ({@code at} is
-     * the first byte, counted from fp-512; a constant offset).
+     * check_stack_range_initialized: a helper, or a load at a variable offset, may not read a
+     * dynptr's bytes. {@code lo} to {@code hi} are the bytes it may touch (counted from fp-512),
+     * {@code size} its size; the kernel names the first dynptr byte from the lowest offset.
      */
-    static void checkHelperRead(FuncState fs, int regno, int at, int size) throws VerifierError {
-        for (int i = 0; i < size; i++) {
-            if (fs.stype[at + i] == STACK_DYNPTR) {
-                throw VerifierError.eacces("invalid read from stack R" + regno + " off " + (at - MAX_BPF_STACK) + "+" + i
-                        + " size " + size);
+    static void checkRangeRead(FuncState fs, int regno, RegState reg, long lo, long hi, int size) throws VerifierError {
+        for (long b = Math.max(0, lo); b < Math.min(MAX_BPF_STACK, hi); b++) {
+            if (fs.stype[(int) b] == STACK_DYNPTR) {
+                String at = reg.val().isConst() ? "off " + (lo - MAX_BPF_STACK) : "var_off " + reg.val().var();
+                throw VerifierError.eacces("invalid read from stack R" + regno + " " + at + "+" + (b - lo) + " size " + size);
             }
         }
     }
 
     /**
-     * check_stack_range_initialized in raw mode: a helper may not write over a dynptr's bytes
-     * ({@code lo} to {@code hi}, counted from fp-512).
+     * check_stack_range_initialized in raw mode (a constant offset): a helper may not write over
+     * a dynptr's bytes ({@code lo} to {@code hi}, counted from fp-512).
      */
     static void checkHelperWrite(FuncState fs, long lo, long hi) throws VerifierError {
         for (long b = Math.max(0, lo); b < Math.min(MAX_BPF_STACK, hi); b++) {

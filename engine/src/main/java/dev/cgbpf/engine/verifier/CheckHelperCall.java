@@ -555,10 +555,12 @@ final class CheckHelperCall {
                 mem.stackBounds(regno, r, r.off(), size, write ? " write to" : " read from");
                 FuncState frame = st.stackOf(r);
                 long lo = r.val().smin() + r.off() + MAX_BPF_STACK;
-                if (write) {
-                    CheckDynptr.checkHelperWrite(frame, lo, r.val().smax() + r.off() + size + MAX_BPF_STACK);
-                } else if (r.val().isConst()) {
-                    CheckDynptr.checkHelperRead(frame, regno, (int) lo, size);
+                long hi = r.val().smax() + r.off() + size + MAX_BPF_STACK;
+                if (write && r.val().isConst()) {
+                    CheckDynptr.checkHelperWrite(frame, lo, hi);
+                } else {
+                    // at a variable offset the kernel checks memory a helper writes as read
+                    CheckDynptr.checkRangeRead(frame, regno, r, lo, hi, size);
                 }
             }
             case PTR_TO_PACKET, PTR_TO_PACKET_META -> mem.packetAccess(regno, r, r.off(), size);

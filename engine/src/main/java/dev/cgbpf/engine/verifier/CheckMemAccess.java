@@ -87,7 +87,7 @@ final class CheckMemAccess {
                 if (write) {
                     stackWrite(st, reg, off, size, valueReg);
                 } else {
-                    loaded = stackRead(st, reg, off, size);
+                    loaded = stackRead(st, regno, reg, off, size);
                 }
             }
             case PTR_TO_PACKET, PTR_TO_PACKET_META -> {
@@ -338,11 +338,12 @@ final class CheckMemAccess {
     }
 
     /** check_stack_read, in the frame the pointer points into. */
-    private RegState stackRead(VerifierState cur, RegState reg, int off, int size) throws VerifierError {
+    private RegState stackRead(VerifierState cur, int regno, RegState reg, int off, int size) throws VerifierError {
         FuncState st = cur.stackOf(reg);
         if (!reg.val().isConst()) {
             long lo = reg.val().smin() + off + MAX_BPF_STACK;
             long hi = reg.val().smax() + off + size + MAX_BPF_STACK;
+            CheckDynptr.checkRangeRead(st, regno, reg, lo, hi, size);
             for (long b = lo; b < hi; b++) {
                 RegState sp = st.spill[(int) b / 8];
                 if (sp != null && sp.isPointer()) {
