@@ -67,6 +67,7 @@ public final class CgroupHelpers {
             .add(GET_NETNS_COOKIE, (m, ctx, r2, r3, r4, r5) -> SockCookie.NETNS_COOKIE)
             .add(PerfEventHelpers.PERF_EVENT_OUTPUT, PerfEventHelpers::output)
             .add(PerfEventHelpers.PERF_EVENT_READ, PerfEventHelpers::read)
+            .add(PerfEventHelpers.PERF_EVENT_READ_VALUE, PerfEventHelpers::readValue)
             .build();
 
     /** The socket program types: the hook's socket is the context or its sk field. */

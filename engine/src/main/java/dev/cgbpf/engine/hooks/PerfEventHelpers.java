@@ -25,6 +25,9 @@ import dev.cgbpf.engine.maps.PerfEventRing;
 final class PerfEventHelpers {
     static final int PERF_EVENT_READ = 22;
     static final int PERF_EVENT_OUTPUT = 25;
+    static final int PERF_EVENT_READ_VALUE = 55;
+    /** sizeof(struct bpf_perf_event_value): counter, enabled, running. */
+    static final int PERF_EVENT_VALUE_SIZE = 24;
     /** BPF_F_CTXLEN_MASK: the skb variant's packet byte count, in flags' upper 32 bits. */
     static final long BPF_F_CTXLEN_MASK = 0xfffffL << 32;
     private static final byte[] NONE = new byte[0];
@@ -58,16 +61,54 @@ final class PerfEventHelpers {
         return write(m, map, flags, meta(m, data, size), head);
     }
 
-    /** bpf_perf_event_read(map, flags): the counter, or a negative errno. */
+    /** bpf_perf_event_read(map, flags): the counter (0: outputs do not count), or a negative errno. */
     static long read(Machine m, long map, long flags, long r3, long r4, long r5) {
+        PerfEventRing event = counter(m, map, flags, "bpf_perf_event_read#22");
+        return event == null ? lastErrno(m, map, flags) : 0;
+    }
+
+    /**
+     * get_map_perf_counter: the event whose counter the program may read, or null (then
+     * {@link #lastErrno} says why): flags above the index, the slot (E2BIG, ENOENT), then
+     * perf_event_read_local's -EINVAL for a per-CPU event of another CPU.
+     */
+    private static PerfEventRing counter(Machine m, long map, long flags, String helper) {
+        PerfEventArrayMap a = array(m, map, helper);
+        if ((flags & ~PerfEventArrayMap.BPF_F_INDEX_MASK) != 0) {
+            return null;
+        }
+        PerfEventRing e = a.event(flags, BaseHelpers.ENGINE_CPU).event();
+        return e != null && e.cpu() == BaseHelpers.ENGINE_CPU ? e : null;
+    }
+
+    /** Why {@link #counter} found no event to read. */
+    private static long lastErrno(Machine m, long map, long flags) {
         if ((flags & ~PerfEventArrayMap.BPF_F_INDEX_MASK) != 0) {
             return -Errnos.EINVAL;
         }
-        PerfEventArrayMap.Lookup l = array(m, map, "bpf_perf_event_read#22").event(flags, BaseHelpers.ENGINE_CPU);
-        if (l.event() == null) {
-            return l.errno();
+        PerfEventArrayMap.Lookup l = array(m, map, "bpf_perf_event_read").event(flags, BaseHelpers.ENGINE_CPU);
+        return l.event() == null ? l.errno() : -Errnos.EINVAL;
+    }
+
+    /**
+     * bpf_perf_event_read_value(map, flags, buf, size): 0 with buf the counter (0: outputs do not
+     * count) and the times the event was enabled and running (both the time since it was opened:
+     * a CPU's software event runs all the time); or -EINVAL for a size other than struct
+     * bpf_perf_event_value's, before anything else, and then bpf_perf_event_read's answers, with
+     * buf zeroed.
+     */
+    static long readValue(Machine m, long map, long flags, long buf, long size, long r5) {
+        PerfEventRing event = size == PERF_EVENT_VALUE_SIZE ? counter(m, map, flags, "bpf_perf_event_read_value#55") : null;
+        for (int i = 0; i < size; i++) {
+            m.store(buf + i, 1, 0);
         }
-        return l.event().cpu() != BaseHelpers.ENGINE_CPU ? -Errnos.EINVAL : 0;
+        if (event == null) {
+            return size == PERF_EVENT_VALUE_SIZE ? lastErrno(m, map, flags) : -Errnos.EINVAL;
+        }
+        long enabled = event.enabledNs();
+        m.store(buf + 8, 8, enabled);
+        m.store(buf + 16, 8, enabled);
+        return 0;
     }
 
     private static byte[] meta(Machine m, long data, long size) {

@@ -30,6 +30,8 @@ public final class PerfEventRing {
 
     private final int cpu;
     private final long id;
+    /** When the event was opened (enabled, and running from then on: a CPU's software event always runs). */
+    private final long openedNs = System.nanoTime();
     private final byte[] data = new byte[PAGE_SIZE * PerfEvent.DATA_PAGES];
     private long head;
     private long tail;
@@ -56,6 +58,11 @@ public final class PerfEventRing {
     /** The engine's CPUs: the host's possible ones, all taken as online. */
     public static int cpus() {
         return PossibleCpus.count();
+    }
+
+    /** Nanoseconds the event has been enabled, and running, since it was opened. */
+    public long enabledNs() {
+        return System.nanoTime() - openedNs;
     }
 
     /** The CPU the event counts on (event->oncpu for an enabled per-CPU event). */

@@ -246,6 +246,8 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
         def(25, "bpf_perf_event_output", Ret.INTEGER, Arg.PTR_TO_CTX, Arg.CONST_MAP_PTR, Arg.ANYTHING,
                 Arg.PTR_TO_MEM_RDONLY, Arg.CONST_SIZE_OR_ZERO);
         def(22, "bpf_perf_event_read", Ret.INTEGER, Arg.CONST_MAP_PTR, Arg.ANYTHING);
+        def(55, "bpf_perf_event_read_value", Ret.INTEGER, Arg.CONST_MAP_PTR, Arg.ANYTHING, Arg.PTR_TO_UNINIT_MEM,
+                Arg.CONST_SIZE);
         def(37, "bpf_current_task_under_cgroup", Ret.INTEGER, Arg.CONST_MAP_PTR, Arg.ANYTHING);
         def(195, "bpf_map_lookup_percpu_elem", Ret.MAP_VALUE_OR_NULL, Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY,
                 Arg.ANYTHING);
