@@ -106,11 +106,16 @@ class PerfEventDifferentialTest {
         }
 
         @Override
-        public void close() throws Exception {
+        public void close() {
             cpu0.close();
             cpu1.close();
-            pin.close();
-            b.close();
+            try {
+                pin.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot give the test's thread its CPUs back", e);
+            } finally {
+                b.close();
+            }
         }
     }
 

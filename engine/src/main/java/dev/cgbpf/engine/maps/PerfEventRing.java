@@ -81,7 +81,7 @@ public final class PerfEventRing {
         int size = PerfRecord.HEADER + 4 + rawSize;
         int lostSize = lost > 0 ? PerfRecord.HEADER + 16 : 0;
         long space = (tail - head - 1) & (data.length - 1);
-        if (size + lostSize > space || size > 0xffff) {
+        if (size + lostSize > space) {
             lost++;
             return ENOSPC;
         }
