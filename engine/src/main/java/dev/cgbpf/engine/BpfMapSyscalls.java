@@ -12,6 +12,7 @@ import dev.cgbpf.engine.maps.CgroupArrayMap;
 import dev.cgbpf.engine.maps.CgroupStorageMap;
 import dev.cgbpf.engine.maps.EngineMap;
 import dev.cgbpf.engine.maps.FdArrayMap;
+import dev.cgbpf.engine.maps.PerfEventArrayMap;
 import dev.cgbpf.engine.maps.ProgArrayMap;
 import dev.cgbpf.engine.maps.Psock;
 import dev.cgbpf.engine.maps.QueueStackMap;
@@ -83,7 +84,7 @@ final class BpfMapSyscalls {
      * bpf_fd_array_map_update_elem: the flags and the index first, then the fd in the value
      * (map_fd_get_ptr). A program array takes a program (an fd that is not open EBADF, any other
      * file EINVAL: bpf_prog_get) matching the array's owner (EINVAL otherwise); a cgroup array a
-     * cgroup's directory (anything else EBADF: cgroup_get_from_fd).
+     * cgroup's directory (anything else EBADF: cgroup_get_from_fd); a perf event array a perf event.
      */
     private void updateFdArray(FdArrayMap<?> fa, byte[] key, byte[] value, long flags) throws BpfException {
         String what = "update of " + fa.spec().type().scenarioName() + " '" + fa.spec().name() + "'";
@@ -104,6 +105,12 @@ final class BpfMapSyscalls {
                 throw new BpfException(Errno.EBADF, what + ": fd " + fd + " is no cgroup directory");
             }
             ca.put(key, c.cgroup);
+        } else if (fa instanceof PerfEventArrayMap pa) {
+            // perf_event_fd_array_get_ptr: perf_event_get answers EBADF for any file not a perf event
+            if (!(o instanceof PerfEventFd p)) {
+                throw new BpfException(Errno.EBADF, what + ": fd " + fd + " is no perf event");
+            }
+            pa.put(key, p.ring);
         }
     }
 

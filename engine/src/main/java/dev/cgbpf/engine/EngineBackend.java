@@ -15,6 +15,7 @@ import dev.cgbpf.engine.backend.LoadedProg;
 import dev.cgbpf.engine.backend.MapInfo;
 import dev.cgbpf.engine.backend.MapSpec;
 import dev.cgbpf.engine.backend.ObjAccess;
+import dev.cgbpf.engine.backend.PerfEvent;
 import dev.cgbpf.engine.backend.Probe;
 import dev.cgbpf.engine.backend.ProgInfo;
 import dev.cgbpf.engine.backend.QueryResult;
@@ -27,14 +28,17 @@ import dev.cgbpf.engine.hooks.ProgExecutor;
 import dev.cgbpf.engine.hooks.SkbHooks;
 import dev.cgbpf.engine.hooks.SockOpsHook;
 import dev.cgbpf.engine.hooks.SocketLayer;
+import dev.cgbpf.engine.interp.BaseHelpers;
 import dev.cgbpf.engine.interp.Interpreter;
 import dev.cgbpf.engine.maps.EngineMap;
+import dev.cgbpf.engine.maps.PerfEventRing;
 import dev.cgbpf.engine.maps.RingBufMap;
 import dev.cgbpf.engine.verifier.Verifier;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The in-JVM {@link Backend}: programs run on the {@link Interpreter}, maps are
@@ -58,6 +62,9 @@ import java.util.Set;
  * using it is attached and freed with its cgroup, as the running kernel does.
  */
 public final class EngineBackend implements Backend {
+    /** The ids of the engine's perf events, which only a PERF_RECORD_LOST shows. */
+    private static final AtomicLong perfEventIds = new AtomicLong();
+
     private final EngineHost host;
     private final Lifetime lifetime;
     private final FdTable fds = new FdTable();
@@ -173,6 +180,28 @@ public final class EngineBackend implements Backend {
             throw new BpfException(Errno.ENOENT, "no " + proto + " listener at " + addr.getHostAddress() + " port " + port);
         }
         maps.updateSock(map, key, sk);
+    }
+
+    @Override
+    public PerfEvent perfEventOpen(int cpu) throws BpfException {
+        return new PerfEventFd(fds, PerfEventRing.open(cpu, perfEventIds.incrementAndGet()));
+    }
+
+    @Override
+    public void updatePerfEvent(BpfMap map, byte[] key, PerfEvent event) throws BpfException {
+        if (!(event instanceof PerfEventFd p) || !p.isOpenIn(fds)) {
+            throw new BpfException(Errno.EBADF, event + " is not open in this engine");
+        }
+        maps.update(map, key, fdValue(p.fd), 0);
+    }
+
+    /** The engine's map operations and runs all happen on CPU 0: pinned there already. */
+    @Override
+    public AutoCloseable pinThread(int cpu) throws BpfException {
+        if (cpu != BaseHelpers.ENGINE_CPU) {
+            throw new BpfException(Errno.EINVAL, "the engine runs on CPU " + BaseHelpers.ENGINE_CPU + " only, not " + cpu);
+        }
+        return () -> { };
     }
 
     /** An fd as the 4-byte value of an fd array's update. */

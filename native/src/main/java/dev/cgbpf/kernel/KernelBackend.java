@@ -16,6 +16,7 @@ import dev.cgbpf.engine.backend.MapInfo;
 import dev.cgbpf.engine.backend.MapSpec;
 import dev.cgbpf.engine.backend.ObjAccess;
 import dev.cgbpf.engine.backend.ObjNames;
+import dev.cgbpf.engine.backend.PerfEvent;
 import dev.cgbpf.engine.backend.Probe;
 import dev.cgbpf.engine.backend.ProgInfo;
 import dev.cgbpf.engine.backend.QueryResult;
@@ -188,6 +189,26 @@ public final class KernelBackend implements Backend {
         byte[] value = java.nio.ByteBuffer.allocate(fds.map(map).valueBytes()).order(java.nio.ByteOrder.nativeOrder())
                 .putInt(fd).array();
         update(map, key, value, MapElem.BPF_ANY);
+    }
+
+    @Override
+    public PerfEvent perfEventOpen(int cpu) throws BpfException {
+        fds.ensureOpen();
+        return KernelPerfEvent.open(cpu);
+    }
+
+    @Override
+    public void updatePerfEvent(BpfMap map, byte[] key, PerfEvent event) throws BpfException {
+        fds.ensureOpen();
+        if (!(event instanceof KernelPerfEvent e)) {
+            throw new IllegalArgumentException(event + " is not a perf event of the kernel backend");
+        }
+        update(map, key, fdValue(e.fd()), MapElem.BPF_ANY);
+    }
+
+    @Override
+    public AutoCloseable pinThread(int cpu) throws BpfException {
+        return PerfEventOpen.pinThread(cpu);
     }
 
     /** An fd as the 4-byte value (host order) of an fd array's update. */

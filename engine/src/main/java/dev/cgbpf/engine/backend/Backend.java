@@ -73,6 +73,32 @@ public interface Backend extends AutoCloseable {
      */
     void updateListener(BpfMap map, byte[] key, InetAddress addr, int port, Probe.Proto proto) throws BpfException;
 
+    /**
+     * perf_event_open(2) of the event bpf_perf_event_output writes to ({@link PerfEvent}) on
+     * {@code cpu}, for every task. The caller closes it.
+     */
+    default PerfEvent perfEventOpen(int cpu) throws BpfException {
+        throw new UnsupportedOperationException(name() + " has no perf events");
+    }
+
+    /**
+     * BPF_MAP_UPDATE_ELEM of a perf event array with BPF_ANY, the value {@code event}'s fd: E2BIG
+     * for an index past the end; the slot holds the event from then on.
+     */
+    default void updatePerfEvent(BpfMap map, byte[] key, PerfEvent event) throws BpfException {
+        throw new UnsupportedOperationException(name() + " has no perf events");
+    }
+
+    /**
+     * Keeps the calling thread on CPU {@code cpu} until the handle is closed (on the same thread):
+     * the CPU its test runs run programs on (what bpf_get_smp_processor_id answers, which perf
+     * event bpf_perf_event_output may write to). The kernel: sched_setaffinity(2), closing gives
+     * the thread its former CPUs back; the engine runs everything on CPU 0 and takes CPU 0 only.
+     */
+    default AutoCloseable pinThread(int cpu) throws BpfException {
+        throw new UnsupportedOperationException(name() + " cannot pin threads");
+    }
+
     /** BPF_MAP_LOOKUP_ELEM; ENOENT when the key is absent. */
     byte[] lookup(BpfMap map, byte[] key) throws BpfException;
 

@@ -8,6 +8,7 @@ public enum MapType {
     HASH(1),
     ARRAY(2),
     PROG_ARRAY(3),
+    PERF_EVENT_ARRAY(4),
     PERCPU_HASH(5),
     PERCPU_ARRAY(6),
     CGROUP_ARRAY(8),

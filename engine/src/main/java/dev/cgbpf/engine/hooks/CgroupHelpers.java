@@ -24,7 +24,7 @@ import dev.cgbpf.engine.maps.CgroupStorageMap;
  * that nothing faults at run time for want of a helper. The current task's ids, comm and task
  * pointer are the probing thread's ({@link CurrentTask}). Left out on purpose, because the engine
  * cannot know their answer or must not do it: signals to the current task, kernel and user memory
- * (probe_read_*) and the map type the engine has not (perf event array). bpf_tail_call is the
+ * (probe_read_*). The perf event helpers are {@link PerfEventHelpers}. bpf_tail_call is the
  * interpreter's own ({@link dev.cgbpf.engine.interp.TailCall}). The ring buffer helpers come with the base table ({@link dev.cgbpf.engine.interp.RingBufHelpers}).
  */
 public final class CgroupHelpers {
@@ -65,6 +65,9 @@ public final class CgroupHelpers {
             .add(GET_CGROUP_CLASSID, (m, r1, r2, r3, r4, r5) -> 0L)
             // ctx or NULL: either way the engine's one network namespace
             .add(GET_NETNS_COOKIE, (m, ctx, r2, r3, r4, r5) -> SockCookie.NETNS_COOKIE)
+            .add(PerfEventHelpers.PERF_EVENT_OUTPUT, PerfEventHelpers::output)
+            .add(PerfEventHelpers.PERF_EVENT_READ, PerfEventHelpers::read)
+            .add(PerfEventHelpers.PERF_EVENT_READ_VALUE, PerfEventHelpers::readValue)
             .build();
 
     /** The socket program types: the hook's socket is the context or its sk field. */
@@ -84,6 +87,7 @@ public final class CgroupHelpers {
             .add(SockLookup.SK_FULLSOCK, SockLookup::fullsock)
             .add(TcpSockHelpers.TCP_SOCK, TcpSockHelpers::tcpSock)
             .add(SockLookup.GET_LISTENER_SOCK, SockLookup::listenerSock)
+            .add(PerfEventHelpers.PERF_EVENT_OUTPUT, PerfEventHelpers::skbOutput)
             .add(SKB_LOAD_BYTES, SkbHelpers::loadBytes)
             .add(SKB_LOAD_BYTES_RELATIVE, SkbHelpers::loadBytesRelative)
             .add(SKB_ECN_SET_CE, SkbHelpers::ecnSetCe)

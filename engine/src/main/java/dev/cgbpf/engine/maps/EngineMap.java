@@ -96,6 +96,7 @@ public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, Ha
             case CGROUP_ARRAY -> CgroupArrayMap.createCgroupArray(spec, space);
             case SOCKMAP -> SockMap.createSockMap(spec, space);
             case SOCKHASH -> SockHash.createSockHash(spec, space);
+            case PERF_EVENT_ARRAY -> PerfEventArrayMap.createPerfEventArray(spec, space);
             default -> throw new BpfException(Errno.EINVAL,
                     "map type " + spec.type().scenarioName() + " is not implemented by the engine yet");
         };

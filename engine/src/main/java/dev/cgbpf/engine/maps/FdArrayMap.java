@@ -20,7 +20,7 @@ import dev.cgbpf.engine.interp.AddressSpace;
  *
  * @param <T> what a slot holds
  */
-public abstract sealed class FdArrayMap<T> extends EngineMap permits ProgArrayMap, CgroupArrayMap {
+public abstract sealed class FdArrayMap<T> extends EngineMap permits ProgArrayMap, CgroupArrayMap, PerfEventArrayMap {
     /** The flags 6.18 lets through at creation of these arrays (measured: not BPF_F_INNER_MAP, unlike a plain array). */
     static final int CREATE_FLAGS = BPF_F_NUMA_NODE | BPF_F_RDONLY | BPF_F_WRONLY;
 

@@ -400,8 +400,9 @@ final class CheckHelperCall {
      * likewise a program array and bpf_tail_call, a cgroup array and
      * bpf_current_task_under_cgroup (skb_under_cgroup, which also takes one, no cgroup program
      * type may call). bpf_map_lookup_percpu_elem takes a per-CPU array or hash only (not the
-     * per-CPU cgroup storage), and bpf_perf_event_output a perf event array, which the engine does
-     * not have: any map the engine can make is refused there.
+     * per-CPU cgroup storage); a perf event array goes to bpf_perf_event_output, _read and
+     * _read_value only, and they take nothing else (skb_output and xdp_output, which also take
+     * one, no cgroup program type may call).
      */
     private void checkMapFuncCompatibility(MapSpec map, int id, String name) throws VerifierError {
         if (map == null) {
@@ -416,12 +417,14 @@ final class CheckHelperCall {
         boolean progArray = map.type() == MapType.PROG_ARRAY;
         boolean cgroupArray = map.type() == MapType.CGROUP_ARRAY;
         boolean percpuArrayOrHash = map.type() == MapType.PERCPU_ARRAY || map.type() == MapType.PERCPU_HASH;
+        boolean perfArray = map.type() == MapType.PERF_EVENT_ARRAY;
+        boolean perfHelper = id == PERF_EVENT_OUTPUT || id == PERF_EVENT_READ || id == PERF_EVENT_READ_VALUE;
         if (map.type().holdsSockets() != (id == SOCK_MAP_UPDATE || id == SOCK_HASH_UPDATE)
                 && !(map.type().holdsSockets() && (id == MAP_LOOKUP_ELEM || mayUpdateSockmap(id)))
                 || id == SOCK_MAP_UPDATE && map.type() != MapType.SOCKMAP
                 || id == SOCK_HASH_UPDATE && map.type() != MapType.SOCKHASH
                 || storage != (id == GET_LOCAL_STORAGE) || ringbuf != ringbufHelper || queueStack != queueStackHelper
-                || id == PERF_EVENT_OUTPUT || id == MAP_LOOKUP_PERCPU_ELEM && !percpuArrayOrHash
+                || perfArray != perfHelper || id == MAP_LOOKUP_PERCPU_ELEM && !percpuArrayOrHash
                 || progArray != (id == TAIL_CALL) || cgroupArray != (id == CURRENT_TASK_UNDER_CGROUP)) {
             throw VerifierError.einval("cannot pass map_type " + map.type().value() + " into func " + name + "#" + id);
         }
@@ -450,7 +453,9 @@ final class CheckHelperCall {
     }
 
     private static final int MAP_LOOKUP_PERCPU_ELEM = 195;
+    private static final int PERF_EVENT_READ = 22;
     private static final int PERF_EVENT_OUTPUT = 25;
+    private static final int PERF_EVENT_READ_VALUE = 55;
     private static final int CURRENT_TASK_UNDER_CGROUP = 37;
     private static final int RINGBUF_OUTPUT = 130;
     private static final int RINGBUF_RESERVE = 131;

@@ -272,12 +272,14 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
         def(53, "bpf_sock_map_update", Ret.INTEGER, Arg.PTR_TO_CTX, Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY, Arg.ANYTHING);
         def(70, "bpf_sock_hash_update", Ret.INTEGER, Arg.PTR_TO_CTX, Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY,
                 Arg.ANYTHING);
-        // helpers that take one map type each: a program array, a cgroup array (check_map_func_compatibility
-        // refuses any other map), and a perf event array, which the engine has not, so that one
-        // always ends in the kernel's refusal
+        // helpers that take one map type each (check_map_func_compatibility refuses any other map):
+        // a program array, a cgroup array, a perf event array
         def(12, "bpf_tail_call", Ret.VOID, Arg.PTR_TO_CTX, Arg.CONST_MAP_PTR, Arg.ANYTHING);
         def(25, "bpf_perf_event_output", Ret.INTEGER, Arg.PTR_TO_CTX, Arg.CONST_MAP_PTR, Arg.ANYTHING,
                 Arg.PTR_TO_MEM_RDONLY, Arg.CONST_SIZE_OR_ZERO);
+        def(22, "bpf_perf_event_read", Ret.INTEGER, Arg.CONST_MAP_PTR, Arg.ANYTHING);
+        def(55, "bpf_perf_event_read_value", Ret.INTEGER, Arg.CONST_MAP_PTR, Arg.ANYTHING, Arg.PTR_TO_UNINIT_MEM,
+                Arg.CONST_SIZE);
         def(37, "bpf_current_task_under_cgroup", Ret.INTEGER, Arg.CONST_MAP_PTR, Arg.ANYTHING);
         def(195, "bpf_map_lookup_percpu_elem", Ret.MAP_VALUE_OR_NULL, Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY,
                 Arg.ANYTHING);

@@ -8,7 +8,7 @@ import dev.cgbpf.engine.backend.MapType;
 import dev.cgbpf.engine.backend.Probe;
 import java.util.HexFormat;
 
-/** The ops {@code map}, {@code update}, {@code lookup} and {@code freeze}. */
+/** The ops {@code map}, {@code update}, {@code lookup}, {@code delete} and {@code freeze}. */
 final class MapOps {
     private MapOps() {
     }
@@ -36,12 +36,17 @@ final class MapOps {
         BpfMap map = s.map(line.string("map"));
         byte[] key = sized(line, "key", map, map.spec().keySize());
         int given = (line.has("value") ? 1 : 0) + (line.has("prog") ? 1 : 0) + (line.has("cgroup") ? 1 : 0)
-                + (line.has("listener") ? 1 : 0);
+                + (line.has("listener") ? 1 : 0) + (line.has("perf_event") ? 1 : 0);
         if (given != 1) {
-            throw new MalformedLineException("update needs exactly one of value, prog, cgroup and listener");
+            throw new MalformedLineException("update needs exactly one of value, prog, cgroup, listener and perf_event");
         }
         if (line.has("listener")) {
             updateListener(line, s, map, key);
+            return Results.ok(line.op());
+        }
+        if (line.has("perf_event")) {
+            // a perf event array's value is the event's fd
+            s.backend().updatePerfEvent(map, key, s.perfEvent(line.string("perf_event")));
             return Results.ok(line.op());
         }
         if (line.has("port") || line.has("proto")) {
@@ -94,6 +99,13 @@ final class MapOps {
         ObjectNode o = Results.ok(line.op());
         o.put("value", HexFormat.of().formatHex(value));
         return o;
+    }
+
+    /** BPF_MAP_DELETE_ELEM. */
+    static ObjectNode delete(OpLine line, Scenario s) throws MalformedLineException, BpfException {
+        BpfMap map = s.map(line.string("map"));
+        s.backend().delete(map, sized(line, "key", map, map.spec().keySize()));
+        return Results.ok(line.op());
     }
 
     /** BPF_MAP_FREEZE: the map's contents stay as they are for user space (and, with BPF_F_RDONLY_PROG, for programs). */

@@ -3,6 +3,7 @@ package dev.cgbpf.hook.script;
 import dev.cgbpf.engine.backend.Backend;
 import dev.cgbpf.engine.backend.BpfMap;
 import dev.cgbpf.engine.backend.LoadedProg;
+import dev.cgbpf.engine.backend.PerfEvent;
 import dev.cgbpf.engine.backend.Probe;
 import java.net.InetAddress;
 import java.util.ArrayList;
@@ -23,6 +24,8 @@ final class Scenario implements AutoCloseable {
     private final Map<String, LoadedProg> progs = new LinkedHashMap<>();
     private final Map<String, BpfMap> maps = new LinkedHashMap<>();
     private final List<Listener> listeners = new ArrayList<>();
+    private final Map<String, PerfEvent> perfEvents = new LinkedHashMap<>();
+    private AutoCloseable pin;
 
     Scenario(Backend backend) {
         this.backend = backend;
@@ -74,6 +77,33 @@ final class Scenario implements AutoCloseable {
         maps.put(name, map);
     }
 
+    PerfEvent perfEvent(String name) throws MalformedLineException {
+        PerfEvent e = perfEvents.get(name);
+        if (e == null) {
+            throw new MalformedLineException("no perf event named '" + name + "' was opened before this line");
+        }
+        return e;
+    }
+
+    void checkNewPerfEventName(String name) throws MalformedLineException {
+        if (perfEvents.containsKey(name)) {
+            throw new MalformedLineException("a perf event named '" + name + "' already exists");
+        }
+    }
+
+    void addPerfEvent(String name, PerfEvent e) {
+        perfEvents.put(name, e);
+    }
+
+    /** The runner's thread stays on one CPU until the scenario ends (op pin); a second pin replaces the first. */
+    void pin(AutoCloseable handle) throws Exception {
+        AutoCloseable old = pin;
+        pin = handle;
+        if (old != null) {
+            old.close();
+        }
+    }
+
     void addListener(Listener l) {
         listeners.add(l);
     }
@@ -96,8 +126,14 @@ final class Scenario implements AutoCloseable {
         List<AutoCloseable> ms = new ArrayList<>(maps.values());
         Collections.reverse(ms);
         all.addAll(ms);
+        all.addAll(perfEvents.values());
+        if (pin != null) {
+            all.add(pin);
+        }
         progs.clear();
         maps.clear();
+        perfEvents.clear();
+        pin = null;
         RuntimeException first = null;
         for (AutoCloseable c : all) {
             try {

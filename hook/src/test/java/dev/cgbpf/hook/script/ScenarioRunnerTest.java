@@ -105,6 +105,8 @@ class ScenarioRunnerTest {
             "hex not whole slots      | {\"op\":\"load\",\"name\":\"p\",\"type\":\"socket_filter\",\"hex\":\"9500000000\"} | hex must be a multiple of 8 bytes (one instruction slot); got 5",
             "unknown prog             | {\"op\":\"run\",\"prog\":\"ghost\",\"ctx\":{\"data\":\"00\"}} | no prog named 'ghost' was loaded before this line",
             "unknown map              | {\"op\":\"lookup\",\"map\":\"ghost\",\"key\":\"00\"} | no map named 'ghost' was created before this line",
+            "unknown perf event       | {\"op\":\"perf_read\",\"perf_events\":[\"ghost\"]} | no perf event named 'ghost' was opened before this line",
+            "pin past the engine's CPU | {\"op\":\"pin\",\"cpu\":1} | the engine runs on CPU 0 only: pin takes cpu 0",
     })
     void malformedLines(String what, String line, String error) {
         Outcome o = run(line.strip());
@@ -142,6 +144,23 @@ class ScenarioRunnerTest {
     }
 
     @Test
+    void perfEventNamesAreTheirOwnAndAnUpdateTakesOneValueKind() {
+        Outcome o = run("{\"op\":\"map\",\"name\":\"e\",\"type\":\"perf_event_array\",\"key_size\":4,\"value_size\":4,\"max_entries\":1}",
+                "{\"op\":\"perf_event\",\"name\":\"e\",\"cpu\":0}",
+                "{\"op\":\"perf_event\",\"name\":\"e\",\"cpu\":0}",
+                "{\"op\":\"update\",\"map\":\"e\",\"key\":\"00000000\",\"perf_event\":\"e\",\"value\":\"00000000\"}",
+                "{\"op\":\"update\",\"map\":\"e\",\"key\":\"00000000\",\"perf_event\":\"e\"}",
+                "{\"op\":\"perf_read\",\"perf_events\":[\"e\"]}");
+        assertEquals(List.of(
+                "{\"op\":\"map\",\"ok\":true}",
+                "{\"op\":\"perf_event\",\"ok\":true}",
+                "{\"line\":3,\"error\":\"a perf event named 'e' already exists\"}",
+                "{\"line\":4,\"error\":\"update needs exactly one of value, prog, cgroup, listener and perf_event\"}",
+                "{\"op\":\"update\",\"ok\":true}",
+                "{\"op\":\"perf_read\",\"ok\":true,\"records\":[]}"), o.lines());
+    }
+
+    @Test
     void aFailedCreateLeavesTheNameFree() {
         Outcome o = run(
                 "{\"op\":\"map\",\"name\":\"m\",\"type\":\"array\",\"key_size\":8,\"value_size\":4,\"max_entries\":1}",
@@ -169,7 +188,7 @@ class ScenarioRunnerTest {
     }
 
     @Test
-    void anUpdateTakesExactlyOneOfValueProgCgroupAndListener() {
+    void anUpdateTakesExactlyOneOfValueProgCgroupListenerAndPerfEvent() {
         Outcome o = run(
                 "{\"op\":\"map\",\"name\":\"jmp\",\"type\":\"prog_array\",\"key_size\":4,\"value_size\":4,\"max_entries\":2}",
                 "{\"op\":\"update\",\"map\":\"jmp\",\"key\":\"00000000\"}",
@@ -184,7 +203,7 @@ class ScenarioRunnerTest {
                 "{\"op\":\"update\",\"map\":\"sm\",\"key\":\"00000000\",\"value\":\"03000000\",\"port\":62704}",
                 "{\"op\":\"update\",\"map\":\"sm\",\"key\":\"00000000\",\"listener\":\"127.0.0.1\",\"port\":62704,"
                         + "\"proto\":\"tcp\"}");
-        String one = "update needs exactly one of value, prog, cgroup and listener";
+        String one = "update needs exactly one of value, prog, cgroup, listener and perf_event";
         assertEquals(List.of(
                 "{\"op\":\"map\",\"ok\":true}",
                 "{\"line\":2,\"error\":\"" + one + "\"}",
