@@ -200,6 +200,16 @@ public final class EngineBackend implements Backend {
         return maps.mapInfo(map);
     }
 
+    /** The engine's map operations and runs all happen on CPU 0: pinned there already. */
+    @Override
+    public AutoCloseable pinThread(int cpu) throws BpfException {
+        if (cpu != dev.cgbpf.engine.interp.BaseHelpers.ENGINE_CPU) {
+            throw new BpfException(Errno.EINVAL, "the engine runs on CPU " + dev.cgbpf.engine.interp.BaseHelpers.ENGINE_CPU
+                    + " only, not " + cpu);
+        }
+        return () -> { };
+    }
+
     // ---------------------------------------------------------------- cgroups and links
 
     @Override

@@ -247,6 +247,11 @@ public final class KernelBackend implements Backend {
         return KernelInfo.map(fds.map(map).handle());
     }
 
+    @Override
+    public AutoCloseable pinThread(int cpu) throws BpfException {
+        return ThreadAffinity.pin(cpu);
+    }
+
     // ---- cgroups and links ----
 
     @Override

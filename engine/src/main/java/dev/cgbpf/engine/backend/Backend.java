@@ -152,6 +152,16 @@ public interface Backend extends AutoCloseable {
     /** BPF_OBJ_GET_INFO_BY_FD of a map. */
     MapInfo mapInfo(BpfMap map) throws BpfException;
 
+    /**
+     * Keeps the calling thread on CPU {@code cpu} until the handle is closed, so that its map
+     * syscalls and test runs use that CPU's share of a map (an LRU hash's local lists, a per-CPU
+     * value). The kernel: sched_setaffinity of the thread, closing restores its former CPUs; the
+     * engine runs everything on CPU 0 (BaseHelpers.ENGINE_CPU) and takes CPU 0 only.
+     */
+    default AutoCloseable pinThread(int cpu) throws BpfException {
+        throw new UnsupportedOperationException(name() + " cannot pin threads");
+    }
+
     /** BPF_OBJ_GET_INFO_BY_FD of a cgroup link. */
     LinkInfo linkInfo(BpfLink link) throws BpfException;
 

@@ -11,6 +11,8 @@ public enum MapType {
     PERCPU_HASH(5),
     PERCPU_ARRAY(6),
     CGROUP_ARRAY(8),
+    LRU_HASH(9),
+    LRU_PERCPU_HASH(10),
     LPM_TRIE(11),
     CGROUP_STORAGE(19),
     PERCPU_CGROUP_STORAGE(21),
@@ -33,7 +35,7 @@ public enum MapType {
      * carry round_up(value_size, 8) bytes for each of them.
      */
     public boolean percpu() {
-        return this == PERCPU_HASH || this == PERCPU_ARRAY || this == PERCPU_CGROUP_STORAGE;
+        return this == PERCPU_HASH || this == PERCPU_ARRAY || this == PERCPU_CGROUP_STORAGE || this == LRU_PERCPU_HASH;
     }
 
     public String scenarioName() {

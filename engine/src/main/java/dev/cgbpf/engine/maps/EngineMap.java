@@ -23,7 +23,7 @@ import java.util.Arrays;
  * <p>Lifetime: like a kernel map, a map lives while anyone holds a reference (its fd, each program
  * that uses it); the last {@link #release} unmaps its regions.
  */
-public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, HashTab, CgroupStorageMap, RingBufMap,
+public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, HashTab, LruHashTab, CgroupStorageMap, RingBufMap,
         QueueStackMap, FdArrayMap {
     /** enum bpf_map_update flags and friends from include/uapi/linux/bpf.h. */
     public static final long BPF_ANY = 0;
@@ -89,6 +89,7 @@ public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, Ha
         return switch (spec.type()) {
             case ARRAY, PERCPU_ARRAY -> ArrayMap.createArray(spec, space);
             case HASH, PERCPU_HASH -> HashTab.createHash(spec, space);
+            case LRU_HASH, LRU_PERCPU_HASH -> LruHashTab.createLruHash(spec, space);
             case CGROUP_STORAGE, PERCPU_CGROUP_STORAGE -> CgroupStorageMap.createStorage(spec, space);
             case RINGBUF -> RingBufMap.createRingBuf(spec, space);
             case QUEUE, STACK -> QueueStackMap.createQueueStack(spec, space);
@@ -112,7 +113,8 @@ public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, Ha
      * a per-CPU array or hash (the per-CPU cgroup storage keeps its own regions), else one.
      */
     private static int valuesPerElement(MapType type) {
-        return type == MapType.PERCPU_ARRAY || type == MapType.PERCPU_HASH ? PossibleCpus.count() : 1;
+        return type == MapType.PERCPU_ARRAY || type == MapType.PERCPU_HASH || type == MapType.LRU_PERCPU_HASH
+                ? PossibleCpus.count() : 1;
     }
 
     /** The engine's memory limit, for a map whose elements take {@code bytes} for each value they keep. */

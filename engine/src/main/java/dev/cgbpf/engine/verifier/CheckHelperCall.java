@@ -367,7 +367,8 @@ final class CheckHelperCall {
         boolean queueStackHelper = id == MAP_PUSH_ELEM || id == MAP_POP_ELEM || id == MAP_PEEK_ELEM;
         boolean progArray = map.type() == MapType.PROG_ARRAY;
         boolean cgroupArray = map.type() == MapType.CGROUP_ARRAY;
-        boolean percpuArrayOrHash = map.type() == MapType.PERCPU_ARRAY || map.type() == MapType.PERCPU_HASH;
+        boolean percpuArrayOrHash = map.type() == MapType.PERCPU_ARRAY || map.type() == MapType.PERCPU_HASH
+                || map.type() == MapType.LRU_PERCPU_HASH;
         if (storage != (id == GET_LOCAL_STORAGE) || ringbuf != ringbufHelper || queueStack != queueStackHelper
                 || id == PERF_EVENT_OUTPUT || id == MAP_LOOKUP_PERCPU_ELEM && !percpuArrayOrHash
                 || progArray != (id == TAIL_CALL) || cgroupArray != (id == CURRENT_TASK_UNDER_CGROUP)) {

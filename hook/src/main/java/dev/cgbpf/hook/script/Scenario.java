@@ -23,6 +23,7 @@ final class Scenario implements AutoCloseable {
     private final Map<String, LoadedProg> progs = new LinkedHashMap<>();
     private final Map<String, BpfMap> maps = new LinkedHashMap<>();
     private final List<Listener> listeners = new ArrayList<>();
+    private AutoCloseable pin;
 
     Scenario(Backend backend) {
         this.backend = backend;
@@ -70,6 +71,24 @@ final class Scenario implements AutoCloseable {
         progs.put(name, prog);
     }
 
+    /** The runner's thread stays on one CPU until the scenario ends (op pin); a second pin replaces the first. */
+    void pin(AutoCloseable handle) {
+        closePin();
+        pin = handle;
+    }
+
+    private void closePin() {
+        if (pin != null) {
+            try {
+                pin.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot unpin the runner's thread", e);
+            } finally {
+                pin = null;
+            }
+        }
+    }
+
     void addMap(String name, BpfMap map) {
         maps.put(name, map);
     }
@@ -109,6 +128,7 @@ final class Scenario implements AutoCloseable {
                 }
             }
         }
+        closePin();
         if (first != null) {
             throw first;
         }
