@@ -152,7 +152,7 @@ class LruHashDifferentialTest {
 
     /**
      * Random updates, lookups and deletes of keys in twice the map's size, from both sides, on
-     * maps of 1 to 12 elements and some of 300 (LOCAL_FREE_TARGET and the scans' limits at play),
+     * maps of 1 to 12 elements and some of 300 and 1000 (target_free up to LOCAL_FREE_TARGET, the scans' limits at play),
      * each of the four kinds (LRU or per-CPU LRU hash, common or per-CPU LRU lists); the engine
      * interpreted and compiled.
      */
@@ -162,20 +162,33 @@ class LruHashDifferentialTest {
         Random rnd = new Random(0x1A0 + jit.ordinal());
         TreeMap<String, Integer> seen = new TreeMap<>();
         int evictions = 0;
+        int bigEvictions = 0;
         try (KernelBackend kernel = new KernelBackend(); EngineBackend engine = new EngineBackend();
                 AutoCloseable pinned = kernel.pinThread(0)) {
             engine.host().setJitMode(jit);
             for (int round = 0; round < 48; round++) {
                 MapType type = round % 2 == 0 ? MapType.LRU_HASH : MapType.LRU_PERCPU_HASH;
-                int flags = round % 4 < 2 ? 0 : NO_COMMON_LRU;
-                int max = round % 12 == 11 ? 300 : 1 + rnd.nextInt(12);
+                int flags = round / 2 % 2 == 0 ? 0 : NO_COMMON_LRU;
+                // rounds 8-11, 20-23, ... : each kind once with 300 elements (target_free 75) or 1000 (128, LOCAL_FREE_TARGET)
+                boolean big = round / 4 % 3 == 2;
+                int max = big ? (round / 12 % 2 == 0 ? 300 : 1000) : 1 + rnd.nextInt(12);
                 MapSpec spec = new MapSpec("lrudiff", type, 4, 8, max, flags);
                 Side k = new Side(kernel, spec);
                 Side e = new Side(engine, spec);
                 int range = 2 * max + 2;
-                int steps = max > 100 ? 1500 : 150;
+                int steps = big ? 1000 : 150;
                 List<String> trace = new ArrayList<>();
-                String before = "";
+                if (big) {
+                    // full from the start, so that the random steps evict
+                    for (int kv = 0; kv < max; kv++) {
+                        byte[] v = new byte[spec.type().percpu() ? 8 * PossibleCpus.count() : 8];
+                        v[0] = (byte) kv;
+                        String ka = step(k, 0, key(kv), v, 0, null);
+                        assertEquals(ka, step(e, 0, key(kv), v, 0, null), spec + " filling, key " + kv);
+                    }
+                }
+                String before = big ? k.contents(range) : "";
+                assertEquals(before, e.contents(range), spec + " filled");
                 for (int step = 0; step < steps; step++) {
                     int kv = rnd.nextInt(range);
                     byte[] value = new byte[spec.type().percpu() ? 8 * PossibleCpus.count() : 8];
@@ -201,12 +214,14 @@ class LruHashDifferentialTest {
                         trace.remove(0);
                     }
                     assertEquals(ka, ea, spec + " step " + step + " after " + trace);
-                    seen.merge(what + " " + kind(ka), 1, Integer::sum);
-                    if (max <= 100 || step % 25 == 0 || step == steps - 1) {
+                    seen.merge(what + " " + kind(op >= 6, ka), 1, Integer::sum);
+                    if (!big || step % 25 == 0 || step == steps - 1) {
                         String kc = k.contents(range);
                         assertEquals(kc, e.contents(range), spec + " contents at step " + step + " after " + trace);
                         if (op <= 2 || op >= 10) {
-                            evictions += lostKeys(before, kc, kv);
+                            int lost = lostKeys(before, kc, kv);
+                            evictions += lost;
+                            bigEvictions += big ? lost : 0;
                         }
                         before = kc;
                     }
@@ -216,8 +231,9 @@ class LruHashDifferentialTest {
                 e.close();
             }
         }
-        System.out.println("LRU answers (" + jit + "): " + seen + "; updates that evicted another key: " + evictions);
-        assertTrue(evictions > 200, evictions + " evictions");
+        System.out.println("LRU answers (" + jit + "): " + seen + "; keys evicted by updates: " + evictions
+                + " (" + bigEvictions + " in maps of 300 and 1000)");
+        assertTrue(evictions > 200 && bigEvictions > 100, evictions + " evictions, " + bigEvictions + " in big maps");
         for (String expected : List.of("update 0 ok", "update 1 EEXIST", "update 2 ENOENT", "update 3 EINVAL",
                 "lookup value", "lookup ENOENT", "delete ok", "delete ENOENT", "lookup_and_delete value",
                 "run lookup value", "run lookup 0", "run update0 0", "run update1 4294967279", "run update2 4294967294",
@@ -227,8 +243,8 @@ class LruHashDifferentialTest {
     }
 
     /** An answer as the summary counts it: "ok", an errno, a program's 0 or -errno (as a u32) as it is, else "value". */
-    private static String kind(String answer) {
-        if (answer.matches("[0-9]+")) {
+    private static String kind(boolean run, String answer) {
+        if (run && answer.matches("[0-9]+")) {
             long v = Long.parseLong(answer);
             return v == 0 || v > 0xffffffffL - 4096 ? answer : "value";
         }
