@@ -155,7 +155,8 @@ public interface Backend extends AutoCloseable {
     /**
      * Keeps the calling thread on CPU {@code cpu} until the handle is closed, so that its map
      * syscalls and test runs use that CPU's share of a map (an LRU hash's local lists, a per-CPU
-     * value). The kernel: sched_setaffinity of the thread, closing restores its former CPUs; the
+     * value). The kernel: sched_setaffinity of the thread (threads and processes it starts meanwhile
+     * inherit the pin), closing restores its former CPUs; the
      * engine runs everything on CPU 0 (BaseHelpers.ENGINE_CPU) and takes CPU 0 only.
      */
     default AutoCloseable pinThread(int cpu) throws BpfException {
