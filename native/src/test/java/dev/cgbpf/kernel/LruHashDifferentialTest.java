@@ -230,6 +230,9 @@ class LruHashDifferentialTest {
                 k.close();
                 e.close();
             }
+            if (jit == JitMode.ON) {
+                assertTrue(engine.host().jitStats().compiled() > 0, "no program was compiled");
+            }
         }
         System.out.println("LRU answers (" + jit + "): " + seen + "; keys evicted by updates: " + evictions
                 + " (" + bigEvictions + " in maps of 300 and 1000)");
