@@ -86,6 +86,11 @@ public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, Ha
         if ((spec.flags() & BPF_F_RDONLY) != 0 && (spec.flags() & BPF_F_WRONLY) != 0) {
             throw new BpfException(Errno.EINVAL, "BPF_F_RDONLY and BPF_F_WRONLY together");
         }
+        // bpf_map_flags_access_ok, among the first checks of every type's alloc_check that takes the
+        // two flags (the others refuse them as unknown flags): EINVAL either way
+        if ((spec.flags() & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)) == (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)) {
+            throw new BpfException(Errno.EINVAL, "BPF_F_RDONLY_PROG and BPF_F_WRONLY_PROG together");
+        }
         return switch (spec.type()) {
             case ARRAY, PERCPU_ARRAY -> ArrayMap.createArray(spec, space);
             case HASH, PERCPU_HASH -> HashTab.createHash(spec, space);

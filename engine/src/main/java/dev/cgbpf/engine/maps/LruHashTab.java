@@ -48,7 +48,7 @@ public final class LruHashTab extends EngineMap {
     static LruHashTab createLruHash(MapSpec spec, AddressSpace space) throws BpfException {
         int flags = spec.flags();
         boolean commonLru = (flags & BPF_F_NO_COMMON_LRU) == 0;
-        if ((flags & ~CREATE_FLAGS) != 0 || (flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)) == (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)) {
+        if ((flags & ~CREATE_FLAGS) != 0) {
             throw new BpfException(Errno.EINVAL, "LRU hash map flags 0x" + Integer.toHexString(flags));
         }
         if ((flags & BPF_F_NO_PREALLOC) != 0) {
