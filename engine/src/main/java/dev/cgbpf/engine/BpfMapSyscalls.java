@@ -13,7 +13,9 @@ import dev.cgbpf.engine.maps.CgroupStorageMap;
 import dev.cgbpf.engine.maps.EngineMap;
 import dev.cgbpf.engine.maps.FdArrayMap;
 import dev.cgbpf.engine.maps.ProgArrayMap;
+import dev.cgbpf.engine.maps.Psock;
 import dev.cgbpf.engine.maps.QueueStackMap;
+import dev.cgbpf.engine.maps.SockMapBase;
 import java.util.EnumSet;
 
 /**
@@ -71,6 +73,10 @@ final class BpfMapSyscalls {
             updateFdArray(fa, key, value, flags);
             return;
         }
+        if (m instanceof SockMapBase sm) {
+            updateSockMap(sm, value, flags);
+            return;
+        }
         EngineMap.check(m.updateElem(key, value, flags), "update of map '" + m.spec().name() + "'");
     }
 
@@ -102,6 +108,50 @@ final class BpfMapSyscalls {
         }
     }
 
+    /**
+     * map_update_elem's BPF_F_LOCK check (EINVAL), then sock_map_update_elem_sys: the value is an fd, u32 or u64 as value_size says; one past
+     * S32_MAX is EINVAL, an fd that is not open EBADF, an open file that is no socket ENOTSOCK
+     * (sockfd_lookup). Every fd of the engine is a program, map, link or cgroup directory: user
+     * space has no socket fds here, so nothing reaches the map's own update from this side.
+     */
+    private void updateSockMap(SockMapBase sm, byte[] value, long flags) throws BpfException {
+        if ((flags & BPF_F_LOCK) != 0) {
+            // map_update_elem, for every map: BPF_F_LOCK needs a bpf_spin_lock in the value (measured first here)
+            throw new BpfException(Errno.EINVAL, "BPF_F_LOCK on " + sm.spec().type().scenarioName() + " '"
+                    + sm.spec().name() + "', which has no bpf_spin_lock");
+        }
+        long fd = 0;
+        for (int i = value.length - 1; i >= 0; i--) {
+            fd = fd << 8 | (value[i] & 0xff);
+        }
+        String what = "update of " + sm.spec().type().scenarioName() + " '" + sm.spec().name() + "'";
+        if (Long.compareUnsigned(fd, Integer.MAX_VALUE) > 0) {
+            throw new BpfException(Errno.EINVAL, what + ": fd " + Long.toUnsignedString(fd) + " is past S32_MAX");
+        }
+        if (!fds.isOpen((int) fd)) {
+            throw new BpfException(Errno.EBADF, what + ": fd " + fd + " is not open");
+        }
+        throw new BpfException(Errno.ENOTSOCK, what + ": fd " + fd + " is no socket");
+    }
+
+    /**
+     * map_update_elem of a sockmap or sockhash with BPF_ANY and the fd of a socket the engine has
+     * ({@code sk}): the map's and the fd's access, the key, then the map's update.
+     */
+    void updateSock(BpfMap map, byte[] key, Psock sk) throws BpfException {
+        MapFd h = fds.map(map);
+        EngineMap m = h.map;
+        if (!m.syscallCanWrite() || !h.access.canWrite()) {
+            throw new BpfException(Errno.EPERM, "map '" + m.spec().name() + "' is read-only for user space (or through this fd)");
+        }
+        checkKey(m, key);
+        if (!(m instanceof SockMapBase sm)) {
+            throw new IllegalArgumentException("map '" + m.spec().name() + "' is no sockmap or sockhash");
+        }
+        EngineMap.check(sm.updateSock(key, sk, EngineMap.BPF_ANY), "update of " + m.spec().type().scenarioName()
+                + " '" + m.spec().name() + "'");
+    }
+
     /** kernel: map_lookup_elem */
     byte[] lookup(BpfMap map, byte[] key) throws BpfException {
         MapFd h = fds.map(map);
@@ -112,6 +162,9 @@ final class BpfMapSyscalls {
         checkKey(m, key);
         if (m instanceof FdArrayMap<?> fa) {
             return fa.sysLookup(key);
+        }
+        if (m instanceof SockMapBase sm) {
+            return sm.sysLookup(key);
         }
         EngineMap.check(m.elementCommandsErrno(), "lookup in map '" + m.spec().name() + "'");
         if (m instanceof QueueStackMap q) {

@@ -165,6 +165,16 @@ public final class EngineBackend implements Backend {
         }
     }
 
+    @Override
+    public void updateListener(BpfMap map, byte[] key, InetAddress addr, int port, Probe.Proto proto)
+            throws BpfException {
+        dev.cgbpf.engine.maps.Psock sk = probes.sockets().listenerPsock(addr, port, proto);
+        if (sk == null) {
+            throw new BpfException(Errno.ENOENT, "no " + proto + " listener at " + addr.getHostAddress() + " port " + port);
+        }
+        maps.updateSock(map, key, sk);
+    }
+
     /** An fd as the 4-byte value of an fd array's update. */
     private static byte[] fdValue(int fd) {
         return new byte[] {(byte) fd, (byte) (fd >>> 8), (byte) (fd >>> 16), (byte) (fd >>> 24)};

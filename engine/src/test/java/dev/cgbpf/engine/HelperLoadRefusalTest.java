@@ -30,6 +30,9 @@ class HelperLoadRefusalTest {
         engine.close();
     }
 
+    /** A probe_read's arguments: 8 bytes of stack, 8, address 0 (other helpers ignore them). */
+    private static final String[] READ_ARGS = {"r1 = r10", "r1 += -8", "r2 = 8", "r3 = 0"};
+
     private LoadedProg load(ProgType type, AttachType attach, int logLevel, Map<String, Integer> maps, String... lines)
             throws BpfException {
         return engine.load(new LoadRequest("p", type, attach, new Assembler(maps::get).assemble(List.of(lines)), "GPL",
@@ -38,30 +41,32 @@ class HelperLoadRefusalTest {
 
     @ParameterizedTest(name = "{0} in {1}")
     @CsvSource({
-        "bpf_send_signal_thread#117, cgroup_skb, cgroup_inet_ingress",
-        "bpf_send_signal#109, cgroup_sock, cgroup_inet_sock_create",
-        "bpf_send_signal#109, cgroup_device, cgroup_device",
-        "bpf_send_signal#109, sock_ops, cgroup_sock_ops",
+        "bpf_probe_read_kernel#113, cgroup_skb, cgroup_inet_ingress",
+        "bpf_probe_read_user#112, cgroup_sock, cgroup_inet_sock_create",
+        "bpf_probe_read_kernel_str#115, cgroup_device, cgroup_device",
+        "bpf_probe_read_user_str#114, sock_ops, cgroup_sock_ops",
         "bpf_get_current_pid_tgid#14, socket_filter, ''"})
     void aHelperTheInterpreterLacksIsEinvalWithTheEngineLine(String helper, String type, String attach) {
         ProgType t = ProgType.fromScenarioName(type);
         AttachType a = attach.isEmpty() ? null : AttachType.fromScenarioName(attach);
         BpfException e = assertThrows(BpfException.class,
-                () -> load(t, a, 1, Map.of(), "call " + helper, "r0 = 1", "exit"));
+                () -> load(t, a, 1, Map.of(), READ_ARGS[0], READ_ARGS[1], READ_ARGS[2], READ_ARGS[3],
+                        "call " + helper, "r0 = 1", "exit"));
         assertEquals("EINVAL", e.errno());
         String line = "engine: helper " + helper + " is not implemented by the engine's interpreter";
         assertEquals(line, e.logReason());
         String[] log = e.verifierLog().strip().split("\n");
         assertEquals(line, log[log.length - 1], "the engine's line is the log's last");
         assertTrue(log.length > 1, "after the verifier's own log at level 1: " + e.verifierLog());
-        assertEquals("EINVAL: program 'p': insn 0: " + line, e.getMessage());
+        assertEquals("EINVAL: program 'p': insn 4: " + line, e.getMessage());
     }
 
     @Test
     void atLogLevelZeroTheLogIsTheEngineLineAlone() {
         BpfException e = assertThrows(BpfException.class, () -> load(ProgType.CGROUP_SKB,
-                AttachType.CGROUP_INET_INGRESS, 0, Map.of(), "call bpf_send_signal_thread#117", "r0 = 1", "exit"));
-        assertEquals("engine: helper bpf_send_signal_thread#117 is not implemented by the engine's interpreter\n",
+                AttachType.CGROUP_INET_INGRESS, 0, Map.of(), READ_ARGS[0], READ_ARGS[1], READ_ARGS[2], READ_ARGS[3],
+                "call bpf_probe_read_kernel#113", "r0 = 1", "exit"));
+        assertEquals("engine: helper bpf_probe_read_kernel#113 is not implemented by the engine's interpreter\n",
                 e.verifierLog());
     }
 
@@ -71,7 +76,8 @@ class HelperLoadRefusalTest {
         assertEquals(3, m.fd());
         Map<String, Integer> maps = Map.of("m", m.fd());
         assertThrows(BpfException.class, () -> load(ProgType.CGROUP_SKB, AttachType.CGROUP_INET_INGRESS, 0, maps,
-                "r1 = map[m]", "call bpf_send_signal_thread#117", "r0 = 1", "exit"));
+                "r1 = map[m]", READ_ARGS[0], READ_ARGS[1], READ_ARGS[2], READ_ARGS[3], "call bpf_probe_read_kernel#113",
+                "r0 = 1", "exit"));
         // the refused program took no fd: the next object gets 4, and a good program loads beside it
         assertEquals(4, engine.createMap(new MapSpec("n", MapType.ARRAY, 4, 8, 1, 0)).fd());
         LoadedProg ok = load(ProgType.CGROUP_SKB, AttachType.CGROUP_INET_INGRESS, 0, maps,

@@ -176,6 +176,20 @@ public final class KernelBackend implements Backend {
         }
     }
 
+    @Override
+    public void updateListener(BpfMap map, byte[] key, InetAddress addr, int port, Probe.Proto proto)
+            throws BpfException {
+        fds.ensureOpen();
+        int fd = probes.listenerFd(addr, port, proto);
+        if (fd < 0) {
+            throw new BpfException(Errno.ENOENT, "no " + proto + " listener at " + addr.getHostAddress() + " port " + port);
+        }
+        // the fd as the map's value: u32 or u64 in host order, as sock_map_update_elem_sys reads it
+        byte[] value = java.nio.ByteBuffer.allocate(fds.map(map).valueBytes()).order(java.nio.ByteOrder.nativeOrder())
+                .putInt(fd).array();
+        update(map, key, value, MapElem.BPF_ANY);
+    }
+
     /** An fd as the 4-byte value (host order) of an fd array's update. */
     private static byte[] fdValue(int fd) {
         return java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.nativeOrder()).putInt(fd).array();

@@ -134,6 +134,11 @@ final class KernelProbes {
         return new Probe.SocketInfo(Integer.parseInt(v[0]), Integer.parseInt(v[1]), Integer.parseInt(v[2]));
     }
 
+    /** The fd of the helper endpoint at addr:port of this protocol, -1 when there is none. */
+    int listenerFd(InetAddress addr, int port, Probe.Proto proto) {
+        return listeners.fd(addr, port, proto);
+    }
+
     void listen(InetAddress addr, int port, Probe.Proto proto) throws BpfException {
         fds.ensureOpen();
         try {

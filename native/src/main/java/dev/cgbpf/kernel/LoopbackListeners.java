@@ -43,6 +43,16 @@ final class LoopbackListeners implements AutoCloseable {
         }
     }
 
+    /** The fd of the listener at addr:port of this protocol, -1 when there is none. */
+    int fd(InetAddress addr, int port, Probe.Proto proto) {
+        for (Listener l : listeners) {
+            if (l.addr().equals(addr) && l.port() == port && l.proto() == proto) {
+                return l.sock().fd();
+            }
+        }
+        return -1;
+    }
+
     /** Accepts and closes whatever connections are pending, so that backlogs never fill. */
     void drainConnections() {
         for (Listener l : listeners) {

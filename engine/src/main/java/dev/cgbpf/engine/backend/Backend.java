@@ -66,6 +66,13 @@ public interface Backend extends AutoCloseable {
      */
     void updateCgroup(BpfMap map, byte[] key, String cgroup) throws BpfException;
 
+    /**
+     * BPF_MAP_UPDATE_ELEM of a sockmap or sockhash with BPF_ANY, the value the fd (u32 or u64, as
+     * the map's value_size) of the helper endpoint {@link #listen} opened at addr:port of this
+     * protocol: a TCP listener or a bound UDP socket. ENOENT when there is no such endpoint.
+     */
+    void updateListener(BpfMap map, byte[] key, InetAddress addr, int port, Probe.Proto proto) throws BpfException;
+
     /** BPF_MAP_LOOKUP_ELEM; ENOENT when the key is absent. */
     byte[] lookup(BpfMap map, byte[] key) throws BpfException;
 

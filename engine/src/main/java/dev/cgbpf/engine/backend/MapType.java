@@ -14,6 +14,8 @@ public enum MapType {
     LRU_HASH(9),
     LRU_PERCPU_HASH(10),
     LPM_TRIE(11),
+    SOCKMAP(15),
+    SOCKHASH(18),
     CGROUP_STORAGE(19),
     PERCPU_CGROUP_STORAGE(21),
     QUEUE(22),
@@ -36,6 +38,11 @@ public enum MapType {
      */
     public boolean percpu() {
         return this == PERCPU_HASH || this == PERCPU_ARRAY || this == PERCPU_CGROUP_STORAGE || this == LRU_PERCPU_HASH;
+    }
+
+    /** A sockmap or sockhash: its values are sockets, which a program's lookup gets as referenced pointers. */
+    public boolean holdsSockets() {
+        return this == SOCKMAP || this == SOCKHASH;
     }
 
     public String scenarioName() {

@@ -49,29 +49,41 @@ final class BpfSockOpsCtx extends UapiCtx {
     static final int SKB_LEN = 208;
 
     private final InetSock sock;
+    /** BPF_SOCK_OPS_*: the callback (read-only for the program). */
+    private final int op;
     private final Region sockRegion;
-    /** The segment TCP is handling (from its TCP header on), null when the callback has none. */
+    /** The packet TCP is handling, null when the callback has none. */
+    private final HdrOptSkb skb;
     private final Region skbRegion;
 
     BpfSockOpsCtx(int op, int[] args, InetSock sock) {
-        this(op, args, sock, null);
+        this(op, args, sock, (HdrOptSkb) null);
+    }
+
+    /** A callback on a received segment, from its TCP header on. */
+    BpfSockOpsCtx(int op, int[] args, InetSock sock, byte[] segment) {
+        this(op, args, sock, HdrOptSkb.received(segment));
     }
 
     /**
      * One callback. Addresses as convert_ctx_access reads them (an IPv6 connection's local_ip4 is
      * 127.0.0.6), remote_port in network order in the upper 16 bits, local_port in host order.
      *
-     * @param segment the skb's bytes from the TCP header on (the SYN-ACK at
-     *                ACTIVE_ESTABLISHED_CB), or null: then skb_data and skb_data_end read 0
+     * @param skb the packet (the SYN-ACK at ACTIVE_ESTABLISHED_CB, a segment being built or received
+     *            at the header-option callbacks), or null: then skb_data and skb_data_end read 0
      */
-    BpfSockOpsCtx(int op, int[] args, InetSock sock, byte[] segment) {
+    BpfSockOpsCtx(int op, int[] args, InetSock sock, HdrOptSkb skb) {
         super(SIZE);
         if (args.length > 4) {
             throw new IllegalArgumentException("sock_ops takes at most 4 args, got " + args.length);
         }
         this.sock = sock;
+        this.op = op;
         this.sockRegion = Region.ctx(AddressSpace.SOCK_SLOT, BpfSockCtx.pointerView(sock, BpfSockCtx.View.SOCKET));
-        this.skbRegion = segment == null ? null : Region.packet(AddressSpace.PACKET_SLOT, segment.clone(), false);
+        this.skb = skb;
+        // the helpers write into the packet's own bytes (bpf_store_hdr_opt), the program only reads them
+        this.skbRegion = skb == null || skb.bytes == null ? null
+                : Region.packet(AddressSpace.PACKET_SLOT, skb.bytes, false);
         put(OP, 4, op);
         for (int i = 0; i < args.length; i++) {
             put(ARGS + 4 * i, 4, args[i]);
@@ -83,9 +95,9 @@ final class BpfSockOpsCtx extends UapiCtx {
             // the tcp_sock fields that sock_ops_convert_ctx_access reads from a full socket
             putCounters(COUNTERS, sock.tcp);
         }
-        if (segment != null) {
-            put(SKB_LEN, 4, segment.length);
-            put(SKB_TCP_FLAGS, 4, segment.length > 13 ? segment[13] & 0xff : 0);
+        if (skb != null) {
+            put(SKB_LEN, 4, skb.len);
+            put(SKB_TCP_FLAGS, 4, skb.tcpFlags);
         }
     }
 
@@ -111,6 +123,11 @@ final class BpfSockOpsCtx extends UapiCtx {
     /** The rule depends on the class alone: computed from the first context, shared by all. */
     private static volatile byte[] directReads;
 
+    /** The callback this context is for (BPF_SOCK_OPS_*). */
+    int op() {
+        return op;
+    }
+
     @Override
     public byte[] directReads() {
         byte[] d = directReads;
@@ -126,7 +143,7 @@ final class BpfSockOpsCtx extends UapiCtx {
         return switch (off) {
             case SK -> sockRegion.base();
             case SKB_DATA -> skbRegion == null ? 0 : skbRegion.base();
-            case SKB_DATA_END -> skbRegion == null ? 0 : skbRegion.base() + skbRegion.length();
+            case SKB_DATA_END -> skbRegion == null ? 0 : skbRegion.base() + skb.dataEnd;
             case BPF_SOCK_OPS_CB_FLAGS -> sock.tcp == null ? 0 : sock.tcp.cbFlags & 0xffffffffL;
             default -> get(off, size);
         };
@@ -135,6 +152,11 @@ final class BpfSockOpsCtx extends UapiCtx {
     @Override
     public List<Region> regions() {
         return skbRegion == null ? List.of(sockRegion) : List.of(sockRegion, skbRegion);
+    }
+
+    /** The callback's packet and option room, null when it has none. */
+    HdrOptSkb hdrOptSkb() {
+        return skb;
     }
 
     int reply() {

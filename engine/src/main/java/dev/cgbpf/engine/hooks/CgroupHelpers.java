@@ -108,6 +108,11 @@ public final class CgroupHelpers {
             .add(SockOpt.GETSOCKOPT, SockOpt::sockOpsGetsockopt)
             .add(TcpSockHelpers.TCP_SOCK, TcpSockHelpers::tcpSock)
             .add(TcpSockHelpers.SOCK_OPS_CB_FLAGS_SET, TcpSockHelpers::cbFlagsSet)
+            .add(SockMapHelpers.SOCK_MAP_UPDATE, SockMapHelpers::update)
+            .add(SockMapHelpers.SOCK_HASH_UPDATE, SockMapHelpers::update)
+            .add(TcpHdrOpt.LOAD_HDR_OPT, TcpHdrOpt::load)
+            .add(TcpHdrOpt.STORE_HDR_OPT, TcpHdrOpt::store)
+            .add(TcpHdrOpt.RESERVE_HDR_OPT, TcpHdrOpt::reserve)
             .build();
 
     private static final HelperTable CONNECT = HelperTable.builder()

@@ -10,8 +10,8 @@ import java.nio.file.Path;
 
 /**
  * The helpers about {@code current} (kernel: bpf_get_current_pid_tgid, bpf_get_current_uid_gid,
- * bpf_get_current_comm, bpf_get_current_task(_btf), bpf_get_ns_current_pid_tgid), which every
- * cgroup program type may call. A cgroup hook runs in the task that made the system call (for
+ * bpf_get_current_comm, bpf_get_current_task(_btf), bpf_get_ns_current_pid_tgid,
+ * bpf_send_signal(_thread)), which every cgroup program type may call. A cgroup hook runs in the task that made the system call (for
  * ingress on loopback, the sending task's softirq; for a test run, the caller); in the engine that
  * task is the probing thread, the Java thread calling into the engine, so the answers come from
  * {@code /proc/thread-self}: its process and thread ids as this process's pid namespace numbers
@@ -26,6 +26,10 @@ final class CurrentTask {
     static final int GET_CURRENT_TASK = 35;
     static final int GET_NS_CURRENT_PID_TGID = 120;
     static final int GET_CURRENT_TASK_BTF = 158;
+    static final int SEND_SIGNAL = 109;
+    static final int SEND_SIGNAL_THREAD = 117;
+    /** _NSIG on x86-64: valid_signal(sig) is sig <= 64. */
+    private static final long NSIG = 64;
     /** TASK_COMM_LEN. */
     static final int COMM_LEN = 16;
     /** sizeof(struct bpf_pidns_info): pid and tgid, u32 each. */
@@ -49,6 +53,8 @@ final class CurrentTask {
             .add(GET_CURRENT_TASK, (m, r1, r2, r3, r4, r5) -> taskPointer())
             .add(GET_CURRENT_TASK_BTF, (m, r1, r2, r3, r4, r5) -> taskPointer())
             .add(GET_NS_CURRENT_PID_TGID, CurrentTask::getNsCurrentPidTgid)
+            .add(SEND_SIGNAL, (m, sig, r2, r3, r4, r5) -> sendSignal(sig))
+            .add(SEND_SIGNAL_THREAD, (m, sig, r2, r3, r4, r5) -> sendSignal(sig))
             .build();
 
     /** tgid in the upper 32 bits, the thread's id in the lower. */
@@ -120,6 +126,17 @@ final class CurrentTask {
         } catch (IOException | UnsupportedOperationException e) {
             return false;
         }
+    }
+
+    /**
+     * long bpf_send_signal(u32 sig) and bpf_send_signal_thread(u32 sig): -EINVAL for a signal past
+     * _NSIG, else 0. Signal 0 is only the kernel's permission check, which a task passes for itself.
+     * Any other signal is answered as sent but is not delivered: the current task here is the
+     * engine's own thread, and a simulator that killed or stopped itself on a program's word would
+     * help no one (docs/fidelity.md lists this).
+     */
+    private static long sendSignal(long sig) {
+        return (sig & 0xffffffffL) > NSIG ? -Errnos.EINVAL : 0;
     }
 
     /** /proc/thread-self is a link to PID/task/TID. */

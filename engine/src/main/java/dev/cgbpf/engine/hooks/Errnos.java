@@ -13,6 +13,9 @@ final class Errnos {
     static final int ENODEV = 19;
     static final int EACCES = 13;
     static final int EFAULT = 14;
+    static final int EEXIST = 17;
+    static final int ENOSPC = 28;
+    static final int ENOMSG = 42;
     static final int EOPNOTSUPP = 95;
     static final int EINVAL = 22;
     static final int EAFNOSUPPORT = 97;

@@ -65,6 +65,8 @@ final class InetSock {
     Cgroup cgroup;
     /** sk_cookie: 0 until {@link SockCookie#of} gives the socket its number. */
     long cookie;
+    /** sk_psock: what sockmaps and sockhashes keep of the socket, null until one takes it ({@link SockMapHelpers}). */
+    dev.cgbpf.engine.maps.Psock psock;
     /**
      * Whether setting the IPv4 addresses also sets their v4-mapped IPv6 copies (sk_rcv_saddr_set /
      * sk_daddr_set do; the fake socket of BPF_PROG_TEST_RUN is written directly and has none).

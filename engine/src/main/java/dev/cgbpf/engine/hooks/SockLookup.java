@@ -134,7 +134,7 @@ final class SockLookup {
      * A lookup's reference: a new run-local pointer until it is released (two lookups of one socket
      * are two references); NULL if the run has no slot left.
      */
-    private static long acquire(Machine m, InetSock sk, BpfSockCtx.View view) {
+    static long acquire(Machine m, InetSock sk, BpfSockCtx.View view) {
         return m.mapRunLocal(slot -> Region.ctx(slot, BpfSockCtx.pointerView(sk, view, slot)));
     }
 

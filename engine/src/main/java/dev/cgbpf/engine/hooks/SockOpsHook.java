@@ -30,6 +30,10 @@ public final class SockOpsHook {
     /** The optional callbacks that bpf_sock_ops_cb_flags_set enables: tcp_set_state's and tcp_rtt_estimator's. */
     static final int STATE_CB = 10;
     static final int RTT_CB = 12;
+    /** The header-option callbacks (bpf_skops_parse_hdr, bpf_skops_hdr_opt_len, bpf_skops_write_hdr_opt). */
+    static final int PARSE_HDR_OPT_CB = 13;
+    static final int HDR_OPT_LEN_CB = 14;
+    static final int WRITE_HDR_OPT_CB = 15;
 
     private final HookRunner runner;
 
@@ -52,7 +56,12 @@ public final class SockOpsHook {
 
     /** tcp_call_bpf (tcp_call_bpf_2arg, _3arg) on a socket of the engine's socket layer. */
     Result call(Cgroup cgroup, InetSock sk, int op, int[] args, byte[] segment) {
-        return run(cgroup, sk, new BpfSockOpsCtx(op, args, sk, segment));
+        return run(cgroup, sk, segment == null ? new BpfSockOpsCtx(op, args, sk) : new BpfSockOpsCtx(op, args, sk, segment));
+    }
+
+    /** A callback with a packet whose header options the programs may read or write. */
+    Result call(Cgroup cgroup, InetSock sk, int op, int[] args, HdrOptSkb skb) {
+        return run(cgroup, sk, new BpfSockOpsCtx(op, args, sk, skb));
     }
 
     private Result run(Cgroup cgroup, InetSock sk, BpfSockOpsCtx ctx) {

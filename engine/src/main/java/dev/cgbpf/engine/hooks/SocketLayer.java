@@ -6,6 +6,7 @@ import dev.cgbpf.engine.backend.Probe;
 import dev.cgbpf.engine.cgroup.BpfProgArray;
 import dev.cgbpf.engine.cgroup.Cgroup;
 import dev.cgbpf.engine.interp.ProgContext;
+import dev.cgbpf.engine.maps.Psock;
 
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
@@ -154,10 +155,28 @@ public final class SocketLayer {
         return hash.lookup(protocol, dest, port);
     }
 
-    /** Closes the helper endpoints. */
+    /**
+     * The helper endpoint at addr:port of this protocol as a sockmap or sockhash holds it (its
+     * {@link Psock}, made at the first call), for an update from user space with its fd; null when
+     * there is none.
+     */
+    public Psock listenerPsock(InetAddress addr, int port, Probe.Proto proto) {
+        int protocol = proto == Probe.Proto.TCP ? InetSock.IPPROTO_TCP : InetSock.IPPROTO_UDP;
+        synchronized (listeners) {
+            for (InetSock sk : listeners) {
+                if (sk.protocol() == protocol && sk.num == port && sk.rcvSaddr.equals(SockAddr.of(addr, sk.v6()))) {
+                    return SockMapHelpers.psockOf(sk);
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Closes the helper endpoints (each leaves the sockmaps and sockhashes that hold it). */
     public void close() {
         synchronized (listeners) {
             for (InetSock sk : listeners) {
+                SockMapHelpers.close(sk);
                 hash.unhash(sk);
             }
             listeners.clear();

@@ -43,6 +43,9 @@ import java.util.function.IntSupplier;
  * ({@link TcpSock#retransmitTimeout}); RTO_CB and RETRANS_CB are not made. After a dropped SYN-ACK
  * the established socket also takes the listener's second SYN-ACK and answers it with an ACK (one
  * more ingress and egress packet; observed as counters, the ACK's bytes not compared).
+ *
+ * <p>The header-option callbacks ({@link TcpHdrOptCallbacks}) run while each segment the socket
+ * sends is built, before its egress programs, and on the FIN's ACK before tcp_ack's callbacks.
  */
 final class TcpConnection {
     enum Outcome { ESTABLISHED, REFUSED, TIMED_OUT }
@@ -69,6 +72,7 @@ final class TcpConnection {
     private final SockAddr local;
     private final SockAddr remote;
     private final TcpSock tcp;
+    private final TcpHdrOptCallbacks hdrOpt;
     private final int mss;
     private final int clientIsn;
     private final int serverIsn;
@@ -100,6 +104,7 @@ final class TcpConnection {
         this.remote = peer4 != null ? new SockAddr(peer4) : sk.peer;
         this.mss = peer4 != null ? MSS_V4 : MSS_V6;
         this.tcp = sk.tcp;
+        this.hdrOpt = new TcpHdrOptCallbacks(sockOps, cgroup, sk);
         this.clientIsn = random.getAsInt();
         this.serverIsn = random.getAsInt();
         this.clientTsOff = random.getAsInt();
@@ -133,9 +138,12 @@ final class TcpConnection {
             int synTsval = clientTsOff + now;
             if (attempt > 0) {
                 tcp.retransmitTimeout(SockOpt.congestion(sk));
+                hdrOpt.currentMss(false); // __tcp_retransmit_skb
             }
+            // the header-option callbacks run while the SYN is built, before segs_out counts it
+            byte[] syn = segment(clientIsn, 0, LoopbackPacket.SYN, mss, synOptions(synTsval, 0));
             tcp.segmentOut();
-            boolean sent = egress(segment(clientIsn, 0, LoopbackPacket.SYN, mss, synOptions(synTsval, 0)));
+            boolean sent = egress(syn);
             if (attempt > 0) {
                 if (sent) {
                     tcp.retransmitted();
@@ -198,9 +206,10 @@ final class TcpConnection {
         tcp.sndCwnd = TcpSock.TCP_INIT_CWND;
         tcp.sndSsthresh = TcpSock.TCP_INFINITE_SSTHRESH;
         sockOps(SockOpsHook.ACTIVE_ESTABLISHED_CB, transportPart(synAck));
+        byte[] ack = segment(clientIsn + 1, serverIsn + 1, LoopbackPacket.ACK, SCALED_WINDOW,
+                ackOptions(clientTsOff + now, synAckTsval));
         tcp.segmentOut();
-        egress(segment(clientIsn + 1, serverIsn + 1, LoopbackPacket.ACK, SCALED_WINDOW,
-                ackOptions(clientTsOff + now, synAckTsval)));
+        egress(ack);
     }
 
     /**
@@ -211,14 +220,16 @@ final class TcpConnection {
     private void duplicateSynAck(int now, byte[] synAck) {
         if (ingress(synAck, 0)) {
             tcp.segmentIn();
+            byte[] ack = segment(clientIsn + 1, serverIsn + 1, LoopbackPacket.ACK, SCALED_WINDOW,
+                    ackOptions(clientTsOff + now, synAckTsval));
             tcp.segmentOut();
-            egress(segment(clientIsn + 1, serverIsn + 1, LoopbackPacket.ACK, SCALED_WINDOW,
-                    ackOptions(clientTsOff + now, synAckTsval)));
+            egress(ack);
         }
     }
 
     /** close(2): the FIN and the ACK the listener's side sends back; a socket that never connected just closes. */
     void close() {
+        SockMapHelpers.close(sk); // sock_map_close runs before tcp_close: the FIN leaves no socket in a map
         if (establishedAt < 0) {
             if (sk.state == InetSock.TCP_SYN_SENT) {
                 setState(InetSock.TCP_CLOSE);
@@ -226,15 +237,20 @@ final class TcpConnection {
             return; // closing a SYN_SENT socket sends nothing
         }
         setState(TCP_FIN_WAIT1);
+        hdrOpt.currentMss(true); // tcp_send_fin
         int finTsval = clientTsOff + establishedAt;
+        byte[] fin = segment(clientIsn + 1, serverIsn + 1, LoopbackPacket.FIN | LoopbackPacket.ACK,
+                SCALED_WINDOW, ackOptions(finTsval, synAckTsval));
         tcp.segmentOut();
-        boolean sent = egress(segment(clientIsn + 1, serverIsn + 1, LoopbackPacket.FIN | LoopbackPacket.ACK,
-                SCALED_WINDOW, ackOptions(finTsval, synAckTsval)));
+        boolean sent = egress(fin);
         tcp.sndNxt = clientIsn + 2;
         tcp.packetsOut = 1;
-        if (sent && ingress(serverSegment(serverIsn + 1, clientIsn + 2, LoopbackPacket.ACK, SCALED_WINDOW,
-                ackOptions(serverTsOff + establishedAt, finTsval)), 1)) {
+        byte[] finAck = serverSegment(serverIsn + 1, clientIsn + 2, LoopbackPacket.ACK, SCALED_WINDOW,
+                ackOptions(serverTsOff + establishedAt, finTsval));
+        if (sent && ingress(finAck, 1)) {
             tcp.segmentIn();
+            hdrOpt.parse(transportPart(finAck)); // tcp_validate_incoming, before tcp_ack
+
             tcp.ack(SCALED_WINDOW << WSCALE, 1);
             rttSample();
             tcp.rateDelivered = 1;
@@ -255,7 +271,7 @@ final class TcpConnection {
     /** tcp_set_state: STATE_CB (old and new state) when enabled, then the new state. */
     private void setState(int state) {
         if ((tcp.cbFlags & TcpSock.STATE_CB_FLAG) != 0) {
-            sockOps.call(cgroup, sk, SockOpsHook.STATE_CB, new int[] {sk.state, state}, null);
+            sockOps.call(cgroup, sk, SockOpsHook.STATE_CB, new int[] {sk.state, state}, (byte[]) null);
         }
         sk.state = state;
     }
@@ -263,7 +279,7 @@ final class TcpConnection {
     /** tcp_rtt_estimator with the engine's fixed round trip: RTT_CB (the sample, the new srtt) when enabled. */
     private void rttSample() {
         if ((tcp.cbFlags & TcpSock.RTT_CB_FLAG) != 0) {
-            sockOps.call(cgroup, sk, SockOpsHook.RTT_CB, new int[] {TcpSock.RTT_US, TcpSock.RTT_US << 3}, null);
+            sockOps.call(cgroup, sk, SockOpsHook.RTT_CB, new int[] {TcpSock.RTT_US, TcpSock.RTT_US << 3}, (byte[]) null);
         }
         tcp.rttEstimated();
     }
@@ -272,7 +288,9 @@ final class TcpConnection {
 
     /** A segment from the client, as an IP packet. */
     private byte[] segment(int seq, int ack, int flags, int window, byte[] options) {
-        byte[] tcp = LoopbackPacket.tcp(local, remote, sk.num, sk.dport, seq, ack, flags, window, options, false);
+        byte[] withBpf = hdrOpt.options(options, flags,
+                o -> LoopbackPacket.tcp(local, remote, sk.num, sk.dport, seq, ack, flags, window, o, false));
+        byte[] tcp = LoopbackPacket.tcp(local, remote, sk.num, sk.dport, seq, ack, flags, window, withBpf, false);
         return LoopbackPacket.ip(local, remote, InetSock.IPPROTO_TCP, ipId++, clientFlow, tcp);
     }
 

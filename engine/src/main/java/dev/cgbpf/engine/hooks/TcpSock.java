@@ -44,6 +44,8 @@ final class TcpSock {
     static final int RETRANS_CB_FLAG = 2;
     static final int STATE_CB_FLAG = 4;
     static final int RTT_CB_FLAG = 8;
+    static final int PARSE_ALL_HDR_OPT_CB_FLAG = 0x10;
+    static final int WRITE_HDR_OPT_CB_FLAG = 0x40;
     /** BPF_SOCK_OPS_ALL_CB_FLAGS in 6.18: up to BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG (0x40). */
     static final int ALL_CB_FLAGS = 0x7f;
 

@@ -113,8 +113,7 @@ public final class BaseHelpers {
     /** void *bpf_map_lookup_elem(map, key): the value's address or NULL. */
     static long mapLookupElem(Machine m, long map, long key, long r3, long r4, long r5) {
         BpfMapOps em = elementMap(m, map, "bpf_map_lookup_elem#1");
-        int i = em.lookupIndex(m.readBytes(key, em.spec().keySize()));
-        return i < 0 ? 0 : em.valueAddress(i);
+        return em.lookupElem(m, m.readBytes(key, em.spec().keySize()));
     }
 
     /**

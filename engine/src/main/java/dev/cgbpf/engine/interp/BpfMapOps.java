@@ -47,6 +47,15 @@ public interface BpfMapOps {
         return -1;
     }
 
+    /**
+     * bpf_map_lookup_elem in {@code m}'s run: the value's address, or NULL (0). A map whose values
+     * are objects hands out a pointer of the run instead (a sockmap's socket).
+     */
+    default long lookupElem(Machine m, byte[] key) {
+        int i = lookupIndex(key);
+        return i < 0 ? 0 : valueAddress(i);
+    }
+
     /** The address of the value of element {@code index}, as bpf_map_lookup_elem returns it. */
     long valueAddress(int index);
 

@@ -65,7 +65,7 @@ public final class JitRuntime {
         Helper h = m.helpers().get(BaseHelpers.MAP_LOOKUP_ELEM);
         if (h == BaseHelpers.MAP_LOOKUP) {
             BpfMapOps em = m.mapObject(r1).map();
-            if (em.helperAccessible() && em.spec().keySize() == 4) {
+            if (em.helperAccessible() && em.spec().keySize() == 4 && !em.spec().type().holdsSockets()) {
                 int i = em.lookupIndex32((int) INTS.get(stack, key));
                 return i < 0 ? 0 : em.valueAddress(i);
             }

@@ -24,7 +24,7 @@ import java.util.Arrays;
  * that uses it); the last {@link #release} unmaps its regions.
  */
 public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, HashTab, LruHashTab, CgroupStorageMap, RingBufMap,
-        QueueStackMap, FdArrayMap {
+        QueueStackMap, FdArrayMap, SockMapBase {
     /** enum bpf_map_update flags and friends from include/uapi/linux/bpf.h. */
     public static final long BPF_ANY = 0;
     public static final long BPF_NOEXIST = 1;
@@ -100,6 +100,8 @@ public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, Ha
             case QUEUE, STACK -> QueueStackMap.createQueueStack(spec, space);
             case PROG_ARRAY -> ProgArrayMap.createProgArray(spec, space);
             case CGROUP_ARRAY -> CgroupArrayMap.createCgroupArray(spec, space);
+            case SOCKMAP -> SockMap.createSockMap(spec, space);
+            case SOCKHASH -> SockHash.createSockHash(spec, space);
             default -> throw new BpfException(Errno.EINVAL,
                     "map type " + spec.type().scenarioName() + " is not implemented by the engine yet");
         };

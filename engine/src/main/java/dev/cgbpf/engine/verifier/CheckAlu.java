@@ -209,7 +209,10 @@ final class CheckAlu {
         if (ov.isEmpty()) {
             return RegState.UNKNOWN;
         }
-        saneOffset(off.val(), off.off(), ptr.typeName()); // a linked scalar's constant counts as its offset
+        // The offset register's own fixed offset is 0 here: a linked scalar's constant (id=N+K) is
+        // not checked as an offset (asked of 6.18: r7 = r6 + 2^30 with r7 in [0, 5] passes this
+        // check, and r7 in [2^30, 2^30+5] fails on its smin, "value ... makes fp pointer be out of bounds").
+        saneOffset(off.val(), 0, ptr.typeName());
         saneOffset(ptr.val(), ptr.off(), ptr.typeName());
         RegState r;
         switch (op) {

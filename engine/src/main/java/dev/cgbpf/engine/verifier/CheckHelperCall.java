@@ -107,10 +107,18 @@ final class CheckHelperCall {
         for (int r = 1; r <= 5; r++) {
             st.regs[r] = RegState.NOT_INIT;
         }
+        if (id == STORE_HDR_OPT) {
+            // bpf_helper_changes_pkt_data: the option moved skb_data_end, so clear_all_pkt_pointers
+            // makes every packet pointer an unknown scalar (root: mark_reg_invalid)
+            st.mapAllRegs(r -> r.type().isPacket() || r.type() == RegType.PTR_TO_PACKET_END ? RegState.UNKNOWN : r);
+        }
         RegState r0 = switch (proto.ret()) {
             case INTEGER -> RegState.scalar(refineRetval(id, meta));
             case VOID -> RegState.NOT_INIT;
-            case MAP_VALUE_OR_NULL -> constKeyHit
+            // a sockmap's or sockhash's value is a socket: mark_ptr_or_null_reg makes it PTR_TO_SOCKET
+            case MAP_VALUE_OR_NULL -> id == MAP_LOOKUP_ELEM && map.type().holdsSockets()
+                    ? maybeNull(RegType.PTR_TO_SOCKET, 0)
+                    : constKeyHit
                     ? new RegState(RegType.PTR_TO_MAP_VALUE, false, 0, Scalar.constant(0), 0, 0, map, meta.mapFd)
                     : new RegState(RegType.PTR_TO_MAP_VALUE, true, 0, Scalar.constant(0), env.nextId(), 0, map, meta.mapFd);
             case MAP_VALUE -> new RegState(RegType.PTR_TO_MAP_VALUE, false, 0, Scalar.constant(0), 0, 0, map, meta.mapFd);
@@ -122,7 +130,8 @@ final class CheckHelperCall {
         };
         if (HelperProto.castsPointer(id)) {
             r0 = r0.withRefObjId(meta.refObjId); // for release_reference: the cast dies with its socket
-        } else if (HelperProto.acquires(id)) {
+        } else if (HelperProto.acquires(id) || id == MAP_LOOKUP_ELEM && map.type().holdsSockets()) {
+            // is_acquire_function: a sockmap lookup takes a reference on the socket
             int ref = CheckReferences.acquire(env, st, idx);
             r0 = r0.withId(ref).withRefObjId(ref); // the null check then drops the reference on NULL
         }
@@ -168,12 +177,13 @@ final class CheckHelperCall {
     }
 
     private static final int PROBE_READ_USER_STR = 114;
+    private static final int STORE_HDR_OPT = 143;
     private static final int PROBE_READ_KERNEL_STR = 115;
 
     /** check_func_arg: argument {@code i} of the prototype against register R(i+1). */
     private void checkFuncArg(VerifierState st, HelperProto proto, int id, int i, CallArgs meta) throws VerifierError {
         int regno = i + 1;
-        HelperProto.Arg arg = proto.args().get(i);
+        HelperProto.Arg arg = resolveMapArgType(proto.args().get(i), meta);
         checkRegRead(st, regno);
         RegState r = st.regs[regno];
         if (arg == HelperProto.Arg.ANYTHING) {
@@ -254,6 +264,22 @@ final class CheckHelperCall {
             default -> {
             }
         }
+    }
+
+    /**
+     * resolve_map_arg_type: a sockmap's or sockhash's value is a socket, so a value a helper reads
+     * is a socket pointer (ARG_PTR_TO_BTF_ID_SOCK_COMMON), and one it writes (pop, peek) has no
+     * meaning: EINVAL.
+     */
+    private static HelperProto.Arg resolveMapArgType(HelperProto.Arg arg, CallArgs meta) throws VerifierError {
+        boolean value = arg == HelperProto.Arg.PTR_TO_MAP_VALUE || arg == HelperProto.Arg.PTR_TO_UNINIT_MAP_VALUE;
+        if (!value || meta.map == null || !meta.map.type().holdsSockets()) {
+            return arg;
+        }
+        if (arg == HelperProto.Arg.PTR_TO_UNINIT_MAP_VALUE) {
+            throw VerifierError.einval("invalid arg_type for sockmap/sockhash");
+        }
+        return HelperProto.Arg.PTR_TO_BTF_ID_SOCK_COMMON;
     }
 
     /**
@@ -356,7 +382,7 @@ final class CheckHelperCall {
      * per-CPU cgroup storage), and bpf_perf_event_output a perf event array, which the engine does
      * not have: any map the engine can make is refused there.
      */
-    private static void checkMapFuncCompatibility(MapSpec map, int id, String name) throws VerifierError {
+    private void checkMapFuncCompatibility(MapSpec map, int id, String name) throws VerifierError {
         if (map == null) {
             return;
         }
@@ -369,13 +395,27 @@ final class CheckHelperCall {
         boolean cgroupArray = map.type() == MapType.CGROUP_ARRAY;
         boolean percpuArrayOrHash = map.type() == MapType.PERCPU_ARRAY || map.type() == MapType.PERCPU_HASH
                 || map.type() == MapType.LRU_PERCPU_HASH;
-        if (storage != (id == GET_LOCAL_STORAGE) || ringbuf != ringbufHelper || queueStack != queueStackHelper
+        if (map.type().holdsSockets() != (id == SOCK_MAP_UPDATE || id == SOCK_HASH_UPDATE)
+                && !(map.type().holdsSockets() && (id == MAP_LOOKUP_ELEM || mayUpdateSockmap(id)))
+                || id == SOCK_MAP_UPDATE && map.type() != MapType.SOCKMAP
+                || id == SOCK_HASH_UPDATE && map.type() != MapType.SOCKHASH
+                || storage != (id == GET_LOCAL_STORAGE) || ringbuf != ringbufHelper || queueStack != queueStackHelper
                 || id == PERF_EVENT_OUTPUT || id == MAP_LOOKUP_PERCPU_ELEM && !percpuArrayOrHash
                 || progArray != (id == TAIL_CALL) || cgroupArray != (id == CURRENT_TASK_UNDER_CGROUP)) {
             throw VerifierError.einval("cannot pass map_type " + map.type().value() + " into func " + name + "#" + id);
         }
     }
 
+    /**
+     * may_update_sockmap for the engine's program types: of the cgroup ones only sock_ops may,
+     * and only delete (its updates go through the sock_ops helpers, which check the callback).
+     */
+    private boolean mayUpdateSockmap(int id) {
+        return id == MAP_DELETE_ELEM && env.type == ProgType.SOCK_OPS;
+    }
+
+    private static final int SOCK_MAP_UPDATE = 53;
+    private static final int SOCK_HASH_UPDATE = 70;
     private static final int MAP_LOOKUP_ELEM = 1;
     private static final int MAP_UPDATE_ELEM = 2;
     private static final int MAP_DELETE_ELEM = 3;

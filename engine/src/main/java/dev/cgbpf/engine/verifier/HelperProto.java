@@ -162,6 +162,12 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
         def(79, "bpf_skb_cgroup_id", Ret.INTEGER, Arg.PTR_TO_CTX);
         def(80, "bpf_get_current_cgroup_id", Ret.INTEGER);
         def(64, "bpf_bind", Ret.INTEGER, Arg.PTR_TO_CTX, Arg.PTR_TO_MEM_RDONLY, Arg.CONST_SIZE);
+        // the TCP header-option helpers of sock_ops; load_hdr_opt's buffer is ARG_PTR_TO_MEM | MEM_WRITE,
+        // which for root (uninitialised stack allowed) checks as the uninit form does
+        def(142, "bpf_load_hdr_opt", Ret.INTEGER, Arg.PTR_TO_CTX, Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE, Arg.ANYTHING);
+        def(143, "bpf_store_hdr_opt", Ret.INTEGER, Arg.PTR_TO_CTX, Arg.PTR_TO_MEM_RDONLY, Arg.CONST_SIZE,
+                Arg.ANYTHING);
+        def(144, "bpf_reserve_hdr_opt", Ret.INTEGER, Arg.PTR_TO_CTX, Arg.ANYTHING, Arg.ANYTHING);
         def(81, "bpf_get_local_storage", Ret.MAP_VALUE, Arg.CONST_MAP_PTR, Arg.ANYTHING);
         def(118, "bpf_jiffies64", Ret.INTEGER);
         def(122, "bpf_get_netns_cookie", Ret.INTEGER, Arg.PTR_TO_CTX_OR_NULL);
@@ -230,6 +236,10 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
         def(57, "bpf_getsockopt", Ret.INTEGER, Arg.PTR_TO_CTX, Arg.ANYTHING, Arg.ANYTHING, Arg.PTR_TO_UNINIT_MEM,
                 Arg.CONST_SIZE);
         def(59, "bpf_sock_ops_cb_flags_set", Ret.INTEGER, Arg.PTR_TO_CTX, Arg.ANYTHING);
+        // sock_ops puts its socket into a sockmap or sockhash (check_map_func_compatibility pairs them)
+        def(53, "bpf_sock_map_update", Ret.INTEGER, Arg.PTR_TO_CTX, Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY, Arg.ANYTHING);
+        def(70, "bpf_sock_hash_update", Ret.INTEGER, Arg.PTR_TO_CTX, Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY,
+                Arg.ANYTHING);
         // helpers that take one map type each: a program array, a cgroup array (check_map_func_compatibility
         // refuses any other map), and a perf event array, which the engine has not, so that one
         // always ends in the kernel's refusal
@@ -284,9 +294,6 @@ record HelperProto(String name, Ret ret, List<Arg> args) {
         ARG1_EXPECTED.put(139, "sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_");
         ARG1_EXPECTED.put(140, "sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_");
         ARG1_EXPECTED.put(141, "ptr_, trusted_ptr_, rcu_ptr_");
-        ARG1_EXPECTED.put(142, null); // takes ctx (or anything) first, then R2
-        ARG1_EXPECTED.put(143, null); // takes ctx (or anything) first, then R2
-        ARG1_EXPECTED.put(144, null); // takes ctx (or anything) first, then R2
         ARG1_EXPECTED.put(149, "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_");
         ARG1_EXPECTED.put(153, "percpu_ptr_, percpu_rcu_ptr_, percpu_trusted_ptr_");
         ARG1_EXPECTED.put(154, "percpu_ptr_, percpu_rcu_ptr_, percpu_trusted_ptr_");

@@ -5,6 +5,7 @@ import dev.cgbpf.engine.backend.BpfException;
 import dev.cgbpf.engine.backend.BpfMap;
 import dev.cgbpf.engine.backend.MapSpec;
 import dev.cgbpf.engine.backend.MapType;
+import dev.cgbpf.engine.backend.Probe;
 import java.util.HexFormat;
 
 /** The ops {@code map}, {@code update}, {@code lookup}, {@code delete}, {@code freeze} and {@code pin}. */
@@ -34,9 +35,17 @@ final class MapOps {
     static ObjectNode update(OpLine line, Scenario s) throws MalformedLineException, BpfException {
         BpfMap map = s.map(line.string("map"));
         byte[] key = sized(line, "key", map, map.spec().keySize());
-        int given = (line.has("value") ? 1 : 0) + (line.has("prog") ? 1 : 0) + (line.has("cgroup") ? 1 : 0);
+        int given = (line.has("value") ? 1 : 0) + (line.has("prog") ? 1 : 0) + (line.has("cgroup") ? 1 : 0)
+                + (line.has("listener") ? 1 : 0);
         if (given != 1) {
-            throw new MalformedLineException("update needs exactly one of value, prog and cgroup");
+            throw new MalformedLineException("update needs exactly one of value, prog, cgroup and listener");
+        }
+        if (line.has("listener")) {
+            updateListener(line, s, map, key);
+            return Results.ok(line.op());
+        }
+        if (line.has("port") || line.has("proto")) {
+            throw new MalformedLineException("port and proto go with listener");
         }
         if (line.has("prog")) {
             // a program array's value is the program's fd
@@ -72,6 +81,29 @@ final class MapOps {
         }
         s.pin(s.backend().pinThread(0));
         return Results.ok(line.op());
+    }
+
+    /**
+     * A sockmap's or sockhash's value is a socket's fd: that of the helper endpoint the scenario
+     * opened with {@code listen} at listener:port of proto (a TCP listener, a bound UDP socket).
+     */
+    private static void updateListener(OpLine line, Scenario s, BpfMap map, byte[] key)
+            throws MalformedLineException, BpfException {
+        if (!map.spec().type().holdsSockets()) {
+            throw new MalformedLineException("listener is the value of a sockmap or sockhash, not of a "
+                    + map.spec().type().scenarioName());
+        }
+        if (!line.has("port") || !line.has("proto")) {
+            throw new MalformedLineException("listener needs its port and proto");
+        }
+        LoopbackAddress addr = line.address("listener");
+        int port = line.uint("port");
+        Probe.Proto proto = SocketOps.choice(Probe.Proto.class, "proto", line.string("proto"));
+        if (s.listener(addr.inetAddress(), port, proto).isEmpty()) {
+            throw new MalformedLineException("no listen of " + addr + " port " + port + " " + line.string("proto")
+                    + " before this line");
+        }
+        s.backend().updateListener(map, key, addr.inetAddress(), port, proto);
     }
 
     static ObjectNode lookup(OpLine line, Scenario s) throws MalformedLineException, BpfException {

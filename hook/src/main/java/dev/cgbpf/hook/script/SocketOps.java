@@ -106,7 +106,7 @@ final class SocketOps {
     }
 
     /** One of an enum's values by its lower-case name; the error lists them. */
-    private static <E extends Enum<E>> E choice(Class<E> kind, String field, String name)
+    static <E extends Enum<E>> E choice(Class<E> kind, String field, String name)
             throws MalformedLineException {
         StringBuilder known = new StringBuilder();
         for (E e : kind.getEnumConstants()) {

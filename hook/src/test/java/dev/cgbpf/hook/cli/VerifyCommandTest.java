@@ -46,12 +46,12 @@ class VerifyCommandTest {
 
     /**
      * The engine answers with its verifier, as the kernel's load would: a helper the engine's
-     * interpreter cannot run (bpf_send_signal) is no reason to refuse here.
+     * interpreter cannot run (bpf_probe_read_kernel) is no reason to refuse here.
      */
     @Test
     void theEngineAnswersWithItsVerifierEvenForHelpersItCannotRun() {
         KernelRequired.check();
-        String prog = "r1 = 10\ncall bpf_send_signal#109\nr0 = 1\nexit\n";
+        String prog = "r1 = r10\nr1 += -8\nr2 = 8\nr3 = 0\ncall bpf_probe_read_kernel#113\nr0 = 1\nexit\n";
         CliRun engine = CliRun.of(prog, "verify", "--type", "cgroup_skb", "--attach", "cgroup_inet_ingress");
         CliRun kernel = CliRun.of(prog, "verify", "--type", "cgroup_skb", "--attach", "cgroup_inet_ingress",
                 "--backend", "kernel");

@@ -141,6 +141,12 @@ class CgroupAndSocketOpsTest {
         }
 
         @Override
+        public void updateListener(BpfMap map, byte[] key, java.net.InetAddress addr, int port,
+                                   dev.cgbpf.engine.backend.Probe.Proto proto) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
         public byte[] lookup(BpfMap map, byte[] key) {
             throw new UnsupportedOperationException();
         }

@@ -191,20 +191,34 @@ class ScenarioRunnerTest {
     }
 
     @Test
-    void anUpdateTakesExactlyOneOfValueProgAndCgroup() {
+    void anUpdateTakesExactlyOneOfValueProgCgroupAndListener() {
         Outcome o = run(
                 "{\"op\":\"map\",\"name\":\"jmp\",\"type\":\"prog_array\",\"key_size\":4,\"value_size\":4,\"max_entries\":2}",
                 "{\"op\":\"update\",\"map\":\"jmp\",\"key\":\"00000000\"}",
                 "{\"op\":\"update\",\"map\":\"jmp\",\"key\":\"00000000\",\"value\":\"03000000\",\"prog\":\"p\"}",
                 "{\"op\":\"update\",\"map\":\"jmp\",\"key\":\"00000000\",\"prog\":\"p\",\"cgroup\":\"a\"}",
-                "{\"op\":\"update\",\"map\":\"jmp\",\"key\":\"00000000\",\"prog\":\"p\"}");
-        String one = "update needs exactly one of value, prog and cgroup";
+                "{\"op\":\"update\",\"map\":\"jmp\",\"key\":\"00000000\",\"prog\":\"p\"}",
+                "{\"op\":\"update\",\"map\":\"jmp\",\"key\":\"00000000\",\"prog\":\"p\",\"listener\":\"127.0.0.1\"}",
+                "{\"op\":\"update\",\"map\":\"jmp\",\"key\":\"00000000\",\"listener\":\"127.0.0.1\",\"port\":62704,"
+                        + "\"proto\":\"tcp\"}",
+                "{\"op\":\"map\",\"name\":\"sm\",\"type\":\"sockmap\",\"key_size\":4,\"value_size\":4,\"max_entries\":2}",
+                "{\"op\":\"update\",\"map\":\"sm\",\"key\":\"00000000\",\"listener\":\"127.0.0.1\",\"proto\":\"tcp\"}",
+                "{\"op\":\"update\",\"map\":\"sm\",\"key\":\"00000000\",\"value\":\"03000000\",\"port\":62704}",
+                "{\"op\":\"update\",\"map\":\"sm\",\"key\":\"00000000\",\"listener\":\"127.0.0.1\",\"port\":62704,"
+                        + "\"proto\":\"tcp\"}");
+        String one = "update needs exactly one of value, prog, cgroup and listener";
         assertEquals(List.of(
                 "{\"op\":\"map\",\"ok\":true}",
                 "{\"line\":2,\"error\":\"" + one + "\"}",
                 "{\"line\":3,\"error\":\"" + one + "\"}",
                 "{\"line\":4,\"error\":\"" + one + "\"}",
-                "{\"line\":5,\"error\":\"no prog named 'p' was loaded before this line\"}"), o.lines());
+                "{\"line\":5,\"error\":\"no prog named 'p' was loaded before this line\"}",
+                "{\"line\":6,\"error\":\"" + one + "\"}",
+                "{\"line\":7,\"error\":\"listener is the value of a sockmap or sockhash, not of a prog_array\"}",
+                "{\"op\":\"map\",\"ok\":true}",
+                "{\"line\":9,\"error\":\"listener needs its port and proto\"}",
+                "{\"line\":10,\"error\":\"port and proto go with listener\"}",
+                "{\"line\":11,\"error\":\"no listen of 127.0.0.1 port 62704 tcp before this line\"}"), o.lines());
     }
 
     @Test
@@ -333,6 +347,12 @@ class ScenarioRunnerTest {
 
         @Override
         public void updateCgroup(BpfMap map, byte[] key, String cgroup) {
+            throw new UnsupportedOperationException("not needed here");
+        }
+
+        @Override
+        public void updateListener(BpfMap map, byte[] key, java.net.InetAddress addr, int port,
+                                   dev.cgbpf.engine.backend.Probe.Proto proto) {
             throw new UnsupportedOperationException("not needed here");
         }
 
