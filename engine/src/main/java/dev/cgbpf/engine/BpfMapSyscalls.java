@@ -17,6 +17,7 @@ import dev.cgbpf.engine.maps.ProgArrayMap;
 import dev.cgbpf.engine.maps.Psock;
 import dev.cgbpf.engine.maps.QueueStackMap;
 import dev.cgbpf.engine.maps.SockMapBase;
+import java.util.EnumSet;
 
 /**
  * The map commands of an engine backend (kernel/bpf/syscall.c: map_create, map_update_elem,
@@ -180,7 +181,7 @@ final class BpfMapSyscalls {
             return value;
         }
         synchronized (m) {
-            int i = m.lookupIndex(key);
+            int i = m.lookupIndexSysOnly(key);
             if (i < 0) {
                 throw new BpfException(Errno.ENOENT, "no such key in map '" + m.spec().name() + "'");
             }
@@ -241,7 +242,7 @@ final class BpfMapSyscalls {
     /**
      * kernel: map_lookup_and_delete_elem. The fd must allow both reading and writing (EPERM);
      * flags are EINVAL for a queue or stack and for a map without a bpf_spin_lock (all of the
-     * engine's); a queue or stack pops, a hash map, per-CPU or not, takes the key's value out (of
+     * engine's); a queue or stack pops, a hash map, per-CPU or LRU or not, takes the key's value out (of
      * a per-CPU hash every CPU's, as a lookup shows them; ENOENT when absent), every other type
      * answers ENOTSUPP.
      */
@@ -265,11 +266,11 @@ final class BpfMapSyscalls {
             EngineMap.check(q.get(value, true), "pop from " + name);
             return value;
         }
-        if (m.spec().type() != MapType.HASH && m.spec().type() != MapType.PERCPU_HASH) {
+        if (!EnumSet.of(MapType.HASH, MapType.PERCPU_HASH, MapType.LRU_HASH, MapType.LRU_PERCPU_HASH).contains(m.spec().type())) {
             throw new BpfException(Errno.ENOTSUPP, "lookup-and-delete is not supported for " + name);
         }
         synchronized (m) {
-            int i = m.lookupIndex(key);
+            int i = m.lookupIndexSysOnly(key);
             if (i < 0) {
                 throw new BpfException(Errno.ENOENT, "no such key in " + name);
             }

@@ -104,7 +104,7 @@ final class BpfProgLoad {
             return null;
         }
         synchronized (h.map) {
-            int i = h.map.lookupIndex(new byte[h.map.spec().keySize()]);
+            int i = h.map.lookupIndexSysOnly(new byte[h.map.spec().keySize()]);
             return i < 0 ? new byte[h.map.spec().valueSize()] : h.map.valueOf(i);
         }
     }

@@ -206,11 +206,6 @@ public final class KernelBackend implements Backend {
         update(map, key, fdValue(e.fd()), MapElem.BPF_ANY);
     }
 
-    @Override
-    public AutoCloseable pinThread(int cpu) throws BpfException {
-        return PerfEventOpen.pinThread(cpu);
-    }
-
     /** An fd as the 4-byte value (host order) of an fd array's update. */
     private static byte[] fdValue(int fd) {
         return java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.nativeOrder()).putInt(fd).array();
@@ -280,6 +275,11 @@ public final class KernelBackend implements Backend {
     public MapInfo mapInfo(BpfMap map) throws BpfException {
         fds.ensureOpen();
         return KernelInfo.map(fds.map(map).handle());
+    }
+
+    @Override
+    public AutoCloseable pinThread(int cpu) throws BpfException {
+        return ThreadAffinity.pin(cpu);
     }
 
     // ---- cgroups and links ----

@@ -54,6 +54,11 @@ interface LibC extends Library {
 
     int getpid();
 
+    /** {@code mask} is a cpu_set_t of {@code size} bytes; pid 0 is the calling thread. */
+    int sched_getaffinity(int pid, long size, byte[] mask);
+
+    int sched_setaffinity(int pid, long size, byte[] mask);
+
     /** glibc 2.32+: the errno's symbolic name ("EPROTONOSUPPORT"), or null for an unknown number. */
     String strerrorname_np(int errnum);
 

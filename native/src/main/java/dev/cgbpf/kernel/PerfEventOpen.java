@@ -6,10 +6,8 @@ import dev.cgbpf.engine.backend.BpfException;
 import java.util.Locale;
 
 /**
- * perf_event_open(2) of the event bpf_perf_event_output writes to, and sched_setaffinity(2) of
- * the calling thread, which decides the CPU a BPF_PROG_TEST_RUN runs the program on. glibc
- * wraps neither the first nor (for one thread's id 0) needs its wrapper for the second; the
- * numbers are per architecture, as {@link BpfSyscall}'s.
+ * perf_event_open(2) of the event bpf_perf_event_output writes to. glibc does not wrap it; the
+ * number is per architecture, as {@link BpfSyscall}'s.
  */
 final class PerfEventOpen {
     private PerfEventOpen() {
@@ -52,36 +50,5 @@ final class PerfEventOpen {
                     + SysErrno.name(errno));
         }
         return new Fd((int) ret);
-    }
-
-    /** Bytes of the CPU masks: 1024 CPUs. */
-    private static final int MASK_BYTES = 128;
-
-    /**
-     * sched_setaffinity(0, ...): the calling thread (one kernel task) runs on {@code cpu} only
-     * until the handle is closed on the same thread, which gives it its former CPUs back.
-     */
-    static AutoCloseable pinThread(int cpu) throws BpfException {
-        if (cpu < 0 || cpu >= MASK_BYTES * 8) {
-            throw SysErrno.exception(22, "CPU " + cpu + " is outside a " + MASK_BYTES * 8 + "-CPU mask");
-        }
-        Memory before = new Memory(MASK_BYTES);
-        before.clear();
-        if (LibC.INSTANCE.syscall(nr(204, 123), 0L, (long) MASK_BYTES, before) < 0) {
-            throw SysErrno.lastAsException("sched_getaffinity");
-        }
-        Memory mask = new Memory(MASK_BYTES);
-        mask.clear();
-        mask.setByte(cpu / 8, (byte) (1 << (cpu % 8)));
-        setAffinity(mask, "CPU " + cpu);
-        return () -> setAffinity(before, "the CPUs from before");
-    }
-
-    private static void setAffinity(Memory mask, String what) throws BpfException {
-        long ret = LibC.INSTANCE.syscall(nr(203, 122), 0L, (long) MASK_BYTES, mask);
-        if (ret < 0) {
-            int errno = Native.getLastError();
-            throw SysErrno.exception(errno, "sched_setaffinity to " + what + ": " + SysErrno.name(errno));
-        }
     }
 }

@@ -89,16 +89,6 @@ public interface Backend extends AutoCloseable {
         throw new UnsupportedOperationException(name() + " has no perf events");
     }
 
-    /**
-     * Keeps the calling thread on CPU {@code cpu} until the handle is closed (on the same thread):
-     * the CPU its test runs run programs on (what bpf_get_smp_processor_id answers, which perf
-     * event bpf_perf_event_output may write to). The kernel: sched_setaffinity(2), closing gives
-     * the thread its former CPUs back; the engine runs everything on CPU 0 and takes CPU 0 only.
-     */
-    default AutoCloseable pinThread(int cpu) throws BpfException {
-        throw new UnsupportedOperationException(name() + " cannot pin threads");
-    }
-
     /** BPF_MAP_LOOKUP_ELEM; ENOENT when the key is absent. */
     byte[] lookup(BpfMap map, byte[] key) throws BpfException;
 
@@ -184,6 +174,18 @@ public interface Backend extends AutoCloseable {
 
     /** BPF_OBJ_GET_INFO_BY_FD of a map. */
     MapInfo mapInfo(BpfMap map) throws BpfException;
+
+    /**
+     * Keeps the calling thread on CPU {@code cpu} until the handle is closed (on the same thread),
+     * so that its map syscalls and test runs use that CPU: an LRU hash's local lists, a per-CPU
+     * value, what bpf_get_smp_processor_id answers, which perf event bpf_perf_event_output may
+     * write to. The kernel: sched_setaffinity of the thread (threads and processes it starts
+     * meanwhile inherit the pin), closing restores its former CPUs; the engine runs everything on
+     * CPU 0 (BaseHelpers.ENGINE_CPU) and takes CPU 0 only.
+     */
+    default AutoCloseable pinThread(int cpu) throws BpfException {
+        throw new UnsupportedOperationException(name() + " cannot pin threads");
+    }
 
     /** BPF_OBJ_GET_INFO_BY_FD of a cgroup link. */
     LinkInfo linkInfo(BpfLink link) throws BpfException;

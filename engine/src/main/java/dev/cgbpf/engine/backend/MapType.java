@@ -12,6 +12,8 @@ public enum MapType {
     PERCPU_HASH(5),
     PERCPU_ARRAY(6),
     CGROUP_ARRAY(8),
+    LRU_HASH(9),
+    LRU_PERCPU_HASH(10),
     LPM_TRIE(11),
     SOCKMAP(15),
     SOCKHASH(18),
@@ -36,7 +38,7 @@ public enum MapType {
      * carry round_up(value_size, 8) bytes for each of them.
      */
     public boolean percpu() {
-        return this == PERCPU_HASH || this == PERCPU_ARRAY || this == PERCPU_CGROUP_STORAGE;
+        return this == PERCPU_HASH || this == PERCPU_ARRAY || this == PERCPU_CGROUP_STORAGE || this == LRU_PERCPU_HASH;
     }
 
     /** A sockmap or sockhash: its values are sockets, which a program's lookup gets as referenced pointers. */

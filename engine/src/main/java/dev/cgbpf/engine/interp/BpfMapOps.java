@@ -17,8 +17,19 @@ public interface BpfMapOps {
     /** Whether programs may pass the map to the map element helpers (not cgroup storage: the verifier refuses). */
     boolean helperAccessible();
 
-    /** The element index holding {@code key}, or -1. */
+    /**
+     * The element index holding {@code key}, or -1, as a program's bpf_map_lookup_elem finds it
+     * (kernel: map_lookup_elem, which for an LRU hash marks the element referenced).
+     */
     int lookupIndex(byte[] key);
+
+    /**
+     * {@link #lookupIndex} as the syscall's lookup does it (kernel: map_lookup_elem_sys_only,
+     * which for an LRU hash leaves the reference bit alone).
+     */
+    default int lookupIndexSysOnly(byte[] key) {
+        return lookupIndex(key);
+    }
 
     /**
      * {@link #lookupIndex} of a 4-byte key given as the little-endian int of its bytes (for maps

@@ -23,7 +23,7 @@ import java.util.Arrays;
  * <p>Lifetime: like a kernel map, a map lives while anyone holds a reference (its fd, each program
  * that uses it); the last {@link #release} unmaps its regions.
  */
-public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, HashTab, CgroupStorageMap, RingBufMap,
+public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, HashTab, LruHashTab, CgroupStorageMap, RingBufMap,
         QueueStackMap, FdArrayMap, SockMapBase {
     /** enum bpf_map_update flags and friends from include/uapi/linux/bpf.h. */
     public static final long BPF_ANY = 0;
@@ -86,9 +86,15 @@ public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, Ha
         if ((spec.flags() & BPF_F_RDONLY) != 0 && (spec.flags() & BPF_F_WRONLY) != 0) {
             throw new BpfException(Errno.EINVAL, "BPF_F_RDONLY and BPF_F_WRONLY together");
         }
+        // bpf_map_flags_access_ok, among the first checks of every type's alloc_check that takes the
+        // two flags (the others refuse them as unknown flags): EINVAL either way
+        if ((spec.flags() & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)) == (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)) {
+            throw new BpfException(Errno.EINVAL, "BPF_F_RDONLY_PROG and BPF_F_WRONLY_PROG together");
+        }
         return switch (spec.type()) {
             case ARRAY, PERCPU_ARRAY -> ArrayMap.createArray(spec, space);
             case HASH, PERCPU_HASH -> HashTab.createHash(spec, space);
+            case LRU_HASH, LRU_PERCPU_HASH -> LruHashTab.createLruHash(spec, space);
             case CGROUP_STORAGE, PERCPU_CGROUP_STORAGE -> CgroupStorageMap.createStorage(spec, space);
             case RINGBUF -> RingBufMap.createRingBuf(spec, space);
             case QUEUE, STACK -> QueueStackMap.createQueueStack(spec, space);
@@ -115,7 +121,8 @@ public abstract sealed class EngineMap implements BpfMapOps permits ArrayMap, Ha
      * a per-CPU array or hash (the per-CPU cgroup storage keeps its own regions), else one.
      */
     private static int valuesPerElement(MapType type) {
-        return type == MapType.PERCPU_ARRAY || type == MapType.PERCPU_HASH ? PossibleCpus.count() : 1;
+        return type == MapType.PERCPU_ARRAY || type == MapType.PERCPU_HASH || type == MapType.LRU_PERCPU_HASH
+                ? PossibleCpus.count() : 1;
     }
 
     /** The engine's memory limit, for a map whose elements take {@code bytes} for each value they keep. */

@@ -7,10 +7,6 @@ import dev.cgbpf.engine.backend.MapType;
 import dev.cgbpf.engine.interp.AddressSpace;
 import dev.cgbpf.engine.interp.Region;
 
-import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
-
 /**
  * BPF_MAP_TYPE_HASH and BPF_MAP_TYPE_PERCPU_HASH (kernel/bpf/hashtab.c) with preallocated
  * elements, as the kernel does by default: {@code max_entries} value slots exist from the start
@@ -31,22 +27,14 @@ public final class HashTab extends EngineMap {
     /** KMALLOC_MAX_SIZE - sizeof(struct htab_elem) on x86-64: key_size + value_size must stay below. */
     static final long MAX_ELEM_BYTES = (4L << 20) - 48;
 
-    private final Map<Key, Integer> index = new HashMap<>();
-    private final byte[][] keys;
-    /** insertion-order list through the used slots; -1 ends it */
-    private final int[] next;
-    private final int[] prev;
-    private int head = -1;
-    private int tail = -1;
+    private final KeyIndex index;
     private final int[] freeSlots;
     private int freeCount;
 
     private HashTab(MapSpec spec, AddressSpace space) {
         super(spec, space, spec.maxEntries());
         int n = spec.maxEntries();
-        keys = new byte[n][];
-        next = new int[n];
-        prev = new int[n];
+        index = new KeyIndex(n);
         freeSlots = new int[n];
         for (int i = 0; i < n; i++) {
             freeSlots[i] = n - 1 - i;
@@ -76,23 +64,9 @@ public final class HashTab extends EngineMap {
         return new HashTab(spec, space);
     }
 
-    /** A key by content. */
-    private record Key(byte[] bytes) {
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Key k && Arrays.equals(bytes, k.bytes);
-        }
-
-        @Override
-        public int hashCode() {
-            return Arrays.hashCode(bytes);
-        }
-    }
-
     @Override
     public synchronized int lookupIndex(byte[] key) {
-        Integer slot = index.get(new Key(key));
-        return slot == null ? -1 : slot;
+        return index.get(key);
     }
 
     @Override
@@ -100,9 +74,8 @@ public final class HashTab extends EngineMap {
         if (Long.compareUnsigned(flags, BPF_EXIST) > 0) {
             return EINVAL;
         }
-        Key k = new Key(key.clone());
-        Integer slot = index.get(k);
-        if (slot != null) {
+        int slot = index.get(key);
+        if (slot >= 0) {
             if (flags == BPF_NOEXIST) {
                 return EEXIST;
             }
@@ -116,47 +89,24 @@ public final class HashTab extends EngineMap {
             return E2BIG;
         }
         int s = freeSlots[--freeCount];
-        keys[s] = k.bytes();
         putValue(s, value, true);
-        index.put(k, s);
-        next[s] = -1;
-        prev[s] = tail;
-        if (tail >= 0) {
-            next[tail] = s;
-        } else {
-            head = s;
-        }
-        tail = s;
+        index.add(key, s);
         return 0;
     }
 
     @Override
     public synchronized int deleteElem(byte[] key) {
-        Integer slot = index.remove(new Key(key));
-        if (slot == null) {
+        int s = index.remove(key);
+        if (s < 0) {
             return ENOENT;
         }
-        int s = slot;
-        if (prev[s] >= 0) {
-            next[prev[s]] = next[s];
-        } else {
-            head = next[s];
-        }
-        if (next[s] >= 0) {
-            prev[next[s]] = prev[s];
-        } else {
-            tail = prev[s];
-        }
-        keys[s] = null;
         freeSlots[freeCount++] = s;
         return 0;
     }
 
     @Override
     public synchronized byte[] nextKey(byte[] key) {
-        Integer slot = key == null ? null : index.get(new Key(key));
-        int n = slot == null ? head : next[slot];
-        return n < 0 ? null : keys[n].clone();
+        return index.next(key);
     }
 
     public synchronized int size() {

@@ -416,7 +416,8 @@ final class CheckHelperCall {
         boolean queueStackHelper = id == MAP_PUSH_ELEM || id == MAP_POP_ELEM || id == MAP_PEEK_ELEM;
         boolean progArray = map.type() == MapType.PROG_ARRAY;
         boolean cgroupArray = map.type() == MapType.CGROUP_ARRAY;
-        boolean percpuArrayOrHash = map.type() == MapType.PERCPU_ARRAY || map.type() == MapType.PERCPU_HASH;
+        boolean percpuArrayOrHash = map.type() == MapType.PERCPU_ARRAY || map.type() == MapType.PERCPU_HASH
+                || map.type() == MapType.LRU_PERCPU_HASH;
         boolean perfArray = map.type() == MapType.PERF_EVENT_ARRAY;
         boolean perfHelper = id == PERF_EVENT_OUTPUT || id == PERF_EVENT_READ || id == PERF_EVENT_READ_VALUE;
         if (map.type().holdsSockets() != (id == SOCK_MAP_UPDATE || id == SOCK_HASH_UPDATE)

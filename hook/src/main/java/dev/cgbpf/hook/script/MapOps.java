@@ -8,12 +8,12 @@ import dev.cgbpf.engine.backend.MapType;
 import dev.cgbpf.engine.backend.Probe;
 import java.util.HexFormat;
 
-/** The ops {@code map}, {@code update}, {@code lookup}, {@code delete} and {@code freeze}. */
+/** The ops {@code map}, {@code update}, {@code lookup}, {@code delete}, {@code freeze} and {@code pin}. */
 final class MapOps {
     private MapOps() {
     }
 
-    /** Update flag BPF_ANY: create or overwrite, the format's only update mode. */
+    /** Update flag BPF_ANY (create or overwrite), unless the line gives {@code flags}. */
     private static final long BPF_ANY = 0;
 
     static ObjectNode map(OpLine line, Scenario s) throws MalformedLineException, BpfException {
@@ -66,7 +66,20 @@ final class MapOps {
         if (!map.spec().type().percpu()) {
             value = sized(line, "value", map, map.spec().valueSize());
         }
-        s.backend().update(map, key, value, BPF_ANY);
+        s.backend().update(map, key, value, line.optUint("flags").map(Integer::toUnsignedLong).orElse(BPF_ANY));
+        return Results.ok(line.op());
+    }
+
+    /**
+     * Keeps the runner on CPU 0 for the rest of the scenario (the engine's only CPU): which key an
+     * LRU hash evicts depends on the CPU of each update, a per-CPU value on the CPU of a test run,
+     * and whether bpf_perf_event_output may write to an event of a given CPU on that CPU too.
+     */
+    static ObjectNode pin(OpLine line, Scenario s) throws MalformedLineException, BpfException {
+        if (line.uint("cpu") != 0) {
+            throw new MalformedLineException("the engine runs on CPU 0 only: pin takes cpu 0");
+        }
+        s.pin(s.backend().pinThread(0));
         return Results.ok(line.op());
     }
 

@@ -34,9 +34,10 @@ final class Ops {
                     req("value_size", UINT), req("max_entries", UINT), opt("flags", UINT)),
             op("update", MapOps::update, req("map", NAME), req("key", HEX), opt("value", HEX), opt("prog", NAME),
                     opt("cgroup", PATH), opt("listener", LOOPBACK_ADDR), opt("port", PORT), opt("proto", STRING),
-                    opt("perf_event", NAME)),
+                    opt("perf_event", NAME), opt("flags", UINT)),
             op("lookup", MapOps::lookup, req("map", NAME), req("key", HEX)),
             op("delete", MapOps::delete, req("map", NAME), req("key", HEX)),
+            op("pin", MapOps::pin, req("cpu", UINT)),
             op("freeze", MapOps::freeze, req("map", NAME)),
             op("load", LoadOp::run, req("name", NAME), req("type", STRING), opt("expected_attach", STRING),
                     opt("insns", STRING_ARRAY), opt("hex", HEX), opt("license", STRING)),
@@ -56,8 +57,7 @@ final class Ops {
                     req("port", PORT), opt("src", LOOPBACK_ADDR)),
             op("run", RunOp::run, req("prog", NAME), req("ctx", OBJECT), opt("repeat", UINT)),
             op("perf_event", PerfOps::perfEvent, req("name", NAME), req("cpu", UINT)),
-            op("perf_read", PerfOps::read, req("perf_events", STRING_ARRAY)),
-            op("pin", PerfOps::pin, req("cpu", UINT)));
+            op("perf_read", PerfOps::read, req("perf_events", STRING_ARRAY)));
 
     static Optional<OpSpec> lookup(String op) {
         return Optional.ofNullable(TABLE.get(op));

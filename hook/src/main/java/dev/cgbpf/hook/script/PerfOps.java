@@ -58,21 +58,4 @@ final class PerfOps {
             o.put("data", HexFormat.of().formatHex(b));
         }
     }
-
-    /**
-     * Keeps the runner on CPU 0 for the rest of the scenario (the engine's only CPU): whether
-     * bpf_perf_event_output may write to an event of a given CPU depends on the CPU a test run uses.
-     */
-    static ObjectNode pin(OpLine line, Scenario s) throws MalformedLineException, BpfException {
-        if (line.uint("cpu") != 0) {
-            throw new MalformedLineException("the engine runs on CPU 0 only: pin takes cpu 0");
-        }
-        AutoCloseable handle = s.backend().pinThread(0);
-        try {
-            s.pin(handle);
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot give the runner's thread its CPUs back", e);
-        }
-        return Results.ok(line.op());
-    }
 }

@@ -73,6 +73,24 @@ final class Scenario implements AutoCloseable {
         progs.put(name, prog);
     }
 
+    /** The runner's thread stays on one CPU until the scenario ends (op pin); a second pin replaces the first. */
+    void pin(AutoCloseable handle) {
+        closePin();
+        pin = handle;
+    }
+
+    private void closePin() {
+        if (pin != null) {
+            try {
+                pin.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot unpin the runner's thread", e);
+            } finally {
+                pin = null;
+            }
+        }
+    }
+
     void addMap(String name, BpfMap map) {
         maps.put(name, map);
     }
@@ -93,15 +111,6 @@ final class Scenario implements AutoCloseable {
 
     void addPerfEvent(String name, PerfEvent e) {
         perfEvents.put(name, e);
-    }
-
-    /** The runner's thread stays on one CPU until the scenario ends (op pin); a second pin replaces the first. */
-    void pin(AutoCloseable handle) throws Exception {
-        AutoCloseable old = pin;
-        pin = handle;
-        if (old != null) {
-            old.close();
-        }
     }
 
     void addListener(Listener l) {
@@ -127,13 +136,9 @@ final class Scenario implements AutoCloseable {
         Collections.reverse(ms);
         all.addAll(ms);
         all.addAll(perfEvents.values());
-        if (pin != null) {
-            all.add(pin);
-        }
         progs.clear();
         maps.clear();
         perfEvents.clear();
-        pin = null;
         RuntimeException first = null;
         for (AutoCloseable c : all) {
             try {
@@ -145,6 +150,7 @@ final class Scenario implements AutoCloseable {
                 }
             }
         }
+        closePin();
         if (first != null) {
             throw first;
         }

@@ -69,6 +69,27 @@ class ScenarioRunnerTest {
         assertEquals(ScenarioRunner.EXIT_OK, o.exit(), "an errno is a result, not a malformed line");
     }
 
+    /** update's flags (BPF_NOEXIST 1, BPF_EXIST 2, others EINVAL) and delete, as the hash map answers them. */
+    @Test
+    void updateFlagsAndDelete() {
+        String key = "\"key\":\"01000000\"";
+        Outcome o = run(
+                "{\"op\":\"map\",\"name\":\"h\",\"type\":\"hash\",\"key_size\":4,\"value_size\":4,\"max_entries\":2}",
+                "{\"op\":\"update\",\"map\":\"h\"," + key + ",\"value\":\"01000000\",\"flags\":2}",
+                "{\"op\":\"update\",\"map\":\"h\"," + key + ",\"value\":\"01000000\",\"flags\":1}",
+                "{\"op\":\"update\",\"map\":\"h\"," + key + ",\"value\":\"02000000\",\"flags\":1}",
+                "{\"op\":\"update\",\"map\":\"h\"," + key + ",\"value\":\"03000000\",\"flags\":3}",
+                "{\"op\":\"lookup\",\"map\":\"h\"," + key + "}",
+                "{\"op\":\"delete\",\"map\":\"h\"," + key + "}",
+                "{\"op\":\"delete\",\"map\":\"h\"," + key + "}",
+                "{\"op\":\"lookup\",\"map\":\"h\"," + key + "}");
+        assertEquals(List.of("{\"op\":\"map\",\"ok\":true}", "{\"op\":\"update\",\"errno\":\"ENOENT\"}",
+                "{\"op\":\"update\",\"ok\":true}", "{\"op\":\"update\",\"errno\":\"EEXIST\"}",
+                "{\"op\":\"update\",\"errno\":\"EINVAL\"}", "{\"op\":\"lookup\",\"ok\":true,\"value\":\"01000000\"}",
+                "{\"op\":\"delete\",\"ok\":true}", "{\"op\":\"delete\",\"errno\":\"ENOENT\"}",
+                "{\"op\":\"lookup\",\"errno\":\"ENOENT\"}"), o.lines());
+    }
+
     @Test
     void blankAndCommentLinesCountForLineNumbers() {
         Outcome o = run("", "  # indented comment", "// c", "{\"op\":\"nope\"}");
@@ -106,7 +127,7 @@ class ScenarioRunnerTest {
             "unknown prog             | {\"op\":\"run\",\"prog\":\"ghost\",\"ctx\":{\"data\":\"00\"}} | no prog named 'ghost' was loaded before this line",
             "unknown map              | {\"op\":\"lookup\",\"map\":\"ghost\",\"key\":\"00\"} | no map named 'ghost' was created before this line",
             "unknown perf event       | {\"op\":\"perf_read\",\"perf_events\":[\"ghost\"]} | no perf event named 'ghost' was opened before this line",
-            "pin past the engine's CPU | {\"op\":\"pin\",\"cpu\":1} | the engine runs on CPU 0 only: pin takes cpu 0",
+            "pin on another CPU       | {\"op\":\"pin\",\"cpu\":1} | the engine runs on CPU 0 only: pin takes cpu 0",
     })
     void malformedLines(String what, String line, String error) {
         Outcome o = run(line.strip());
@@ -373,6 +394,13 @@ class ScenarioRunnerTest {
             throw new UnsupportedOperationException("not needed here");
         }
 
+        /** A pin counts as open until its handle is closed. */
+        @Override
+        public AutoCloseable pinThread(int cpu) {
+            open.incrementAndGet();
+            return open::decrementAndGet;
+        }
+
         @Override
         public void mkdir(String path) {
             throw new UnsupportedOperationException("not needed here");
@@ -448,12 +476,14 @@ class ScenarioRunnerTest {
                     "{\"op\":\"map\",\"name\":\"m\",\"type\":\"array\",\"key_size\":4,\"value_size\":4,\"max_entries\":1}",
                     LOAD_42,
                     "{\"op\":\"load\",\"name\":\"q\",\"type\":\"socket_filter\",\"insns\":[\"r1 = map[m]\",\"r0 = 0\",\"exit\"]}",
+                    "{\"op\":\"pin\",\"cpu\":0}",
+                    "{\"op\":\"pin\",\"cpu\":0}",
                     "garbage",
                     // the backend fails this one with an unchecked exception: reported on its line
                     "{\"op\":\"lookup\",\"map\":\"m\",\"key\":\"00000000\"}");
             assertEquals(ScenarioRunner.EXIT_MALFORMED, o.exit());
-            assertEquals("{\"line\":5,\"error\":\"engine: not needed here\"}", o.lines().get(4));
-            assertEquals(0, b.open.get(), "progs and maps left open");
+            assertEquals("{\"line\":7,\"error\":\"engine: not needed here\"}", o.lines().get(6));
+            assertEquals(0, b.open.get(), "progs, maps or pins left open");
         }
     }
 }
