@@ -264,8 +264,12 @@ public final class Verifier {
                         prune[i + 1] = true;
                         prune[t] = true;
                     } else if (op == CALL) {
+                        // visit_func_call_insn, for helpers too: the insn after the call is a prune point
                         succ = new int[] {i + 1};
                         prune[i] |= HelperProto.callsCallback(insn);
+                        if (i + 1 < n) { // else the successor check below refuses the program
+                            prune[i + 1] = true;
+                        }
                     } else if (op == JA) {
                         int t = i + 1 + (insn.cls() == JMP32 ? insn.imm() : insn.off());
                         succ = new int[] {t};
