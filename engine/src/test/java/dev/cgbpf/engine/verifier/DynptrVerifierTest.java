@@ -1,14 +1,9 @@
 package dev.cgbpf.engine.verifier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cgbpf.engine.backend.BpfException;
-import dev.cgbpf.engine.backend.MapSpec;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,37 +12,11 @@ import org.junit.jupiter.api.Test;
  * texts are what Linux 6.18 printed for the same programs of dynptr.txt.
  */
 class DynptrVerifierTest {
-    private static final Map<String, Integer> FDS = new HashMap<>();
-    private static final Map<Integer, MapSpec> SPECS = new HashMap<>();
-
-    static {
-        int fd = 20;
-        for (Map.Entry<String, MapSpec> e : CorpusCase.MAPS.entrySet()) {
-            FDS.put(e.getKey(), fd);
-            SPECS.put(fd++, e.getValue());
-        }
-    }
-
-    private static final List<CorpusCase> CASES = CorpusCase.load("dynptr.txt");
-
-    private static CorpusCase named(String name) {
-        return CASES.stream().filter(c -> c.name().equals(name)).findFirst().orElseThrow();
-    }
-
-    private static BpfException refused(String name) {
-        CorpusCase c = named(name);
-        return assertThrows(BpfException.class,
-                () -> Verifier.verify(c.program(FDS::get), c.type(), c.attach(), SPECS::get, 1));
-    }
-
-    private static String log(String name) throws BpfException {
-        CorpusCase c = named(name);
-        return Verifier.verify(c.program(FDS::get), c.type(), c.attach(), SPECS::get, 2).log();
-    }
+    private static final CorpusFile CORPUS = new CorpusFile("dynptr.txt");
 
     @Test
     void aRingBufferDynptrIsAReferenceEvenWhenTheReservationFailed() {
-        BpfException e = refused("ringbuf_dynptr_released_only_on_success");
+        BpfException e = CORPUS.refused("ringbuf_dynptr_released_only_on_success");
         assertEquals("EINVAL", e.errno());
         // the dynptr takes id 1, its reference id 2
         assertTrue(e.verifierLog().contains("Unreleased reference id=2 alloc_insn=6\n"
@@ -56,29 +25,29 @@ class DynptrVerifierTest {
 
     @Test
     void aDynptrAtABadOffsetIsNamedBeforeTheReason() {
-        BpfException e = refused("dynptr_misaligned");
+        BpfException e = CORPUS.refused("dynptr_misaligned");
         assertEquals("EINVAL", e.errno());
         assertTrue(e.verifierLog().contains("cannot pass in dynptr at an offset=-20\n"
                 + "Dynptr has to be an uninitialized dynptr\n"), e.verifierLog());
-        assertTrue(refused("dynptr_at_fp8").verifierLog().contains("cannot pass in dynptr at an offset=-8\n"));
+        assertTrue(CORPUS.refused("dynptr_at_fp8").verifierLog().contains("cannot pass in dynptr at an offset=-8\n"));
     }
 
     @Test
     void theStateShowsADynptrOnceAndItsSliceAsMemOrNull() throws BpfException {
-        String local = log("dynptr_from_mem_read_write_data");
+        String local = CORPUS.acceptedLog("dynptr_from_mem_read_write_data");
         // shown by the call that makes it and by every call that uses it
         assertTrue(local.contains("; R0=scalar() fp-24=dynptr_local(id=1,dynptr_id=1)\n"), local);
         assertTrue(local.contains("; R0=mem_or_null(id=2,sz=8) fp-24=dynptr_local(id=1,dynptr_id=1)\n"), local);
-        String ring = log("ringbuf_dynptr_slice_submit");
+        String ring = CORPUS.acceptedLog("ringbuf_dynptr_slice_submit");
         assertTrue(ring.contains("R0=mem_or_null(id=3,ref_obj_id=2,sz=16) fp-24=dynptr_ringbuf(id=1,ref_id=2,dynptr_id=1) refs=2\n"),
                 ring);
     }
 
     @Test
     void aStoreIntoALocalDynptrEndsItsSlices() {
-        BpfException e = refused("dynptr_data_after_overwrite");
+        BpfException e = CORPUS.refused("dynptr_data_after_overwrite");
         assertEquals("EACCES", e.errno());
         assertEquals("R7 invalid mem access 'scalar'", e.logReason());
-        assertEquals("cannot overwrite referenced dynptr", refused("ringbuf_dynptr_overwritten").logReason());
+        assertEquals("cannot overwrite referenced dynptr", CORPUS.refused("ringbuf_dynptr_overwritten").logReason());
     }
 }
