@@ -13,9 +13,6 @@ import dev.cgbpf.engine.maps.SockMapBase;
 final class SockMapHelpers {
     static final int SOCK_MAP_UPDATE = 53;
     static final int SOCK_HASH_UPDATE = 70;
-    /** BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB and BPF_SOCK_OPS_TCP_LISTEN_CB (ACTIVE_ESTABLISHED_CB is SockOpsHook's). */
-    static final int PASSIVE_ESTABLISHED_CB = 5;
-    static final int TCP_LISTEN_CB = 11;
 
     private SockMapHelpers() {
     }
@@ -36,7 +33,8 @@ final class SockMapHelpers {
         }
         int op = c.op();
         InetSock sk = m.env(HookEnv.class).sock();
-        boolean opOkay = op == SockOpsHook.ACTIVE_ESTABLISHED_CB || op == PASSIVE_ESTABLISHED_CB || op == TCP_LISTEN_CB;
+        boolean opOkay = op == SockOpsHook.ACTIVE_ESTABLISHED_CB || op == SockOpsHook.PASSIVE_ESTABLISHED_CB
+                || op == SockOpsHook.TCP_LISTEN_CB;
         if (sk == null || !opOkay) {
             return -Errnos.EOPNOTSUPP;
         }

@@ -27,6 +27,9 @@ public final class SockOpsHook {
     static final int TCP_CONNECT_CB = 3;
     static final int ACTIVE_ESTABLISHED_CB = 4;
     static final int NEEDS_ECN = 6;
+    /** Ops the engine never calls (it models no passive open and no listen), named for the helpers that check them. */
+    static final int PASSIVE_ESTABLISHED_CB = 5;
+    static final int TCP_LISTEN_CB = 11;
     /** The optional callbacks that bpf_sock_ops_cb_flags_set enables: tcp_set_state's and tcp_rtt_estimator's. */
     static final int STATE_CB = 10;
     static final int RTT_CB = 12;
