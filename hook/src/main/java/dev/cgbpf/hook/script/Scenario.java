@@ -36,19 +36,28 @@ final class Scenario implements AutoCloseable {
     }
 
     LoadedProg prog(String name) throws MalformedLineException {
-        LoadedProg p = progs.get(name);
-        if (p == null) {
-            throw new MalformedLineException("no prog named '" + name + "' was loaded before this line");
-        }
-        return p;
+        return named(progs, "prog", name, "loaded");
     }
 
     BpfMap map(String name) throws MalformedLineException {
-        BpfMap m = maps.get(name);
-        if (m == null) {
-            throw new MalformedLineException("no map named '" + name + "' was created before this line");
+        return named(maps, "map", name, "created");
+    }
+
+    /** The object an earlier line made under this name; a malformed line when there is none. */
+    private static <T> T named(Map<String, T> objects, String kind, String name, String made)
+            throws MalformedLineException {
+        T o = objects.get(name);
+        if (o == null) {
+            throw new MalformedLineException("no " + kind + " named '" + name + "' was " + made + " before this line");
         }
-        return m;
+        return o;
+    }
+
+    /** A name an op is about to give must be new among the objects of its kind. */
+    private static void checkNew(Map<String, ?> objects, String kind, String name) throws MalformedLineException {
+        if (objects.containsKey(name)) {
+            throw new MalformedLineException("a " + kind + " named '" + name + "' already exists");
+        }
     }
 
     /** The fd of a map by name, for {@code rN = map[NAME]} in assembly; null when unknown. */
@@ -58,15 +67,11 @@ final class Scenario implements AutoCloseable {
     }
 
     void checkNewProgName(String name) throws MalformedLineException {
-        if (progs.containsKey(name)) {
-            throw new MalformedLineException("a prog named '" + name + "' already exists");
-        }
+        checkNew(progs, "prog", name);
     }
 
     void checkNewMapName(String name) throws MalformedLineException {
-        if (maps.containsKey(name)) {
-            throw new MalformedLineException("a map named '" + name + "' already exists");
-        }
+        checkNew(maps, "map", name);
     }
 
     void addProg(String name, LoadedProg prog) {
@@ -96,17 +101,11 @@ final class Scenario implements AutoCloseable {
     }
 
     PerfEvent perfEvent(String name) throws MalformedLineException {
-        PerfEvent e = perfEvents.get(name);
-        if (e == null) {
-            throw new MalformedLineException("no perf event named '" + name + "' was opened before this line");
-        }
-        return e;
+        return named(perfEvents, "perf event", name, "opened");
     }
 
     void checkNewPerfEventName(String name) throws MalformedLineException {
-        if (perfEvents.containsKey(name)) {
-            throw new MalformedLineException("a perf event named '" + name + "' already exists");
-        }
+        checkNew(perfEvents, "perf event", name);
     }
 
     void addPerfEvent(String name, PerfEvent e) {
