@@ -167,8 +167,6 @@ final class DynptrHelpers {
         if (len == 0) {
             return;
         }
-        byte[] bytes = m.readBytes(from, len);
-        Region r = m.region(to, len, true);
-        System.arraycopy(bytes, 0, r.bytes(), r.check(to - r.base(), len, true), len);
+        m.writeBytes(to, m.readBytes(from, len));
     }
 }

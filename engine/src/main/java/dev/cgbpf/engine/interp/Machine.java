@@ -249,6 +249,12 @@ public final class Machine {
         return out;
     }
 
+    /** Copies bytes into program memory that a helper writes whole (a ring buffer record, a dynptr's data). */
+    public void writeBytes(long address, byte[] bytes) {
+        Region r = region(address, bytes.length, true);
+        System.arraycopy(bytes, 0, r.bytes, r.check(address - r.base, bytes.length, true), bytes.length);
+    }
+
     /** The region of a map object pointer a helper receives (r1 of the map helpers). */
     public Region mapObject(long address) {
         int slot = Region.slotOf(address);

@@ -46,9 +46,7 @@ public final class RingBufHelpers {
             return EAGAIN;
         }
         // reserve succeeded, so size is below the ring's size and fits an int
-        byte[] bytes = size == 0 ? new byte[0] : m.readBytes(data, (int) size);
-        Region r = m.region(sample, bytes.length, true);
-        System.arraycopy(bytes, 0, r.bytes(), r.check(sample - r.base(), bytes.length, true), bytes.length);
+        m.writeBytes(sample, size == 0 ? new byte[0] : m.readBytes(data, (int) size));
         ring.commit(sample, false);
         return 0;
     }
