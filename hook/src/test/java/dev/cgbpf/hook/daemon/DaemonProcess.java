@@ -1,18 +1,28 @@
 package dev.cgbpf.hook.daemon;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 /**
  * A {@code cgbpf daemon} in a JVM of its own, started the way an installation runs it (the
  * memory options of docs/daemon.md), with the test's settings in its environment.
+ *
+ * <p>Whatever of the daemon's own settings the test leaves out is private to this daemon, never the
+ * host's: a run directory and a denials log beside its log, and a pin directory of its own (removed
+ * when it has exited). With the host's defaults a test daemon would open the host's denial ring
+ * (/sys/fs/bpf/cgbpf/cgbpf_events), read the events of the host's containers away from the host's
+ * daemon and write them, with its own containers', into /var/log/cgbpf/denials.log.
  */
 public final class DaemonProcess implements AutoCloseable {
     /**
@@ -45,12 +55,54 @@ public final class DaemonProcess implements AutoCloseable {
         throw new IllegalStateException("config/cgbpf.service not found above " + Path.of("").toAbsolutePath());
     }
 
+    private static final AtomicInteger STARTED = new AtomicInteger();
+
     private final Process process;
     private final Path log;
+    /** The pin directory this class gave the daemon, or null when the test gave one. */
+    private final Path ownPinDir;
 
-    private DaemonProcess(Process process, Path log) {
+    private DaemonProcess(Process process, Path log, Path ownPinDir) {
         this.process = process;
         this.log = log;
+        this.ownPinDir = ownPinDir;
+    }
+
+    /**
+     * The daemon's environment: {@code env} with a private run directory, pin directory and denials
+     * log wherever {@code env} and {@code args} name none; {@code ownPinDir} is the pin directory made
+     * up here (null when the test gave one).
+     */
+    private record OwnSettings(Map<String, String> env, Path ownPinDir) {
+        static OwnSettings of(Map<String, String> testEnv, List<String> args, Path log) {
+            Map<String, String> env = new LinkedHashMap<>(testEnv);
+            String base = log.getFileName().toString();
+            env.putIfAbsent("CGBPF_RUN_DIR", log.resolveSibling(base + ".run").toString());
+            Path pins = null;
+            if (!env.containsKey("CGBPF_PIN_DIR")) {
+                pins = Path.of("/sys/fs/bpf/cgbpf-testdaemon-" + ProcessHandle.current().pid() + "-"
+                        + STARTED.incrementAndGet());
+                env.put("CGBPF_PIN_DIR", pins.toString());
+            }
+            if (!args.contains("--denials-log") && !args.contains("--no-events")) {
+                env.putIfAbsent("CGBPF_DENIALS_LOG", log.resolveSibling(base + ".denials").toString());
+            }
+            return new OwnSettings(env, pins);
+        }
+    }
+
+    /** Removes the pin directory this class made up, once the daemon has exited. */
+    private void removeOwnPins() {
+        if (ownPinDir == null || process.isAlive() || !Files.isDirectory(ownPinDir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(ownPinDir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove the test daemon's pins " + ownPinDir, e);
+        }
     }
 
     /** The command line of a daemon (or of another cgbpf command, {@code args}) from the test classpath. */
@@ -87,9 +139,10 @@ public final class DaemonProcess implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(command(List.of(), args.toArray(String[]::new)))
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
-        pb.environment().putAll(env);
+        OwnSettings own = OwnSettings.of(env, args, log);
+        pb.environment().putAll(own.env());
         pb.environment().put("MALLOC_ARENA_MAX", "2");
-        DaemonProcess d = new DaemonProcess(pb.start(), log);
+        DaemonProcess d = new DaemonProcess(pb.start(), log, own.ownPinDir());
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < end) {
             if (!d.process.isAlive()) {
@@ -125,12 +178,17 @@ public final class DaemonProcess implements AutoCloseable {
     public void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor(30, TimeUnit.SECONDS);
+        removeOwnPins();
     }
 
     /** SIGTERM; the exit status, or -1 if it did not exit within {@code seconds}. */
     public int terminate(int seconds) throws InterruptedException {
         process.destroy();
-        return process.waitFor(seconds, TimeUnit.SECONDS) ? process.exitValue() : -1;
+        if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+            return -1;
+        }
+        removeOwnPins();
+        return process.exitValue();
     }
 
     /** VmRSS of /proc/PID/status, in kB. */
@@ -160,5 +218,6 @@ public final class DaemonProcess implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        removeOwnPins();
     }
 }

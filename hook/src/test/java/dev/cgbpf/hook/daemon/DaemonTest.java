@@ -609,6 +609,8 @@ class DaemonTest {
                 "--pid-file", pidFile.toString(), "--log-file", log.toString());
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().putAll(boxes.env());
+        // its events into the test's directory, not the host's /var/log/cgbpf/denials.log
+        pb.environment().put("CGBPF_DENIALS_LOG", boxes.work.resolve("detached").resolve("denials.log").toString());
         long t0 = System.nanoTime();
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
