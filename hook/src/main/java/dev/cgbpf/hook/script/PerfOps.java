@@ -10,9 +10,10 @@ import java.util.Arrays;
 import java.util.HexFormat;
 
 /**
- * The ops {@code perf_event} (perf_event_open(2) of a BPF_OUTPUT event on a CPU), {@code
- * perf_read} (the records of events' rings) and {@code pin} (the scenario's thread kept on CPU 0,
- * so that which CPU a test run's program runs on is part of the scenario).
+ * The ops {@code perf_event} (perf_event_open(2) of a BPF_OUTPUT event on a CPU) and {@code
+ * perf_read} (the records of events' rings). The perf scenarios also use {@code pin}, which keeps
+ * the scenario's thread on CPU 0 so that the CPU a program runs on is part of the scenario: it is
+ * in {@link MapOps}, which the LRU scenarios share.
  */
 final class PerfOps {
     private PerfOps() {
