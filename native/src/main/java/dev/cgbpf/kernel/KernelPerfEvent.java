@@ -73,13 +73,11 @@ final class KernelPerfEvent implements PerfEvent {
         List<PerfRecord> out = new ArrayList<>();
         while (tail < head) {
             byte[] hdr = bytes(tail, PerfRecord.HEADER);
-            int type = (hdr[0] & 0xff) | (hdr[1] & 0xff) << 8 | (hdr[2] & 0xff) << 16 | (hdr[3] & 0xff) << 24;
-            int misc = (hdr[4] & 0xff) | (hdr[5] & 0xff) << 8;
-            int recSize = (hdr[6] & 0xff) | (hdr[7] & 0xff) << 8;
+            int recSize = PerfRecord.recordSize(hdr);
             if (recSize < PerfRecord.HEADER) {
                 throw new IllegalStateException("perf record of " + recSize + " bytes on CPU " + cpu);
             }
-            out.add(new PerfRecord(type, misc, bytes(tail + PerfRecord.HEADER, recSize - PerfRecord.HEADER)));
+            out.add(PerfRecord.of(hdr, bytes(tail + PerfRecord.HEADER, recSize - PerfRecord.HEADER)));
             tail += recSize;
         }
         VarHandle.releaseFence();

@@ -18,6 +18,18 @@ public record PerfRecord(int type, int misc, byte[] body) {
         body = body.clone();
     }
 
+    /** header.size of a struct perf_event_header (u16 at byte 6, little-endian): the whole record's size. */
+    public static int recordSize(byte[] header) {
+        return (header[6] & 0xff) | (header[7] & 0xff) << 8;
+    }
+
+    /** The record whose struct perf_event_header (u32 type, u16 misc, u16 size, little-endian) is {@code header}. */
+    public static PerfRecord of(byte[] header, byte[] body) {
+        int type = (header[0] & 0xff) | (header[1] & 0xff) << 8 | (header[2] & 0xff) << 16 | (header[3] & 0xff) << 24;
+        int misc = (header[4] & 0xff) | (header[5] & 0xff) << 8;
+        return new PerfRecord(type, misc, body);
+    }
+
     @Override
     public byte[] body() {
         return body.clone();

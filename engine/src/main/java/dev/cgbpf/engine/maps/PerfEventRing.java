@@ -103,14 +103,9 @@ public final class PerfEventRing {
     public synchronized List<PerfRecord> read() {
         List<PerfRecord> out = new ArrayList<>();
         while (tail < head) {
-            int type = (int) get(tail, 4);
-            int misc = (int) get(tail + 4, 2);
-            int size = (int) get(tail + 6, 2);
-            byte[] body = new byte[size - PerfRecord.HEADER];
-            for (int i = 0; i < body.length; i++) {
-                body[i] = data[(int) ((tail + PerfRecord.HEADER + i) & (data.length - 1))];
-            }
-            out.add(new PerfRecord(type, misc, body));
+            byte[] hdr = bytes(tail, PerfRecord.HEADER);
+            int size = PerfRecord.recordSize(hdr);
+            out.add(PerfRecord.of(hdr, bytes(tail + PerfRecord.HEADER, size - PerfRecord.HEADER)));
             tail += size;
         }
         return out;
@@ -146,11 +141,12 @@ public final class PerfEventRing {
         head++;
     }
 
-    private long get(long pos, int n) {
-        long v = 0;
+    /** {@code n} bytes of the ring from position {@code pos}, across its end if need be. */
+    private byte[] bytes(long pos, int n) {
+        byte[] b = new byte[n];
         for (int i = 0; i < n; i++) {
-            v |= (data[(int) ((pos + i) & (data.length - 1))] & 0xffL) << (8 * i);
+            b[i] = data[(int) ((pos + i) & (data.length - 1))];
         }
-        return v;
+        return b;
     }
 }
