@@ -26,6 +26,12 @@ import java.util.EnumSet;
  * the key and value sizes, EINVAL), then the {@link EngineMap}'s own answer.
  */
 final class BpfMapSyscalls {
+    /**
+     * BPF_F_LOCK: update and lookup-and-delete under the value's bpf_spin_lock; no engine map has
+     * one (they need BTF), so it is EINVAL wherever it is given.
+     */
+    private static final long BPF_F_LOCK = 4;
+
     private final EngineHost host;
     private final FdTable fds;
 
@@ -54,12 +60,19 @@ final class BpfMapSyscalls {
         }
     }
 
-    /** kernel: map_update_elem */
+    /**
+     * kernel: map_update_elem. The fd's access (EPERM), then BPF_F_LOCK, which every map without a
+     * bpf_spin_lock in its value refuses (EINVAL) before the key is read: no engine map has one.
+     * Only then the key, the value and the map's own update.
+     */
     void update(BpfMap map, byte[] key, byte[] value, long flags) throws BpfException {
         MapFd h = fds.map(map);
         EngineMap m = h.map;
         if (!m.syscallCanWrite() || !h.access.canWrite()) {
             throw new BpfException(Errno.EPERM, "map '" + m.spec().name() + "' is read-only for user space (or through this fd)");
+        }
+        if ((flags & BPF_F_LOCK) != 0) {
+            throw new BpfException(Errno.EINVAL, "BPF_F_LOCK on map '" + m.spec().name() + "', which has no bpf_spin_lock");
         }
         checkKey(m, key);
         if (value == null) {
@@ -75,7 +88,7 @@ final class BpfMapSyscalls {
             return;
         }
         if (m instanceof SockMapBase sm) {
-            updateSockMap(sm, value, flags);
+            updateSockMap(sm, value);
             return;
         }
         EngineMap.check(m.updateElem(key, value, flags), "update of map '" + m.spec().name() + "'");
@@ -116,17 +129,12 @@ final class BpfMapSyscalls {
     }
 
     /**
-     * map_update_elem's BPF_F_LOCK check (EINVAL), then sock_map_update_elem_sys: the value is an fd, u32 or u64 as value_size says; one past
+     * sock_map_update_elem_sys: the value is an fd, u32 or u64 as value_size says; one past
      * S32_MAX is EINVAL, an fd that is not open EBADF, an open file that is no socket ENOTSOCK
      * (sockfd_lookup). Every fd of the engine is a program, map, link or cgroup directory: user
      * space has no socket fds here, so nothing reaches the map's own update from this side.
      */
-    private void updateSockMap(SockMapBase sm, byte[] value, long flags) throws BpfException {
-        if ((flags & BPF_F_LOCK) != 0) {
-            // map_update_elem, for every map: BPF_F_LOCK needs a bpf_spin_lock in the value (measured first here)
-            throw new BpfException(Errno.EINVAL, "BPF_F_LOCK on " + sm.spec().type().scenarioName() + " '"
-                    + sm.spec().name() + "', which has no bpf_spin_lock");
-        }
+    private void updateSockMap(SockMapBase sm, byte[] value) throws BpfException {
         long fd = 0;
         for (int i = value.length - 1; i >= 0; i--) {
             fd = fd << 8 | (value[i] & 0xff);
@@ -235,9 +243,6 @@ final class BpfMapSyscalls {
         }
         return next;
     }
-
-    /** BPF_F_LOCK, the one flag of BPF_MAP_LOOKUP_AND_DELETE_ELEM besides 0; no engine map has a bpf_spin_lock. */
-    private static final long BPF_F_LOCK = 4;
 
     /**
      * kernel: map_lookup_and_delete_elem. The fd must allow both reading and writing (EPERM);
