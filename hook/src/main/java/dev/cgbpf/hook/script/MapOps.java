@@ -44,13 +44,13 @@ final class MapOps {
             updateListener(line, s, map, key);
             return Results.ok(line.op());
         }
+        if (line.has("port") || line.has("proto")) {
+            throw new MalformedLineException("port and proto go with listener");
+        }
         if (line.has("perf_event")) {
             // a perf event array's value is the event's fd
             s.backend().updatePerfEvent(map, key, s.perfEvent(line.string("perf_event")));
             return Results.ok(line.op());
-        }
-        if (line.has("port") || line.has("proto")) {
-            throw new MalformedLineException("port and proto go with listener");
         }
         if (line.has("prog")) {
             // a program array's value is the program's fd

@@ -223,7 +223,10 @@ class ScenarioRunnerTest {
                 "{\"op\":\"update\",\"map\":\"sm\",\"key\":\"00000000\",\"listener\":\"127.0.0.1\",\"proto\":\"tcp\"}",
                 "{\"op\":\"update\",\"map\":\"sm\",\"key\":\"00000000\",\"value\":\"03000000\",\"port\":62704}",
                 "{\"op\":\"update\",\"map\":\"sm\",\"key\":\"00000000\",\"listener\":\"127.0.0.1\",\"port\":62704,"
-                        + "\"proto\":\"tcp\"}");
+                        + "\"proto\":\"tcp\"}",
+                "{\"op\":\"map\",\"name\":\"pe\",\"type\":\"perf_event_array\",\"key_size\":4,\"value_size\":4,"
+                        + "\"max_entries\":1}",
+                "{\"op\":\"update\",\"map\":\"pe\",\"key\":\"00000000\",\"perf_event\":\"e\",\"port\":62704}");
         String one = "update needs exactly one of value, prog, cgroup, listener and perf_event";
         assertEquals(List.of(
                 "{\"op\":\"map\",\"ok\":true}",
@@ -236,7 +239,9 @@ class ScenarioRunnerTest {
                 "{\"op\":\"map\",\"ok\":true}",
                 "{\"line\":9,\"error\":\"listener needs its port and proto\"}",
                 "{\"line\":10,\"error\":\"port and proto go with listener\"}",
-                "{\"line\":11,\"error\":\"no listen of 127.0.0.1 port 62704 tcp before this line\"}"), o.lines());
+                "{\"line\":11,\"error\":\"no listen of 127.0.0.1 port 62704 tcp before this line\"}",
+                "{\"op\":\"map\",\"ok\":true}",
+                "{\"line\":13,\"error\":\"port and proto go with listener\"}"), o.lines());
     }
 
     @Test
